@@ -1,0 +1,648 @@
+//! EuRepoC (European Repository of Cyber Incidents), release 1.1 CSV format.
+//!
+//! A release is three files: the Global Database (one row per incident), the Attribution
+//! data set (one row per attribution, linked by `incident_ID`) and the Receiver data set
+//! (one row per target, linked by `ID`). Columns are found by header name.
+//!
+//! The expert legal columns (`state_responsibility_indicator`, `IL_breach_indicator*`,
+//! `evidence_for_sanctions_indicator`, `legal_attribution_reference*`,
+//! `legal_response_indicator`) become an [`ExternalAssessment`]. Invariant: this module
+//! never lets those columns shape the incident's facts; the mapping of facts below reads
+//! none of them.
+
+use crate::pylist::{self, PyValue};
+use crate::{Columns, ImportError, ReadReport, Row, RowProblem, is_unknown, read_text, source_hash};
+use pacta_core::incident::parse_date;
+use pacta_core::*;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+const EXPECTED: &str = "an EuRepoC release 1.1 CSV";
+const GLOBAL_REQUIRED: &[&str] = &["ID", "name", "description", "start_date", "end_date", "incident_type", "receiver_country", "initiator_country", "initiator_category"];
+const ATTRIBUTION_REQUIRED: &[&str] = &["incident_ID", "attribution_ID", "attribution_type", "attribution_basis", "attributing_country", "attributed_initiator_country"];
+const RECEIVER_REQUIRED: &[&str] = &["ID", "receiver_country", "receiver_category"];
+
+/// What reading a release produced.
+#[derive(Debug, Default)]
+pub struct EurepocRead {
+    pub records: Vec<IncidentRecord>,
+    pub report: ReadReport,
+    pub attribution_rows: u64,
+    pub receiver_rows: u64,
+}
+
+/// The three files of a release, found by the names EuRepoC gives them.
+#[derive(Debug)]
+pub struct ReleaseFiles {
+    pub global: PathBuf,
+    pub attribution: PathBuf,
+    pub receiver: PathBuf,
+}
+
+pub fn find_files(dir: &Path) -> Result<ReleaseFiles, ImportError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| ImportError::Io { path: dir.to_path_buf(), source })?;
+    let (mut global, mut attribution, mut receiver) = (None, None, None);
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_lowercase();
+        if !name.ends_with(".csv") {
+            continue;
+        }
+        let slot = if name.contains("global") {
+            &mut global
+        } else if name.contains("attribution") {
+            &mut attribution
+        } else if name.contains("receiver") {
+            &mut receiver
+        } else {
+            continue;
+        };
+        *slot = Some(entry.path());
+    }
+    let missing = |what: &str| ImportError::NotTheFormat {
+        path: dir.to_path_buf(),
+        expected: "an EuRepoC release directory",
+        problem: format!("no {what} CSV (a file whose name contains \"{what}\") in it"),
+    };
+    Ok(ReleaseFiles {
+        global: global.ok_or_else(|| missing("Global_Database"))?,
+        attribution: attribution.ok_or_else(|| missing("Attribution"))?,
+        receiver: receiver.ok_or_else(|| missing("Receiver"))?,
+    })
+}
+
+/// Reads a release directory. Whole-file problems (missing file, missing columns, not
+/// UTF-8) refuse everything; a bad row is reported and skipped.
+pub fn read_dir(dir: &Path) -> Result<EurepocRead, ImportError> {
+    let files = find_files(dir)?;
+    let mut read = EurepocRead::default();
+
+    // Check all three headers before mapping anything, so a wrong file refuses the import
+    // as a whole rather than after half of it.
+    let global_text = read_text(&files.global, EXPECTED)?;
+    let attribution_text = read_text(&files.attribution, EXPECTED)?;
+    let receiver_text = read_text(&files.receiver, EXPECTED)?;
+    let (global_cols, global_rows) = table(&files.global, &global_text, GLOBAL_REQUIRED)?;
+    let (attr_cols, attr_rows) = table(&files.attribution, &attribution_text, ATTRIBUTION_REQUIRED)?;
+    let (recv_cols, recv_rows) = table(&files.receiver, &receiver_text, RECEIVER_REQUIRED)?;
+
+    let global_name = file_name(&files.global);
+    let attr_name = file_name(&files.attribution);
+    let recv_name = file_name(&files.receiver);
+
+    // Receivers by incident id.
+    let mut receivers: HashMap<String, Vec<(Target, String)>> = HashMap::new();
+    for rec in recv_rows {
+        let (line, record) = match rec {
+            Ok(r) => r,
+            Err(reason) => {
+                read.report.refused.push(RowProblem { file: recv_name.clone(), line: reason.0, reason: reason.1 });
+                continue;
+            }
+        };
+        read.receiver_rows += 1;
+        let row = Row { cols: &recv_cols, record: &record };
+        match receiver_target(&row) {
+            Ok(t) => receivers.entry(incident_key(row.get("ID"))).or_default().push((t, record.iter().collect::<Vec<_>>().join("\u{1f}"))),
+            Err(reason) => read.report.refused.push(RowProblem { file: recv_name.clone(), line, reason }),
+        }
+    }
+
+    // Attribution rows by incident id.
+    let mut attributions: HashMap<String, Vec<(u64, csv::StringRecord)>> = HashMap::new();
+    for rec in attr_rows {
+        match rec {
+            Ok((line, record)) => {
+                read.attribution_rows += 1;
+                let key = incident_key(Row { cols: &attr_cols, record: &record }.get("incident_ID"));
+                attributions.entry(key).or_default().push((line, record));
+            }
+            Err((line, reason)) => read.report.refused.push(RowProblem { file: attr_name.clone(), line, reason }),
+        }
+    }
+
+    let mut seen = std::collections::HashSet::new();
+    for rec in global_rows {
+        let (line, record) = match rec {
+            Ok(r) => r,
+            Err((line, reason)) => {
+                read.report.refused.push(RowProblem { file: global_name.clone(), line, reason });
+                continue;
+            }
+        };
+        read.report.rows_read += 1;
+        let row = Row { cols: &global_cols, record: &record };
+        let key = incident_key(row.get("ID"));
+        if !seen.insert(key.clone()) {
+            read.report.refused.push(RowProblem { file: global_name.clone(), line, reason: format!("ID {key} appears twice; the first row was kept") });
+            continue;
+        }
+        let attr_rows = attributions.remove(&key).unwrap_or_default();
+        let targets = receivers.remove(&key).unwrap_or_default();
+        match incident_record(&row, &key, targets, &attr_rows, &attr_cols) {
+            Ok(r) => read.records.push(r),
+            Err(reason) => read.report.refused.push(RowProblem { file: global_name.clone(), line, reason }),
+        }
+    }
+    // Rows that point at no incident are refused, not silently dropped.
+    let mut orphans: Vec<(u64, String)> = attributions.into_iter().flat_map(|(k, rows)| rows.into_iter().map(move |(l, _)| (l, k.clone()))).collect();
+    orphans.sort();
+    for (line, key) in orphans {
+        read.report.refused.push(RowProblem { file: attr_name.clone(), line, reason: format!("incident_ID {key} is not in the Global Database") });
+    }
+    Ok(read)
+}
+
+type Rows = Vec<Result<(u64, csv::StringRecord), (u64, String)>>;
+
+fn table(path: &Path, text: &str, required: &[&str]) -> Result<(Columns, Rows), ImportError> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| ImportError::NotTheFormat { path: path.to_path_buf(), expected: EXPECTED, problem: e.to_string() })?.clone();
+    let cols = Columns::new(&headers);
+    cols.require(path, EXPECTED, required)?;
+    let width = headers.len();
+    let mut rows = Vec::new();
+    for rec in reader.records() {
+        match rec {
+            Ok(r) => {
+                let line = r.position().map(|p| p.line()).unwrap_or(0);
+                if r.len() != width {
+                    rows.push(Err((line, format!("has {} fields where the header has {width}", r.len()))));
+                } else {
+                    rows.push(Ok((line, r)));
+                }
+            }
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                rows.push(Err((line, format!("is not valid CSV: {e}"))));
+            }
+        }
+    }
+    Ok((cols, rows))
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// EuRepoC ids appear as "12" in one file and "12.0" in another.
+fn incident_key(id: &str) -> String {
+    id.trim().strip_suffix(".0").unwrap_or(id.trim()).to_string()
+}
+
+fn list(row: &Row, col: &str) -> Result<PyValue, String> {
+    pylist::parse(row.get(col)).map_err(|e| format!("column {col}: {e}"))
+}
+
+fn incident_record(row: &Row, key: &str, targets: Vec<(Target, String)>, attr_rows: &[(u64, csv::StringRecord)], attr_cols: &Columns) -> Result<IncidentRecord, String> {
+    if key.is_empty() || !key.chars().all(|c| c.is_ascii_digit()) {
+        return Err(format!("ID {:?} is not an EuRepoC incident number", row.get("ID")));
+    }
+    let mut incident = Incident::new(row.get("name"), Tlp::Clear);
+    incident.origin = Some(Origin { dataset: Dataset::Eurepoc, record_id: key.to_string() });
+    incident.description = row.get("description").to_string();
+    incident.start_date = row.known("start_date").map(|d| parse_date("start_date", d)).transpose().map_err(|e| e.to_string())?;
+    incident.end_date = row.known("end_date").map(|d| parse_date("end_date", d)).transpose().map_err(|e| e.to_string())?;
+    if let (Some(s), Some(e)) = (incident.start_date, incident.end_date) {
+        // The release has a handful of end dates before start dates; the start is the
+        // better-sourced field, so keep it and drop the contradiction.
+        if e < s {
+            incident.end_date = None;
+        }
+    }
+    incident.operation_types = operation_types(row.get("incident_type"));
+    incident.targets = if targets.is_empty() { global_targets(row)? } else { targets.iter().map(|(t, _)| t.clone()).collect() };
+    incident.alleged_actors = alleged_actors(row)?;
+    incident.effects = effects(row);
+    incident.context = context(row);
+    incident.sources = list(row, "sources_url")?.flatten().into_iter().filter(|s| !s.trim().is_empty() && !is_unknown(s)).collect();
+
+    let mut record = IncidentRecord::new(incident);
+    for (line, a) in attr_rows {
+        let arow = Row { cols: attr_cols, record: a };
+        match attribution(&arow, record.incident.id) {
+            Ok(Some((attr, parties))) => {
+                record.attributions.push(attr);
+                for p in parties {
+                    if !record.parties.iter().any(|q| q.id == p.id) {
+                        record.parties.push(p);
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(reason) => return Err(format!("attribution row at line {line}: {reason}")),
+        }
+    }
+    for (domain, prefix) in [(ResponseDomain::Political, "political_response"), (ResponseDomain::Legal, "legal_response")] {
+        for (resp, party) in responses(row, record.incident.id, domain, prefix) {
+            if let Some(p) = party {
+                if !record.parties.iter().any(|q| q.id == p.id) {
+                    record.parties.push(p);
+                }
+            }
+            record.responses.push(resp);
+        }
+    }
+    let external = external_assessment(row, record.incident.id);
+    record.external = if external.is_empty() { None } else { Some(external) };
+
+    let mut parts: Vec<&str> = row.record.iter().collect();
+    for (_, a) in attr_rows {
+        parts.extend(a.iter());
+    }
+    for (_, raw) in &targets {
+        parts.push(raw);
+    }
+    record.source_hash = Some(source_hash(parts));
+    record.validate().map_err(|e| e.to_string())?;
+    Ok(record)
+}
+
+fn operation_types(cell: &str) -> Vec<OperationType> {
+    let mut out = Vec::new();
+    let mut add = |t| {
+        if !out.contains(&t) {
+            out.push(t)
+        }
+    };
+    for part in cell.split("; ").map(str::trim).filter(|p| !is_unknown(p)) {
+        let p = part.to_lowercase();
+        if p.contains("ransomware") {
+            add(OperationType::Ransomware);
+        }
+        if p.contains("data theft") {
+            add(OperationType::Espionage);
+        }
+        if p.contains("doxing") {
+            add(OperationType::Influence);
+        }
+        if p.contains("disruption") {
+            add(OperationType::Disruption);
+        }
+        if p.contains("hijacking") {
+            add(OperationType::Hijacking);
+        }
+        if p.contains("destruction") || p.contains("wiper") {
+            add(OperationType::Destruction);
+        }
+    }
+    out
+}
+
+/// Maps EuRepoC's receiver category and sub-code to the registry's sector taxonomy.
+pub fn sector(category: &str, subcode: &str) -> Sector {
+    let sub = subcode.to_lowercase();
+    let cat = category.to_lowercase();
+    if cat.starts_with("critical infrastructure") {
+        return match sub.as_str() {
+            "energy" => Sector::Energy,
+            "water" => Sector::Water,
+            "health" => Sector::Health,
+            "finance" => Sector::Finance,
+            "transportation" => Sector::Transport,
+            "telecommunications" => Sector::Telecommunications,
+            "food" => Sector::Food,
+            "chemicals" => Sector::Chemicals,
+            "defence industry" => Sector::DefenceIndustry,
+            "space" => Sector::Space,
+            s if s.contains("digital") => Sector::DigitalInfrastructure,
+            s if s.contains("emergency") => Sector::EmergencyServices,
+            _ => Sector::Other,
+        };
+    }
+    if cat.starts_with("state institutions") {
+        return match sub.as_str() {
+            "military" => Sector::Military,
+            "police" => Sector::Police,
+            "legislative" => Sector::Legislature,
+            "judiciary" => Sector::Judiciary,
+            "political parties" => Sector::PoliticalParties,
+            s if s.starts_with("election") => Sector::Elections,
+            s if s.contains("embass") => Sector::DiplomaticMissions,
+            _ => Sector::Government,
+        };
+    }
+    match cat.as_str() {
+        "media" => Sector::Media,
+        "science" => Sector::Research,
+        "social groups" => Sector::CivilSociety,
+        c if c.starts_with("end user") => Sector::Individuals,
+        c if c.starts_with("international") => Sector::InternationalOrganisation,
+        c if c.starts_with("corporate") => Sector::Corporate,
+        "other" => Sector::Other,
+        _ => Sector::Unknown,
+    }
+}
+
+fn target(country: &str, category: &str, subcode: &str, name: &str) -> Target {
+    let state = StateCode::from_name(country);
+    let place = if state.is_none() && !is_unknown(country) { Some(country.to_string()) } else { None };
+    let entity = if is_unknown(name) { None } else { Some(name.to_string()) };
+    Target { state, place, sector: sector(category, subcode), entity }
+}
+
+fn receiver_target(row: &Row) -> Result<Target, String> {
+    let t = target(row.get("receiver_country"), row.get("receiver_category"), row.get("receiver_category_subcode"), row.get("receiver_name"));
+    Ok(if t.state.is_none() && t.place.is_none() && t.entity.is_none() { Target { place: Some("Unknown".into()), ..t } } else { t })
+}
+
+/// Targets from the Global Database's own list columns, for releases or rows without
+/// receiver rows: countries are a flat list, categories one inner list per country.
+fn global_targets(row: &Row) -> Result<Vec<Target>, String> {
+    let countries = list(row, "receiver_country")?.flatten();
+    let categories = list(row, "receiver_category")?.groups();
+    let names = list(row, "receiver_name")?.groups();
+    let mut out = Vec::new();
+    for (i, country) in countries.iter().enumerate() {
+        let cats = categories.get(i).cloned().unwrap_or_default();
+        let name = names.get(i).and_then(|n| n.first()).cloned().unwrap_or_default();
+        for cat in if cats.is_empty() { vec![String::new()] } else { cats } {
+            let t = target(country, &cat, "", &name);
+            if t.state.is_some() || t.place.is_some() || t.entity.is_some() {
+                out.push(t);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn actor_category(s: &str) -> ActorCategory {
+    let s = s.to_lowercase();
+    if s.starts_with("state") {
+        ActorCategory::State
+    } else if s.contains("state-affiliation") || s.contains("state affiliation") {
+        ActorCategory::StateAffiliated
+    } else if s.contains("individual") {
+        ActorCategory::Individual
+    } else if s.contains("criminal") {
+        ActorCategory::Criminal
+    } else if s.contains("non-state") {
+        ActorCategory::NonStateGroup
+    } else {
+        ActorCategory::Unknown
+    }
+}
+
+fn alleged_actors(row: &Row) -> Result<Vec<Actor>, String> {
+    let names = list(row, "initiator_name")?.flatten();
+    let countries = list(row, "initiator_country")?.flatten();
+    let categories = list(row, "initiator_category")?.flatten();
+    let subcats = list(row, "initiator_category_subcode").map(|v| v.flatten()).unwrap_or_default();
+    let n = names.len().max(countries.len()).max(categories.len());
+    let mut out = Vec::new();
+    for i in 0..n {
+        let name = names.get(i).filter(|s| !is_unknown(s)).cloned();
+        let state = countries.get(i).and_then(|c| StateCode::from_name(c));
+        let mut category = categories.get(i).map(|c| actor_category(c)).unwrap_or(ActorCategory::Unknown);
+        if category == ActorCategory::NonStateGroup && subcats.get(i).is_some_and(|s| s.to_lowercase().contains("criminal")) {
+            category = ActorCategory::Criminal;
+        }
+        if name.is_none() && state.is_none() && category == ActorCategory::Unknown {
+            continue;
+        }
+        let actor = Actor { name, state, category };
+        if !out.contains(&actor) {
+            out.push(actor);
+        }
+    }
+    Ok(out)
+}
+
+fn effects(row: &Row) -> Effects {
+    let grade = |col: &str| row.known(col).map(|v| v.to_lowercase());
+    let mut e = Effects::default();
+    e.disruption = grade("disruption").map(|v| {
+        if v.starts_with("none") {
+            Disruption::None
+        } else if v.starts_with("long") {
+            Disruption::LongTerm
+        } else {
+            Disruption::ShortTerm
+        }
+    });
+    e.data_theft = grade("data_theft").map(|v| {
+        if v.starts_with("none") {
+            DataTheft::None
+        } else if v.contains("non-sensitive") {
+            DataTheft::NonSensitive
+        } else {
+            DataTheft::Sensitive
+        }
+    });
+    e.hijacking = grade("hijacking").map(|v| {
+        if v.starts_with("none") {
+            Hijacking::None
+        } else if v.contains("not used") {
+            Hijacking::WithoutMisuse
+        } else {
+            Hijacking::WithMisuse
+        }
+    });
+    e.physical = grade("physical_effects_spatial").map(|v| {
+        if v.starts_with("none") {
+            PhysicalEffects::None
+        } else if v.starts_with("widespread") {
+            PhysicalEffects::Widespread
+        } else {
+            PhysicalEffects::Local
+        }
+    });
+    e.physical_duration = grade("physical_effects_temporal").map(|v| {
+        if v.starts_with("none") {
+            EffectDuration::None
+        } else if v.starts_with("long") {
+            EffectDuration::Days
+        } else {
+            EffectDuration::Hours
+        }
+    });
+    e.disruption_duration = grade("functional_impact").and_then(|v| {
+        if v.starts_with("no system") {
+            Some(EffectDuration::None)
+        } else if v.starts_with("day (") {
+            Some(EffectDuration::Hours)
+        } else if v.starts_with("days") {
+            Some(EffectDuration::Days)
+        } else if v.starts_with("weeks") {
+            Some(EffectDuration::Weeks)
+        } else if v.starts_with("months") {
+            Some(EffectDuration::Months)
+        } else {
+            None
+        }
+    });
+    e.casualties = row.known("casualties").and_then(|v| v.parse::<f64>().ok()).filter(|v| *v >= 0.0).map(|v| v as u32);
+    e.economic_loss_eur = row.known("economic_impact_exact_value").and_then(|v| v.parse::<f64>().ok()).filter(|v| *v > 0.0).map(|v| v as u64);
+    let intelligence = grade("intelligence_impact");
+    let doxing = row.get("incident_type").to_lowercase().contains("doxing");
+    e.data_leaked = if doxing {
+        Some(true)
+    } else {
+        intelligence.map(|v| v.contains("leaking of data") && !v.contains("no leaking") && !v.starts_with("no data breach"))
+    };
+    e
+}
+
+fn context(row: &Row) -> Context {
+    let mut c = Context::default();
+    c.conflict_intensity = row.known("offline_conflict_intensity_subcode").and_then(|v| v.trim_start_matches("HIIK").trim().parse::<u8>().ok()).filter(|v| (1..=5).contains(v));
+    // HIIK 4 (limited war) and 5 (war) are armed conflicts; below that the record says
+    // there is a conflict but not an armed one. No coding at all leaves it unknown.
+    c.armed_conflict = c.conflict_intensity.map(|i| i >= 4);
+    c.zero_day = match row.get("zero_days") {
+        "Yes" => Some(true),
+        "No" => Some(false),
+        _ => None,
+    };
+    c
+}
+
+fn attribution_basis(kind: &str, basis: &str) -> AttributionBasis {
+    let k = kind.to_lowercase();
+    let b = basis.to_lowercase();
+    if k.starts_with("self-attribution") || b.contains("attacker confirms") {
+        AttributionBasis::SelfAttribution
+    } else if k.contains("legal action") || k.contains("indictment") {
+        AttributionBasis::LegalProceeding
+    } else if k.starts_with("technical report") {
+        AttributionBasis::TechnicalReport
+    } else if k.starts_with("political statement") {
+        AttributionBasis::PoliticalStatement
+    } else if k.contains("media report") {
+        AttributionBasis::MediaReport
+    } else {
+        AttributionBasis::Other
+    }
+}
+
+/// One EuRepoC attribution row as a claim. A row that names no actor at all is not a
+/// claim (EuRepoC codes "not attributed" this way) and yields `None`.
+fn attribution(row: &Row, incident: IncidentId) -> Result<Option<(Attribution, Vec<Party>)>, String> {
+    let mut parties = Vec::new();
+    let mut attributors = Vec::new();
+    for name in row.get("attributing_country").split("; ").map(str::trim).filter(|s| !is_unknown(s)) {
+        if let Some(code) = StateCode::from_name(name) {
+            let p = Party::state(code);
+            if !attributors.contains(&p.id) {
+                attributors.push(p.id.clone());
+                parties.push(p);
+            }
+        }
+    }
+    let mut labels: Vec<String> = Vec::new();
+    for col in ["attributing_actor", "attribution_it_company"] {
+        for v in row.get(col).split("; ").map(str::trim).filter(|s| !is_unknown(s)) {
+            if !labels.iter().any(|l| l == v) {
+                labels.push(v.to_string());
+            }
+        }
+    }
+    let basis_text = row.get("attribution_basis");
+    if !is_unknown(basis_text) && !labels.iter().any(|l| l == basis_text) {
+        labels.push(basis_text.to_string());
+    }
+    let actor_name = row.known("attributed_initiator").map(str::to_string);
+    let actor_state = row.get("attributed_initiator_country").split("; ").find_map(StateCode::from_name);
+    let actor_category = row.known("attributed_initiator_category").map(actor_category).unwrap_or(ActorCategory::Unknown);
+    if actor_name.is_none() && actor_state.is_none() && actor_category == ActorCategory::Unknown {
+        return Ok(None);
+    }
+    let date = row.known("attribution_date").and_then(|d| parse_date("attribution_date", d).ok());
+    let label = if labels.is_empty() { None } else { Some(labels.join("; ").chars().take(300).collect()) };
+    Ok(Some((
+        Attribution {
+            id: AttributionId::new(),
+            incident,
+            attributors,
+            attributor_label: label,
+            actor_name,
+            actor_state,
+            actor_category,
+            basis: attribution_basis(row.get("attribution_type"), basis_text),
+            confidence: None,
+            visibility: Visibility::Public,
+            date,
+            origin_ref: row.known("attribution_ID").map(|s| s.trim_end_matches(".0").to_string()),
+        },
+        parties,
+    )))
+}
+
+/// Observed responses. EuRepoC joins several responses with "; " in parallel columns;
+/// when the columns line up they are zipped, otherwise each type keeps the whole context.
+fn responses(row: &Row, incident: IncidentId, domain: ResponseDomain, prefix: &str) -> Vec<(Response, Option<Party>)> {
+    let split = |col: &str| -> Vec<String> { row.get(&format!("{prefix}_{col}")).split("; ").map(str::trim).map(str::to_string).collect() };
+    let types: Vec<String> = split("type").into_iter().filter(|t| !is_unknown(t)).collect();
+    let subtypes = split("type_subcode");
+    let countries = split("country");
+    let actors = split("actor");
+    let dates = split("date");
+    let aligned = |v: &Vec<String>, i: usize| if v.len() == types.len() { v.get(i).cloned() } else { v.first().cloned() };
+    let mut out = Vec::new();
+    for (i, t) in types.iter().enumerate() {
+        let country = aligned(&countries, i).filter(|c| !is_unknown(c));
+        let party = country.as_deref().and_then(StateCode::from_name).map(Party::state);
+        let actor = aligned(&actors, i).filter(|a| !is_unknown(a));
+        let subtype = aligned(&subtypes, i).filter(|s| !is_unknown(s));
+        let measure = match subtype {
+            Some(s) => format!("{t}: {s}"),
+            None => t.clone(),
+        };
+        let responder_label = actor.or(country).or_else(|| Some(t.split(':').next().unwrap_or("unknown").trim().to_string()));
+        out.push((
+            Response {
+                id: ResponseId::new(),
+                incident,
+                responder: party.as_ref().map(|p| p.id.clone()),
+                responder_label,
+                status: ResponseStatus::Observed,
+                domain,
+                measure: measure.chars().take(300).collect(),
+                date: aligned(&dates, i).and_then(|d| parse_date("date", &d).ok()),
+                description: None,
+            },
+            party,
+        ));
+    }
+    out
+}
+
+fn multi(row: &Row, col: &str) -> Vec<String> {
+    row.get(col).split("; ").map(str::trim).filter(|s| !is_unknown(s)).map(str::to_string).collect()
+}
+
+/// EuRepoC's expert legal coding, kept as another coder's conclusions.
+fn external_assessment(row: &Row, incident: IncidentId) -> ExternalAssessment {
+    let sr = row.known("state_responsibility_indicator").map(|v| v.to_lowercase()).and_then(|v| {
+        if v.starts_with("direct") {
+            Some(StateResponsibilityIndicator::Direct)
+        } else if v.starts_with("indirect") {
+            Some(StateResponsibilityIndicator::Indirect)
+        } else if v.starts_with("none") {
+            Some(StateResponsibilityIndicator::NoneOrNegligent)
+        } else {
+            None
+        }
+    });
+    let lr = row.known("legal_response_indicator").map(|v| v.to_lowercase()).and_then(|v| {
+        if v.starts_with("countermeasures") {
+            Some(LegalResponseIndicator::CountermeasuresJustified)
+        } else if v.starts_with("unfriendly") || v.contains("retorsion") {
+            Some(LegalResponseIndicator::RetorsionJustified)
+        } else if v.starts_with("no response") {
+            Some(LegalResponseIndicator::NoResponseJustified)
+        } else {
+            None
+        }
+    });
+    ExternalAssessment {
+        incident: Some(incident),
+        source: Some(Dataset::Eurepoc),
+        state_responsibility: sr,
+        il_breach: multi(row, "IL_breach_indicator"),
+        il_breach_subcode: multi(row, "IL_breach_indicator_subcode"),
+        evidence_for_sanctions: row.known("evidence_for_sanctions_indicator").map(str::to_string),
+        legal_attribution_reference: multi(row, "legal_attribution_reference"),
+        legal_attribution_reference_subcode: multi(row, "legal_attribution_reference_subcode"),
+        legal_response: lr,
+    }
+}

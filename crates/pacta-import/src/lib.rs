@@ -1,0 +1,132 @@
+//! Importers: turn the research databases people already use into Pacta records.
+//!
+//! Readers here only read and map; they never write. Each returns the records it could
+//! build plus a [`ReadReport`] that names every row it refused, with its line number and
+//! the reason (rust-analyzer's "a value plus a list of errors"): one bad row never costs
+//! the good ones. A file that is not the expected format at all is refused whole, before
+//! anything is written, with a message that says what was expected.
+//!
+//! Writing is the storage layer's job (`pacta_store::Store::import_records`), which makes
+//! each batch one transaction and each record one ledger entry.
+//!
+//! ```no_run
+//! let read = pacta_import::eurepoc::read_dir(std::path::Path::new("data/eurepoc")).unwrap();
+//! println!("{} incidents, {} rows refused", read.records.len(), read.report.refused.len());
+//! ```
+
+pub mod cfr;
+pub mod eurepoc;
+mod pylist;
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A whole-file refusal: nothing from this file may be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not {expected}: {problem}")]
+    NotTheFormat { path: PathBuf, expected: &'static str, problem: String },
+}
+
+/// One refused row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowProblem {
+    pub file: String,
+    pub line: u64,
+    pub reason: String,
+}
+
+impl fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.reason)
+    }
+}
+
+/// What a reader did: rows seen, and every row it refused.
+#[derive(Clone, Debug, Default)]
+pub struct ReadReport {
+    pub rows_read: u64,
+    pub refused: Vec<RowProblem>,
+}
+
+/// Reads a CSV file's bytes, refusing anything that is not UTF-8 text.
+fn read_text(path: &std::path::Path, expected: &'static str) -> Result<String, ImportError> {
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Io { path: path.to_path_buf(), source })?;
+    let text = String::from_utf8(bytes).map_err(|e| ImportError::NotTheFormat {
+        path: path.to_path_buf(),
+        expected,
+        problem: format!("it is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+    })?;
+    // Excel and some exporters write a byte-order mark; it is not part of the first header.
+    Ok(text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text))
+}
+
+/// Column positions found by header name, so that extra or reordered columns import just as well.
+struct Columns {
+    names: Vec<String>,
+}
+
+impl Columns {
+    fn new(headers: &csv::StringRecord) -> Self {
+        Columns { names: headers.iter().map(|h| h.trim().to_string()).collect() }
+    }
+
+    fn find(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+
+    /// Refuses the file when required columns are missing, naming all of them at once.
+    fn require(&self, path: &std::path::Path, expected: &'static str, required: &[&str]) -> Result<(), ImportError> {
+        let missing: Vec<&str> = required.iter().copied().filter(|c| self.find(c).is_none()).collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(ImportError::NotTheFormat {
+                path: path.to_path_buf(),
+                expected,
+                problem: format!("missing column(s) {}; found {}", missing.join(", "), preview(&self.names)),
+            })
+        }
+    }
+}
+
+fn preview(names: &[String]) -> String {
+    let shown: Vec<&str> = names.iter().take(6).map(String::as_str).collect();
+    let more = if names.len() > 6 { format!(" and {} more", names.len() - 6) } else { String::new() };
+    format!("[{}]{more}", shown.join(", "))
+}
+
+/// A row with its columns looked up by name.
+struct Row<'a> {
+    cols: &'a Columns,
+    record: &'a csv::StringRecord,
+}
+
+impl<'a> Row<'a> {
+    fn get(&self, name: &str) -> &'a str {
+        self.cols.find(name).and_then(|i| self.record.get(i)).map(str::trim).unwrap_or("")
+    }
+
+    /// The cell, or `None` when empty or one of the data sets' "don't know" markers.
+    fn known(&self, name: &str) -> Option<&'a str> {
+        let v = self.get(name);
+        if is_unknown(v) { None } else { Some(v) }
+    }
+}
+
+fn is_unknown(v: &str) -> bool {
+    matches!(v.trim(), "" | "Not available" | "Unknown" | "nan" | "None" | "N" | "[]" | "Unknown - not attributed")
+}
+
+/// SHA-256 over the exact source cells, so a re-import recognises unchanged rows.
+fn source_hash<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_be_bytes());
+        h.update(p.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
