@@ -1,0 +1,39 @@
+//! Schema migrations, one folder per backend, embedded in the binary so it runs anywhere.
+//! Each migration is applied once, in its own transaction, and recorded in `pacta_schema`.
+
+use crate::{Backend, Store, StoreError, on_pool};
+
+const SQLITE: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_registry.sql"))];
+const POSTGRES: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_registry.sql"))];
+
+pub async fn run(store: &Store) -> Result<(), StoreError> {
+    let migrations = match store.backend() {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    };
+    on_pool!(store, pool => {
+        sqlx::raw_sql("CREATE TABLE IF NOT EXISTS pacta_schema (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            .execute(pool)
+            .await?;
+        for (version, sql) in migrations {
+            let mut tx = pool.begin().await?;
+            // Another process may have applied it meanwhile: the primary key makes the
+            // second insert fail and roll back that process's copy of the migration.
+            let done: Option<i64> = sqlx::query_scalar("SELECT version FROM pacta_schema WHERE version = $1")
+                .bind(*version)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if done.is_some() {
+                continue;
+            }
+            sqlx::raw_sql(*sql).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO pacta_schema (version, applied_at) VALUES ($1, $2)")
+                .bind(*version)
+                .bind(chrono::Utc::now().to_rfc3339())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,390 @@
+//! The write path: the only code that changes the registry.
+//!
+//! Each batch is one transaction that (1) takes the log lock, (2) writes the records and
+//! (3) appends one log entry per changed record, then commits. Because the entry and the
+//! record commit together, the log never mentions a record the database lost, and the
+//! database never holds a record the log does not mention. Because the log index is taken
+//! under the lock, indices are dense and in commit order on both backends.
+
+use crate::dialect::{MAX_BINDS, lock_log_head};
+use crate::{Store, StoreError, write_tx};
+use pacta_core::{IncidentId, IncidentRecord, PartyId};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{QueryBuilder, Row};
+use std::collections::HashMap;
+
+/// Records per transaction. Large enough that one fsync covers many records (the cost
+/// that dominates on SQLite), small enough that a crash loses little work in progress.
+pub const BATCH: usize = 2_000;
+
+/// The largest entry the C2SP tiles format can carry (a uint16 length prefix).
+pub const MAX_ENTRY: usize = 65_535;
+
+/// What an import did, in counts a user can check against the source.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ImportOutcome {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub attributions: u64,
+    pub responses: u64,
+    pub external_assessments: u64,
+    pub parties: u64,
+    pub log_entries: u64,
+    /// The log's size after the import.
+    pub log_size: u64,
+}
+
+impl ImportOutcome {
+    fn add(&mut self, o: &ImportOutcome) {
+        self.inserted += o.inserted;
+        self.updated += o.updated;
+        self.unchanged += o.unchanged;
+        self.attributions += o.attributions;
+        self.responses += o.responses;
+        self.external_assessments += o.external_assessments;
+        self.parties += o.parties;
+        self.log_entries += o.log_entries;
+        self.log_size = o.log_size;
+    }
+}
+
+/// One committed log entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogEntry {
+    pub index: u64,
+    pub kind: String,
+    pub entry: Vec<u8>,
+    pub leaf_hash: [u8; 32],
+}
+
+/// RFC 9162 leaf hash: SHA-256(0x00 ‖ entry).
+pub fn leaf_hash(entry: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update([0u8]);
+    h.update(entry);
+    h.finalize().into()
+}
+
+/// RFC 8785 canonical JSON of a record. serde_json's `Value` keeps object keys in a
+/// `BTreeMap` (this workspace never enables its `preserve_order` feature), so keys come
+/// out sorted by their bytes, which for the ASCII field names of our records is the
+/// UTF-16 order RFC 8785 asks for; records hold integers only, never floats, so number
+/// formatting is the same too; and serde_json escapes strings exactly as RFC 8785 does.
+pub fn canonical_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    let v = serde_json::to_value(value).map_err(|e| StoreError::Corrupt { what: "record".into(), detail: e.to_string() })?;
+    Ok(v.to_string())
+}
+
+fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// Builds a log entry: canonical JSON with keys in order actor, kind, record, time.
+/// A record too large for one entry is logged by its SHA-256 instead, so entries stay
+/// under the tiles format's cap and blobs are never inlined.
+fn entry_json(actor: &PartyId, kind: &str, record_json: &str, time: &str) -> Vec<u8> {
+    let record_part = if record_json.len() + 200 > MAX_ENTRY {
+        let digest = hex::encode(Sha256::digest(record_json.as_bytes()));
+        format!("{{\"sha256\":\"{digest}\"}}")
+    } else {
+        record_json.to_string()
+    };
+    let quote = |s: &str| serde_json::Value::String(s.to_string()).to_string();
+    format!("{{\"actor\":{},\"kind\":{},\"record\":{record_part},\"time\":{}}}", quote(actor.as_str()), quote(kind), quote(time)).into_bytes()
+}
+
+/// The rows one record turns into.
+struct Prepared {
+    record: IncidentRecord,
+    incident_json: String,
+    record_json: String,
+    search_text: String,
+    facets: Vec<(&'static str, String)>,
+    attribution_rows: Vec<(String, String)>,
+    response_rows: Vec<(String, String)>,
+    external_json: Option<String>,
+}
+
+fn prepare(record: IncidentRecord) -> Result<Prepared, StoreError> {
+    let incident_json = canonical_json(&record.incident)?;
+    let attribution_rows = record.attributions.iter().map(|a| Ok((a.id.to_string(), canonical_json(a)?))).collect::<Result<Vec<_>, StoreError>>()?;
+    let response_rows = record.responses.iter().map(|r| Ok((r.id.to_string(), canonical_json(r)?))).collect::<Result<Vec<_>, StoreError>>()?;
+    let external_json = record.external.as_ref().map(canonical_json).transpose()?;
+    let parties_json = canonical_json(&record.parties)?;
+    // Keys in RFC 8785 order: attributions, external, incident, parties, responses, source_hash.
+    let record_json = format!(
+        "{{\"attributions\":[{}],\"external\":{},\"incident\":{},\"parties\":{},\"responses\":[{}],\"source_hash\":{}}}",
+        attribution_rows.iter().map(|(_, j)| j.as_str()).collect::<Vec<_>>().join(","),
+        external_json.as_deref().unwrap_or("null"),
+        incident_json,
+        parties_json,
+        response_rows.iter().map(|(_, j)| j.as_str()).collect::<Vec<_>>().join(","),
+        canonical_json(&record.source_hash)?,
+    );
+    let i = &record.incident;
+    let mut facets: Vec<(&'static str, String)> = Vec::new();
+    let mut push = |facet: &'static str, value: String| {
+        if !facets.iter().any(|(f, v)| *f == facet && *v == value) {
+            facets.push((facet, value));
+        }
+    };
+    for s in i.target_states() {
+        push("target_state", s.to_string());
+    }
+    for s in i.alleged_states() {
+        push("alleged_state", s.to_string());
+    }
+    for t in &i.targets {
+        push("sector", t.sector.label().to_string());
+    }
+    for o in &i.operation_types {
+        push("operation_type", o.label().to_string());
+    }
+    let search_text = format!("{}\n{}", i.title, i.description).to_lowercase();
+    Ok(Prepared { incident_json, record_json, search_text, facets, attribution_rows, response_rows, external_json, record })
+}
+
+enum Fate {
+    New,
+    Update { seq: i64 },
+    Unchanged,
+}
+
+impl Store {
+    /// Imports records: new ones are inserted, ones whose source rows changed are updated
+    /// in place (keeping their id), identical ones are left alone. Each batch of [`BATCH`]
+    /// records is one transaction with its log entries. `progress` is called with the
+    /// number of records handled after each batch commits.
+    pub async fn import_records(&self, records: Vec<IncidentRecord>, actor: &PartyId, mut progress: impl FnMut(u64)) -> Result<ImportOutcome, StoreError> {
+        let mut total = ImportOutcome::default();
+        let mut records = records.into_iter().peekable();
+        let mut done = 0u64;
+        while records.peek().is_some() {
+            let batch: Vec<IncidentRecord> = records.by_ref().take(BATCH).collect();
+            let n = batch.len() as u64;
+            let outcome = self.write_batch(batch, actor, "incident.imported").await?;
+            total.add(&outcome);
+            done += n;
+            progress(done);
+        }
+        if total.log_size == 0 {
+            total.log_size = self.log_size().await?;
+        }
+        Ok(total)
+    }
+
+    /// Reports one incident (with any claims filed with it). Returns its id and the index
+    /// of its log entry; the entry is durable when this returns.
+    pub async fn report_incident(&self, record: IncidentRecord, actor: &PartyId) -> Result<(IncidentId, u64), StoreError> {
+        let id = record.incident.id;
+        let outcome = self.write_batch(vec![record], actor, "incident.reported").await?;
+        Ok((id, outcome.log_size - 1))
+    }
+
+    async fn write_batch(&self, batch: Vec<IncidentRecord>, actor: &PartyId, kind_new: &'static str) -> Result<ImportOutcome, StoreError> {
+        // Validate everything before the transaction starts: a refusal writes nothing.
+        for r in &batch {
+            r.validate().map_err(|e| match &r.incident.origin {
+                Some(o) => pacta_core::Invalid::new(format!("{} record {}: {}", o.dataset, o.record_id, e.field), &e.value, &e.rule),
+                None => e,
+            })?;
+        }
+        let backend = self.backend();
+        let outcome = write_tx!(self, tx => {
+            let head: i64 = sqlx::query_scalar(lock_log_head(backend)).fetch_one(&mut *tx).await?;
+            let max_seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM incidents").fetch_one(&mut *tx).await?;
+
+            // Which records are already here, and unchanged?
+            let mut existing: HashMap<(String, String), (i64, String, Option<String>)> = HashMap::new();
+            let mut by_dataset: HashMap<String, Vec<String>> = HashMap::new();
+            for r in &batch {
+                if let Some(o) = &r.incident.origin {
+                    by_dataset.entry(o.dataset.label().to_string()).or_default().push(o.record_id.clone());
+                }
+            }
+            for (dataset, ids) in &by_dataset {
+                for chunk in ids.chunks(MAX_BINDS / 2) {
+                    let mut q = QueryBuilder::new("SELECT seq, id, source_hash, record_id FROM incidents WHERE dataset = ");
+                    q.push_bind(dataset.clone()).push(" AND record_id IN (");
+                    let mut sep = q.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(id.clone());
+                    }
+                    q.push(")");
+                    for row in q.build().fetch_all(&mut *tx).await? {
+                        let record_id: String = row.try_get("record_id")?;
+                        existing.insert((dataset.clone(), record_id), (row.try_get("seq")?, row.try_get("id")?, row.try_get("source_hash")?));
+                    }
+                }
+            }
+
+            let mut outcome = ImportOutcome::default();
+            let mut next_seq = max_seq;
+            let mut next_index = head;
+            let time = now_rfc3339();
+            let mut to_insert: Vec<(i64, i64, Prepared)> = Vec::new();
+            let mut to_update: Vec<(i64, i64, Prepared)> = Vec::new();
+            let mut entries: Vec<(i64, Vec<u8>, &'static str)> = Vec::new();
+            let mut seen_in_batch = std::collections::HashSet::new();
+            for mut record in batch {
+                let key = record.incident.origin.as_ref().map(|o| (o.dataset.label().to_string(), o.record_id.clone()));
+                if let Some(k) = &key {
+                    if !seen_in_batch.insert(k.clone()) {
+                        return Err(pacta_core::Invalid::new("origin", format!("{}:{}", k.0, k.1), "appears twice in one import").into());
+                    }
+                }
+                let fate = match key.as_ref().and_then(|k| existing.get(k)) {
+                    None => Fate::New,
+                    Some((_, _, hash)) if hash.is_some() && *hash == record.source_hash => Fate::Unchanged,
+                    Some((seq, id, _)) => {
+                        let id = IncidentId::parse(id).map_err(|e| StoreError::Corrupt { what: format!("incident {seq}"), detail: e.to_string() })?;
+                        record.set_incident_id(id);
+                        Fate::Update { seq: *seq }
+                    }
+                };
+                let kind = match fate {
+                    Fate::Unchanged => {
+                        outcome.unchanged += 1;
+                        continue;
+                    }
+                    Fate::New => kind_new,
+                    Fate::Update { .. } => "incident.updated",
+                };
+                let p = prepare(record)?;
+                let entry = entry_json(actor, kind, &p.record_json, &time);
+                entries.push((next_index, entry, kind));
+                outcome.attributions += p.attribution_rows.len() as u64;
+                outcome.responses += p.response_rows.len() as u64;
+                outcome.external_assessments += p.external_json.is_some() as u64;
+                match fate {
+                    Fate::New => {
+                        next_seq += 1;
+                        outcome.inserted += 1;
+                        to_insert.push((next_seq, next_index, p));
+                    }
+                    Fate::Update { seq } => {
+                        outcome.updated += 1;
+                        to_update.push((seq, next_index, p));
+                    }
+                    Fate::Unchanged => unreachable!("handled above"),
+                }
+                next_index += 1;
+            }
+
+            // Parties first: claims refer to them.
+            let mut parties: Vec<&pacta_core::Party> = Vec::new();
+            for (_, _, p) in to_insert.iter().chain(to_update.iter()) {
+                for party in &p.record.parties {
+                    if !parties.iter().any(|q| q.id == party.id) {
+                        parties.push(party);
+                    }
+                }
+            }
+            for chunk in parties.chunks(MAX_BINDS / 4) {
+                let mut q = QueryBuilder::new("INSERT INTO parties (id, kind, name, state) ");
+                q.push_values(chunk, |mut b, p| {
+                    b.push_bind(p.id.to_string()).push_bind(p.kind.label()).push_bind(p.name.clone()).push_bind(p.state.map(|s| s.to_string()));
+                });
+                q.push(" ON CONFLICT (id) DO NOTHING");
+                outcome.parties += q.build().execute(&mut *tx).await?.rows_affected();
+            }
+
+            // Updates: replace the incident row's content and all its dependent rows.
+            for (seq, index, p) in &to_update {
+                for table in ["incident_facets", "attributions", "responses", "external_assessments"] {
+                    let sql = match table {
+                        "incident_facets" => "DELETE FROM incident_facets WHERE incident_seq = $1",
+                        "attributions" => "DELETE FROM attributions WHERE incident_seq = $1",
+                        "responses" => "DELETE FROM responses WHERE incident_seq = $1",
+                        _ => "DELETE FROM external_assessments WHERE incident_seq = $1",
+                    };
+                    sqlx::query(sql).bind(*seq).execute(&mut *tx).await?;
+                }
+                let i = &p.record.incident;
+                sqlx::query("UPDATE incidents SET source_hash = $1, title = $2, search_text = $3, start_date = $4, year = $5, tlp = $6, body = $7, log_index = $8 WHERE seq = $9")
+                    .bind(p.record.source_hash.clone())
+                    .bind(i.title.clone())
+                    .bind(p.search_text.clone())
+                    .bind(i.start_date.map(|d| d.to_string()))
+                    .bind(i.year().map(i64::from))
+                    .bind(i.tlp.label())
+                    .bind(p.incident_json.clone())
+                    .bind(*index)
+                    .bind(*seq)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+
+            for chunk in to_insert.chunks(MAX_BINDS / 12) {
+                let mut q = QueryBuilder::new("INSERT INTO incidents (seq, id, dataset, record_id, source_hash, title, search_text, start_date, year, tlp, body, log_index) ");
+                q.push_values(chunk, |mut b, (seq, index, p)| {
+                    let i = &p.record.incident;
+                    b.push_bind(*seq)
+                        .push_bind(i.id.to_string())
+                        .push_bind(i.origin.as_ref().map(|o| o.dataset.label()))
+                        .push_bind(i.origin.as_ref().map(|o| o.record_id.clone()))
+                        .push_bind(p.record.source_hash.clone())
+                        .push_bind(i.title.clone())
+                        .push_bind(p.search_text.clone())
+                        .push_bind(i.start_date.map(|d| d.to_string()))
+                        .push_bind(i.year().map(i64::from))
+                        .push_bind(i.tlp.label())
+                        .push_bind(p.incident_json.clone())
+                        .push_bind(*index);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+
+            let all: Vec<&(i64, i64, Prepared)> = to_insert.iter().chain(to_update.iter()).collect();
+            let facets: Vec<(i64, &str, &str)> = all.iter().flat_map(|(seq, _, p)| p.facets.iter().map(move |(f, v)| (*seq, *f, v.as_str()))).collect();
+            for chunk in facets.chunks(MAX_BINDS / 3) {
+                let mut q = QueryBuilder::new("INSERT INTO incident_facets (facet, value, incident_seq) ");
+                q.push_values(chunk, |mut b, (seq, f, v)| {
+                    b.push_bind(f.to_string()).push_bind(v.to_string()).push_bind(*seq);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            for (table, rows) in [
+                ("attributions", all.iter().flat_map(|(seq, _, p)| p.attribution_rows.iter().map(move |(id, j)| (*seq, id, j))).collect::<Vec<_>>()),
+                ("responses", all.iter().flat_map(|(seq, _, p)| p.response_rows.iter().map(move |(id, j)| (*seq, id, j))).collect::<Vec<_>>()),
+            ] {
+                for chunk in rows.chunks(MAX_BINDS / 3) {
+                    let mut q = QueryBuilder::new(if table == "attributions" { "INSERT INTO attributions (id, incident_seq, body) " } else { "INSERT INTO responses (id, incident_seq, body) " });
+                    q.push_values(chunk, |mut b, (seq, id, j)| {
+                        b.push_bind(id.to_string()).push_bind(*seq).push_bind(j.to_string());
+                    });
+                    q.build().execute(&mut *tx).await?;
+                }
+            }
+            let externals: Vec<(i64, &str)> = all.iter().filter_map(|(seq, _, p)| p.external_json.as_deref().map(|j| (*seq, j))).collect();
+            for chunk in externals.chunks(MAX_BINDS / 2) {
+                let mut q = QueryBuilder::new("INSERT INTO external_assessments (incident_seq, body) ");
+                q.push_values(chunk, |mut b, (seq, j)| {
+                    b.push_bind(*seq).push_bind(j.to_string());
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+
+            // The log entries, in the same transaction as the records they describe.
+            for chunk in entries.chunks(MAX_BINDS / 4) {
+                let mut q = QueryBuilder::new("INSERT INTO log_entries (idx, leaf_hash, kind, entry) ");
+                q.push_values(chunk, |mut b, (idx, entry, kind)| {
+                    b.push_bind(*idx).push_bind(leaf_hash(entry).to_vec()).push_bind(kind.to_string()).push_bind(entry.clone());
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            outcome.log_entries = entries.len() as u64;
+            if next_index != head {
+                sqlx::query("UPDATE log_head SET size = $1 WHERE id = 1").bind(next_index).execute(&mut *tx).await?;
+            }
+            outcome.log_size = next_index as u64;
+            outcome
+        });
+        // Invariant: the commit above has returned, so on SQLite (synchronous=FULL) the
+        // WAL is fsynced and on PostgreSQL the commit is durable: only now may the caller
+        // acknowledge the entries.
+        Ok(outcome)
+    }
+}

@@ -1,0 +1,175 @@
+//! The registry's storage stories, each run on SQLite and on PostgreSQL.
+
+use pacta_core::*;
+use pacta_store::testing::TestDb;
+use pacta_store::{IncidentFilter, Store};
+use std::path::Path;
+
+fn sample() -> Vec<IncidentRecord> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/eurepoc-1.1-even");
+    pacta_import::eurepoc::read_dir(&dir).unwrap().records
+}
+
+fn importer() -> PartyId {
+    PartyId::parse("actor", "org:secretariat").unwrap()
+}
+
+fn state(c: &str) -> StateCode {
+    StateCode::parse("state", c).unwrap()
+}
+
+/// Runs `story` once per backend, each on a fresh database.
+macro_rules! on_both {
+    (|$store:ident| $body:block) => {{
+        for db in TestDb::both().await {
+            let backend = db.store.backend();
+            {
+                let $store: &Store = &db.store;
+                eprintln!("-- on {backend}");
+                $body
+            }
+            db.drop_db().await;
+        }
+    }};
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn importing_the_eurepoc_sample_twice_changes_nothing_the_second_time() {
+    on_both!(|store| {
+        let first = store.import_records(sample(), &importer(), |_| {}).await.unwrap();
+        assert_eq!(first.inserted, 820);
+        assert_eq!(first.unchanged, 0);
+        assert!(first.attributions > 1000, "{first:?}");
+        assert_eq!(first.log_entries, 820, "one log entry per incident record");
+        assert_eq!(first.log_size, 820);
+
+        let again = store.import_records(sample(), &importer(), |_| {}).await.unwrap();
+        assert_eq!((again.inserted, again.updated, again.unchanged, again.log_entries), (0, 0, 820, 0));
+        assert_eq!(store.log_size().await.unwrap(), 820, "an unchanged re-import appends nothing to the log");
+        assert_eq!(store.stats().await.unwrap().incidents, 820);
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_source_row_updates_the_incident_in_place_and_is_logged() {
+    on_both!(|store| {
+        let records = sample();
+        store.import_records(records.clone(), &importer(), |_| {}).await.unwrap();
+        let before = store.get_incident("eurepoc:2").await.unwrap().unwrap();
+
+        let mut changed = sample();
+        let r = changed.iter_mut().find(|r| r.incident.origin.as_ref().unwrap().record_id == "2").unwrap();
+        r.incident.title = "Corrected title".into();
+        r.source_hash = Some("a different source row".into());
+        let outcome = store.import_records(changed, &importer(), |_| {}).await.unwrap();
+        assert_eq!((outcome.inserted, outcome.updated, outcome.unchanged), (0, 1, 819));
+
+        let after = store.get_incident("eurepoc:2").await.unwrap().unwrap();
+        assert_eq!(after.record.incident.id, before.record.incident.id, "an update keeps the incident's id");
+        assert_eq!(after.record.incident.title, "Corrected title");
+        assert_eq!(after.record.attributions.len(), before.record.attributions.len());
+        assert_eq!(after.log_index, 820);
+        let entry = &store.log_entries(820, 821).await.unwrap()[0];
+        assert_eq!(entry.kind, "incident.updated");
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incidents_can_be_found_by_state_sector_type_date_and_text() {
+    on_both!(|store| {
+        store.import_records(sample(), &importer(), |_| {}).await.unwrap();
+        let all = store.count_incidents(&IncidentFilter::default()).await.unwrap();
+        assert_eq!(all, 820);
+
+        let ukraine = IncidentFilter { state: Some(state("UA")), ..Default::default() };
+        let hits = store.list_incidents(&ukraine, 1000, 0).await.unwrap();
+        assert!(!hits.is_empty());
+        assert!(hits.iter().all(|h| h.target_states.contains(&state("UA")) || h.alleged_states.contains(&state("UA"))));
+
+        let energy = IncidentFilter { sector: Some(Sector::Energy), ..Default::default() };
+        let n_energy = store.count_incidents(&energy).await.unwrap();
+        assert!(n_energy > 10 && n_energy < 820, "{n_energy}");
+
+        let ransomware = IncidentFilter { operation_type: Some(OperationType::Ransomware), ..Default::default() };
+        for h in store.list_incidents(&ransomware, 1000, 0).await.unwrap() {
+            assert!(h.operation_types.contains(&OperationType::Ransomware));
+        }
+
+        let from = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        let to = chrono::NaiveDate::from_ymd_opt(2020, 12, 31).unwrap();
+        let in_2020 = store.list_incidents(&IncidentFilter { from: Some(from), to: Some(to), ..Default::default() }, 1000, 0).await.unwrap();
+        assert!(!in_2020.is_empty());
+        assert!(in_2020.iter().all(|h| h.start_date.is_some_and(|d| d >= from && d <= to)));
+        let stats = store.stats().await.unwrap();
+        assert_eq!(in_2020.len() as u64, stats.by_year["2020"]);
+
+        let text = IncidentFilter { text: Some("ARMENIA".into()), ..Default::default() };
+        let found = store.list_incidents(&text, 1000, 0).await.unwrap();
+        assert!(found.iter().any(|h| h.origin.as_deref() == Some("eurepoc:2")), "text search is case-insensitive");
+        let literal = IncidentFilter { text: Some("100%_".into()), ..Default::default() };
+        assert_eq!(store.count_incidents(&literal).await.unwrap(), 0, "wildcards in the text are matched literally");
+
+        // Pages do not overlap.
+        let p1 = store.list_incidents(&IncidentFilter::default(), 10, 0).await.unwrap();
+        let p2 = store.list_incidents(&IncidentFilter::default(), 10, 10).await.unwrap();
+        assert!(p1.iter().all(|a| p2.iter().all(|b| a.id != b.id)));
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incident_shows_its_claims_responses_and_the_experts_view_apart_from_the_facts() {
+    on_both!(|store| {
+        store.import_records(sample(), &importer(), |_| {}).await.unwrap();
+        let stats = store.stats().await.unwrap();
+        assert!(stats.external_assessments >= 90);
+        assert_eq!(stats.by_year.values().sum::<u64>(), 820);
+
+        // Find one with expert coding and check it round-trips whole.
+        let records = sample();
+        let coded = records.iter().find(|r| r.external.is_some() && !r.attributions.is_empty()).unwrap();
+        let key = format!("eurepoc:{}", coded.incident.origin.as_ref().unwrap().record_id);
+        let stored = store.get_incident(&key).await.unwrap().unwrap();
+        assert_eq!(stored.record.external.as_ref().map(|e| &e.legal_response), coded.external.as_ref().map(|e| &e.legal_response));
+        assert_eq!(stored.record.attributions.len(), coded.attributions.len());
+        assert_eq!(stored.record.incident.targets, coded.incident.targets);
+        let by_id = store.get_incident(&stored.record.incident.id.to_string()).await.unwrap().unwrap();
+        assert_eq!(by_id.record.incident, stored.record.incident);
+        assert!(store.get_incident("eurepoc:999999").await.unwrap().is_none());
+        assert!(store.get_incident("not an id").await.is_err());
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_record_is_a_canonical_log_entry_with_its_kind_actor_and_time() {
+    on_both!(|store| {
+        let mut incident = Incident::new("Reported by hand", Tlp::Amber);
+        incident.targets.push(Target { state: Some(state("EE")), place: None, sector: Sector::Finance, entity: None });
+        let actor = PartyId::parse("actor", "state:EE").unwrap();
+        let (id, index) = store.report_incident(IncidentRecord::new(incident), &actor).await.unwrap();
+        assert_eq!(index, 0);
+        let entries = store.log_entries(0, 10).await.unwrap();
+        assert_eq!(entries.len(), 1);
+        let e = &entries[0];
+        let v: serde_json::Value = serde_json::from_slice(&e.entry).unwrap();
+        assert_eq!(v["kind"], "incident.reported");
+        assert_eq!(v["actor"], "state:EE");
+        assert_eq!(v["record"]["incident"]["id"], id.to_string());
+        assert!(chrono::DateTime::parse_from_rfc3339(v["time"].as_str().unwrap()).is_ok());
+        assert_eq!(serde_json::to_string(&v).unwrap().as_bytes(), &e.entry[..], "entries are canonical JSON");
+        assert_eq!(e.leaf_hash, pacta_store::write::leaf_hash(&e.entry));
+        assert_eq!(store.log_leaf_hashes(0, 1).await.unwrap(), vec![e.leaf_hash]);
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_record_is_refused_by_field_and_nothing_is_written() {
+    on_both!(|store| {
+        let mut records = sample();
+        records.truncate(5);
+        records[3].incident.title = "   ".into();
+        let err = store.import_records(records, &importer(), |_| {}).await.unwrap_err().to_string();
+        assert!(err.contains("title"), "{err}");
+        assert_eq!(store.stats().await.unwrap().incidents, 0, "the whole batch was refused");
+        assert_eq!(store.log_size().await.unwrap(), 0);
+    });
+}
