@@ -74,13 +74,17 @@ pub fn find_files(dir: &Path) -> Result<ReleaseFiles, ImportError> {
 /// UTF-8) refuse everything; a bad row is reported and skipped.
 pub fn read_dir(dir: &Path) -> Result<EurepocRead, ImportError> {
     let files = find_files(dir)?;
-    let mut read = EurepocRead::default();
+    let texts = [read_text(&files.global, EXPECTED)?, read_text(&files.attribution, EXPECTED)?, read_text(&files.receiver, EXPECTED)?];
+    read_release(&files, &texts)
+}
 
+/// Reads a release from its three files' contents (`texts`: global, attribution,
+/// receiver); `files` names them in reports. This is how a binary reads a bundled copy.
+pub fn read_release(files: &ReleaseFiles, texts: &[String; 3]) -> Result<EurepocRead, ImportError> {
+    let [global_text, attribution_text, receiver_text] = texts;
+    let mut read = EurepocRead::default();
     // Check all three headers before mapping anything, so a wrong file refuses the import
     // as a whole rather than after half of it.
-    let global_text = read_text(&files.global, EXPECTED)?;
-    let attribution_text = read_text(&files.attribution, EXPECTED)?;
-    let receiver_text = read_text(&files.receiver, EXPECTED)?;
     let (global_cols, global_rows) = table(&files.global, &global_text, GLOBAL_REQUIRED)?;
     let (attr_cols, attr_rows) = table(&files.attribution, &attribution_text, ATTRIBUTION_REQUIRED)?;
     let (recv_cols, recv_rows) = table(&files.receiver, &receiver_text, RECEIVER_REQUIRED)?;

@@ -16,6 +16,7 @@
 
 pub mod cfr;
 pub mod eurepoc;
+pub mod synthetic;
 mod pylist;
 
 use std::fmt;

@@ -1,0 +1,88 @@
+//! `pacta`: the command line. Argument definitions and glue only; the work lives in the
+//! library crates. Errors are one line on stderr and a non-zero exit code; a closed pipe
+//! (`pacta incidents list | head`) is not an error.
+
+mod cmd_bench;
+mod cmd_demo;
+mod cmd_import;
+mod cmd_incidents;
+mod cmd_sim;
+mod output;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "pacta", version, about = "The registry where the rules of state behaviour in cyberspace are kept and applied.")]
+struct Cli {
+    /// Database: sqlite://PATH (default: pacta.db in the working directory) or postgres://USER@HOST/DB.
+    #[arg(long, global = true, env = "PACTA_DB", default_value = "sqlite://pacta.db")]
+    db: String,
+    /// The party on whose behalf changes are made; recorded in every log entry.
+    #[arg(long = "as", global = true, env = "PACTA_ACTOR", default_value = "org:secretariat", value_name = "PARTY")]
+    actor: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import an incident database (EuRepoC release, CFR tracker export).
+    #[command(subcommand)]
+    Import(cmd_import::ImportCommand),
+    /// List and show incidents.
+    #[command(subcommand)]
+    Incidents(cmd_incidents::IncidentsCommand),
+    /// Counts by year, sector, operation type and alleged state.
+    Stats(cmd_incidents::StatsArgs),
+    /// Create a fresh SQLite database with the bundled EuRepoC sample and show what to try.
+    Demo(cmd_demo::DemoArgs),
+    /// Run a simulation of how norms hold or collapse.
+    Sim(cmd_sim::SimArgs),
+    /// Measure the registry's speed (imports), for BENCHMARKS.md.
+    #[command(subcommand)]
+    Bench(cmd_bench::BenchCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        // The simulation is pure computation: no database, no async runtime.
+        Command::Sim(ref args) => cmd_sim::run(args),
+        _ => run_async(cli),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the error and its causes, outermost first. No backtrace for user mistakes.
+            let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+            let mut line = String::new();
+            for c in chain {
+                if !line.contains(&c) {
+                    if !line.is_empty() {
+                        line.push_str(": ");
+                    }
+                    line.push_str(&c);
+                }
+            }
+            eprintln!("error: {line}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_async(cli: Cli) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let actor = pacta_core::PartyId::parse("--as", &cli.actor)?;
+        match cli.command {
+            Command::Import(c) => cmd_import::run(&cli.db, &actor, c).await,
+            Command::Incidents(c) => cmd_incidents::run(&cli.db, c).await,
+            Command::Stats(a) => cmd_incidents::stats(&cli.db, a).await,
+            Command::Demo(a) => cmd_demo::run(a, &actor).await,
+            Command::Bench(c) => cmd_bench::run(&cli.db, &actor, c).await,
+            Command::Sim(_) => unreachable!("handled without a runtime"),
+        }
+    })
+}
