@@ -20,6 +20,7 @@
 //! ```
 
 mod dialect;
+pub mod log;
 mod migrate;
 pub mod read;
 pub mod testing;

@@ -6,7 +6,8 @@
 //! database never holds a record the log does not mention. Because the log index is taken
 //! under the lock, indices are dense and in commit order on both backends.
 
-use crate::dialect::{MAX_BINDS, lock_log_head};
+use crate::dialect::MAX_BINDS;
+use crate::log::LogAppender;
 use crate::{Store, StoreError, write_tx};
 use pacta_core::{IncidentId, IncidentRecord, PartyId};
 use serde::Serialize;
@@ -75,24 +76,6 @@ pub fn leaf_hash(entry: &[u8]) -> [u8; 32] {
 pub fn canonical_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
     let v = serde_json::to_value(value).map_err(|e| StoreError::Corrupt { what: "record".into(), detail: e.to_string() })?;
     Ok(v.to_string())
-}
-
-fn now_rfc3339() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
-/// Builds a log entry: canonical JSON with keys in order actor, kind, record, time.
-/// A record too large for one entry is logged by its SHA-256 instead, so entries stay
-/// under the tiles format's cap and blobs are never inlined.
-fn entry_json(actor: &PartyId, kind: &str, record_json: &str, time: &str) -> Vec<u8> {
-    let record_part = if record_json.len() + 200 > MAX_ENTRY {
-        let digest = hex::encode(Sha256::digest(record_json.as_bytes()));
-        format!("{{\"sha256\":\"{digest}\"}}")
-    } else {
-        record_json.to_string()
-    };
-    let quote = |s: &str| serde_json::Value::String(s.to_string()).to_string();
-    format!("{{\"actor\":{},\"kind\":{},\"record\":{record_part},\"time\":{}}}", quote(actor.as_str()), quote(kind), quote(time)).into_bytes()
 }
 
 /// The rows one record turns into.
@@ -193,7 +176,7 @@ impl Store {
         }
         let backend = self.backend();
         let outcome = write_tx!(self, tx => {
-            let head: i64 = sqlx::query_scalar(lock_log_head(backend)).fetch_one(&mut *tx).await?;
+            let mut log = LogAppender::lock(&mut *tx, backend).await?;
             let max_seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM incidents").fetch_one(&mut *tx).await?;
 
             // Which records are already here, and unchanged?
@@ -222,11 +205,8 @@ impl Store {
 
             let mut outcome = ImportOutcome::default();
             let mut next_seq = max_seq;
-            let mut next_index = head;
-            let time = now_rfc3339();
             let mut to_insert: Vec<(i64, i64, Prepared)> = Vec::new();
             let mut to_update: Vec<(i64, i64, Prepared)> = Vec::new();
-            let mut entries: Vec<(i64, Vec<u8>, &'static str)> = Vec::new();
             let mut seen_in_batch = std::collections::HashSet::new();
             for mut record in batch {
                 let key = record.incident.origin.as_ref().map(|o| (o.dataset.label().to_string(), o.record_id.clone()));
@@ -253,8 +233,7 @@ impl Store {
                     Fate::Update { .. } => "incident.updated",
                 };
                 let p = prepare(record)?;
-                let entry = entry_json(actor, kind, &p.record_json, &time);
-                entries.push((next_index, entry, kind));
+                let index = log.push(actor, kind, &p.record_json) as i64;
                 outcome.attributions += p.attribution_rows.len() as u64;
                 outcome.responses += p.response_rows.len() as u64;
                 outcome.external_assessments += p.external_json.is_some() as u64;
@@ -262,15 +241,14 @@ impl Store {
                     Fate::New => {
                         next_seq += 1;
                         outcome.inserted += 1;
-                        to_insert.push((next_seq, next_index, p));
+                        to_insert.push((next_seq, index, p));
                     }
                     Fate::Update { seq } => {
                         outcome.updated += 1;
-                        to_update.push((seq, next_index, p));
+                        to_update.push((seq, index, p));
                     }
                     Fate::Unchanged => unreachable!("handled above"),
                 }
-                next_index += 1;
             }
 
             // Parties first: claims refer to them.
@@ -368,18 +346,8 @@ impl Store {
             }
 
             // The log entries, in the same transaction as the records they describe.
-            for chunk in entries.chunks(MAX_BINDS / 4) {
-                let mut q = QueryBuilder::new("INSERT INTO log_entries (idx, leaf_hash, kind, entry) ");
-                q.push_values(chunk, |mut b, (idx, entry, kind)| {
-                    b.push_bind(*idx).push_bind(leaf_hash(entry).to_vec()).push_bind(kind.to_string()).push_bind(entry.clone());
-                });
-                q.build().execute(&mut *tx).await?;
-            }
-            outcome.log_entries = entries.len() as u64;
-            if next_index != head {
-                sqlx::query("UPDATE log_head SET size = $1 WHERE id = 1").bind(next_index).execute(&mut *tx).await?;
-            }
-            outcome.log_size = next_index as u64;
+            outcome.log_entries = log.len() as u64;
+            outcome.log_size = log.flush(&mut *tx).await?;
             outcome
         });
         // Invariant: the commit above has returned, so on SQLite (synchronous=FULL) the

@@ -1,0 +1,118 @@
+//! The transparency log's persistence: appending entries inside a write transaction.
+//!
+//! Every aggregate's write path follows the same three steps inside one transaction:
+//! 1. [`LogAppender::lock`] takes the log lock and reads the log's size;
+//! 2. the write path writes its records and calls [`LogAppender::push`] once per change;
+//! 3. [`LogAppender::flush`] inserts the entries and moves the head, just before commit.
+//!
+//! Invariant: indices are dense and assigned in commit order. On SQLite the transaction
+//! began with `BEGIN IMMEDIATE`, so it already holds the only write lock; on PostgreSQL
+//! `SELECT … FOR UPDATE` on the single `log_head` row serialises writers. A transaction that
+//! rolls back releases its indices with it, so no gap can appear.
+
+use crate::Backend;
+use crate::dialect::{MAX_BINDS, lock_log_head};
+use crate::write::{MAX_ENTRY, leaf_hash};
+use pacta_core::PartyId;
+use sha2::{Digest, Sha256};
+use sqlx::QueryBuilder;
+
+/// Entries gathered during one write transaction.
+pub struct LogAppender {
+    head: i64,
+    next: i64,
+    time: String,
+    entries: Vec<(i64, Vec<u8>, String)>,
+}
+
+/// A database connection the log can be appended through. Implemented for both backends
+/// by the same macro body, so the SQL cannot drift between them.
+pub trait LogConn {
+    fn read_head_locked(&mut self, backend: Backend) -> impl std::future::Future<Output = Result<i64, sqlx::Error>> + Send;
+    fn write_entries(&mut self, entries: &[(i64, Vec<u8>, String)], new_head: Option<i64>) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send;
+}
+
+macro_rules! impl_log_conn {
+    ($conn:ty, $db:ty) => {
+        impl LogConn for $conn {
+            async fn read_head_locked(&mut self, backend: Backend) -> Result<i64, sqlx::Error> {
+                sqlx::query_scalar::<$db, i64>(lock_log_head(backend)).fetch_one(&mut *self).await
+            }
+
+            async fn write_entries(&mut self, entries: &[(i64, Vec<u8>, String)], new_head: Option<i64>) -> Result<(), sqlx::Error> {
+                for chunk in entries.chunks(MAX_BINDS / 4) {
+                    let mut q = QueryBuilder::<$db>::new("INSERT INTO log_entries (idx, leaf_hash, kind, entry) ");
+                    q.push_values(chunk, |mut b, (idx, entry, kind)| {
+                        b.push_bind(*idx).push_bind(leaf_hash(entry).to_vec()).push_bind(kind.clone()).push_bind(entry.clone());
+                    });
+                    q.build().execute(&mut *self).await?;
+                }
+                if let Some(head) = new_head {
+                    sqlx::query::<$db>("UPDATE log_head SET size = $1 WHERE id = 1").bind(head).execute(&mut *self).await?;
+                }
+                Ok(())
+            }
+        }
+    };
+}
+impl_log_conn!(sqlx::SqliteConnection, sqlx::Sqlite);
+impl_log_conn!(sqlx::PgConnection, sqlx::Postgres);
+
+impl LogAppender {
+    /// Takes the log lock (see the module docs) and returns an appender positioned at the
+    /// log's current size. Call first in the transaction, before reading anything the
+    /// write depends on.
+    pub async fn lock(conn: &mut impl LogConn, backend: Backend) -> Result<LogAppender, sqlx::Error> {
+        let head = conn.read_head_locked(backend).await?;
+        Ok(LogAppender { head, next: head, time: now_rfc3339(), entries: Vec::new() })
+    }
+
+    /// The index the next pushed entry will get.
+    pub fn next_index(&self) -> u64 {
+        self.next as u64
+    }
+
+    /// Queues an entry: canonical JSON `{"actor","kind","record","time"}` (keys in RFC 8785
+    /// order). `record_json` must itself be canonical JSON. A record too large for one
+    /// entry (the tiles format's uint16 length prefix) is logged by its SHA-256 instead, so
+    /// entries stay small and blobs are never inlined. Returns the entry's index.
+    pub fn push(&mut self, actor: &PartyId, kind: &str, record_json: &str) -> u64 {
+        let record_part = if record_json.len() + 300 > MAX_ENTRY {
+            let digest = hex::encode(Sha256::digest(record_json.as_bytes()));
+            format!("{{\"sha256\":\"{digest}\"}}")
+        } else {
+            record_json.to_string()
+        };
+        let quote = |s: &str| serde_json::Value::String(s.to_string()).to_string();
+        let entry = format!(
+            "{{\"actor\":{},\"kind\":{},\"record\":{record_part},\"time\":{}}}",
+            quote(actor.as_str()),
+            quote(kind),
+            quote(&self.time)
+        );
+        let index = self.next;
+        self.entries.push((index, entry.into_bytes(), kind.to_string()));
+        self.next += 1;
+        index as u64
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Writes the queued entries and the new head. Returns the log size after the write.
+    /// The caller commits; only after the commit returns is any entry acknowledged.
+    pub async fn flush(self, conn: &mut impl LogConn) -> Result<u64, sqlx::Error> {
+        let new_head = (self.next != self.head).then_some(self.next);
+        conn.write_entries(&self.entries, new_head).await?;
+        Ok(self.next as u64)
+    }
+}
+
+fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
