@@ -6,7 +6,9 @@ mod cmd_bench;
 mod cmd_demo;
 mod cmd_import;
 mod cmd_incidents;
+mod cmd_log;
 mod cmd_sim;
+mod logkey;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +23,8 @@ struct Cli {
     /// The party on whose behalf changes are made; recorded in every log entry.
     #[arg(long = "as", global = true, env = "PACTA_ACTOR", default_value = "org:secretariat", value_name = "PARTY")]
     actor: String,
+    #[command(flatten)]
+    log_key: logkey::LogKeyArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -37,6 +41,12 @@ enum Command {
     Stats(cmd_incidents::StatsArgs),
     /// Create a fresh SQLite database with the bundled EuRepoC sample and show what to try.
     Demo(cmd_demo::DemoArgs),
+    /// The transparency log: its key, checkpoints, receipts and a static export.
+    #[command(subcommand)]
+    Log(cmd_log::LogCommand),
+    /// Check receipts and published logs, trusting nothing but the log's public key.
+    #[command(subcommand)]
+    Verify(cmd_log::VerifyCommand),
     /// Run a simulation of how norms hold or collapse.
     Sim(cmd_sim::SimArgs),
     /// Measure the registry's speed (imports), for BENCHMARKS.md.
@@ -49,6 +59,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         // The simulation is pure computation: no database, no async runtime.
         Command::Sim(ref args) => cmd_sim::run(args),
+        // Verification reads files only: it needs neither a database nor a runtime.
+        Command::Verify(cmd) => cmd_log::run_verify(cmd),
         _ => run_async(cli),
     };
     match result {
@@ -82,7 +94,8 @@ fn run_async(cli: Cli) -> anyhow::Result<()> {
             Command::Stats(a) => cmd_incidents::stats(&cli.db, a).await,
             Command::Demo(a) => cmd_demo::run(a, &actor).await,
             Command::Bench(c) => cmd_bench::run(&cli.db, &actor, c).await,
-            Command::Sim(_) => unreachable!("handled without a runtime"),
+            Command::Log(c) => cmd_log::run_log(&cli.db, &cli.log_key, c).await,
+            Command::Sim(_) | Command::Verify(_) => unreachable!("handled without a runtime"),
         }
     })
 }

@@ -20,8 +20,10 @@
 //! ```
 
 mod dialect;
+pub mod checkpoint;
 pub mod log;
 mod migrate;
+pub mod sequencer;
 pub mod read;
 pub mod testing;
 pub mod write;

@@ -11,7 +11,6 @@ use crate::log::LogAppender;
 use crate::{Store, StoreError, write_tx};
 use pacta_core::{IncidentId, IncidentRecord, PartyId};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use sqlx::{QueryBuilder, Row};
 use std::collections::HashMap;
 
@@ -61,12 +60,7 @@ pub struct LogEntry {
 }
 
 /// RFC 9162 leaf hash: SHA-256(0x00 ‖ entry).
-pub fn leaf_hash(entry: &[u8]) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update([0u8]);
-    h.update(entry);
-    h.finalize().into()
-}
+pub use pacta_ledger::hash::leaf_hash;
 
 /// RFC 8785 canonical JSON of a record. serde_json's `Value` keeps object keys in a
 /// `BTreeMap` (this workspace never enables its `preserve_order` feature), so keys come
@@ -145,9 +139,9 @@ impl Store {
         let mut records = records.into_iter().peekable();
         let mut done = 0u64;
         while records.peek().is_some() {
-            let batch: Vec<IncidentRecord> = records.by_ref().take(BATCH).collect();
+            let batch: Vec<(IncidentRecord, PartyId)> = records.by_ref().take(BATCH).map(|r| (r, actor.clone())).collect();
             let n = batch.len() as u64;
-            let outcome = self.write_batch(batch, actor, "incident.imported").await?;
+            let (outcome, _) = self.write_batch(batch, "incident.imported").await?;
             total.add(&outcome);
             done += n;
             progress(done);
@@ -162,27 +156,30 @@ impl Store {
     /// of its log entry; the entry is durable when this returns.
     pub async fn report_incident(&self, record: IncidentRecord, actor: &PartyId) -> Result<(IncidentId, u64), StoreError> {
         let id = record.incident.id;
-        let outcome = self.write_batch(vec![record], actor, "incident.reported").await?;
-        Ok((id, outcome.log_size - 1))
+        let (_, indices) = self.write_batch(vec![(record, actor.clone())], "incident.reported").await?;
+        let index = indices.first().copied().flatten().ok_or_else(|| StoreError::Corrupt { what: "report".into(), detail: "no log entry was written".into() })?;
+        Ok((id, index))
     }
 
-    async fn write_batch(&self, batch: Vec<IncidentRecord>, actor: &PartyId, kind_new: &'static str) -> Result<ImportOutcome, StoreError> {
+    /// The incident write path. Writes `batch` in one transaction and returns what it did
+    /// and, per record, the index of its log entry (`None` when it was unchanged).
+    pub(crate) async fn write_batch(&self, batch: Vec<(IncidentRecord, PartyId)>, kind_new: &'static str) -> Result<(ImportOutcome, Vec<Option<u64>>), StoreError> {
         // Validate everything before the transaction starts: a refusal writes nothing.
-        for r in &batch {
+        for (r, _) in &batch {
             r.validate().map_err(|e| match &r.incident.origin {
                 Some(o) => pacta_core::Invalid::new(format!("{} record {}: {}", o.dataset, o.record_id, e.field), &e.value, &e.rule),
                 None => e,
             })?;
         }
         let backend = self.backend();
-        let outcome = write_tx!(self, tx => {
+        let (outcome, indices) = write_tx!(self, tx => {
             let mut log = LogAppender::lock(&mut *tx, backend).await?;
             let max_seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM incidents").fetch_one(&mut *tx).await?;
 
             // Which records are already here, and unchanged?
             let mut existing: HashMap<(String, String), (i64, String, Option<String>)> = HashMap::new();
             let mut by_dataset: HashMap<String, Vec<String>> = HashMap::new();
-            for r in &batch {
+            for (r, _) in &batch {
                 if let Some(o) = &r.incident.origin {
                     by_dataset.entry(o.dataset.label().to_string()).or_default().push(o.record_id.clone());
                 }
@@ -208,7 +205,8 @@ impl Store {
             let mut to_insert: Vec<(i64, i64, Prepared)> = Vec::new();
             let mut to_update: Vec<(i64, i64, Prepared)> = Vec::new();
             let mut seen_in_batch = std::collections::HashSet::new();
-            for mut record in batch {
+            let mut indices: Vec<Option<u64>> = Vec::with_capacity(batch.len());
+            for (mut record, actor) in batch {
                 let key = record.incident.origin.as_ref().map(|o| (o.dataset.label().to_string(), o.record_id.clone()));
                 if let Some(k) = &key {
                     if !seen_in_batch.insert(k.clone()) {
@@ -227,13 +225,15 @@ impl Store {
                 let kind = match fate {
                     Fate::Unchanged => {
                         outcome.unchanged += 1;
+                        indices.push(None);
                         continue;
                     }
                     Fate::New => kind_new,
                     Fate::Update { .. } => "incident.updated",
                 };
                 let p = prepare(record)?;
-                let index = log.push(actor, kind, &p.record_json) as i64;
+                let index = log.push(&actor, kind, &p.record_json) as i64;
+                indices.push(Some(index as u64));
                 outcome.attributions += p.attribution_rows.len() as u64;
                 outcome.responses += p.response_rows.len() as u64;
                 outcome.external_assessments += p.external_json.is_some() as u64;
@@ -348,11 +348,11 @@ impl Store {
             // The log entries, in the same transaction as the records they describe.
             outcome.log_entries = log.len() as u64;
             outcome.log_size = log.flush(&mut *tx).await?;
-            outcome
+            (outcome, indices)
         });
         // Invariant: the commit above has returned, so on SQLite (synchronous=FULL) the
         // WAL is fsynced and on PostgreSQL the commit is durable: only now may the caller
         // acknowledge the entries.
-        Ok(outcome)
+        Ok((outcome, indices))
     }
 }

@@ -1,0 +1,205 @@
+//! The auditor's tools: `pacta log key|checkpoint|prove|export` and
+//! `pacta verify receipt|log`. The `verify` commands trust nothing but the log's public key.
+
+use crate::logkey::{self, LogKeyArgs};
+use crate::output;
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use pacta_ledger::note::NoteVerifier;
+use pacta_ledger::receipt::Receipt;
+use pacta_ledger::tiles::{self, TileKind, TileSource};
+use pacta_ledger::tree::MemoryTree;
+use pacta_store::Store;
+use std::path::{Path, PathBuf};
+
+#[derive(Subcommand)]
+pub enum LogCommand {
+    /// Print the log's verifier key (a signed-note vkey string).
+    Key,
+    /// Print the latest signed checkpoint, signing a new one first if the log has grown.
+    Checkpoint,
+    /// Write an offline receipt (C2SP tlog-proof) that an entry is in the log.
+    Prove {
+        /// A log index, or an incident (its id or DATASET:RECORD_ID) for its latest entry.
+        entry: String,
+        /// Write the receipt here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Write the checkpoint, hash tiles and entry bundles in the C2SP tlog-tiles layout.
+    Export { dir: PathBuf },
+}
+
+#[derive(Subcommand)]
+pub enum VerifyCommand {
+    /// Check a receipt against the log's public key.
+    Receipt {
+        file: PathBuf,
+        /// The log's verifier key (name+id+base64).
+        #[arg(long)]
+        key: String,
+        /// The entry's bytes, when the receipt does not carry them.
+        #[arg(long)]
+        entry: Option<PathBuf>,
+    },
+    /// Recompute a whole published log from its entries and check every checkpoint in it.
+    Log {
+        /// A directory in the tlog-tiles layout (as written by `pacta log export`).
+        dir: PathBuf,
+        #[arg(long)]
+        key: String,
+    },
+}
+
+/// Opens the store and its signing key, and signs a checkpoint if the log has grown.
+async fn open_signed(db: &str, keys: &LogKeyArgs) -> anyhow::Result<(Store, pacta_ledger::checkpoint::Checkpoint, String)> {
+    let store = Store::open(db).await?;
+    let signer = logkey::load_or_create(db, keys)?;
+    let latest = store.sign_checkpoint(&signer).await?.context("the log is empty: nothing has been recorded yet")?;
+    let opened = pacta_ledger::checkpoint::open_checkpoint(&latest.note, &[&signer.verifier()])?;
+    Ok((store, opened.checkpoint, latest.note))
+}
+
+pub async fn run_log(db: &str, keys: &LogKeyArgs, cmd: LogCommand) -> anyhow::Result<()> {
+    match cmd {
+        LogCommand::Key => {
+            let store = Store::open(db).await?;
+            let signer = logkey::load_or_create(db, keys)?;
+            store.bind_log_key(&signer).await?;
+            output::print(&(signer.verifier().to_vkey() + "\n"))
+        }
+        LogCommand::Checkpoint => {
+            let (_, _, note) = open_signed(db, keys).await?;
+            output::print(&note)
+        }
+        LogCommand::Prove { entry, out } => {
+            let (store, checkpoint, note) = open_signed(db, keys).await?;
+            let index = match entry.parse::<u64>() {
+                Ok(i) => i,
+                Err(_) => store.get_incident(&entry).await?.with_context(|| format!("no incident {entry:?} in the registry"))?.log_index,
+            };
+            if index >= checkpoint.size {
+                bail!("entry {index} is not in the log, whose signed size is {}", checkpoint.size);
+            }
+            let tree = MemoryTree::from_leaf_hashes(store.log_leaf_hashes(0, checkpoint.size).await?);
+            let mut receipt = Receipt::from_tree(&tree, index, &note)?;
+            // The entry rides along as the receipt's unauthenticated extra data; the
+            // verifier hashes it and checks the hash against the signed tree, so it is
+            // authenticated after all.
+            let entry_bytes = store.log_entries(index, index + 1).await?.pop().context("the entry vanished")?.entry;
+            receipt.extra = Some(entry_bytes);
+            let text = receipt.to_text();
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!("wrote the receipt for entry {index} to {}", path.display());
+                    Ok(())
+                }
+                None => output::print(&text),
+            }
+        }
+        LogCommand::Export { dir } => {
+            let (store, checkpoint, note) = open_signed(db, keys).await?;
+            export(&store, &checkpoint, &note, &dir).await
+        }
+    }
+}
+
+async fn export(store: &Store, checkpoint: &pacta_ledger::checkpoint::Checkpoint, note: &str, dir: &Path) -> anyhow::Result<()> {
+    let size = checkpoint.size;
+    let tree = MemoryTree::from_leaf_hashes(store.log_leaf_hashes(0, size).await?);
+    let mut written = 0usize;
+    let write = |rel: &str, bytes: &[u8]| -> anyhow::Result<()> {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    };
+    for tile in tiles::tiles_for_size(size) {
+        let bytes = match tile.kind {
+            TileKind::Hash { .. } => tiles::hash_tile(&tree, tile)?,
+            TileKind::Entries => {
+                let start = tile.index * tiles::TILE_WIDTH;
+                let entries = store.log_entries(start, start + u64::from(tile.width)).await?;
+                tiles::encode_bundle(&entries.iter().map(|e| e.entry.as_slice()).collect::<Vec<_>>())?
+            }
+        };
+        write(&tile.path(), &bytes)?;
+        written += 1;
+    }
+    // Every checkpoint the log has signed, as checkpoint.<size>, so an auditor can check
+    // each against the next; `checkpoint` is the latest, as tlog-tiles clients expect.
+    let history = store.checkpoint_history().await?;
+    for c in history.iter().filter(|c| c.size <= size) {
+        write(&format!("checkpoint.{}", c.size), c.note.as_bytes())?;
+    }
+    write("checkpoint", note.as_bytes())?;
+    println!("exported {size} entries: {written} tiles and bundles, {} checkpoints, to {}", history.len(), dir.display());
+    Ok(())
+}
+
+struct DirSource(PathBuf);
+
+impl TileSource for DirSource {
+    fn get(&self, path: &str) -> Option<Vec<u8>> {
+        // Tile paths are relative and made of checked segments; refuse anything else.
+        if path.split('/').any(|s| s == ".." || s.is_empty()) {
+            return None;
+        }
+        std::fs::read(self.0.join(path)).ok()
+    }
+}
+
+pub fn run_verify(cmd: VerifyCommand) -> anyhow::Result<()> {
+    match cmd {
+        VerifyCommand::Receipt { file, key, entry } => {
+            let verifier = NoteVerifier::parse(&key).with_context(|| format!("--key {key:?} is not a signed-note verifier key"))?;
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let receipt = Receipt::parse(&text).with_context(|| format!("{} is not a tlog-proof receipt", file.display()))?;
+            let entry_bytes = match (entry, &receipt.extra) {
+                (Some(path), _) => std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?,
+                (None, Some(extra)) => extra.clone(),
+                (None, None) => bail!("the receipt carries no entry; pass --entry FILE with the entry's bytes"),
+            };
+            let verified = receipt.verify_entry(&entry_bytes, &verifier, &[], 0)?;
+            let summary = serde_json::from_slice::<serde_json::Value>(&entry_bytes)
+                .ok()
+                .map(|v| format!(" ({} by {} at {})", v["kind"].as_str().unwrap_or("?"), v["actor"].as_str().unwrap_or("?"), v["time"].as_str().unwrap_or("?")))
+                .unwrap_or_default();
+            println!(
+                "OK: entry {}{summary} is in the log {} at size {}, root {}",
+                receipt.index,
+                verified.checkpoint.origin,
+                verified.checkpoint.size,
+                pacta_ledger::hash::to_hex(&verified.checkpoint.root)
+            );
+            Ok(())
+        }
+        VerifyCommand::Log { dir, key } => {
+            let verifier = NoteVerifier::parse(&key).with_context(|| format!("--key {key:?} is not a signed-note verifier key"))?;
+            if !dir.join("checkpoint").is_file() {
+                bail!("{} has no checkpoint file: not a tlog-tiles log directory", dir.display());
+            }
+            let mut names: Vec<(u64, String)> = std::fs::read_dir(&dir)?
+                .flatten()
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    name.strip_prefix("checkpoint.").and_then(|n| n.parse::<u64>().ok()).map(|n| (n, name))
+                })
+                .collect();
+            names.sort();
+            let mut paths: Vec<&str> = names.iter().map(|(_, n)| n.as_str()).collect();
+            paths.push("checkpoint");
+            let report = tiles::audit(&DirSource(dir.clone()), &verifier, &paths)?;
+            println!(
+                "OK: {} entries recomputed; {} checkpoints verified, each consistent with the next; {} hash tiles and {} entry bundles match byte for byte",
+                report.entries,
+                report.checkpoints.len(),
+                report.tiles_checked,
+                report.bundles_checked
+            );
+            Ok(())
+        }
+    }
+}
