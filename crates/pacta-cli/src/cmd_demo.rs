@@ -18,6 +18,11 @@ pub struct DemoArgs {
     /// Where to create the demo database (replaced if it exists).
     #[arg(long, default_value = "pacta-demo.db")]
     path: PathBuf,
+    /// Import and print the guide, but do not start the server.
+    #[arg(long)]
+    no_serve: bool,
+    #[command(flatten)]
+    serve: crate::cmd_serve::ServeArgs,
 }
 
 pub async fn run(args: DemoArgs, actor: &PartyId) -> anyhow::Result<()> {
@@ -42,7 +47,6 @@ pub async fn run(args: DemoArgs, actor: &PartyId) -> anyhow::Result<()> {
     println!("Pacta demo: a fresh registry at {} with the bundled EuRepoC 1.1 sample (820 incidents, CC0).\n", args.path.display());
     let extra = format!(" ({} attribution rows, {} receiver rows)", read.attribution_rows, read.receiver_rows);
     import_and_report(&store, actor, "EuRepoC", read.records, &read.report, &extra).await?;
-    store.close().await;
     let db = format!("--db {url}");
     println!(
         "\nTry next:
@@ -55,5 +59,10 @@ pub async fn run(args: DemoArgs, actor: &PartyId) -> anyhow::Result<()> {
   pacta sim axelrod --game metanorms --runs 1000 --generations 100
 (or export PACTA_DB={url} and drop the --db flag)"
     );
-    Ok(())
+    if args.no_serve {
+        store.close().await;
+        return Ok(());
+    }
+    println!("\nStarting the server on the demo registry (Ctrl-C stops it):");
+    crate::cmd_serve::serve(store, &args.serve).await
 }

@@ -171,7 +171,10 @@ pub fn vault_dir(db: &str, arg: &VaultArg) -> PathBuf {
     if db.starts_with("postgres://") || db.starts_with("postgresql://") {
         return PathBuf::from("pacta-vault");
     }
-    let path = db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:")).unwrap_or(db);
+    let path = db
+        .strip_prefix("sqlite://")
+        .or_else(|| db.strip_prefix("sqlite:"))
+        .unwrap_or(db);
     let path = path.split('?').next().unwrap_or(path);
     match Path::new(path).parent() {
         Some(p) if !p.as_os_str().is_empty() => p.join("pacta-vault"),
@@ -185,8 +188,10 @@ fn open_vault(db: &str, arg: &VaultArg) -> anyhow::Result<Vault> {
 }
 
 fn load_key(arg: &KeyArg) -> anyhow::Result<NoteSigner> {
-    let text = std::fs::read_to_string(&arg.key).with_context(|| format!("cannot read the key file {}", arg.key.display()))?;
-    NoteSigner::parse_private_key(text.trim()).with_context(|| format!("{} is not a signing key", arg.key.display()))
+    let text = std::fs::read_to_string(&arg.key)
+        .with_context(|| format!("cannot read the key file {}", arg.key.display()))?;
+    NoteSigner::parse_private_key(text.trim())
+        .with_context(|| format!("{} is not a signing key", arg.key.display()))
 }
 
 fn party(flag: &str, s: &str) -> anyhow::Result<PartyId> {
@@ -217,15 +222,32 @@ fn keygen(name: &str, out: &Path) -> anyhow::Result<()> {
     opts.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut file = opts.open(out).with_context(|| format!("cannot create {} (an existing key file is never replaced)", out.display()))?;
-    std::io::Write::write_all(&mut file, format!("{}\n", signer.to_private_key()).as_bytes())?;
+    let mut file = opts.open(out).with_context(|| {
+        format!(
+            "cannot create {} (an existing key file is never replaced)",
+            out.display()
+        )
+    })?;
+    std::io::Write::write_all(
+        &mut file,
+        format!("{}\n", signer.to_private_key()).as_bytes(),
+    )?;
     file.sync_all()?;
     println!("{}", signer.verifier().to_vkey());
-    eprintln!("Wrote the private key to {}. Register the verifier key above with: pacta --as PARTY evidence register-key --key {}", out.display(), out.display());
+    eprintln!(
+        "Wrote the private key to {}. Register the verifier key above with: pacta --as PARTY evidence register-key --key {}",
+        out.display(),
+        out.display()
+    );
     Ok(())
 }
 
-async fn run_with(store: &Store, db: &str, actor: &PartyId, cmd: EvidenceCommand) -> anyhow::Result<()> {
+async fn run_with(
+    store: &Store,
+    db: &str,
+    actor: &PartyId,
+    cmd: EvidenceCommand,
+) -> anyhow::Result<()> {
     match cmd {
         EvidenceCommand::Keygen { .. } => unreachable!("handled before the database is opened"),
         EvidenceCommand::RegisterKey { key, vkey } => {
@@ -240,17 +262,43 @@ async fn run_with(store: &Store, db: &str, actor: &PartyId, cmd: EvidenceCommand
                 None => println!("{vkey} was already registered for {actor}; nothing written."),
             }
         }
-        EvidenceCommand::Add { file, key, name, description, media_type, tlp, incident, from, vault } => {
+        EvidenceCommand::Add {
+            file,
+            key,
+            name,
+            description,
+            media_type,
+            tlp,
+            incident,
+            from,
+            vault,
+        } => {
             let signer = load_key(&key)?;
             let tlp = Tlp::parse("--tlp", &tlp)?;
             let from = from.map(|f| party("--from", &f)).transpose()?;
             let vault = open_vault(db, &vault)?;
             // The bytes are durable in the vault before the record that names them is written.
             let put = vault.put_file(&file)?;
-            let name = name.unwrap_or_else(|| file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "artefact".into()));
-            let new = NewEvidence { sha256: put.hash, size: put.size, name, description, media_type, tlp, incident, received_from: from };
+            let name = name.unwrap_or_else(|| {
+                file.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "artefact".into())
+            });
+            let new = NewEvidence {
+                sha256: put.hash,
+                size: put.size,
+                name,
+                description,
+                media_type,
+                tlp,
+                incident,
+                received_from: from,
+            };
             let (item, event) = store.add_evidence(&vault, actor, &signer, new).await?;
-            println!("Added evidence {} (sha256 {}, {} bytes, TLP:{}), held by {}; log entry {}.", item.id, item.sha256, item.size, item.tlp, item.custodian, event.log_index);
+            println!(
+                "Added evidence {} (sha256 {}, {} bytes, TLP:{}), held by {}; log entry {}.",
+                item.id, item.sha256, item.size, item.tlp, item.custodian, event.log_index
+            );
             if !put.new {
                 println!("The vault already held these bytes; the blob was not written again.");
             }
@@ -258,23 +306,53 @@ async fn run_with(store: &Store, db: &str, actor: &PartyId, cmd: EvidenceCommand
         EvidenceCommand::List { incident, json } => {
             let incident = match incident {
                 None => None,
-                Some(r) => Some(store.get_incident(&r).await?.with_context(|| format!("unknown incident {r}"))?.record.incident.id),
+                Some(r) => Some(
+                    store
+                        .get_incident(&r)
+                        .await?
+                        .with_context(|| format!("unknown incident {r}"))?
+                        .record
+                        .incident
+                        .id,
+                ),
             };
             let items = store.list_evidence(incident).await?;
             if json {
                 return output::print_json(&items);
             }
-            let rows: Vec<Vec<String>> = items.iter().map(|e| vec![e.id.to_string(), e.sha256.to_hex()[..16].to_string(), e.name.clone(), e.tlp.to_string(), e.custodian.to_string(), kind_of(e)]).collect();
-            output::print(&output::table(&["ID", "SHA-256", "NAME", "TLP", "CUSTODIAN", "KIND"], &rows, 60))?;
+            let rows: Vec<Vec<String>> = items
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.id.to_string(),
+                        e.sha256.to_hex()[..16].to_string(),
+                        e.name.clone(),
+                        e.tlp.to_string(),
+                        e.custodian.to_string(),
+                        kind_of(e),
+                    ]
+                })
+                .collect();
+            output::print(&output::table(
+                &["ID", "SHA-256", "NAME", "TLP", "CUSTODIAN", "KIND"],
+                &rows,
+                60,
+            ))?;
         }
         EvidenceCommand::Show { id, json } => {
             let id = evidence_id(&id)?;
-            let e = store.get_evidence(id).await?.with_context(|| format!("unknown evidence {id}"))?;
+            let e = store
+                .get_evidence(id)
+                .await?
+                .with_context(|| format!("unknown evidence {id}"))?;
             let runs = store.runs_over(id).await?;
             if json {
                 return output::print_json(&serde_json::json!({ "evidence": e, "runs": runs }));
             }
-            let mut s = format!("evidence {}\n  name         {}\n  sha256       {}\n  size         {} bytes\n  TLP          {}\n", e.id, e.name, e.sha256, e.size, e.tlp);
+            let mut s = format!(
+                "evidence {}\n  name         {}\n  sha256       {}\n  size         {} bytes\n  TLP          {}\n",
+                e.id, e.name, e.sha256, e.size, e.tlp
+            );
             if !e.description.is_empty() {
                 s.push_str(&format!("  description  {}\n", e.description));
             }
@@ -287,7 +365,13 @@ async fn run_with(store: &Store, db: &str, actor: &PartyId, cmd: EvidenceCommand
             if let Some(r) = e.produced_by {
                 s.push_str(&format!("  produced by  run {r}\n"));
             }
-            s.push_str(&format!("  custodian    {}{}\n  events       {}\n  log entry    {}\n", e.custodian, if e.released { " (released)" } else { "" }, e.events, e.log_index));
+            s.push_str(&format!(
+                "  custodian    {}{}\n  events       {}\n  log entry    {}\n",
+                e.custodian,
+                if e.released { " (released)" } else { "" },
+                e.events,
+                e.log_index
+            ));
             for r in runs {
                 s.push_str(&format!("  analysed in  run {r}\n"));
             }
@@ -295,32 +379,61 @@ async fn run_with(store: &Store, db: &str, actor: &PartyId, cmd: EvidenceCommand
         }
         EvidenceCommand::Custody { id, json } => {
             let id = evidence_id(&id)?;
-            store.get_evidence(id).await?.with_context(|| format!("unknown evidence {id}"))?;
+            store
+                .get_evidence(id)
+                .await?
+                .with_context(|| format!("unknown evidence {id}"))?;
             let chain = store.custody_chain(id).await?;
             if json {
                 return output::print_json(&chain);
             }
             let rows: Vec<Vec<String>> = chain.iter().map(event_row).collect();
-            output::print(&output::table(&["#", "TIME", "EVENT", "SIGNER", "FROM", "TO", "LOG", "DETAIL"], &rows, 60))?;
+            output::print(&output::table(
+                &[
+                    "#", "TIME", "EVENT", "SIGNER", "FROM", "TO", "LOG", "DETAIL",
+                ],
+                &rows,
+                60,
+            ))?;
         }
         EvidenceCommand::Transfer { id, to, key, note } => {
             let signer = load_key(&key)?;
             let to = party("--to", &to)?;
-            let ev = store.transfer_evidence(actor, &signer, evidence_id(&id)?, &to, &note).await?;
-            println!("Transferred evidence {id} from {actor} to {to} (event {}, log entry {}).", ev.statement.seq, ev.log_index);
+            let ev = store
+                .transfer_evidence(actor, &signer, evidence_id(&id)?, &to, &note)
+                .await?;
+            println!(
+                "Transferred evidence {id} from {actor} to {to} (event {}, log entry {}).",
+                ev.statement.seq, ev.log_index
+            );
         }
-        EvidenceCommand::Copy { id, key, to, out, note, vault } => {
+        EvidenceCommand::Copy {
+            id,
+            key,
+            to,
+            out,
+            note,
+            vault,
+        } => {
             let signer = load_key(&key)?;
             let to = to.map(|t| party("--to", &t)).transpose()?;
             let vault = open_vault(db, &vault)?;
             // Refuse an existing destination before anything is recorded.
             if let Some(out) = &out {
                 if out.exists() {
-                    bail!("{} already exists: a working copy never replaces an existing file", out.display());
+                    bail!(
+                        "{} already exists: a working copy never replaces an existing file",
+                        out.display()
+                    );
                 }
             }
-            let (copy, _, received) = store.copy_evidence(actor, &signer, evidence_id(&id)?, to.as_ref(), &note).await?;
-            println!("Working copy {} of evidence {id}, held by {} (log entry {}).", copy.id, copy.custodian, received.log_index);
+            let (copy, _, received) = store
+                .copy_evidence(actor, &signer, evidence_id(&id)?, to.as_ref(), &note)
+                .await?;
+            println!(
+                "Working copy {} of evidence {id}, held by {} (log entry {}).",
+                copy.id, copy.custodian, received.log_index
+            );
             if let Some(out) = out {
                 let n = vault.export(&copy.sha256, &out)?;
                 println!("Wrote its {n} verified bytes to {}.", out.display());
@@ -329,36 +442,84 @@ async fn run_with(store: &Store, db: &str, actor: &PartyId, cmd: EvidenceCommand
         EvidenceCommand::Release { id, key, to, note } => {
             let signer = load_key(&key)?;
             let to = to.map(|t| party("--to", &t)).transpose()?;
-            let ev = store.release_evidence(actor, &signer, evidence_id(&id)?, to.as_ref(), &note).await?;
-            println!("Released evidence {id} (event {}, log entry {}); its chain is closed.", ev.statement.seq, ev.log_index);
+            let ev = store
+                .release_evidence(actor, &signer, evidence_id(&id)?, to.as_ref(), &note)
+                .await?;
+            println!(
+                "Released evidence {id} (event {}, log entry {}); its chain is closed.",
+                ev.statement.seq, ev.log_index
+            );
         }
-        EvidenceCommand::Analyse { key, tool, tool_version, inputs, note, vault, argv } => {
+        EvidenceCommand::Analyse {
+            key,
+            tool,
+            tool_version,
+            inputs,
+            note,
+            vault,
+            argv,
+        } => {
             let signer = load_key(&key)?;
-            let inputs = inputs.iter().map(|i| evidence_id(i)).collect::<anyhow::Result<Vec<_>>>()?;
+            let inputs = inputs
+                .iter()
+                .map(|i| evidence_id(i))
+                .collect::<anyhow::Result<Vec<_>>>()?;
             let vault = open_vault(db, &vault)?;
-            let (run, outputs) = evidence::analyse(store, &vault, actor, &signer, &tool, &tool_version, argv, inputs, &scratch_parent(), &note).await?;
-            println!("Recorded run {} of {} {} (log entry {}).", run.statement.run, run.statement.tool, run.statement.version, run.log_index);
+            let (run, outputs) = evidence::analyse(
+                store,
+                &vault,
+                actor,
+                &signer,
+                &tool,
+                &tool_version,
+                argv,
+                inputs,
+                &scratch_parent(),
+                &note,
+            )
+            .await?;
+            println!(
+                "Recorded run {} of {} {} (log entry {}).",
+                run.statement.run, run.statement.tool, run.statement.version, run.log_index
+            );
             for o in outputs {
-                println!("  output {:<24} evidence {}  sha256 {}", o.name, o.id, o.sha256);
+                println!(
+                    "  output {:<24} evidence {}  sha256 {}",
+                    o.name, o.id, o.sha256
+                );
             }
-            println!("Anyone can re-run it with: pacta evidence rerun {}", run.statement.run);
+            println!(
+                "Anyone can re-run it with: pacta evidence rerun {}",
+                run.statement.run
+            );
         }
         EvidenceCommand::Rerun { run, vault } => {
             let id = RunId::parse(&run)?;
             let vault = open_vault(db, &vault)?;
             let (run, checks) = evidence::rerun(store, &vault, id, &scratch_parent()).await?;
-            println!("Re-ran {} {}: {}", run.statement.tool, run.statement.version, run.statement.argv.join(" "));
+            println!(
+                "Re-ran {} {}: {}",
+                run.statement.tool,
+                run.statement.version,
+                run.statement.argv.join(" ")
+            );
             let mut mismatches = 0;
             for c in &checks {
                 if c.matches() {
                     println!("  match     {:<24} {}", c.name, c.expected);
                 } else {
                     mismatches += 1;
-                    println!("  MISMATCH  {:<24} expected {} found {}", c.name, c.expected, c.found);
+                    println!(
+                        "  MISMATCH  {:<24} expected {} found {}",
+                        c.name, c.expected, c.found
+                    );
                 }
             }
             if mismatches > 0 {
-                bail!("{mismatches} of {} output(s) differ from the recorded run", checks.len());
+                bail!(
+                    "{mismatches} of {} output(s) differ from the recorded run",
+                    checks.len()
+                );
             }
             println!("All {} output(s) reproduced.", checks.len());
         }
@@ -400,7 +561,11 @@ fn kind_of(e: &Evidence) -> String {
 
 fn event_row(ev: &CustodyEvent) -> Vec<String> {
     let s = &ev.statement;
-    let opt = |p: &Option<PartyId>| p.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "-".into());
+    let opt = |p: &Option<PartyId>| {
+        p.as_ref()
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "-".into())
+    };
     let mut detail = Vec::new();
     if let Some(c) = s.copy {
         detail.push(format!("copy {c}"));
@@ -414,5 +579,14 @@ fn event_row(ev: &CustodyEvent) -> Vec<String> {
     if !s.note.is_empty() {
         detail.push(s.note.clone());
     }
-    vec![s.seq.to_string(), s.time.clone(), s.kind.to_string(), s.signer.to_string(), opt(&s.from), opt(&s.to), ev.log_index.to_string(), detail.join("; ")]
+    vec![
+        s.seq.to_string(),
+        s.time.clone(),
+        s.kind.to_string(),
+        s.signer.to_string(),
+        opt(&s.from),
+        opt(&s.to),
+        ev.log_index.to_string(),
+        detail.join("; "),
+    ]
 }

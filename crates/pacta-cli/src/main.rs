@@ -4,9 +4,11 @@
 
 mod cmd_bench;
 mod cmd_demo;
+mod cmd_evidence;
 mod cmd_import;
 mod cmd_incidents;
 mod cmd_log;
+mod cmd_serve;
 mod cmd_sim;
 mod logkey;
 mod output;
@@ -39,8 +41,13 @@ enum Command {
     Incidents(cmd_incidents::IncidentsCommand),
     /// Counts by year, sector, operation type and alleged state.
     Stats(cmd_incidents::StatsArgs),
-    /// Create a fresh SQLite database with the bundled EuRepoC sample and show what to try.
+    /// Serve the HTTP API, the public dashboard and the log's tiles.
+    Serve(cmd_serve::ServeArgs),
+    /// Create a fresh SQLite database with the bundled EuRepoC sample, then serve it.
     Demo(cmd_demo::DemoArgs),
+    /// Evidence: artefacts in the vault, chain of custody, analyses and re-runs.
+    #[command(subcommand)]
+    Evidence(cmd_evidence::EvidenceCommand),
     /// The transparency log: its key, checkpoints, receipts and a static export.
     #[command(subcommand)]
     Log(cmd_log::LogCommand),
@@ -93,7 +100,9 @@ fn run_async(cli: Cli) -> anyhow::Result<()> {
             Command::Incidents(c) => cmd_incidents::run(&cli.db, c).await,
             Command::Stats(a) => cmd_incidents::stats(&cli.db, a).await,
             Command::Demo(a) => cmd_demo::run(a, &actor).await,
+            Command::Serve(a) => cmd_serve::serve(pacta_store::Store::open(&cli.db).await?, &a).await,
             Command::Bench(c) => cmd_bench::run(&cli.db, &actor, c).await,
+            Command::Evidence(c) => cmd_evidence::run(&cli.db, &actor, c).await,
             Command::Log(c) => cmd_log::run_log(&cli.db, &cli.log_key, c).await,
             Command::Sim(_) | Command::Verify(_) => unreachable!("handled without a runtime"),
         }

@@ -20,6 +20,7 @@
 //! ```
 
 mod dialect;
+pub mod evidence;
 pub mod checkpoint;
 pub mod log;
 mod migrate;

@@ -6,10 +6,12 @@ use crate::{Backend, Store, StoreError, on_pool};
 const SQLITE: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_registry.sql")),
     (2, include_str!("../migrations/sqlite/0002_checkpoints.sql")),
+    (3, include_str!("../migrations/sqlite/0003_evidence.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_registry.sql")),
     (2, include_str!("../migrations/postgres/0002_checkpoints.sql")),
+    (3, include_str!("../migrations/postgres/0003_evidence.sql")),
 ];
 
 pub async fn run(store: &Store) -> Result<(), StoreError> {

@@ -1,0 +1,227 @@
+//! How far our assessments agree with expert coders: agreement statistics, and the mapping
+//! from an [`Assessment`] to the three dimensions EuRepoC codes.
+//!
+//! EuRepoC's legal-response indicator rests on two questions: is the operation attributed
+//! to a state, and does it breach international law? Countermeasures are justified when
+//! both hold, retorsion when exactly one does, no response when neither does. We answer
+//! the same two questions from our own findings: state attribution is responsibility as an
+//! organ, through instruction or control, or by acknowledgement and adoption (ILC arts. 4,
+//! 8, 11); breach is the conduct element of a rule in one of the categories (ILC art. 2(b)).
+//! A conclusion we cannot reach counts as not established.
+
+use crate::assess::Assessment;
+use crate::facts::Tri;
+use crate::model::{Category, ResponsibilityBasis};
+use pacta_core::{ExternalAssessment, LegalResponseIndicator, StateResponsibilityIndicator};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Counts of (expected, predicted) label pairs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confusion {
+    pub counts: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+impl Confusion {
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Confusion {
+        let mut c = Confusion::default();
+        for (e, p) in pairs {
+            *c.counts.entry(e.to_string()).or_default().entry(p.to_string()).or_default() += 1;
+        }
+        c
+    }
+    pub fn n(&self) -> u64 {
+        self.counts.values().flat_map(|r| r.values()).sum()
+    }
+    fn labels(&self) -> Vec<&str> {
+        let mut l: Vec<&str> = self.counts.keys().map(|s| s.as_str()).collect();
+        for row in self.counts.values() {
+            l.extend(row.keys().map(|s| s.as_str()));
+        }
+        l.sort_unstable();
+        l.dedup();
+        l
+    }
+    fn get(&self, e: &str, p: &str) -> u64 {
+        self.counts.get(e).and_then(|r| r.get(p)).copied().unwrap_or(0)
+    }
+    pub fn accuracy(&self) -> f64 {
+        let n = self.n();
+        if n == 0 {
+            return 0.0;
+        }
+        self.labels().iter().map(|l| self.get(l, l)).sum::<u64>() as f64 / n as f64
+    }
+    /// Cohen's kappa: agreement beyond what the two label distributions give by chance.
+    pub fn kappa(&self) -> f64 {
+        let n = self.n() as f64;
+        if n == 0.0 {
+            return 0.0;
+        }
+        let labels = self.labels();
+        let po = self.accuracy();
+        let pe: f64 = labels
+            .iter()
+            .map(|l| {
+                let expected: u64 = labels.iter().map(|p| self.get(l, p)).sum();
+                let predicted: u64 = labels.iter().map(|e| self.get(e, l)).sum();
+                (expected as f64 / n) * (predicted as f64 / n)
+            })
+            .sum();
+        if (1.0 - pe).abs() < f64::EPSILON {
+            return if po >= 1.0 { 1.0 } else { 0.0 };
+        }
+        (po - pe) / (1.0 - pe)
+    }
+    pub fn agreement(&self) -> Agreement {
+        Agreement { n: self.n(), accuracy: self.accuracy(), kappa: self.kappa() }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Agreement {
+    pub n: u64,
+    pub accuracy: f64,
+    pub kappa: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Prf {
+    pub n: u64,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+}
+
+/// Precision, recall and F1 of a yes/no category over (expected, predicted) pairs. With no
+/// predicted (or expected) positives, precision (or recall) is 0.
+pub fn prf(pairs: impl IntoIterator<Item = (bool, bool)>) -> Prf {
+    let (mut tp, mut fp, mut fneg, mut n) = (0u64, 0u64, 0u64, 0u64);
+    for (e, p) in pairs {
+        n += 1;
+        match (e, p) {
+            (true, true) => tp += 1,
+            (false, true) => fp += 1,
+            (true, false) => fneg += 1,
+            (false, false) => {}
+        }
+    }
+    let precision = if tp + fp == 0 { 0.0 } else { tp as f64 / (tp + fp) as f64 };
+    let recall = if tp + fneg == 0 { 0.0 } else { tp as f64 / (tp + fneg) as f64 };
+    let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+    Prf { n, precision, recall, f1 }
+}
+
+/// Whether our assessment attributes the conduct to a state (EuRepoC's "state attribution").
+pub fn state_attribution(a: &Assessment) -> bool {
+    matches!(
+        a.responsibility.basis,
+        Some(ResponsibilityBasis::Organ | ResponsibilityBasis::InstructedOrControlled | ResponsibilityBasis::AcknowledgedAndAdopted)
+    )
+}
+
+/// Whether the conduct element of a rule of international law is met (EuRepoC's "breach").
+pub fn breach_of_international_law(a: &Assessment) -> bool {
+    a.conduct.iter().any(|(_, t)| *t == Tri::Yes)
+}
+
+pub fn eurepoc_legal_response(a: &Assessment) -> LegalResponseIndicator {
+    match (state_attribution(a), breach_of_international_law(a)) {
+        (true, true) => LegalResponseIndicator::CountermeasuresJustified,
+        (true, false) | (false, true) => LegalResponseIndicator::RetorsionJustified,
+        (false, false) => LegalResponseIndicator::NoResponseJustified,
+    }
+}
+
+/// Direct: a state organ; indirect: instructed, controlled, or adopted non-state actors;
+/// none or negligent: no attribution, or only a due-diligence failure.
+pub fn eurepoc_state_responsibility(a: &Assessment) -> StateResponsibilityIndicator {
+    match a.responsibility.basis {
+        Some(ResponsibilityBasis::Organ) => StateResponsibilityIndicator::Direct,
+        Some(ResponsibilityBasis::InstructedOrControlled | ResponsibilityBasis::AcknowledgedAndAdopted) => StateResponsibilityIndicator::Indirect,
+        _ => StateResponsibilityIndicator::NoneOrNegligent,
+    }
+}
+
+/// The categories whose conduct element our assessment finds met.
+pub fn eurepoc_il_breach(a: &Assessment) -> Vec<Category> {
+    a.conduct.iter().filter(|(_, t)| *t == Tri::Yes).map(|(c, _)| *c).collect()
+}
+
+/// EuRepoC's breach label ("Sovereignty", "Cyber espionage", ...) as our category; `None`
+/// for the categories we do not codify (telecommunication law, diplomatic law, ...).
+pub fn eurepoc_category(label: &str) -> Option<Category> {
+    match label.trim().to_ascii_lowercase().as_str() {
+        "sovereignty" => Some(Category::Sovereignty),
+        "due diligence" => Some(Category::DueDiligence),
+        "human rights" => Some(Category::HumanRights),
+        "cyber espionage" => Some(Category::CyberEspionage),
+        "international peace" => Some(Category::InternationalPeace),
+        "prohibition of intervention" | "intervention" => Some(Category::Intervention),
+        _ => None,
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FidelityReport {
+    pub legal_response: Agreement,
+    pub state_responsibility: Agreement,
+    pub il_breach: BTreeMap<String, Prf>,
+}
+
+/// Compares our assessments with the experts' codes. Each dimension counts only the
+/// incidents the experts coded on it; breach categories are compared on the incidents
+/// whose legal response was coded (an empty or "Not available" breach list reads as no
+/// breach in any category).
+pub fn compare(pairs: &[(&Assessment, &ExternalAssessment)]) -> (FidelityReport, Confusion, Confusion) {
+    let lr = Confusion::from_pairs(pairs.iter().filter_map(|(a, e)| e.legal_response.map(|x| (x.label(), eurepoc_legal_response(a).label()))));
+    let sr = Confusion::from_pairs(pairs.iter().filter_map(|(a, e)| e.state_responsibility.map(|x| (x.label(), eurepoc_state_responsibility(a).label()))));
+    let coded: Vec<&(&Assessment, &ExternalAssessment)> = pairs.iter().filter(|(_, e)| e.legal_response.is_some()).collect();
+    let mut il = BTreeMap::new();
+    for c in Category::ALL {
+        let pairs = coded.iter().map(|(a, e)| {
+            let expected = e.il_breach.iter().any(|l| eurepoc_category(l) == Some(*c));
+            (expected, a.conduct(*c) == Tri::Yes)
+        });
+        il.insert(c.label().to_string(), prf(pairs));
+    }
+    (FidelityReport { legal_response: lr.agreement(), state_responsibility: sr.agreement(), il_breach: il }, lr, sr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kappa_is_one_for_perfect_agreement_and_zero_for_chance() {
+        let perfect = Confusion::from_pairs([("a", "a"), ("b", "b"), ("a", "a")]);
+        assert_eq!(perfect.accuracy(), 1.0);
+        assert!((perfect.kappa() - 1.0).abs() < 1e-12);
+        // Predicting "a" always: 50 % accuracy, no agreement beyond chance.
+        let constant = Confusion::from_pairs([("a", "a"), ("b", "a")]);
+        assert_eq!(constant.accuracy(), 0.5);
+        assert!(constant.kappa().abs() < 1e-12);
+    }
+
+    #[test]
+    fn kappa_matches_a_worked_example() {
+        // 2x2 table: 20 yes/yes, 5 yes/no, 10 no/yes, 15 no/no (n = 50).
+        let mut v = Vec::new();
+        v.extend(std::iter::repeat_n(("yes", "yes"), 20));
+        v.extend(std::iter::repeat_n(("yes", "no"), 5));
+        v.extend(std::iter::repeat_n(("no", "yes"), 10));
+        v.extend(std::iter::repeat_n(("no", "no"), 15));
+        let c = Confusion::from_pairs(v);
+        // po = 0.7; pe = 0.5*0.6 + 0.5*0.4 = 0.5; kappa = 0.4.
+        assert!((c.accuracy() - 0.7).abs() < 1e-12);
+        assert!((c.kappa() - 0.4).abs() < 1e-12);
+    }
+
+    #[test]
+    fn precision_recall_and_f1() {
+        let p = prf([(true, true), (true, false), (false, true), (false, false)]);
+        assert_eq!((p.n, p.precision, p.recall, p.f1), (4, 0.5, 0.5, 0.5));
+        let none = prf([(false, false)]);
+        assert_eq!((none.precision, none.recall, none.f1), (0.0, 0.0, 0.0));
+    }
+}

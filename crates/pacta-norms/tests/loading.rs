@@ -1,0 +1,159 @@
+//! Rule files that are wrong are refused whole, at file:line:column, and nothing is
+//! assessed with them.
+//!
+//! Run: `CARGO_TARGET_DIR=/work/target-norms cargo test -p pacta-norms --test loading`
+
+use pacta_norms::*;
+
+const HEADER: &str = "# Test instrument\n\n```instrument\nid: test\ntitle: Test\ncites: Test instrument\nscope: universal\n```\n";
+
+/// Loads `body` (after a valid instrument header, 8 lines) as `t.md`, expecting refusal,
+/// and returns the errors as text.
+fn refused(body: &str) -> String {
+    let src = vec![("norms/t.md".to_string(), format!("{HEADER}{body}"))];
+    match Instruments::load(&src) {
+        Ok(_) => panic!("should have been refused:\n{body}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_rule_file_with_a_cycle_of_exceptions_is_refused_with_file_line_column() {
+    let body = "
+```rule
+id: t.base
+kind: prohibition
+force: law
+cites: base
+breached when: intrusion
+```
+
+```rule
+id: t.a
+kind: exception
+exception to: t.b
+cites: a
+applies when: consent
+```
+
+```rule
+id: t.b
+kind: exception
+exception to: t.a
+cites: b
+applies when: consent
+```
+";
+    let e = refused(body);
+    // Line 21: the first `exception to: t.b`: `exception to: t.b`, value at column 15.
+    assert!(e.contains("norms/t.md:21:15: cycle of exceptions: t.a -> t.b -> t.a"), "{e}");
+}
+
+#[test]
+fn a_rule_naming_an_unknown_fact_is_refused_at_the_name() {
+    let e = refused("\n```rule\nid: t.r\nkind: prohibition\nforce: law\ncites: x\nbreached when: intrusion and hacked_badly\n```\n");
+    assert!(e.starts_with("norms/t.md:15:30: unknown fact `hacked_badly`"), "{e}");
+}
+
+#[test]
+fn a_rule_naming_an_unknown_rule_is_refused() {
+    let e = refused("\n```rule\nid: t.r\nkind: prohibition\nforce: law\ncites: x\nbreached when: tallinn.r4.conduct\n```\n");
+    assert!(e.contains("norms/t.md:15:16: unknown rule `tallinn.r4.conduct`"), "{e}");
+}
+
+#[test]
+fn rules_that_read_each_other_in_a_circle_are_refused() {
+    let body = "
+```rule
+id: t.a
+kind: definition
+force: law
+cites: a
+holds when: t.b
+```
+
+```rule
+id: t.b
+kind: definition
+force: law
+cites: b
+holds when: intrusion and t.a
+```
+";
+    let e = refused(body);
+    assert!(e.contains("rules read each other in a circle: t.a -> t.b -> t.a"), "{e}");
+    assert!(e.starts_with("norms/t.md:23:"), "{e}");
+}
+
+#[test]
+fn a_syntax_error_in_a_condition_is_refused_where_it_is() {
+    let e = refused("\n```rule\nid: t.r\nkind: prohibition\nforce: law\ncites: x\nbreached when: intrusion and consent or zero_day\n```\n");
+    assert!(e.starts_with("norms/t.md:15:38:"), "{e}");
+    assert!(e.contains("parentheses"), "{e}");
+}
+
+#[test]
+fn a_condition_can_span_lines_and_errors_keep_their_line() {
+    let e = refused("\n```rule\nid: t.r\nkind: prohibition\nforce: law\ncites: x\nbreached when: intrusion\n  and (consent or zero_dy)\n```\n");
+    assert!(e.starts_with("norms/t.md:16:19: unknown fact `zero_dy`"), "{e}");
+}
+
+#[test]
+fn missing_keys_and_wrong_kinds_are_refused() {
+    let e = refused("\n```rule\nid: t.r\nkind: prohibition\ncites: x\npermitted when: intrusion\n```\n");
+    assert!(e.contains("a rule needs `force:`"), "{e}");
+    assert!(e.contains("a prohibition states its outcome with `breached when`"), "{e}");
+    let e = refused("\n```rule\nid: t.r\nkind: duty\nforce: law\ncites: x\n```\n");
+    assert!(e.contains("norms/t.md:12:7: kind `duty` is not one of"), "{e}");
+    let e = refused("\n```rule\nid: t.r\nkind: definition\nforce: law\ncites: x\nholds when: intrusion\nsays: hi\n```\n");
+    assert!(e.contains("norms/t.md:16:1: unknown key `says`"), "{e}");
+}
+
+#[test]
+fn a_regional_overlay_may_tailor_but_not_except_a_universal_rule() {
+    let mut src = builtin_sources();
+    src.push((
+        "norms/overlay.md".into(),
+        "```instrument\nid: eu-x\ntitle: x\ncites: x\nscope: regional\nparties: FR, DE\n```\n\n```rule\nid: eu.x\nkind: exception\nexception to: gge.13f\ncites: x\napplies when: true\n```\n".into(),
+    ));
+    let e = Instruments::load(&src).unwrap_err().to_string();
+    assert!(e.contains("norms/overlay.md:12:15: a regional overlay may tailor `gge.13f` but not make an exception to it"), "{e}");
+}
+
+#[test]
+fn one_bad_file_refuses_the_whole_set() {
+    let mut src = builtin_sources();
+    src.push(("norms/bad.md".into(), "```rule\nid: x.y\nkind: definition\nforce: law\ncites: x\nholds when: true\n```\n".into()));
+    let e = Instruments::load(&src).unwrap_err();
+    assert_eq!(e.0.len(), 1);
+    assert_eq!(e.0[0].file, "norms/bad.md");
+    assert!(e.0[0].message.contains("```instrument"));
+}
+
+#[test]
+fn the_builtin_instruments_load_and_every_rule_cites_its_source() {
+    let law = builtin();
+    assert_eq!(law.version().len(), 64);
+    assert!(law.instruments().len() >= 10);
+    let gge: Vec<&str> = law.rules().map(|(id, _)| id).filter(|id| id.starts_with("gge.13")).collect();
+    assert_eq!(gge, ["gge.13a", "gge.13b", "gge.13c", "gge.13d", "gge.13e", "gge.13f", "gge.13g", "gge.13h", "gge.13i", "gge.13j", "gge.13k"]);
+    for (id, cites) in law.rules() {
+        assert!(!cites.trim().is_empty(), "{id} has no citation");
+    }
+    let national: Vec<String> = law
+        .instruments()
+        .iter()
+        .filter_map(|i| match &i.scope {
+            Scope::National { state } => Some(state.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert!(national.len() >= 3, "{national:?}");
+}
+
+#[test]
+fn the_worked_example_in_the_norms_readme_compiles() {
+    let readme = include_str!("../../../norms/README.md");
+    let law = Instruments::load(&[("norms/README.md".to_string(), readme.to_string())]).unwrap();
+    assert!(law.rules().count() == 2);
+}

@@ -1,0 +1,358 @@
+//! The law, told as stories: literal incidents, asserted conclusions.
+//!
+//! Run: `CARGO_TARGET_DIR=/work/target-norms cargo test -p pacta-norms --test stories`
+
+use pacta_core::*;
+use pacta_norms::*;
+use std::collections::BTreeMap;
+
+fn st(code: &str) -> StateCode {
+    StateCode::parse("state", code).unwrap()
+}
+
+fn incident(title: &str, ops: &[OperationType], targets: &[(&str, Sector)]) -> Incident {
+    let mut i = Incident::new(title, Tlp::Clear);
+    i.operation_types = ops.to_vec();
+    i.start_date = Some(chrono::NaiveDate::from_ymd_opt(2023, 5, 1).unwrap());
+    for (s, sector) in targets {
+        i.targets.push(Target { state: Some(st(s)), place: None, sector: *sector, entity: None });
+    }
+    i
+}
+
+fn claim(i: &Incident, state: &str, category: ActorCategory) -> Attribution {
+    Attribution {
+        id: AttributionId::new(),
+        incident: i.id,
+        attributors: vec![],
+        attributor_label: Some("a government statement".into()),
+        actor_name: None,
+        actor_state: Some(st(state)),
+        actor_category: category,
+        basis: AttributionBasis::PoliticalStatement,
+        confidence: None,
+        visibility: Visibility::Public,
+        date: None,
+        origin_ref: None,
+    }
+}
+
+fn assess_with(i: &Incident, atts: &[Attribution], view: Option<&str>, extra: &[(&str, bool)]) -> Assessment {
+    let extra: BTreeMap<String, bool> = extra.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    let case = extract::case(i, atts, view.map(st), &extra).unwrap();
+    builtin().assess(&case, AssessOptions { trace: true })
+}
+
+fn status(a: &Assessment, rule: &str) -> Status {
+    a.finding(rule).unwrap_or_else(|| panic!("no finding for {rule}")).status
+}
+
+fn available(a: &Assessment, r: ResponseKind) -> Tri {
+    a.response(r).unwrap().available
+}
+
+/// A WannaCry-like campaign: ransomware by a state organ (attributed) locking hospitals in
+/// France and in the United Kingdom for days.
+fn hospital_ransomware() -> (Incident, Vec<Attribution>) {
+    let mut i = incident("Ransomware on hospitals", &[OperationType::Ransomware], &[("FR", Sector::Health), ("GB", Sector::Health)]);
+    i.effects.disruption = Some(Disruption::LongTerm);
+    let a = claim(&i, "KP", ActorCategory::State);
+    (i, vec![a])
+}
+
+#[test]
+fn a_ransomware_attack_by_a_state_organ_on_a_hospital_breaches_sovereignty_under_frances_position_but_not_the_uks() {
+    let (i, atts) = hospital_ransomware();
+    let fr = assess_with(&i, &atts, Some("FR"), &[]);
+    let gb = assess_with(&i, &atts, Some("GB"), &[]);
+    assert_eq!(status(&fr, "tallinn.r4.sovereignty"), Status::Breached);
+    assert_eq!(status(&gb, "tallinn.r4.sovereignty"), Status::NotBreached);
+    // Each finding says whose reading decided it.
+    let decided = |a: &Assessment, rule: &str| a.finding(rule).unwrap().trace.as_ref().unwrap().decided_by.map(|d| d.0.to_string());
+    assert_eq!(decided(&fr, "tallinn.r4.conduct").as_deref(), Some("fr.sovereignty.any-penetration"));
+    assert_eq!(decided(&gb, "tallinn.r4.sovereignty").as_deref(), Some("gb.sovereignty.not-a-standalone-rule"));
+    assert!(fr.in_force.iter().any(|i| &**i == "fr-2019") && !fr.in_force.iter().any(|i| &**i == "gb-2018"));
+    // The UK's view does not make the conduct lawful: the hospitals are critical
+    // infrastructure, so the voluntary norm 13(f) is not honoured under either view.
+    assert_eq!(status(&gb, "gge.13f"), Status::InconsistentWithNorm);
+    assert_eq!(gb.threshold.reached, Threshold::Sovereignty);
+    assert_eq!(gb.responsibility.basis, Some(ResponsibilityBasis::Organ));
+}
+
+#[test]
+fn a_mere_intrusion_violates_sovereignty_only_on_the_french_reading() {
+    // A state organ's espionage in two ministries, with no disruption and nothing leaked.
+    let mut i = incident("Ministry intrusion", &[OperationType::Espionage], &[("FR", Sector::Government), ("DE", Sector::Government)]);
+    i.effects.disruption = Some(Disruption::None);
+    i.effects.data_theft = Some(DataTheft::Sensitive);
+    i.effects.hijacking = Some(Hijacking::WithoutMisuse);
+    i.effects.data_leaked = Some(false);
+    let atts = vec![claim(&i, "CN", ActorCategory::State)];
+    let fr = assess_with(&i, &atts, Some("FR"), &[]);
+    let de = assess_with(&i, &atts, Some("DE"), &[]);
+    assert_eq!(status(&fr, "tallinn.r4.sovereignty"), Status::Breached);
+    assert_eq!(status(&de, "tallinn.r4.sovereignty"), Status::NotBreached);
+    // Espionage as such is not unlawful (Tallinn rule 32): permitted on the default reading.
+    assert_eq!(status(&de, "tallinn.r32.espionage"), Status::Permitted);
+    // No wrongful act from Germany's view, so no countermeasures; France may take them.
+    assert_eq!(available(&de, ResponseKind::Countermeasures), Tri::No);
+    assert_eq!(available(&fr, ResponseKind::Countermeasures), Tri::Yes);
+}
+
+#[test]
+fn a_ddos_with_no_attribution_leaves_retorsion_only_because_no_wrongful_act_is_attributed() {
+    let mut i = incident("DDoS on ministry websites", &[OperationType::Disruption], &[("EE", Sector::Government)]);
+    i.effects.disruption = Some(Disruption::ShortTerm);
+    let a = assess_with(&i, &[], None, &[]);
+    assert_eq!(a.perspective, Some(st("EE")), "the targeted state's view by default");
+    assert_eq!(available(&a, ResponseKind::Retorsion), Tri::Yes);
+    assert_eq!(available(&a, ResponseKind::Countermeasures), Tri::No);
+    assert_eq!(available(&a, ResponseKind::SelfDefence), Tri::No);
+    assert_eq!(a.responsibility.basis, Some(ResponsibilityBasis::None));
+    assert_eq!(status(&a, "ilc.art2.wrongful-act"), Status::DoesNotHold);
+    // The trace of countermeasures shows why: the wrongful act does not hold.
+    let trace = a.response(ResponseKind::Countermeasures).unwrap().trace.as_ref().unwrap();
+    assert!(trace.cites.contains("49(1)"), "{}", trace.cites);
+    assert!(trace.rules.iter().any(|(r, v)| &**r == "ilc.art2.wrongful-act" && *v == Tri::No));
+    // The conduct still reaches the sovereignty threshold: it would be wrongful if attributed.
+    assert_eq!(a.threshold.reached, Threshold::Sovereignty);
+    assert_eq!(a.conduct(Category::Sovereignty), Tri::Yes);
+}
+
+#[test]
+fn missing_effects_data_makes_use_of_force_cannot_tell_and_names_the_missing_facts() {
+    // A state organ attacked a power grid; the source says nothing about effects.
+    let i = incident("Grid intrusion", &[OperationType::Disruption], &[("UA", Sector::Energy)]);
+    let atts = vec![claim(&i, "RU", ActorCategory::State)];
+    let a = assess_with(&i, &atts, None, &[]);
+    assert_eq!(status(&a, "charter.art2-4.use-of-force"), Status::CannotTell);
+    let missing = &a.finding("charter.art2-4.use-of-force").unwrap().missing;
+    for f in [Fact::PhysicalDamage, Fact::InjuryOrDeath] {
+        assert!(missing.contains(&f), "{f} should be named among {missing:?}");
+    }
+    assert!(!missing.contains(&Fact::AttributedToStateOrgan), "known facts are not missing");
+    // Nothing is assumed: the threshold says what is certain and what cannot be told.
+    assert_eq!(a.threshold.reached, Threshold::BelowThreshold);
+    assert_eq!(a.threshold.cannot_tell_above, Some(Threshold::ArmedAttack));
+    assert!(a.threshold.missing.contains(&Fact::InjuryOrDeath));
+    assert_eq!(available(&a, ResponseKind::SelfDefence), Tri::Unknown);
+    assert!(a.response(ResponseKind::SelfDefence).unwrap().missing.contains(&Fact::PhysicalDamage));
+    // A disruption operation implies a loss of functionality, but sovereignty (on the
+    // Tallinn majority reading) needs a lasting one: the record does not say.
+    assert_eq!(status(&a, "tallinn.r4.sovereignty"), Status::CannotTell);
+    assert_eq!(a.finding("tallinn.r4.sovereignty").unwrap().missing, vec![Fact::LastingLossOfFunctionality, Fact::PhysicalDamage]);
+    // Once the source says the outage lasted weeks, sovereignty is breached.
+    let mut known = i.clone();
+    known.effects.disruption = Some(Disruption::LongTerm);
+    let b = assess_with(&known, &atts, None, &[]);
+    assert_eq!(status(&b, "tallinn.r4.sovereignty"), Status::Breached);
+    assert_eq!(b.threshold.reached, Threshold::Sovereignty);
+}
+
+#[test]
+fn a_state_organ_disrupting_a_power_grid_is_inconsistent_with_norm_13f_not_a_breach_of_it() {
+    let mut i = incident("Grid outage", &[OperationType::Disruption], &[("UA", Sector::Energy)]);
+    i.effects.disruption = Some(Disruption::LongTerm);
+    let a = assess_with(&i, &[claim(&i, "RU", ActorCategory::State)], None, &[]);
+    assert_eq!(status(&a, "gge.13f"), Status::InconsistentWithNorm);
+    let t = a.finding("gge.13f").unwrap().trace.as_ref().unwrap();
+    assert_eq!(t.force, Force::Voluntary);
+    assert_eq!(&*t.cites, "A/70/174, para. 13(f)");
+    assert!(t.facts.contains(&(Fact::TargetsCriticalInfrastructure, Tri::Yes)));
+}
+
+#[test]
+fn countermeasures_against_a_responsible_state_carry_their_procedural_duties() {
+    let mut i = incident("Grid outage", &[OperationType::Disruption], &[("UA", Sector::Energy)]);
+    i.effects.disruption = Some(Disruption::LongTerm);
+    let atts = vec![claim(&i, "RU", ActorCategory::StateAffiliated)];
+    let a = assess_with(&i, &atts, None, &[]);
+    assert_eq!(a.responsibility.basis, Some(ResponsibilityBasis::InstructedOrControlled));
+    let cm = a.response(ResponseKind::Countermeasures).unwrap();
+    assert_eq!(cm.available, Tri::Yes);
+    let duty = |a: &Assessment, id: &str| a.finding(id).unwrap().clone();
+    assert_eq!(duty(&a, "ilc.art52.call-to-comply").status, Status::CannotTell);
+    assert_eq!(duty(&a, "ilc.art52.call-to-comply").missing, vec![Fact::PriorCallToComply]);
+    // Notified? unknown; urgent? unknown: cannot tell, naming both.
+    assert_eq!(duty(&a, "ilc.art52.notify-and-offer").missing, vec![Fact::NotifiedWithOfferToNegotiate, Fact::UrgentCountermeasures]);
+
+    // An urgent measure need not be notified first (art. 52(2)); the others are met.
+    let b = assess_with(
+        &i,
+        &atts,
+        None,
+        &[
+            ("prior_call_to_comply", true),
+            ("notified_with_offer_to_negotiate", false),
+            ("urgent_countermeasures", true),
+            ("response_proportionate", true),
+            ("response_reversible", true),
+            ("response_affects_protected_obligations", false),
+            ("wrongful_act_ceased", false),
+            ("dispute_before_tribunal", false),
+        ],
+    );
+    let duties = &b.response(ResponseKind::Countermeasures).unwrap().duties;
+    assert!(duties.iter().all(|d| d.status == Status::NotBreached), "{duties:#?}");
+    let notify = duty(&b, "ilc.art52.notify-and-offer");
+    assert_eq!(notify.trace.unwrap().decided_by.unwrap().0.as_str(), "ilc.art52.urgent");
+    // A measure that is not reversible fails art. 49(3).
+    let c = assess_with(&i, &atts, None, &[("response_reversible", false)]);
+    assert_eq!(duty(&c, "ilc.art49.reversibility").status, Status::Breached);
+}
+
+#[test]
+fn a_non_state_group_operating_from_a_states_territory_engages_it_only_once_it_is_on_notice() {
+    let mut i = incident("Hospital ransomware", &[OperationType::Ransomware], &[("DE", Sector::Health)]);
+    i.effects.disruption = Some(Disruption::LongTerm);
+    let atts = vec![claim(&i, "RU", ActorCategory::Criminal)];
+    let a = assess_with(&i, &atts, None, &[]);
+    // The elements of due diligence are cumulative; knowledge and failure are unknown.
+    assert_eq!(status(&a, "tallinn.r6.due-diligence"), Status::CannotTell);
+    assert_eq!(a.responsibility.basis, None);
+    assert!(a.responsibility.missing.contains(&Fact::TerritorialStateKnew));
+    assert!(a.responsibility.missing.contains(&Fact::RequestToStopUnanswered));
+    assert_eq!(available(&a, ResponseKind::Countermeasures), Tri::Unknown);
+    // Germany asked Russia to stop; the request went unanswered.
+    let b = assess_with(&i, &atts, None, &[("request_to_stop_unanswered", true)]);
+    assert_eq!(status(&b, "tallinn.r6.due-diligence"), Status::Breached);
+    assert_eq!(b.responsibility.basis, Some(ResponsibilityBasis::DueDiligenceFailure));
+    assert_eq!(available(&b, ResponseKind::Countermeasures), Tri::Yes);
+    assert_eq!(status(&b, "gge.13h"), Status::InconsistentWithNorm);
+    // The group's conduct is not the state's own: sovereignty is not breached by Russia.
+    assert_eq!(status(&b, "tallinn.r4.sovereignty"), Status::NotBreached);
+}
+
+#[test]
+fn an_attack_that_kills_opens_self_defence_until_the_security_council_acts() {
+    let mut i = incident("Dam sabotage", &[OperationType::Destruction], &[("NO", Sector::Water)]);
+    i.effects.physical = Some(PhysicalEffects::Widespread);
+    i.effects.casualties = Some(3);
+    let atts = vec![claim(&i, "RU", ActorCategory::State)];
+    let a = assess_with(&i, &atts, None, &[]);
+    assert_eq!(a.threshold.reached, Threshold::ArmedAttack);
+    assert_eq!(a.threshold.cannot_tell_above, None);
+    assert_eq!(status(&a, "charter.art2-4.use-of-force"), Status::Breached);
+    let sd = a.response(ResponseKind::SelfDefence).unwrap();
+    assert_eq!(sd.available, Tri::Yes);
+    assert!(sd.duties.iter().any(|d| &*d.rule == "charter.art51.report" && d.missing == vec![Fact::ReportedToSecurityCouncil]));
+    let b = assess_with(&i, &atts, None, &[("security_council_has_acted", true)]);
+    assert_eq!(available(&b, ResponseKind::SelfDefence), Tri::No);
+    // Below the armed-attack threshold self-defence is never available.
+    let mut small = i.clone();
+    small.effects.physical = Some(PhysicalEffects::Local);
+    small.effects.casualties = Some(0);
+    let c = assess_with(&small, &atts, None, &[]);
+    assert_eq!(c.threshold.reached, Threshold::UseOfForce);
+    assert_eq!(available(&c, ResponseKind::SelfDefence), Tri::No);
+}
+
+#[test]
+fn from_germanys_view_an_election_disinformation_campaign_can_be_coercive() {
+    let i = incident("Election disinformation", &[OperationType::Influence], &[("DE", Sector::Elections)]);
+    let atts = vec![claim(&i, "RU", ActorCategory::State)];
+    let de = assess_with(&i, &atts, Some("DE"), &[("intent_to_compel", true)]);
+    let fr = assess_with(&i, &atts, Some("FR"), &[("intent_to_compel", true)]);
+    assert_eq!(status(&de, "tallinn.r66.coercion"), Status::Holds);
+    assert_eq!(status(&de, "tallinn.r66.intervention"), Status::Breached);
+    assert_eq!(de.threshold.reached, Threshold::Intervention);
+    // On the default reading propaganda is not coercion — but effects are unknown here, so
+    // whether the campaign also disabled systems cannot be told.
+    assert_eq!(status(&fr, "tallinn.r66.intervention"), Status::CannotTell);
+    assert!(fr.finding("tallinn.r66.intervention").unwrap().missing.contains(&Fact::LossOfFunctionality));
+}
+
+#[test]
+fn instruments_apply_only_from_their_date() {
+    let (mut i, atts) = hospital_ransomware();
+    i.start_date = Some(chrono::NaiveDate::from_ymd_opt(2014, 6, 1).unwrap());
+    let a = assess_with(&i, &atts, Some("FR"), &[]);
+    assert!(!a.in_force.iter().any(|x| &**x == "un-gge-2015" || &**x == "fr-2019"), "{:?}", a.in_force);
+    assert!(a.finding("gge.13f").is_none());
+    // Without the French position the default reading applies (loss of functionality: breach).
+    assert_eq!(status(&a, "tallinn.r4.sovereignty"), Status::Breached);
+    assert!(a.finding("tallinn.r4.sovereignty").unwrap().trace.as_ref().unwrap().decided_by.is_none());
+}
+
+#[test]
+fn the_osce_overlay_applies_to_its_participating_states_only() {
+    let (i, atts) = hospital_ransomware();
+    let fr = assess_with(&i, &atts, Some("FR"), &[("consultation_request_unanswered", true)]);
+    assert_eq!(status(&fr, "osce.cbm3.consultations"), Status::InconsistentWithNorm);
+    let mut jp = i.clone();
+    jp.targets[0].state = Some(st("JP"));
+    let jp = assess_with(&jp, &atts, Some("JP"), &[("consultation_request_unanswered", true)]);
+    assert!(jp.finding("osce.cbm3.consultations").is_none());
+}
+
+#[test]
+fn an_unknown_extra_fact_is_refused() {
+    let (i, atts) = hospital_ransomware();
+    let extra: BTreeMap<String, bool> = [("request_ignored".to_string(), true)].into();
+    let e = extract::case(&i, &atts, None, &extra).unwrap_err();
+    assert!(e.to_string().contains("request_ignored"));
+}
+
+#[test]
+fn an_assessment_round_trips_through_json_and_renders_with_its_trace() {
+    let (i, atts) = hospital_ransomware();
+    let a = assess_with(&i, &atts, Some("FR"), &[]);
+    let json = serde_json::to_string(&a).unwrap();
+    let back: Assessment = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, a);
+    assert_eq!(&*a.instruments_version, builtin().version());
+    let text = render::text(&a);
+    assert!(text.contains("tallinn.r4.sovereignty"), "{text}");
+    assert!(text.contains("decided by exception fr.sovereignty.any-penetration — Ministère des Armées"), "{text}");
+    assert!(text.contains("State responsibility: organ [ilc.art4.organ]"), "{text}");
+    assert!(text.contains("countermeasures   available") || text.contains("countermeasures  available"), "{text}");
+}
+
+#[test]
+fn what_if_dropping_the_uk_position_changes_only_the_sovereignty_conclusions() {
+    let (i, atts) = hospital_ransomware();
+    let before = assess_with(&i, &atts, Some("GB"), &[]);
+    let amended: Vec<(String, String)> = builtin_sources().into_iter().filter(|(p, _)| !p.ends_with("gb-2018.md")).collect();
+    let law = Instruments::load(&amended).unwrap();
+    assert_ne!(law.version(), builtin().version(), "the version follows the sources");
+    let case = extract::case(&i, &atts, Some(st("GB")), &BTreeMap::new()).unwrap();
+    let after = law.assess(&case, AssessOptions::default());
+    let changes = render::diff(&before, &after);
+    let what: Vec<&str> = changes.iter().map(|c| c.what.as_str()).collect();
+    assert!(what.contains(&"rule tallinn.r4.sovereignty"), "{what:?}");
+    assert!(what.contains(&"in_force"), "{what:?}");
+    let sov = changes.iter().find(|c| c.what == "rule tallinn.r4.sovereignty").unwrap();
+    assert_eq!((sov.before.as_str(), sov.after.as_str()), ("not_breached", "breached"));
+    assert!(!what.contains(&"threshold"), "{what:?}");
+    assert!(render::diff_text(&changes).contains("rule tallinn.r4.sovereignty: not_breached -> breached"));
+    assert!(render::diff(&before, &before).is_empty());
+}
+
+#[test]
+fn a_state_spying_on_its_own_activists_breaches_their_privacy_but_injures_no_other_state() {
+    let mut i = incident("Spyware on activists", &[OperationType::Espionage], &[("TH", Sector::CivilSociety)]);
+    i.effects.data_theft = Some(DataTheft::Sensitive);
+    i.effects.hijacking = Some(Hijacking::WithMisuse);
+    let a = assess_with(&i, &[claim(&i, "TH", ActorCategory::State)], None, &[]);
+    assert_eq!(status(&a, "iccpr.art17.privacy"), Status::Breached);
+    assert_eq!(status(&a, "gge.13e"), Status::InconsistentWithNorm);
+    // Its own territory: no sovereignty question, and no injured state to take countermeasures.
+    assert_eq!(status(&a, "tallinn.r4.sovereignty"), Status::NotBreached);
+    assert_eq!(available(&a, ResponseKind::Countermeasures), Tri::No);
+}
+
+#[test]
+fn a_trace_names_only_the_exceptions_in_force_for_the_view_taken() {
+    let (i, atts) = hospital_ransomware();
+    let de = {
+        let mut d = i.clone();
+        d.targets[0].state = Some(st("DE"));
+        assess_with(&d, &atts, Some("DE"), &[])
+    };
+    let facts: Vec<Fact> = de.finding("tallinn.r4.conduct").unwrap().trace.as_ref().unwrap().facts.iter().map(|(f, _)| *f).collect();
+    // France's reading (any intrusion) is not in force from Germany's view.
+    assert!(!facts.contains(&Fact::Intrusion), "{facts:?}");
+    assert!(facts.contains(&Fact::LastingLossOfFunctionality), "{facts:?}");
+    // Rules that do not apply say so, rather than "not breached".
+    assert_eq!(status(&de, "gge.13c"), Status::NotApplicable);
+}

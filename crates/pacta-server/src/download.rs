@@ -1,0 +1,183 @@
+//! Bulk downloads of every incident the viewer may see, as CSV and as JSON.
+//!
+//! Both are streamed page by page, so memory use does not grow with the registry. The
+//! JSON file is an array of the objects `GET /api/v1/incidents/{id}` returns; the CSV
+//! has one row per incident with the columns in [`CSV_COLUMNS`] (documented on the
+//! `/download` page). If the database fails mid-stream the connection is cut rather
+//! than the file silently ending early, so a truncated download is noticed.
+
+use crate::wire::IncidentDetail;
+use crate::{AppState, Viewer, registry};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::extract::State;
+use futures_util::stream;
+use pacta_core::IncidentId;
+use pacta_store::StoredIncident;
+use std::collections::HashSet;
+
+const PAGE: u32 = 200;
+
+/// The CSV columns, in order, with what each holds. Lists are joined with `;`.
+pub const CSV_COLUMNS: [(&str, &str); 23] = [
+    ("id", "The incident's UUID"),
+    ("origin", "DATASET:RECORD_ID for imported incidents (e.g. eurepoc:2), else empty"),
+    ("title", "Short title"),
+    ("start_date", "First known day of the operation, YYYY-MM-DD, empty if unknown"),
+    ("end_date", "Last known day, YYYY-MM-DD, empty if unknown"),
+    ("operation_types", "Operation types (espionage, disruption, destruction, hijacking, influence, ransomware, reconnaissance, financial_theft)"),
+    ("target_states", "Targeted states, ISO 3166-1 alpha-2"),
+    ("target_sectors", "Targeted sectors (energy, health, government, ...)"),
+    ("target_entities", "Targeted organisations, as the source names them"),
+    ("alleged_states", "States named as alleged authors (an allegation, not an attribution)"),
+    ("alleged_actors", "Alleged actors' names"),
+    ("attributions", "Number of public attribution claims"),
+    ("attributors", "Parties that made those claims (state:FR, org:...) or their labels"),
+    ("responses", "Number of recorded responses"),
+    ("disruption", "Loss of functionality: none, short_term, long_term; empty if unknown"),
+    ("data_theft", "none, non_sensitive, sensitive; empty if unknown"),
+    ("hijacking", "none, without_misuse, with_misuse; empty if unknown"),
+    ("physical_effects", "none, local, widespread; empty if unknown"),
+    ("external_state_responsibility", "Another coder's conclusion (EuRepoC): direct, indirect, none_or_negligent; not the registry's finding"),
+    ("tlp", "TLP 2.0 marking (always CLEAR in the public download)"),
+    ("log_index", "Index of the latest transparency-log entry about the incident"),
+    ("description", "Free-text description"),
+    ("sources", "Source references, one per line"),
+];
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/download/incidents.csv", get(csv)).route("/download/incidents.json", get(json))
+}
+
+/// Quotes a CSV field when it holds a separator, a quote or a line break (RFC 4180).
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+fn csv_row(d: &IncidentDetail) -> String {
+    let join = |v: Vec<String>| v.join(";");
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let mut attributors: Vec<String> = d.attributions.iter().flat_map(|a| a.attributors.iter().cloned().chain(a.attributor_label.clone())).collect();
+    attributors.sort();
+    attributors.dedup();
+    let mut sectors: Vec<String> = d.targets.iter().map(|t| t.sector.clone()).collect();
+    sectors.dedup();
+    let cols: [String; 23] = [
+        d.id.clone(),
+        d.origin.as_ref().map(|o| format!("{}:{}", o.dataset, o.record_id)).unwrap_or_default(),
+        d.title.clone(),
+        d.start_date.map(|x| x.to_string()).unwrap_or_default(),
+        d.end_date.map(|x| x.to_string()).unwrap_or_default(),
+        join(d.operation_types.clone()),
+        join(d.targets.iter().filter_map(|t| t.state.clone()).collect()),
+        join(sectors),
+        join(d.targets.iter().filter_map(|t| t.entity.clone()).collect()),
+        join(d.alleged_actors.iter().filter_map(|a| a.state.clone()).collect()),
+        join(d.alleged_actors.iter().filter_map(|a| a.name.clone()).collect()),
+        d.attributions.len().to_string(),
+        join(attributors),
+        d.responses.len().to_string(),
+        opt(&d.effects.disruption),
+        opt(&d.effects.data_theft),
+        opt(&d.effects.hijacking),
+        opt(&d.effects.physical),
+        d.external_assessment.as_ref().and_then(|x| x.state_responsibility.clone()).unwrap_or_default(),
+        d.tlp.clone(),
+        d.log_index.to_string(),
+        d.description.clone(),
+        d.sources.join("\n"),
+    ];
+    let mut line = cols.iter().map(|c| field(c)).collect::<Vec<_>>().join(",");
+    line.push_str("\r\n");
+    line
+}
+
+/// Streams the visible incidents, one rendered chunk per page.
+fn pages(state: AppState, viewer: Viewer, render: fn(&[IncidentDetail], bool) -> String) -> Body {
+    struct Cursor {
+        state: AppState,
+        viewer: Viewer,
+        offset: u64,
+        done: bool,
+        first: bool,
+        seen: HashSet<IncidentId>,
+    }
+    let start = Cursor { state, viewer, offset: 0, done: false, first: true, seen: HashSet::new() };
+    let s = stream::unfold(start, move |mut c| async move {
+        if c.done {
+            return None;
+        }
+        let page: Vec<(_, StoredIncident)> = match registry::visible_page(&c.state, &c.viewer, c.offset, PAGE).await {
+            Ok(p) => p,
+            Err(e) => {
+                e.log();
+                c.done = true;
+                return Some((Err(std::io::Error::other("the download was interrupted by a database error")), c));
+            }
+        };
+        c.done = page.len() < PAGE as usize;
+        c.offset += page.len() as u64;
+        // A write during the download can shift pages by one: never emit an incident twice.
+        let details: Vec<IncidentDetail> = page.iter().filter(|(s, _)| c.seen.insert(s.id)).map(|(_, f)| IncidentDetail::new(f, &c.viewer)).collect();
+        let chunk = render(&details, c.first);
+        c.first = false;
+        Some((Ok::<_, std::io::Error>(chunk), c))
+    });
+    Body::from_stream(s)
+}
+
+fn attachment(body: Body, content_type: &'static str, filename: &'static str) -> Response {
+    let mut r = body.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")).unwrap_or(HeaderValue::from_static("attachment")));
+    r
+}
+
+async fn csv(State(state): State<AppState>, viewer: Viewer) -> Response {
+    fn render(rows: &[IncidentDetail], first: bool) -> String {
+        let mut out = String::new();
+        if first {
+            out.push_str(&CSV_COLUMNS.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(","));
+            out.push_str("\r\n");
+        }
+        for d in rows {
+            out.push_str(&csv_row(d));
+        }
+        out
+    }
+    attachment(pages(state, viewer, render), "text/csv; charset=utf-8", "pacta-incidents.csv")
+}
+
+async fn json(State(state): State<AppState>, viewer: Viewer) -> Response {
+    // A JSON array written in pieces: "[" before the first page, "," between items, and
+    // the closing "]" with the last (short) page, which is always reached: a page shorter
+    // than PAGE, possibly empty, ends the stream.
+    fn render(rows: &[IncidentDetail], first: bool) -> String {
+        let mut out = String::new();
+        if first {
+            out.push('[');
+        }
+        for (k, d) in rows.iter().enumerate() {
+            if !(first && k == 0) {
+                out.push(',');
+            }
+            out.push('\n');
+            // Serialising our own plain data types cannot fail.
+            out.push_str(&serde_json::to_string(d).unwrap_or_default());
+        }
+        out
+    }
+    let body = pages(state, viewer, render);
+    attachment(close_array(body), "application/json", "pacta-incidents.json")
+}
+
+/// Appends the closing bracket of the JSON array once the page stream has ended cleanly.
+fn close_array(body: Body) -> Body {
+    use futures_util::StreamExt;
+    let end = stream::once(async { Ok::<_, axum::Error>(axum::body::Bytes::from_static(b"\n]\n")) });
+    Body::from_stream(body.into_data_stream().chain(end))
+}

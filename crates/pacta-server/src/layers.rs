@@ -1,0 +1,80 @@
+//! The middleware stack every response passes through.
+//!
+//! From the outside in: request tracing (one structured log line per request), metrics,
+//! security headers, the error-body fix-up, compression, the timeout and the body limit.
+//! The fix-up sits outside the timeout and the body limit so that their refusals (and
+//! axum's own 405s and path rejections) get the same `{"error": {...}}` body as ours.
+
+use crate::AppState;
+use crate::error::json_error;
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+/// Scripts, styles and images from this origin only (htmx and the stylesheet are served
+/// from `/assets`); `data:` images for Swagger UI's icons; no framing by anyone.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+pub(crate) fn apply(routes: Router<AppState>, state: AppState) -> Router {
+    let header = |name: HeaderName, value: &'static str| SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value));
+    routes
+        .layer(RequestBodyLimitLayer::new(state.limits.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, state.limits.request_timeout))
+        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(uniform_errors))
+        .layer(header(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(header(HeaderName::from_static("cross-origin-opener-policy"), "same-origin"))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}
+
+/// Gives error responses produced outside our handlers (a 405 from the router, a 413
+/// from the body limit, a 503 from the timeout, a plain-text path rejection) the stable
+/// JSON error body. Our own errors are JSON or HTML already and pass untouched.
+async fn uniform_errors(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let ours = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("text/html"));
+    if ours {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this path does not accept that method".to_string()),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is too large".to_string()),
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => {
+            ("timeout", "the request took too long and was stopped".to_string())
+        }
+        s if s.is_client_error() => ("bad_request", format!("the request could not be understood ({})", s.canonical_reason().unwrap_or("client error"))),
+        _ => ("internal", "the server could not answer this request".to_string()),
+    };
+    let mut fixed = json_error(status, code, message);
+    // Keep headers the router set on purpose (Allow on a 405).
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        fixed.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    fixed
+}

@@ -1,0 +1,191 @@
+//! Pacta's HTTP shell: the public JSON API, the dashboard pages, bulk downloads and metrics.
+//!
+//! # Overview
+//! One [`Router`], built by [`app`] from an [`AppState`], serves everything:
+//!
+//! | path | what |
+//! |---|---|
+//! | `/api/v1/incidents`, `/api/v1/incidents/{id}`, `/api/v1/stats`, `/api/v1/states/{code}` | JSON API ([`api`]) |
+//! | `/api/v1/openapi.json`, `/api/docs` | the OpenAPI document and a browsable, offline Swagger UI |
+//! | `/`, `/incidents`, `/incidents/{id}`, `/states/{code}`, `/download` | server-rendered pages ([`pages`]) |
+//! | `/download/incidents.csv`, `/download/incidents.json` | bulk downloads ([`download`]) |
+//! | `/metrics` | Prometheus text ([`metrics`]) |
+//! | `/assets/*` | the vendored stylesheet and htmx, compiled into the binary ([`assets`]) |
+//!
+//! Handlers are thin: they parse parameters ([`params`]), ask the [`registry`] (the only
+//! module that talks to the store, and always on behalf of a [`Viewer`]) and render.
+//!
+//! # Invariants
+//! - **Every read goes through a viewer.** Each [`registry`] function takes a [`Viewer`]
+//!   and applies its TLP ceiling to lists, counts, statistics and single records alike. In
+//!   this slice every request is [`Viewer::Public`], who sees TLP:CLEAR only; accounts and
+//!   policies will produce other viewers without touching the handlers.
+//! - **Existence is not confirmed.** A record the viewer may not see is answered with the
+//!   same 404 as a record that does not exist.
+//! - **Nothing is fetched from the internet,** at build time or at run time: htmx, the
+//!   stylesheet and Swagger UI are vendored and served from this process, and the
+//!   Content-Security-Policy allows scripts from this origin only.
+//! - **Internals are never shown to clients.** Every error is an [`AppError`] with a
+//!   stable body `{"error": {"code", "message"}}`; store failures are logged and answered
+//!   with a generic 500.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use std::sync::Arc;
+//! let store = pacta_store::Store::open("sqlite://pacta.db").await?;
+//! let state = pacta_server::AppState::new(Arc::new(store));
+//! let server = pacta_server::Server::bind("127.0.0.1:8080".parse()?).await?;
+//! println!("serving on http://{}", server.local_addr()?);
+//! server.run(pacta_server::app(state), pacta_server::shutdown_signal()).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod api;
+pub mod assets;
+mod charts;
+pub mod download;
+mod error;
+mod layers;
+pub mod metrics;
+pub mod pages;
+pub mod params;
+pub mod registry;
+mod viewer;
+pub mod wire;
+
+pub use error::AppError;
+pub use viewer::Viewer;
+
+use axum::Router;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Limits applied to every request.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// A request still running after this long is answered with 503. Bulk downloads of a
+    /// large registry may need more than the default.
+    pub request_timeout: Duration,
+    /// The largest request body accepted. The public slice takes no bodies at all.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { request_timeout: Duration::from_secs(30), max_body_bytes: 64 * 1024 }
+    }
+}
+
+/// What every handler shares. Cheap to clone: everything is behind an `Arc`.
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) store: Arc<pacta_store::Store>,
+    /// Per-viewer statistics, rebuilt when the log has grown (see [`registry::Snapshots`]).
+    pub(crate) snapshots: Arc<registry::Snapshots>,
+    pub(crate) metrics: Arc<metrics::Metrics>,
+    pub(crate) limits: Limits,
+}
+
+impl AppState {
+    pub fn new(store: Arc<pacta_store::Store>) -> Self {
+        AppState {
+            store,
+            snapshots: Arc::new(registry::Snapshots::default()),
+            metrics: Arc::new(metrics::Metrics::default()),
+            limits: Limits::default(),
+        }
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn store(&self) -> &pacta_store::Store {
+        &self.store
+    }
+
+    /// Computes the public statistics ahead of the first request, which would otherwise
+    /// wait for them (one pass over the registry). Servers spawn this at start-up. A
+    /// failure is logged and is not fatal: the first request that needs the statistics
+    /// tries again.
+    pub async fn warm_up(&self) {
+        if let Err(e) = registry::snapshot(self, &Viewer::Public).await {
+            tracing::warn!(error = %e, "computing the statistics at start-up failed; they will be computed on first use");
+            e.log();
+        }
+    }
+}
+
+/// The whole application. Tests drive it with `app(state).oneshot(request)`, no socket.
+pub fn app(state: AppState) -> Router {
+    let routes = Router::new()
+        .merge(api::routes())
+        .merge(pages::routes())
+        .merge(download::routes())
+        .merge(assets::routes())
+        .merge(metrics::routes())
+        .fallback(error::not_found_fallback);
+    layers::apply(routes, state)
+}
+
+/// A bound listener: bind first (so the caller can print the real address, port 0
+/// included), then [`Server::run`].
+pub struct Server {
+    listener: tokio::net::TcpListener,
+}
+
+impl Server {
+    pub async fn bind(addr: SocketAddr) -> std::io::Result<Server> {
+        Ok(Server { listener: tokio::net::TcpListener::bind(addr).await? })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting and lets requests in
+    /// flight finish (graceful shutdown).
+    pub async fn run(self, router: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await
+    }
+}
+
+/// Completes on Ctrl-C (and on SIGTERM on Unix, which is how service managers stop us).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Installs a `tracing` subscriber that writes one line per event to stderr, filtered by
+/// `RUST_LOG` when set, else by `default_filter` (e.g. `"info"`). For binaries only; a
+/// second call does nothing.
+pub fn init_logging(default_filter: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    // Colour only for a person at a terminal; a log file or journal gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(ansi).with_writer(std::io::stderr).try_init();
+}

@@ -1,0 +1,212 @@
+//! Reads on behalf of a viewer: the only module that talks to the store.
+//!
+//! Every function takes a [`Viewer`] and applies its TLP ceiling before anything leaves
+//! this module: lists and counts through [`IncidentFilter::max_tlp`], single records by
+//! checking the marking (and answering "not found" exactly as for a missing record),
+//! attribution claims by their visibility.
+//!
+//! Statistics and the index of who attributed what are derived from the incidents the
+//! viewer may see, never from [`pacta_store::Store::stats`], which counts everything: a
+//! public count must not reveal that restricted incidents exist. They are computed by one
+//! pass over the visible incidents and cached per audience until the transparency log
+//! grows; every change to the registry appends to the log, so a cached snapshot is
+//! never stale. The pass costs one query per incident; a filtered `Store::stats` and an
+//! attributions-by-party query in the store would replace it for large registries.
+
+use crate::error::AppError;
+use crate::params::ListParams;
+use crate::{AppState, Viewer};
+use pacta_core::{Attribution, Dataset, PartyId, StateCode};
+use pacta_store::{IncidentFilter, IncidentSummary, StoredIncident};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+/// The page size of internal scans (not a client-facing limit).
+const SCAN_PAGE: u32 = 200;
+/// How many incidents per role a state record lists inline.
+pub const STATE_RECORD_LIST: u32 = 20;
+
+/// The viewer's ceiling applied to a client's filter.
+pub fn visible(viewer: &Viewer, filter: &IncidentFilter) -> IncidentFilter {
+    IncidentFilter { max_tlp: Some(viewer.max_tlp()), ..filter.clone() }
+}
+
+/// One page of the incidents matching `params`, and how many match in all.
+pub async fn list(state: &AppState, viewer: &Viewer, params: &ListParams) -> Result<(Vec<IncidentSummary>, u64), AppError> {
+    let filter = visible(viewer, &params.filter);
+    let rows = state.store.list_incidents(&filter, params.limit, params.offset).await?;
+    let total = state.store.count_incidents(&filter).await?;
+    Ok((rows, total))
+}
+
+/// One incident by UUID or `DATASET:RECORD_ID`, if it exists and the viewer may see it.
+/// Both failures give the same answer, so the reply does not confirm that a restricted
+/// incident exists.
+pub async fn incident(state: &AppState, viewer: &Viewer, reference: &str) -> Result<StoredIncident, AppError> {
+    let reference = reference.trim();
+    if reference.len() > 200 {
+        return Err(AppError::bad("id", reference, "expected an incident id (UUID) or DATASET:RECORD_ID such as eurepoc:2"));
+    }
+    // A well-formed reference to a data set we do not know is simply not found; only a
+    // reference that could never name an incident is a bad request.
+    if let Some((dataset, _)) = reference.split_once(':')
+        && Dataset::parse("dataset", dataset).is_err() {
+            return Err(not_found(reference));
+        }
+    match state.store.get_incident(reference).await? {
+        Some(found) if viewer.may_see_incident(&found.record.incident) => Ok(found),
+        _ => Err(not_found(reference)),
+    }
+}
+
+fn not_found(reference: &str) -> AppError {
+    AppError::NotFound(format!("no incident {reference:?} in the registry"))
+}
+
+/// Counts over the incidents a viewer may see.
+#[derive(Clone, Debug, Default)]
+pub struct PublicStats {
+    pub incidents: u64,
+    pub attributions: u64,
+    pub responses: u64,
+    pub external_assessments: u64,
+    /// `None` is "undated".
+    pub by_year: BTreeMap<Option<i32>, u64>,
+    pub by_sector: BTreeMap<&'static str, u64>,
+    pub by_operation_type: BTreeMap<&'static str, u64>,
+    pub by_alleged_state: BTreeMap<StateCode, u64>,
+    pub by_target_state: BTreeMap<StateCode, u64>,
+}
+
+/// What one pass over the visible incidents yields.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// The log size when the pass started: the snapshot reflects at least this state.
+    pub log_size: u64,
+    pub stats: PublicStats,
+    /// Visible attribution claims per attributing state, newest incident first.
+    pub attributions_by_state: BTreeMap<StateCode, Vec<(IncidentSummary, Attribution)>>,
+}
+
+/// The per-audience cache of [`Snapshot`]s.
+#[derive(Default)]
+pub struct Snapshots {
+    /// Held across a rebuild so that concurrent requests wait for one pass instead of
+    /// each starting their own.
+    cache: tokio::sync::Mutex<HashMap<&'static str, Arc<Snapshot>>>,
+}
+
+/// The viewer's snapshot, rebuilt first if the log has grown since it was taken.
+pub async fn snapshot(state: &AppState, viewer: &Viewer) -> Result<Arc<Snapshot>, AppError> {
+    let mut cache = state.snapshots.cache.lock().await;
+    let size = state.store.log_size().await?;
+    if let Some(s) = cache.get(viewer.audience())
+        && s.log_size == size {
+            return Ok(s.clone());
+        }
+    let started = std::time::Instant::now();
+    let snap = Arc::new(build_snapshot(state, viewer, size).await?);
+    tracing::info!(audience = viewer.audience(), incidents = snap.stats.incidents, log_size = size, ms = started.elapsed().as_millis() as u64, "statistics rebuilt");
+    cache.insert(viewer.audience(), snap.clone());
+    Ok(snap)
+}
+
+async fn build_snapshot(state: &AppState, viewer: &Viewer, log_size: u64) -> Result<Snapshot, AppError> {
+    let mut snap = Snapshot { log_size, ..Default::default() };
+    let s = &mut snap.stats;
+    let mut offset = 0;
+    let mut seen = HashSet::new();
+    loop {
+        let page = visible_page(state, viewer, offset, SCAN_PAGE).await?;
+        let n = page.len() as u64;
+        for (summary, found) in page {
+            // A write during the pass can shift the pages by one; count each incident once.
+            if !seen.insert(summary.id) {
+                continue;
+            }
+            let r = &found.record;
+            let i = &r.incident;
+            s.incidents += 1;
+            let claims: Vec<&Attribution> = r.attributions.iter().filter(|a| viewer.may_see_attribution(a)).collect();
+            s.attributions += claims.len() as u64;
+            s.responses += r.responses.len() as u64;
+            s.external_assessments += u64::from(r.external.as_ref().is_some_and(|x| !x.is_empty()));
+            *s.by_year.entry(i.year()).or_default() += 1;
+            let mut sectors: Vec<&'static str> = i.targets.iter().map(|t| t.sector.label()).collect();
+            sectors.sort_unstable();
+            sectors.dedup();
+            for sector in sectors {
+                *s.by_sector.entry(sector).or_default() += 1;
+            }
+            for o in &i.operation_types {
+                *s.by_operation_type.entry(o.label()).or_default() += 1;
+            }
+            for c in &summary.alleged_states {
+                *s.by_alleged_state.entry(*c).or_default() += 1;
+            }
+            for c in &summary.target_states {
+                *s.by_target_state.entry(*c).or_default() += 1;
+            }
+            for a in claims {
+                let mut by: Vec<StateCode> = a.attributors.iter().filter_map(PartyId::state).collect();
+                by.dedup();
+                for c in by {
+                    snap.attributions_by_state.entry(c).or_default().push((summary.clone(), a.clone()));
+                }
+            }
+        }
+        if n < u64::from(SCAN_PAGE) {
+            break;
+        }
+        offset += n;
+    }
+    Ok(snap)
+}
+
+/// A page of visible incidents in list order, each with everything filed with it.
+pub async fn visible_page(state: &AppState, viewer: &Viewer, offset: u64, limit: u32) -> Result<Vec<(IncidentSummary, StoredIncident)>, AppError> {
+    let filter = visible(viewer, &IncidentFilter::default());
+    let rows = state.store.list_incidents(&filter, limit, offset).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        // Re-checked on the full record: the incident may have been re-marked since the
+        // list was read.
+        if let Some(found) = state.store.get_incident(&row.id.to_string()).await?
+            && viewer.may_see_incident(&found.record.incident) {
+                out.push((row, found));
+            }
+    }
+    Ok(out)
+}
+
+/// A state's record: incidents against it, incidents alleged against it, and the
+/// attributions it made.
+#[derive(Debug)]
+pub struct StateRecord {
+    pub state: StateCode,
+    pub as_target: Vec<IncidentSummary>,
+    pub as_target_total: u64,
+    pub as_alleged: Vec<IncidentSummary>,
+    pub as_alleged_total: u64,
+    pub attributions_made: Vec<(IncidentSummary, Attribution)>,
+}
+
+pub async fn state_record(state: &AppState, viewer: &Viewer, code: StateCode) -> Result<StateRecord, AppError> {
+    let target = visible(viewer, &IncidentFilter { target_state: Some(code), ..Default::default() });
+    let alleged = visible(viewer, &IncidentFilter { alleged_state: Some(code), ..Default::default() });
+    let store = &state.store;
+    let snap = snapshot(state, viewer).await?;
+    Ok(StateRecord {
+        state: code,
+        as_target: store.list_incidents(&target, STATE_RECORD_LIST, 0).await?,
+        as_target_total: store.count_incidents(&target).await?,
+        as_alleged: store.list_incidents(&alleged, STATE_RECORD_LIST, 0).await?,
+        as_alleged_total: store.count_incidents(&alleged).await?,
+        attributions_made: snap.attributions_by_state.get(&code).cloned().unwrap_or_default(),
+    })
+}
+
+/// Parses a state code from a path, naming the parameter in the refusal.
+pub fn parse_state(code: &str) -> Result<StateCode, AppError> {
+    StateCode::parse("code", code).map_err(|e| AppError::from_invalid("code", e))
+}
