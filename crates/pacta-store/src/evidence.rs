@@ -693,9 +693,9 @@ macro_rules! check_party_can_sign {
 
 /// Inside a write transaction: inserts a custody event and pushes its log entry.
 macro_rules! insert_event {
-    ($tx:expr, $log:expr, $actor:expr, $statement:expr, $signed:expr, $vkey:expr, $meta:expr) => {{
+    ($tx:expr, $log:expr, $actor:expr, $statement:expr, $signed:expr, $vkey:expr, $meta:expr, $tlp:expr) => {{
         let record = event_record(&$signed.body, &$signed.hash, &$signed.signature, &$vkey, $meta).map_err(|e| corrupt("custody event", e))?;
-        let index = $log.push($actor, $statement.kind.log_kind(), &record);
+        let index = $log.push($actor, $statement.kind.log_kind(), &record, $tlp);
         sqlx::query("INSERT INTO custody_events (evidence_id, seq, kind, hash, body, signature, vkey, log_index) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind($statement.evidence.to_string())
             .bind($statement.seq as i64)
@@ -877,7 +877,7 @@ impl Store {
                         .bind(p.id.to_string()).bind(p.kind.label()).bind(p.name.clone()).bind(p.state.map(|s| s.to_string()))
                         .execute(&mut *tx).await?;
                     let record = json!({ "party": party.as_str(), "vkey": vkey }).to_string();
-                    let index = log.push(actor, "party.key_registered", &record);
+                    let index = log.push(actor, "party.key_registered", &record, Tlp::Clear);
                     sqlx::query("INSERT INTO party_keys (vkey, party, log_index) VALUES ($1, $2, $3)").bind(vkey.clone()).bind(party.to_string()).bind(index as i64).execute(&mut *tx).await?;
                     log.flush(&mut *tx).await?;
                     KeyRegistration { new: true, log_index: Some(index) }
@@ -950,7 +950,7 @@ impl Store {
             let signed = sign_statement(signer, CUSTODY_HEADER, &statement)?;
             let index = log.next_index();
             insert_evidence!(tx, meta, meta_json, actor, signed.hash, index);
-            let event = insert_event!(tx, log, actor, statement, signed, vkey, Some(meta_json.as_str()));
+            let event = insert_event!(tx, log, actor, statement, signed, vkey, Some(meta_json.as_str()), new.tlp);
             log.flush(&mut *tx).await?;
             event
         });
@@ -990,7 +990,7 @@ impl Store {
             statement.to = Some(to.clone());
             statement.note = note.to_string();
             let signed = sign_statement(signer, CUSTODY_HEADER, &statement)?;
-            let event = insert_event!(tx, log, actor, statement, signed, vkey, None);
+            let event = insert_event!(tx, log, actor, statement, signed, vkey, None, row.evidence.tlp);
             advance_head!(tx, id, event, to, false);
             log.flush(&mut *tx).await?;
             event
@@ -1026,7 +1026,7 @@ impl Store {
             statement.copy = Some(copy_id);
             statement.note = note.to_string();
             let signed = sign_statement(signer, CUSTODY_HEADER, &statement)?;
-            let copied = insert_event!(tx, log, actor, statement, signed, vkey, None);
+            let copied = insert_event!(tx, log, actor, statement, signed, vkey, None, row.evidence.tlp);
             advance_head!(tx, id, copied, row.evidence.custodian, false);
 
             let o = &row.evidence;
@@ -1050,7 +1050,7 @@ impl Store {
             let signed = sign_statement(signer, CUSTODY_HEADER, &genesis)?;
             let index = log.next_index();
             insert_evidence!(tx, meta, meta_json, to, signed.hash, index);
-            let received = insert_event!(tx, log, actor, genesis, signed, vkey, Some(meta_json.as_str()));
+            let received = insert_event!(tx, log, actor, genesis, signed, vkey, Some(meta_json.as_str()), row.evidence.tlp);
             log.flush(&mut *tx).await?;
             (copied, received)
         });
@@ -1088,7 +1088,7 @@ impl Store {
             statement.to = to.cloned();
             statement.note = note.to_string();
             let signed = sign_statement(signer, CUSTODY_HEADER, &statement)?;
-            let event = insert_event!(tx, log, actor, statement, signed, vkey, None);
+            let event = insert_event!(tx, log, actor, statement, signed, vkey, None, row.evidence.tlp);
             advance_head!(tx, id, event, to.unwrap_or(actor), true);
             log.flush(&mut *tx).await?;
             event
@@ -1170,7 +1170,7 @@ impl Store {
             };
             let signed = sign_statement(signer, ANALYSIS_HEADER, &statement)?;
             let record = run_record(&signed.body, &signed.hash, &signed.signature, &vkey).map_err(|e| corrupt("analysis run", e))?;
-            let run_index = log.push(actor, "analysis.run", &record);
+            let run_index = log.push(actor, "analysis.run", &record, tlp);
             sqlx::query("INSERT INTO analysis_runs (id, analyst, hash, body, signature, vkey, log_index) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                 .bind(run_id.to_string()).bind(actor.to_string()).bind(signed.hash.clone()).bind(signed.body.clone()).bind(signed.signature.clone()).bind(vkey.clone()).bind(run_index as i64)
                 .execute(&mut *tx).await?;
@@ -1180,7 +1180,7 @@ impl Store {
                 st.run = Some(run_id);
                 st.note = format!("input {{in:{position}}} of {} {}", statement.tool, statement.version);
                 let s = sign_statement(signer, CUSTODY_HEADER, &st)?;
-                let event = insert_event!(tx, log, actor, st, s, vkey, None);
+                let event = insert_event!(tx, log, actor, st, s, vkey, None, row.evidence.tlp);
                 advance_head!(tx, row.evidence.id, event, actor, false);
                 sqlx::query("INSERT INTO analysis_inputs (run_id, position, evidence_id) VALUES ($1, $2, $3)")
                     .bind(run_id.to_string()).bind(position as i64).bind(row.evidence.id.to_string())
@@ -1206,7 +1206,7 @@ impl Store {
                 let s = sign_statement(signer, CUSTODY_HEADER, &genesis)?;
                 let index = log.next_index();
                 insert_evidence!(tx, meta, meta_json, actor, s.hash, index);
-                insert_event!(tx, log, actor, genesis, s, vkey, Some(meta_json.as_str()));
+                insert_event!(tx, log, actor, genesis, s, vkey, Some(meta_json.as_str()), tlp);
             }
             log.flush(&mut *tx).await?;
             (AnalysisRun { statement, hash: signed.hash, signature: signed.signature, vkey, log_index: run_index }, outputs.iter().map(|o| o.evidence).collect::<Vec<_>>())
@@ -1359,12 +1359,9 @@ impl Store {
             )));
         }
         let logged = v.get("record").map(|r| r.to_string()).unwrap_or_default();
-        let expected_small = record.len() + 300 <= crate::write::MAX_ENTRY;
-        let same = if expected_small {
-            logged == record
-        } else {
-            logged == format!("{{\"sha256\":\"{}\"}}", sha256_hex(record))
-        };
+        // The entry holds the record itself (CLEAR) or its commitment (see logged_record);
+        // either way it must be exactly what this record produces at one of the TLP levels.
+        let same = Tlp::ALL.iter().any(|t| logged == crate::log::logged_record(record, *t));
         if !same {
             return Ok(Some(
                 "records something other than what the database holds".into(),

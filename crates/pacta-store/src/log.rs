@@ -13,7 +13,7 @@
 use crate::Backend;
 use crate::dialect::{MAX_BINDS, lock_log_head};
 use crate::write::{MAX_ENTRY, leaf_hash};
-use pacta_core::PartyId;
+use pacta_core::{PartyId, Tlp};
 use sha2::{Digest, Sha256};
 use sqlx::QueryBuilder;
 
@@ -73,16 +73,10 @@ impl LogAppender {
     }
 
     /// Queues an entry: canonical JSON `{"actor","kind","record","time"}` (keys in RFC 8785
-    /// order). `record_json` must itself be canonical JSON. A record too large for one
-    /// entry (the tiles format's uint16 length prefix) is logged by its SHA-256 instead, so
-    /// entries stay small and blobs are never inlined. Returns the entry's index.
-    pub fn push(&mut self, actor: &PartyId, kind: &str, record_json: &str) -> u64 {
-        let record_part = if record_json.len() + 300 > MAX_ENTRY {
-            let digest = hex::encode(Sha256::digest(record_json.as_bytes()));
-            format!("{{\"sha256\":\"{digest}\"}}")
-        } else {
-            record_json.to_string()
-        };
+    /// order) and returns its index. `record_json` must itself be canonical JSON; what the
+    /// entry carries of it is [`logged_record`]'s choice.
+    pub fn push(&mut self, actor: &PartyId, kind: &str, record_json: &str, tlp: Tlp) -> u64 {
+        let record_part = logged_record(record_json, tlp);
         let quote = |s: &str| serde_json::Value::String(s.to_string()).to_string();
         let entry = format!(
             "{{\"actor\":{},\"kind\":{},\"record\":{record_part},\"time\":{}}}",
@@ -115,4 +109,22 @@ impl LogAppender {
 
 fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// What a log entry carries of a record.
+///
+/// Invariant: the log is public (tiles, bundles and receipts are served to anyone), so it
+/// inlines only TLP:CLEAR records. Anything marked GREEN or above is logged as a commitment,
+/// `{"sha256": …, "tlp": …}`: the log still proves that this exact record existed at this
+/// point, and a party allowed to see the record checks it against the hash, but nothing of
+/// its content leaks through the log. The same commitment is used for a CLEAR record too
+/// large for one entry (the tiles format caps entries at 65,535 bytes), so blobs are never
+/// inlined either.
+pub fn logged_record(record_json: &str, tlp: Tlp) -> String {
+    if tlp == Tlp::Clear && record_json.len() + 300 <= MAX_ENTRY {
+        record_json.to_string()
+    } else {
+        let digest = hex::encode(Sha256::digest(record_json.as_bytes()));
+        format!("{{\"sha256\":\"{digest}\",\"tlp\":\"{}\"}}", tlp.label())
+    }
 }

@@ -84,6 +84,11 @@ struct Prepared {
     external_json: Option<String>,
 }
 
+/// The canonical JSON of a whole incident record, exactly as the log commits to it.
+pub fn record_json(record: &IncidentRecord) -> Result<String, StoreError> {
+    prepare(record.clone()).map(|p| p.record_json)
+}
+
 fn prepare(record: IncidentRecord) -> Result<Prepared, StoreError> {
     let incident_json = canonical_json(&record.incident)?;
     let attribution_rows = record.attributions.iter().map(|a| Ok((a.id.to_string(), canonical_json(a)?))).collect::<Result<Vec<_>, StoreError>>()?;
@@ -232,7 +237,7 @@ impl Store {
                     Fate::Update { .. } => "incident.updated",
                 };
                 let p = prepare(record)?;
-                let index = log.push(&actor, kind, &p.record_json) as i64;
+                let index = log.push(&actor, kind, &p.record_json, p.record.incident.tlp) as i64;
                 indices.push(Some(index as u64));
                 outcome.attributions += p.attribution_rows.len() as u64;
                 outcome.responses += p.response_rows.len() as u64;

@@ -142,7 +142,7 @@ async fn an_incident_shows_its_claims_responses_and_the_experts_view_apart_from_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_record_is_a_canonical_log_entry_with_its_kind_actor_and_time() {
     on_both!(|store| {
-        let mut incident = Incident::new("Reported by hand", Tlp::Amber);
+        let mut incident = Incident::new("Reported by hand", Tlp::Clear);
         incident.targets.push(Target { state: Some(state("EE")), place: None, sector: Sector::Finance, entity: None });
         let actor = PartyId::parse("actor", "state:EE").unwrap();
         let (id, index) = store.report_incident(IncidentRecord::new(incident), &actor).await.unwrap();
@@ -171,5 +171,26 @@ async fn an_invalid_record_is_refused_by_field_and_nothing_is_written() {
         assert!(err.contains("title"), "{err}");
         assert_eq!(store.stats().await.unwrap().incidents, 0, "the whole batch was refused");
         assert_eq!(store.log_size().await.unwrap(), 0);
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_log_commits_to_an_amber_record_without_revealing_it() {
+    on_both!(|store| {
+        let mut incident = Incident::new("Confidential intrusion at the ministry", Tlp::Amber);
+        incident.description = "Details only the affected parties may read.".into();
+        incident.targets.push(Target { state: Some(state("LT")), place: None, sector: Sector::Government, entity: None });
+        let actor = PartyId::parse("actor", "state:LT").unwrap();
+        let (id, index) = store.report_incident(IncidentRecord::new(incident), &actor).await.unwrap();
+        let entry = &store.log_entries(index, index + 1).await.unwrap()[0];
+        let text = String::from_utf8(entry.entry.clone()).unwrap();
+        assert!(!text.contains("Confidential") && !text.contains("ministry") && !text.contains(&id.to_string()), "{text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["record"]["tlp"], "AMBER");
+        // A party allowed to read the record can check it against the commitment.
+        let stored = store.get_incident(&id.to_string()).await.unwrap().unwrap();
+        let record_json = pacta_store::write::record_json(&stored.record).unwrap();
+        use sha2::Digest;
+        assert_eq!(v["record"]["sha256"], hex::encode(sha2::Sha256::digest(record_json.as_bytes())));
     });
 }
