@@ -84,6 +84,20 @@ struct Prepared {
     external_json: Option<String>,
 }
 
+/// Validates and serialises a batch, before any transaction starts: a refusal writes nothing.
+fn prepare_batch(batch: Vec<(IncidentRecord, PartyId)>) -> Result<Vec<(Prepared, PartyId)>, StoreError> {
+    batch
+        .into_iter()
+        .map(|(r, actor)| {
+            r.validate().map_err(|e| match &r.incident.origin {
+                Some(o) => pacta_core::Invalid::new(format!("{} record {}: {}", o.dataset, o.record_id, e.field), &e.value, &e.rule),
+                None => e,
+            })?;
+            Ok((prepare(r)?, actor))
+        })
+        .collect()
+}
+
 /// The canonical JSON of a whole incident record, exactly as the log commits to it.
 pub fn record_json(record: &IncidentRecord) -> Result<String, StoreError> {
     prepare(record.clone()).map(|p| p.record_json)
@@ -141,12 +155,21 @@ impl Store {
     /// number of records handled after each batch commits.
     pub async fn import_records(&self, records: Vec<IncidentRecord>, actor: &PartyId, mut progress: impl FnMut(u64)) -> Result<ImportOutcome, StoreError> {
         let mut total = ImportOutcome::default();
+        let mut batches: Vec<Vec<(IncidentRecord, PartyId)>> = Vec::new();
         let mut records = records.into_iter().peekable();
-        let mut done = 0u64;
         while records.peek().is_some() {
-            let batch: Vec<(IncidentRecord, PartyId)> = records.by_ref().take(BATCH).map(|r| (r, actor.clone())).collect();
-            let n = batch.len() as u64;
-            let (outcome, _) = self.write_batch(batch, "incident.imported").await?;
+            batches.push(records.by_ref().take(BATCH).map(|r| (r, actor.clone())).collect());
+        }
+        // Pipeline: while SQLite's worker thread writes batch k, batch k+1 is validated and
+        // serialised on a blocking thread, so the two cores work at once.
+        let mut batches = batches.into_iter();
+        let mut next = batches.next().map(|b| tokio::task::spawn_blocking(move || prepare_batch(b)));
+        let mut done = 0u64;
+        while let Some(pending) = next.take() {
+            let prepared = pending.await.map_err(|e| StoreError::Corrupt { what: "import".into(), detail: e.to_string() })??;
+            next = batches.next().map(|b| tokio::task::spawn_blocking(move || prepare_batch(b)));
+            let n = prepared.len() as u64;
+            let (outcome, _) = self.write_prepared(prepared, "incident.imported").await?;
             total.add(&outcome);
             done += n;
             progress(done);
@@ -169,13 +192,11 @@ impl Store {
     /// The incident write path. Writes `batch` in one transaction and returns what it did
     /// and, per record, the index of its log entry (`None` when it was unchanged).
     pub(crate) async fn write_batch(&self, batch: Vec<(IncidentRecord, PartyId)>, kind_new: &'static str) -> Result<(ImportOutcome, Vec<Option<u64>>), StoreError> {
-        // Validate everything before the transaction starts: a refusal writes nothing.
-        for (r, _) in &batch {
-            r.validate().map_err(|e| match &r.incident.origin {
-                Some(o) => pacta_core::Invalid::new(format!("{} record {}: {}", o.dataset, o.record_id, e.field), &e.value, &e.rule),
-                None => e,
-            })?;
-        }
+        let prepared = prepare_batch(batch)?;
+        self.write_prepared(prepared, kind_new).await
+    }
+
+    async fn write_prepared(&self, batch: Vec<(Prepared, PartyId)>, kind_new: &'static str) -> Result<(ImportOutcome, Vec<Option<u64>>), StoreError> {
         let backend = self.backend();
         let (outcome, indices) = write_tx!(self, tx => {
             let mut log = LogAppender::lock(&mut *tx, backend).await?;
@@ -184,8 +205,8 @@ impl Store {
             // Which records are already here, and unchanged?
             let mut existing: HashMap<(String, String), (i64, String, Option<String>)> = HashMap::new();
             let mut by_dataset: HashMap<String, Vec<String>> = HashMap::new();
-            for (r, _) in &batch {
-                if let Some(o) = &r.incident.origin {
+            for (p, _) in &batch {
+                if let Some(o) = &p.record.incident.origin {
                     by_dataset.entry(o.dataset.label().to_string()).or_default().push(o.record_id.clone());
                 }
             }
@@ -211,19 +232,24 @@ impl Store {
             let mut to_update: Vec<(i64, i64, Prepared)> = Vec::new();
             let mut seen_in_batch = std::collections::HashSet::new();
             let mut indices: Vec<Option<u64>> = Vec::with_capacity(batch.len());
-            for (mut record, actor) in batch {
-                let key = record.incident.origin.as_ref().map(|o| (o.dataset.label().to_string(), o.record_id.clone()));
+            for (p, actor) in batch {
+                let key = p.record.incident.origin.as_ref().map(|o| (o.dataset.label().to_string(), o.record_id.clone()));
                 if let Some(k) = &key {
                     if !seen_in_batch.insert(k.clone()) {
                         return Err(pacta_core::Invalid::new("origin", format!("{}:{}", k.0, k.1), "appears twice in one import").into());
                     }
                 }
+                let mut p = p;
                 let fate = match key.as_ref().and_then(|k| existing.get(k)) {
                     None => Fate::New,
-                    Some((_, _, hash)) if hash.is_some() && *hash == record.source_hash => Fate::Unchanged,
+                    Some((_, _, hash)) if hash.is_some() && *hash == p.record.source_hash => Fate::Unchanged,
                     Some((seq, id, _)) => {
+                        // An update keeps the stored id, so the record is serialised again
+                        // under it (rare: only changed source rows get here).
                         let id = IncidentId::parse(id).map_err(|e| StoreError::Corrupt { what: format!("incident {seq}"), detail: e.to_string() })?;
+                        let mut record = p.record;
                         record.set_incident_id(id);
+                        p = prepare(record)?;
                         Fate::Update { seq: *seq }
                     }
                 };
@@ -236,7 +262,6 @@ impl Store {
                     Fate::New => kind_new,
                     Fate::Update { .. } => "incident.updated",
                 };
-                let p = prepare(record)?;
                 let index = log.push(&actor, kind, &p.record_json, p.record.incident.tlp) as i64;
                 indices.push(Some(index as u64));
                 outcome.attributions += p.attribution_rows.len() as u64;
