@@ -6,12 +6,12 @@
 //! database never holds a record the log does not mention. Because the log index is taken
 //! under the lock, indices are dense and in commit order on both backends.
 
-use crate::dialect::MAX_BINDS;
+use crate::dialect::{ExistingLookup, MAX_BINDS};
 use crate::log::LogAppender;
 use crate::{Store, StoreError, write_tx};
 use pacta_core::{IncidentId, IncidentRecord, PartyId};
 use serde::Serialize;
-use sqlx::{QueryBuilder, Row};
+use sqlx::QueryBuilder;
 use std::collections::HashMap;
 
 /// Records per transaction. Large enough that one fsync covers many records (the cost
@@ -211,18 +211,8 @@ impl Store {
                 }
             }
             for (dataset, ids) in &by_dataset {
-                for chunk in ids.chunks(MAX_BINDS / 2) {
-                    let mut q = QueryBuilder::new("SELECT seq, id, source_hash, record_id FROM incidents WHERE dataset = ");
-                    q.push_bind(dataset.clone()).push(" AND record_id IN (");
-                    let mut sep = q.separated(", ");
-                    for id in chunk {
-                        sep.push_bind(id.clone());
-                    }
-                    q.push(")");
-                    for row in q.build().fetch_all(&mut *tx).await? {
-                        let record_id: String = row.try_get("record_id")?;
-                        existing.insert((dataset.clone(), record_id), (row.try_get("seq")?, row.try_get("id")?, row.try_get("source_hash")?));
-                    }
+                for (seq, id, hash, record_id) in (*tx).existing(dataset, ids).await? {
+                    existing.insert((dataset.clone(), record_id), (seq, id, hash));
                 }
             }
 
