@@ -65,3 +65,19 @@ uuid_id!(
     /// An observed or proposed response measure.
     ResponseId, "response"
 );
+uuid_id!(
+    /// One party's endorsement or contest of an attribution claim.
+    StanceId, "stance"
+);
+uuid_id!(
+    /// One development in an incident's enforcement arc (a call to comply, compliance...).
+    ComplianceEventId, "compliance event"
+);
+uuid_id!(
+    /// One artefact under custody (an original, a working copy or an analysis output).
+    EvidenceId, "evidence"
+);
+uuid_id!(
+    /// One recorded analysis run.
+    RunId, "run"
+);

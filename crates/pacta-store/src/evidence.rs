@@ -56,52 +56,8 @@ pub const CUSTODY_HEADER: &str = "pacta.custody/v1";
 /// The first line of every signed analysis-run statement.
 pub const ANALYSIS_HEADER: &str = "pacta.analysis/v1";
 
-macro_rules! uuid_newtype {
-    ($(#[$meta:meta])* $name:ident, $field:literal) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(pub Uuid);
-
-        impl $name {
-            pub fn new() -> Self {
-                $name(Uuid::now_v7())
-            }
-            pub fn parse(s: &str) -> Result<Self, Invalid> {
-                Uuid::parse_str(s.trim()).map($name).map_err(|_| Invalid::new($field, s, "expected a UUID such as 0190a5e2-7c3b-7d40-8000-000000000000"))
-            }
-        }
-        impl Default for $name {
-            fn default() -> Self {
-                Self::new()
-            }
-        }
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.fmt(f)
-            }
-        }
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}({})", stringify!($name), self.0)
-            }
-        }
-        impl std::str::FromStr for $name {
-            type Err = Invalid;
-            fn from_str(s: &str) -> Result<Self, Invalid> {
-                $name::parse(s)
-            }
-        }
-    };
-}
-uuid_newtype!(
-    /// One artefact under custody (an original, a working copy or an analysis output).
-    EvidenceId, "evidence"
-);
-uuid_newtype!(
-    /// One recorded analysis run.
-    RunId, "run"
-);
+/// Ids of artefacts and runs are domain identifiers, defined with the others in pacta-core.
+pub use pacta_core::ids::{EvidenceId, RunId};
 
 /// What happened to an artefact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
