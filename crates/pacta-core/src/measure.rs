@@ -1,0 +1,135 @@
+//! Response measures taken inside the registry, and the developments that decide whether
+//! they may be taken or must end.
+//!
+//! A [`Measure`] climbs one rung of the response ladder (`ladder/ladder.md`, compiled by
+//! `pacta-ladder`) and moves through a lifecycle: proposed → notified → enacted →
+//! suspended → lifted. Which moves are allowed, and when a measure must be lifted, are
+//! rules of `pacta-ladder`; this module holds only the records. [`ComplianceEvent`]s are the
+//! facts those rules read: a call to comply, the end of the wrongful conduct, a dispute
+//! before a binding tribunal, the responsible state's compliance.
+
+use crate::error::Invalid;
+use crate::ids::{ComplianceEventId, IncidentId, ResponseId};
+use crate::labelled_enum;
+use crate::party::PartyId;
+use crate::state::StateCode;
+use crate::tlp::Tlp;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+labelled_enum! {
+    /// Where a measure stands.
+    pub enum MeasureState ("a measure state") {
+        /// Put forward by the responding state, not yet announced to anyone.
+        Proposed = "proposed",
+        /// Notified to the responsible state (with an offer to negotiate, for countermeasures).
+        Notified = "notified",
+        /// In effect.
+        Enacted = "enacted",
+        /// Paused, e.g. while the dispute is before a binding tribunal (ILC art. 52(3)).
+        Suspended = "suspended",
+        /// Ended for good. No move leads out of it.
+        Lifted = "lifted",
+    }
+}
+
+labelled_enum! {
+    /// A development in an incident's enforcement arc.
+    pub enum ComplianceKind ("a compliance event") {
+        /// The injured state called on the responsible state to comply (ILC art. 52(1)(a)).
+        CallToComply = "call_to_comply",
+        /// The wrongful conduct has stopped.
+        WrongfulActCeased = "wrongful_act_ceased",
+        /// The dispute is pending before a court or tribunal that can bind the parties.
+        DisputeBeforeTribunal = "dispute_before_tribunal",
+        /// The responsible state has complied with its obligations (cessation, reparation).
+        ResponsibleStateComplied = "responsible_state_complied",
+    }
+}
+
+/// One development, recorded by a party about the state held responsible.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComplianceEvent {
+    pub id: ComplianceEventId,
+    pub incident: IncidentId,
+    pub kind: ComplianceKind,
+    /// Who records it (for a call to comply: the state making the call).
+    pub by: PartyId,
+    /// The state held responsible, whom the development concerns.
+    pub responsible: StateCode,
+    pub date: Option<NaiveDate>,
+    pub note: String,
+}
+
+impl ComplianceEvent {
+    pub fn validate(&self) -> Result<(), Invalid> {
+        if self.note.chars().count() > 4_000 {
+            return Err(Invalid::new("note", &self.note, "must be at most 4,000 characters"));
+        }
+        if self.kind == ComplianceKind::CallToComply && self.by.state().is_none() {
+            return Err(Invalid::new("by", &self.by, "a call to comply is made by a state (ILC art. 52(1)(a))"));
+        }
+        Ok(())
+    }
+}
+
+/// One move of a measure, as recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeasureStep {
+    pub state: MeasureState,
+    /// UTC, RFC 3339.
+    pub at: String,
+    pub by: PartyId,
+    pub note: String,
+}
+
+/// A response measure on one rung of the ladder, with its history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Measure {
+    pub id: ResponseId,
+    pub incident: IncidentId,
+    /// The responding state.
+    pub by: PartyId,
+    /// Other states taking the measure together with `by` (collective measures).
+    pub with: Vec<PartyId>,
+    /// The state the measure is directed against.
+    pub against: StateCode,
+    /// The ladder rung's id (`countermeasures`, `public_condemnation`...).
+    pub rung: String,
+    pub description: String,
+    /// Declared urgent to preserve the injured state's rights (ILC art. 52(2)).
+    pub urgent: bool,
+    /// A planned measure is usually not for publication: AMBER unless said otherwise.
+    pub tlp: Tlp,
+    pub state: MeasureState,
+    pub history: Vec<MeasureStep>,
+    /// Set when the responding state keeps the measure in force although a lift condition
+    /// is met, with its reason. Logged like every change.
+    pub kept_despite_lift_condition: Option<String>,
+}
+
+impl Measure {
+    pub fn validate(&self) -> Result<(), Invalid> {
+        if self.by.state().is_none() {
+            return Err(Invalid::new("by", &self.by, "a response measure is taken by a state"));
+        }
+        if self.by.state() == Some(self.against) {
+            return Err(Invalid::new("against", self.against, "a state does not take measures against itself"));
+        }
+        for (i, p) in self.with.iter().enumerate() {
+            if p.state().is_none() || *p == self.by {
+                return Err(Invalid::new(format!("with[{i}]"), p, "lists other states taking part"));
+            }
+        }
+        if self.rung.trim().is_empty() || self.rung.len() > 64 {
+            return Err(Invalid::new("rung", &self.rung, "names a rung of the ladder"));
+        }
+        if self.description.chars().count() > 4_000 {
+            return Err(Invalid::new("description", &self.description, "must be at most 4,000 characters"));
+        }
+        if self.history.last().map(|s| s.state) != Some(self.state) {
+            return Err(Invalid::new("history", self.state, "the last step of the history is the measure's state"));
+        }
+        Ok(())
+    }
+}
