@@ -25,7 +25,7 @@ pub struct DemoArgs {
     serve: crate::cmd_serve::ServeArgs,
 }
 
-pub async fn run(args: DemoArgs, actor: &PartyId) -> anyhow::Result<()> {
+pub async fn run(args: DemoArgs, actor: &PartyId, keys: &crate::logkey::LogKeyArgs) -> anyhow::Result<()> {
     // A fresh database: remove the old one with its WAL and shared-memory files.
     for suffix in ["", "-wal", "-shm"] {
         let mut p = args.path.clone().into_os_string();
@@ -59,10 +59,17 @@ pub async fn run(args: DemoArgs, actor: &PartyId) -> anyhow::Result<()> {
   pacta sim axelrod --game metanorms --runs 1000 --generations 100
 (or export PACTA_DB={url} and drop the --db flag)"
     );
+    // A demo administrator, so the signed-in views and the write API can be tried at once.
+    let admin = store.create_account("demo-admin", "administrator", None, Some(&PartyId::for_organisation("secretariat")), None).await?;
+    let token = crate::cmd_account::issue_token(&store, &admin.name, pacta_store::accounts::TokenScope::ReadWrite, "demo").await?;
+    println!(
+        "\nDemo administrator: account {} with the API token\n  {token}\nfor example:\n  curl -H 'Authorization: Bearer {token}' http://{}/api/v1/incidents?limit=1",
+        admin.name, args.serve.listen
+    );
     if args.no_serve {
         store.close().await;
         return Ok(());
     }
     println!("\nStarting the server on the demo registry (Ctrl-C stops it):");
-    crate::cmd_serve::serve(store, &args.serve).await
+    crate::cmd_serve::serve(store, &args.serve, keys).await
 }

@@ -61,6 +61,12 @@ pub async fn import_and_report(store: &Store, actor: &PartyId, label: &str, reco
         );
         println!("Appended {} log entries; the log now has {}.", outcome.log_entries, outcome.log_size);
     }
+    // New and updated incidents (and any assessed under other instruments) are assessed
+    // now, so the registry never serves an assessment of facts it no longer holds.
+    let assessed = crate::cmd_assess::refresh_stale(store).await.context("the import is committed, but assessing it failed; run `pacta assess --all`")?;
+    if assessed > 0 {
+        println!("Assessed {assessed} incident(s) against the instruments.");
+    }
     Ok(outcome)
 }
 

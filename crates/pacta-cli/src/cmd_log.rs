@@ -44,8 +44,9 @@ pub enum VerifyCommand {
     },
     /// Recompute a whole published log from its entries and check every checkpoint in it.
     Log {
-        /// A directory in the tlog-tiles layout (as written by `pacta log export`).
-        dir: PathBuf,
+        /// A directory in the tlog-tiles layout (as written by `pacta log export`), or the
+        /// URL of a serving registry (`http://HOST:PORT/`, the prefix of `/checkpoint`).
+        dir: String,
         #[arg(long)]
         key: String,
     },
@@ -178,20 +179,14 @@ pub fn run_verify(cmd: VerifyCommand) -> anyhow::Result<()> {
         }
         VerifyCommand::Log { dir, key } => {
             let verifier = NoteVerifier::parse(&key).with_context(|| format!("--key {key:?} is not a signed-note verifier key"))?;
-            if !dir.join("checkpoint").is_file() {
-                bail!("{} has no checkpoint file: not a tlog-tiles log directory", dir.display());
-            }
-            let mut names: Vec<(u64, String)> = std::fs::read_dir(&dir)?
-                .flatten()
-                .filter_map(|e| {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    name.strip_prefix("checkpoint.").and_then(|n| n.parse::<u64>().ok()).map(|n| (n, name))
-                })
-                .collect();
-            names.sort();
-            let mut paths: Vec<&str> = names.iter().map(|(_, n)| n.as_str()).collect();
-            paths.push("checkpoint");
-            let report = tiles::audit(&DirSource(dir.clone()), &verifier, &paths)?;
+            let report = if dir.starts_with("http://") || dir.starts_with("https://") {
+                // A live log publishes only its latest checkpoint; its history is in the
+                // tiles, which the audit recomputes from the entries.
+                let source = HttpSource::new(&dir)?;
+                tiles::audit(&source, &verifier, &["checkpoint"]).map_err(|e| source.explain(e))?
+            } else {
+                audit_dir(Path::new(&dir), &verifier)?
+            };
             println!(
                 "OK: {} entries recomputed; {} checkpoints verified, each consistent with the next; {} hash tiles and {} entry bundles match byte for byte",
                 report.entries,
@@ -200,6 +195,83 @@ pub fn run_verify(cmd: VerifyCommand) -> anyhow::Result<()> {
                 report.bundles_checked
             );
             Ok(())
+        }
+    }
+}
+
+/// Audits an exported log directory with every historical checkpoint in it.
+fn audit_dir(dir: &Path, verifier: &NoteVerifier) -> anyhow::Result<tiles::AuditReport> {
+    if !dir.join("checkpoint").is_file() {
+        bail!("{} has no checkpoint file: not a tlog-tiles log directory", dir.display());
+    }
+    let mut names: Vec<(u64, String)> = std::fs::read_dir(dir)?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_prefix("checkpoint.").and_then(|n| n.parse::<u64>().ok()).map(|n| (n, name))
+        })
+        .collect();
+    names.sort();
+    let mut paths: Vec<&str> = names.iter().map(|(_, n)| n.as_str()).collect();
+    paths.push("checkpoint");
+    Ok(tiles::audit(&DirSource(dir.to_path_buf()), verifier, &paths)?)
+}
+
+/// A served log, read over plain HTTP with a small blocking client.
+struct HttpSource {
+    base: String,
+    agent: ureq::Agent,
+    /// The first failure that was not a plain 404, so that "missing" can be explained
+    /// (a refused connection is not the same finding as a log that lacks a tile).
+    trouble: std::cell::RefCell<Option<String>>,
+}
+
+impl HttpSource {
+    fn new(url: &str) -> anyhow::Result<HttpSource> {
+        if url.starts_with("https://") {
+            bail!("{url}: this build of pacta reads logs over plain http:// only; fetch over TLS with a proxy, or `pacta log export` on the server and verify the directory");
+        }
+        let config = ureq::Agent::config_builder()
+            .timeout_global(Some(std::time::Duration::from_secs(30)))
+            // Our own 404s are findings, not transport errors.
+            .http_status_as_error(false)
+            .build();
+        Ok(HttpSource { base: url.trim_end_matches('/').to_string(), agent: config.into(), trouble: Default::default() })
+    }
+
+    fn explain(&self, e: tiles::AuditError) -> anyhow::Error {
+        let finding = anyhow::Error::new(e);
+        match self.trouble.borrow().clone() {
+            Some(t) => finding.context(format!("while reading {}: {t}", self.base)),
+            None => finding.context(format!("the log at {} failed the audit", self.base)),
+        }
+    }
+}
+
+impl TileSource for HttpSource {
+    fn get(&self, path: &str) -> Option<Vec<u8>> {
+        let url = format!("{}/{path}", self.base);
+        let note = |msg: String| {
+            self.trouble.borrow_mut().get_or_insert(msg);
+        };
+        match self.agent.get(&url).call() {
+            Ok(mut r) if r.status() == 200 => match r.body_mut().with_config().limit(16 * 1024 * 1024).read_to_vec() {
+                Ok(body) => Some(body),
+                Err(e) => {
+                    note(format!("{url}: {e}"));
+                    None
+                }
+            },
+            Ok(r) => {
+                if r.status() != 404 {
+                    note(format!("{url} answered {}", r.status()));
+                }
+                None
+            }
+            Err(e) => {
+                note(format!("{url}: {e}"));
+                None
+            }
         }
     }
 }

@@ -1,6 +1,12 @@
-//! `pacta serve`: the public dashboard and JSON API over the registry (TLP:CLEAR only).
+//! `pacta serve`: the dashboard, the JSON API and the transparency log's tiles.
+//!
+//! The server also runs the write path: single submissions go through the store's
+//! sequencer (group commit), and its checkpointer signs a checkpoint after each batch and
+//! at least once a second while the log grows, with the log's key (see [`crate::logkey`]).
 
+use crate::logkey::{self, LogKeyArgs};
 use clap::Args;
+use pacta_store::sequencer::Sequencer;
 use pacta_server::{AppState, Limits, Server};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,10 +27,16 @@ pub struct ServeArgs {
 }
 
 /// Serves `store` until Ctrl-C or SIGTERM, then lets requests in flight finish.
-pub async fn serve(store: pacta_store::Store, args: &ServeArgs) -> anyhow::Result<()> {
+pub async fn serve(store: pacta_store::Store, args: &ServeArgs, keys: &LogKeyArgs) -> anyhow::Result<()> {
     pacta_server::init_logging(&args.log);
     let limits = Limits { request_timeout: Duration::from_secs(args.request_timeout), ..Limits::default() };
-    let state = AppState::new(Arc::new(store)).with_limits(limits);
+    let signer = logkey::load_or_create(store.url(), keys)?;
+    let store = Arc::new(store);
+    // Binds the key to the log (refusing a different one) and covers entries written
+    // while no server ran (imports), before the first client asks for a checkpoint.
+    store.sign_checkpoint(&signer).await?;
+    let (sequencer, tasks) = Sequencer::start(store.clone(), Some(Arc::new(signer)));
+    let state = AppState::new(store).with_limits(limits).with_sequencer(sequencer);
     let server = Server::bind(args.listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
     let addr = server.local_addr()?;
     // Statistics take one pass over the registry; start it now rather than on the first
@@ -33,7 +45,15 @@ pub async fn serve(store: pacta_store::Store, args: &ServeArgs) -> anyhow::Resul
     tokio::spawn(async move { warm.warm_up().await });
     println!("Pacta is serving the public registry at http://{addr}/ (API docs at http://{addr}/api/docs/). Ctrl-C stops it.");
     server.run(pacta_server::app(state.clone()), pacta_server::shutdown_signal()).await?;
-    state.store().close().await;
+    // Dropping the last sequencer handle lets the sequencer drain its queue and the
+    // checkpointer sign once more for whatever it wrote, then both stop.
+    let store = state.store_arc();
+    drop(state);
+    let _ = tasks.sequencer.await;
+    if let Some(c) = tasks.checkpointer {
+        let _ = c.await;
+    }
+    store.close().await;
     println!("Stopped.");
     Ok(())
 }

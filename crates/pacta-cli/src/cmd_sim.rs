@@ -9,9 +9,16 @@
 //! pacta sim axelrod --game metanorms --runs 1000 --generations 100 --seed 1
 //! pacta sim axelrod --game norms --generations 10000 --runs 100 --chart norms.svg
 //! pacta sim axelrod --seen 0.3 --punish-prob 0.5 --network ring:4 --json
+//! pacta sim axelrod --from-registry --norm gge.13f      # rates read from the registry (--db)
+//! pacta sim axelrod --from-registry seen=0.3,punish=0.5  # rates given
 //! ```
 //!
-//! Needs `pacta-sim`, `clap` 4 (feature `derive`), `anyhow` 1 and `serde_json` 1.
+//! A bare `--from-registry` is the one case that reads the database: [`calibrate`] computes
+//! the rates with `pacta-practice` and hands them to [`settings`] as numbers, so
+//! `pacta-sim` stays pure.
+//!
+//! Needs `pacta-sim`, `pacta-practice` and `pacta-store` (calibration only), `clap` 4 (feature
+//! `derive`), `anyhow` 1, `tokio` 1 and `serde_json` 1.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -24,6 +31,25 @@ use pacta_sim::{
     SimError, render_svg, render_table, simulate,
 };
 
+/// The worked example `pacta sim axelrod --help` ends with; the full walk-through, with
+/// the output and its two readings, is in crates/pacta-practice/README.md.
+const CALIBRATED_EXAMPLE: &str = "\
+Worked example: at today's attribution and response rates, does the norm against attacks
+on critical infrastructure (UN GGE 2015, 13(f)) hold?
+
+  $ pacta import eurepoc data/eurepoc-1.1-even
+  $ pacta sim axelrod --from-registry --norm gge.13f --runs 1000 --generations 1000
+  Calibrated from the registry (sqlite://pacta.db), 820 incident(s) read: 29 engaged
+  gge.13f; 19 attributed: seen = 0.655; 5 of those drew a response: punish = 0.263.
+  ...
+    mean boldness                        0.272
+
+An agent defects when its boldness exceeds the chance of being seen: 0.27 < 0.655, so the
+norm holds. But every one of the 19 other agents may punish, so a defection meets a
+punisher 97% of the time, against 26% in the registry. Matching that instead
+(--from-registry seen=0.655,punish=0.024) gives mean boldness 0.83 > 0.655: the norm
+erodes. See crates/pacta-practice/README.md.";
+
 /// `pacta sim <MODEL> ...`
 #[derive(Debug, Clone, Args)]
 pub struct SimArgs {
@@ -34,6 +60,7 @@ pub struct SimArgs {
 #[derive(Debug, Clone, Subcommand)]
 pub enum SimModel {
     /// Axelrod's (1986) Norms and Metanorms games, with calibrated variants.
+    #[command(after_long_help = CALIBRATED_EXAMPLE)]
     Axelrod(AxelrodArgs),
 }
 
@@ -108,8 +135,10 @@ pub struct AxelrodArgs {
     /// Opportunities to defect per agent per generation.
     #[arg(long, default_value_t = 4)]
     pub chances: u32,
-    /// Calibrate from rates observed in the registry: `seen=P,punish=Q` (either may be
-    /// omitted). The rates replace --seen and --punish-prob.
+    /// Calibrate from the registry (--db): bare, the chance of being seen is the share of
+    /// incidents engaging a norm that were attributed, and the chance of being punished the
+    /// share of attributed ones that drew a response (see --norm). Or give the rates:
+    /// `seen=P,punish=Q` (either may be omitted). They replace --seen and --punish-prob.
     #[arg(
         long = "from-registry",
         value_name = "seen=P,punish=Q",
@@ -119,6 +148,11 @@ pub struct AxelrodArgs {
         conflicts_with_all = ["seen", "punish_prob", "punish_scale"]
     )]
     pub from_registry: Option<RegistryRates>,
+    /// With a bare --from-registry: calibrate from the incidents that engaged this rule
+    /// (e.g. gge.13f, the norm against damaging critical infrastructure) instead of those
+    /// engaging any norm.
+    #[arg(long, value_name = "RULE", requires = "from_registry")]
+    pub norm: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -167,8 +201,8 @@ impl fmt::Display for NetworkArg {
     }
 }
 
-/// Rates measured in the registry. The registry lookup that fills them belongs to the
-/// caller; this module only applies them.
+/// Rates measured in the registry: given on the command line, or (bare --from-registry)
+/// computed by [`calibrate`] through `pacta-practice` before [`settings`] applies them.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct RegistryRates {
     /// Share of defections that were observed: becomes a fixed chance of being seen.
@@ -272,8 +306,8 @@ pub fn settings(args: &AxelrodArgs) -> Result<Settings> {
         Some(rates) => {
             if rates.seen.is_none() && rates.punish.is_none() {
                 bail!(
-                    "--from-registry: no rates given; pass --from-registry seen=P,punish=Q \
-                     with the rates computed from the registry"
+                    "--from-registry: no rates given and none computed from the registry; \
+                     pass --from-registry seen=P,punish=Q"
                 );
             }
             (rates.seen, rates.punish)
@@ -332,13 +366,54 @@ pub fn settings(args: &AxelrodArgs) -> Result<Settings> {
 
 /// Runs `pacta sim ...`: prints the table, or one JSON object with `--json`, and writes the
 /// chart if asked.
-pub fn run(args: &SimArgs) -> Result<()> {
+pub fn run(args: &SimArgs, db: &str) -> Result<()> {
     match &args.model {
-        SimModel::Axelrod(a) => run_axelrod(a),
+        SimModel::Axelrod(a) => run_axelrod(a, db),
     }
 }
 
-fn run_axelrod(args: &AxelrodArgs) -> Result<()> {
+/// Reads the registry at `db` and derives the rates; the simulation itself stays pure and
+/// receives them as numbers. Says what it derived, and from how many incidents.
+fn calibrate(args: &AxelrodArgs, db: &str) -> Result<(RegistryRates, String)> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let filter = pacta_practice::Filter { norm: args.norm.clone(), ..Default::default() };
+    let practice = runtime.block_on(async {
+        let store = pacta_store::Store::open(db).await?;
+        let p = crate::cmd_practice::compute(&store, filter).await;
+        store.close().await;
+        p
+    })?;
+    let c = practice.calibration().map_err(|e| anyhow!("--from-registry: {e}"))?;
+    // In the model every other agent sees a defection with chance S and then punishes with
+    // chance Q, so with n agents a defection meets at least one punisher with chance
+    // 1 - (1 - S·Q)^(n-1): say so, since that is higher than the observed share.
+    let others = args.agents.saturating_sub(1) as i32;
+    let reach = 1.0 - (1.0 - c.seen * c.punish).powi(others);
+    let note = format!(
+        "Calibrated from the registry ({db}), {} incident(s) read: {} engaged {}; {} attributed: seen = {:.3}; \
+         {} of those drew a response: punish = {:.3}.\n\
+         In the model each of the other {others} agents sees a defection with chance {:.3} and then punishes with \
+         chance {:.3}, so a defection meets at least one punisher with chance {:.3}.\n",
+        practice.incidents_read, c.incidents, c.scope, c.attributed, c.seen, c.punished, c.punish, c.seen, c.punish, reach
+    );
+    Ok((RegistryRates { seen: Some(c.seen), punish: Some(c.punish) }, note))
+}
+
+fn run_axelrod(args: &AxelrodArgs, db: &str) -> Result<()> {
+    let bare = args.from_registry.is_some_and(|r| r.seen.is_none() && r.punish.is_none());
+    if args.norm.is_some() && !bare {
+        bail!("--norm: calibrating for one norm needs a bare --from-registry (the rates are then read from the registry)");
+    }
+    let mut note = String::new();
+    let calibrated;
+    let args = if bare {
+        let (rates, n) = calibrate(args, db)?;
+        note = n;
+        calibrated = AxelrodArgs { from_registry: Some(rates), ..args.clone() };
+        &calibrated
+    } else {
+        args
+    };
     let settings = settings(args)?;
     let plan = Plan {
         runs: args.runs,
@@ -351,11 +426,13 @@ fn run_axelrod(args: &AxelrodArgs) -> Result<()> {
             .with_context(|| format!("writing the chart to {}", path.display()))?;
     }
     let text = if args.json {
+        // The JSON stays the summary alone; what was derived goes to stderr.
+        eprint!("{note}");
         let mut s = serde_json::to_string(&summary).context("encoding the summary as JSON")?;
         s.push('\n');
         s
     } else {
-        render_table(&summary)
+        format!("{note}{}", render_table(&summary))
     };
     match io::stdout().lock().write_all(text.as_bytes()) {
         // A closed pipe (`| head`) means the reader has what it wants: not an error.

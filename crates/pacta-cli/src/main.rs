@@ -2,14 +2,21 @@
 //! library crates. Errors are one line on stderr and a non-zero exit code; a closed pipe
 //! (`pacta incidents list | head`) is not an error.
 
+mod cmd_account;
+mod cmd_assess;
+mod cmd_attribute;
 mod cmd_bench;
 mod cmd_demo;
+mod cmd_eval;
 mod cmd_evidence;
 mod cmd_import;
 mod cmd_incidents;
 mod cmd_log;
+mod cmd_practice;
+mod cmd_respond;
 mod cmd_serve;
 mod cmd_sim;
+mod cmd_tabletop;
 mod logkey;
 mod output;
 
@@ -48,6 +55,12 @@ enum Command {
     /// Evidence: artefacts in the vault, chain of custody, analyses and re-runs.
     #[command(subcommand)]
     Evidence(cmd_evidence::EvidenceCommand),
+    /// Attribution claims: make, amend, withdraw, endorse, contest; the computed status.
+    #[command(subcommand)]
+    Attribute(cmd_attribute::AttributeCommand),
+    /// The response ladder: plan, propose, notify, enact, suspend, lift; the enforcement arc.
+    #[command(subcommand)]
+    Respond(cmd_respond::RespondCommand),
     /// The transparency log: its key, checkpoints, receipts and a static export.
     #[command(subcommand)]
     Log(cmd_log::LogCommand),
@@ -56,16 +69,34 @@ enum Command {
     Verify(cmd_log::VerifyCommand),
     /// Run a simulation of how norms hold or collapse.
     Sim(cmd_sim::SimArgs),
+    /// State practice from the registry: per norm and year, detection, attribution and
+    /// punishment; each state's record.
+    Practice(cmd_practice::PracticeArgs),
+    /// Tabletop exercises: replay a scenario of timed injects into a scratch registry.
+    #[command(subcommand)]
+    Tabletop(cmd_tabletop::TabletopCommand),
     /// Measure the registry's speed (imports), for BENCHMARKS.md.
     #[command(subcommand)]
     Bench(cmd_bench::BenchCommand),
+    /// Accounts and API tokens (for the secretariat).
+    #[command(subcommand)]
+    Account(cmd_account::AccountCommand),
+    /// Assess incidents against the instruments: findings, responsibility, threshold,
+    /// lawful responses, each with its trace.
+    Assess(cmd_assess::AssessArgs),
+    /// Compare our assessments with expert coding (EuRepoC); needs no database.
+    #[command(subcommand)]
+    Eval(cmd_eval::EvalCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        // The simulation is pure computation: no database, no async runtime.
-        Command::Sim(ref args) => cmd_sim::run(args),
+        // The simulation is pure computation; only a bare --from-registry reads the
+        // database, and then it starts its own runtime.
+        Command::Sim(ref args) => cmd_sim::run(args, &cli.db),
+        // Evaluation reads a release from disk and runs the pure engine.
+        Command::Eval(cmd) => cmd_eval::run(cmd),
         // Verification reads files only: it needs neither a database nor a runtime.
         Command::Verify(cmd) => cmd_log::run_verify(cmd),
         _ => run_async(cli),
@@ -99,12 +130,18 @@ fn run_async(cli: Cli) -> anyhow::Result<()> {
             Command::Import(c) => cmd_import::run(&cli.db, &actor, c).await,
             Command::Incidents(c) => cmd_incidents::run(&cli.db, c).await,
             Command::Stats(a) => cmd_incidents::stats(&cli.db, a).await,
-            Command::Demo(a) => cmd_demo::run(a, &actor).await,
-            Command::Serve(a) => cmd_serve::serve(pacta_store::Store::open(&cli.db).await?, &a).await,
+            Command::Demo(a) => cmd_demo::run(a, &actor, &cli.log_key).await,
+            Command::Serve(a) => cmd_serve::serve(pacta_store::Store::open(&cli.db).await?, &a, &cli.log_key).await,
             Command::Bench(c) => cmd_bench::run(&cli.db, &actor, c).await,
+            Command::Account(c) => cmd_account::run(&cli.db, c).await,
+            Command::Assess(a) => cmd_assess::run(&cli.db, a).await,
             Command::Evidence(c) => cmd_evidence::run(&cli.db, &actor, c).await,
+            Command::Attribute(c) => cmd_attribute::run(&cli.db, &actor, c).await,
+            Command::Respond(c) => cmd_respond::run(&cli.db, &actor, c).await,
             Command::Log(c) => cmd_log::run_log(&cli.db, &cli.log_key, c).await,
-            Command::Sim(_) | Command::Verify(_) => unreachable!("handled without a runtime"),
+            Command::Practice(a) => cmd_practice::run(&cli.db, a).await,
+            Command::Tabletop(c) => cmd_tabletop::run(&cli.db, &actor, c).await,
+            Command::Sim(_) | Command::Verify(_) | Command::Eval(_) => unreachable!("handled without a runtime"),
         }
     })
 }

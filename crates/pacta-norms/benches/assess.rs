@@ -116,6 +116,24 @@ fn bench(c: &mut Criterion) {
         }
         g.finish();
     }
+    // Whole releases: the bundled half (820 incidents) and, when it has been generated
+    // (`python3 scripts/full-size-eurepoc.py data/eurepoc-1.1-even /tmp/eurepoc-full`), a
+    // full-size stand-in; the target is the full release re-assessed in under 50 ms.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for (name, dir) in [("eurepoc_half", root.join("data/eurepoc-1.1-even")), ("eurepoc_full", std::path::PathBuf::from("/tmp/eurepoc-full"))] {
+        let Ok(read) = pacta_import::eurepoc::read_dir(&dir) else { continue };
+        let cases: Vec<Case> = read.records.iter().map(|r| extract::case(&r.incident, &r.attributions, None, &Default::default()).unwrap()).collect();
+        let mut g = c.benchmark_group(format!("release/{name}_{}", cases.len()));
+        g.throughput(Throughput::Elements(cases.len() as u64));
+        g.bench_function("traces_off", |b| {
+            b.iter(|| {
+                for case in &cases {
+                    black_box(law.assess(black_box(case), AssessOptions { trace: false }));
+                }
+            })
+        });
+        g.finish();
+    }
 }
 
 criterion_group!(benches, bench);

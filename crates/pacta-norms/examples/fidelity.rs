@@ -16,6 +16,7 @@ fn main() {
     let dir = args.get(1).map(String::as_str).unwrap_or("data/eurepoc-1.1-even");
     let split = args.get(2).map(String::as_str).unwrap_or("holdout");
     let show_cases = args.iter().any(|a| a == "--cases");
+    let dump = args.iter().any(|a| a == "--dump");
     let show: Option<u64> = args.iter().position(|a| a == "--show").and_then(|i| args.get(i + 1)).and_then(|s| s.parse().ok());
     // `--view FR`: take one state's reading of the law for every incident (a what-if:
     // how far does the experts' coding follow that state's position?).
@@ -39,8 +40,19 @@ fn main() {
         if show == Some(id) {
             println!("{:#?}\n{:?}\n{:?}\n{}", r.incident.effects, r.incident.operation_types, case.facts, pacta_norms::render::text(&a));
         }
+        if dump && let Some(expected) = ext.legal_response {
+            // One line per coded incident: the facts we hold, then the experts' codes.
+            let claims: Vec<String> = r.attributions.iter().map(|c| format!("{}/{}/{}/{:?}/{}", c.actor_category.label(), c.actor_state.map(|s| s.to_string()).unwrap_or_default(), c.basis.label(), c.confidence.map(|x| x.label()), c.attributors.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("+"))).collect();
+            let e = &r.incident.effects;
+            println!(
+                "{id} | exp {} {:?} {:?} | ours {} | ops {:?} | dis {:?} dt {:?} hj {:?} ph {:?} | sect {:?} | claims {:?}",
+                expected.label(), ext.il_breach, ext.state_responsibility.map(|x| x.label()), fidelity::Projection::across_views(law, &case, &a).legal_response.label(),
+                r.incident.operation_types.iter().map(|o| o.label()).collect::<Vec<_>>(), e.disruption.map(|x| x.label()), e.data_theft.map(|x| x.label()), e.hijacking.map(|x| x.label()), e.physical.map(|x| x.label()),
+                r.incident.targets.iter().map(|t| format!("{}:{}", t.state.map(|s| s.to_string()).unwrap_or_default(), t.sector.label())).collect::<Vec<_>>(), claims
+            );
+        }
         if show_cases && let Some(expected) = ext.legal_response {
-            let got = fidelity::eurepoc_legal_response(&a);
+            let got = fidelity::Projection::across_views(law, &case, &a).legal_response;
             if got != expected {
                 println!(
                     "{id}: expert {} / ours {} | attribution {} breach {} | resp {:?} | expert breach {:?} resp {:?} | {}",
@@ -55,7 +67,7 @@ fn main() {
                 );
             }
         }
-        assessed.push((a, ext.clone()));
+        assessed.push((fidelity::Projection::across_views(law, &case, &a), ext.clone()));
     }
     let pairs: Vec<_> = assessed.iter().map(|(a, e)| (a, e)).collect();
     let (report, lr, sr) = fidelity::compare(&pairs);

@@ -77,17 +77,20 @@ fn incident_facts(i: &Incident, atts: &[Attribution], perspective: Option<StateC
     }
     let e = &i.effects;
 
-    // Intrusion: any operation that needs access to the systems, or effects that do.
-    let intrusive_op = ops.iter().any(|o| !matches!(o, OperationType::Influence | OperationType::Reconnaissance));
-    let intrusive_effect = matches!(e.data_theft, Some(pacta_core::DataTheft::NonSensitive | pacta_core::DataTheft::Sensitive))
-        || matches!(e.hijacking, Some(Hijacking::WithoutMisuse | Hijacking::WithMisuse))
-        || matches!(e.disruption, Some(Disruption::ShortTerm | Disruption::LongTerm));
-    let no_access_effects = e.data_theft == Some(pacta_core::DataTheft::None) && e.hijacking == Some(Hijacking::None) && e.disruption == Some(Disruption::None);
+    // Intrusion: any operation that needs access to the systems, or effects that do. A
+    // disruption alone does not: a denial of service floods a system from outside
+    // without entering it, so a disruption with no sign of access leaves intrusion open.
+    let intrusive_op = ops.iter().any(|o| !matches!(o, OperationType::Influence | OperationType::Reconnaissance | OperationType::Disruption));
+    let access_shown = matches!(e.data_theft, Some(pacta_core::DataTheft::NonSensitive | pacta_core::DataTheft::Sensitive))
+        || matches!(e.hijacking, Some(Hijacking::WithoutMisuse | Hijacking::WithMisuse));
+    let no_access_effects = e.data_theft == Some(pacta_core::DataTheft::None) && e.hijacking == Some(Hijacking::None);
     f.set(
         Intrusion,
-        if intrusive_op || intrusive_effect {
+        if intrusive_op || access_shown {
             Tri::Yes
         } else if !ops.is_empty() && no_access_effects {
+            // Only disruption, influence or scanning, and the source rules out theft and
+            // takeover: nothing says the systems were entered.
             Tri::No
         } else {
             Tri::Unknown
@@ -168,12 +171,15 @@ fn incident_facts(i: &Incident, atts: &[Attribution], perspective: Option<StateC
     f.set(TargetsPeople, sectors(&|s| matches!(s, Sector::Individuals | Sector::CivilSociety)));
     f.set(TargetsInternationalOrganisation, sectors(&|s| s == Sector::InternationalOrganisation));
     let targets = i.target_states();
+    // Every system is in some state's territory: a target whose state the source does not
+    // name leaves the question open, except that a government's, a parliament's or an
+    // army's systems are a state's whichever state it is.
     f.set(
         TargetsAState,
-        if targets.is_empty() {
-            if i.targets.is_empty() { Tri::Unknown } else { Tri::No }
-        } else {
+        if !targets.is_empty() || i.targets.iter().any(|t| t.sector.is_governmental()) {
             Tri::Yes
+        } else {
+            Tri::Unknown
         },
     );
 

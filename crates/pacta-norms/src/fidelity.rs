@@ -9,7 +9,8 @@
 //! 8, 11); breach is the conduct element of a rule in one of the categories (ILC art. 2(b)).
 //! A conclusion we cannot reach counts as not established.
 
-use crate::assess::Assessment;
+use crate::assess::{AssessOptions, Assessment, Case};
+use crate::instruments::{Instruments, Scope};
 use crate::facts::Tri;
 use crate::model::{Category, ResponsibilityBasis};
 use pacta_core::{ExternalAssessment, LegalResponseIndicator, StateResponsibilityIndicator};
@@ -126,11 +127,7 @@ pub fn breach_of_international_law(a: &Assessment) -> bool {
 }
 
 pub fn eurepoc_legal_response(a: &Assessment) -> LegalResponseIndicator {
-    match (state_attribution(a), breach_of_international_law(a)) {
-        (true, true) => LegalResponseIndicator::CountermeasuresJustified,
-        (true, false) | (false, true) => LegalResponseIndicator::RetorsionJustified,
-        (false, false) => LegalResponseIndicator::NoResponseJustified,
-    }
+    Projection::of(a).legal_response
 }
 
 /// Direct: a state organ; indirect: instructed, controlled, or adopted non-state actors;
@@ -146,6 +143,59 @@ pub fn eurepoc_state_responsibility(a: &Assessment) -> StateResponsibilityIndica
 /// The categories whose conduct element our assessment finds met.
 pub fn eurepoc_il_breach(a: &Assessment) -> Vec<Category> {
     a.conduct.iter().filter(|(_, t)| *t == Tri::Yes).map(|(c, _)| *c).collect()
+}
+
+/// Our findings projected onto EuRepoC's three indicators. This is a comparison device,
+/// not our legal conclusion, and it is kept apart from it.
+///
+/// EuRepoC's coders ask whether an operation "breaches international law" without
+/// choosing between the states' readings of it; where states disagree (above all on
+/// whether a mere intrusion violates sovereignty: France says yes, the Tallinn Manual's
+/// experts could not agree), a breach under one published reading is coded as a breach.
+/// [`Projection::across_views`] does the same: a category counts as breached when its
+/// conduct element is met under the default reading or under any national position in
+/// the instruments, each applied as that state's reading of the law whatever its date.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Projection {
+    pub legal_response: LegalResponseIndicator,
+    pub state_responsibility: StateResponsibilityIndicator,
+    pub il_breach: Vec<Category>,
+}
+
+impl Projection {
+    /// The projection of one assessment, under the reading of the law it was made with.
+    pub fn of(a: &Assessment) -> Projection {
+        Projection::from_parts(a, eurepoc_il_breach(a))
+    }
+
+    /// The projection of `ours` (the case assessed under its own view) together with the
+    /// case assessed under every national position in `law`.
+    pub fn across_views(law: &Instruments, case: &Case, ours: &Assessment) -> Projection {
+        let mut breached = eurepoc_il_breach(ours);
+        for info in law.instruments() {
+            if let Scope::National { state } = info.scope {
+                let view = Case { facts: case.facts, perspective: Some(state), date: None };
+                for c in eurepoc_il_breach(&law.assess(&view, AssessOptions::default())) {
+                    if !breached.contains(&c) {
+                        breached.push(c);
+                    }
+                }
+            }
+        }
+        breached.sort();
+        Projection::from_parts(ours, breached)
+    }
+
+    fn from_parts(a: &Assessment, il_breach: Vec<Category>) -> Projection {
+        // EuRepoC's two questions: attributed to a state? a breach of international law?
+        // Both: countermeasures; one: retorsion; neither: no response.
+        let legal_response = match (state_attribution(a), !il_breach.is_empty()) {
+            (true, true) => LegalResponseIndicator::CountermeasuresJustified,
+            (true, false) | (false, true) => LegalResponseIndicator::RetorsionJustified,
+            (false, false) => LegalResponseIndicator::NoResponseJustified,
+        };
+        Projection { legal_response, state_responsibility: eurepoc_state_responsibility(a), il_breach }
+    }
 }
 
 /// EuRepoC's breach label ("Sovereignty", "Cyber espionage", ...) as our category; `None`
@@ -169,19 +219,19 @@ pub struct FidelityReport {
     pub il_breach: BTreeMap<String, Prf>,
 }
 
-/// Compares our assessments with the experts' codes. Each dimension counts only the
+/// Compares our projections with the experts' codes. Each dimension counts only the
 /// incidents the experts coded on it; breach categories are compared on the incidents
 /// whose legal response was coded (an empty or "Not available" breach list reads as no
 /// breach in any category).
-pub fn compare(pairs: &[(&Assessment, &ExternalAssessment)]) -> (FidelityReport, Confusion, Confusion) {
-    let lr = Confusion::from_pairs(pairs.iter().filter_map(|(a, e)| e.legal_response.map(|x| (x.label(), eurepoc_legal_response(a).label()))));
-    let sr = Confusion::from_pairs(pairs.iter().filter_map(|(a, e)| e.state_responsibility.map(|x| (x.label(), eurepoc_state_responsibility(a).label()))));
-    let coded: Vec<&(&Assessment, &ExternalAssessment)> = pairs.iter().filter(|(_, e)| e.legal_response.is_some()).collect();
+pub fn compare(pairs: &[(&Projection, &ExternalAssessment)]) -> (FidelityReport, Confusion, Confusion) {
+    let lr = Confusion::from_pairs(pairs.iter().filter_map(|(p, e)| e.legal_response.map(|x| (x.label(), p.legal_response.label()))));
+    let sr = Confusion::from_pairs(pairs.iter().filter_map(|(p, e)| e.state_responsibility.map(|x| (x.label(), p.state_responsibility.label()))));
+    let coded: Vec<&(&Projection, &ExternalAssessment)> = pairs.iter().filter(|(_, e)| e.legal_response.is_some()).collect();
     let mut il = BTreeMap::new();
     for c in Category::ALL {
-        let pairs = coded.iter().map(|(a, e)| {
+        let pairs = coded.iter().map(|(p, e)| {
             let expected = e.il_breach.iter().any(|l| eurepoc_category(l) == Some(*c));
-            (expected, a.conduct(*c) == Tri::Yes)
+            (expected, p.il_breach.contains(c))
         });
         il.insert(c.label().to_string(), prf(pairs));
     }

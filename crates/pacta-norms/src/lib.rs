@@ -48,6 +48,12 @@ pub mod render;
 
 pub use assess::{AssessOptions, Assessment, Case, Finding, ResponseConclusion, ResponsibilityConclusion, ThresholdConclusion, Trace};
 pub use builtin::{builtin, builtin_sources, BUILTIN};
+
+/// The version of the code that turns records into facts and applies rules. A stored
+/// assessment records it beside [`Instruments::version`]: the same instruments read by a
+/// different fact mapping can conclude differently, so a change to [`extract`] or to the
+/// engine's semantics must bump it (and thereby marks every stored assessment stale).
+pub const ENGINE_VERSION: &str = "pacta-norms engine 1, fact mapping 2";
 pub use facts::{Fact, FactSet, Missing, Tri};
 pub use instruments::{InstrumentInfo, Instruments, LoadErrors, Scope};
 pub use lang::{Force, Kind, LoadError, Pos};

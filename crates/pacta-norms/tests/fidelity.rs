@@ -1,11 +1,11 @@
 //! The fidelity harness: our assessments against EuRepoC's expert legal coding.
 //!
-//! Run: `CARGO_TARGET_DIR=/work/target-norms cargo test -p pacta-norms --test fidelity -- --include-ignored`
-//! (the data-set test is ignored by default: it needs the EuRepoC release on disk, at
-//! `$PACTA_EUREPOC_DIR` or the bundled data/eurepoc-1.1-even).
+//! Run: `CARGO_TARGET_DIR=/work/target-norms cargo test -p pacta-norms --test fidelity -- --nocapture`
+//! (the data-set test reads the bundled data/eurepoc-1.1-even, or the release at
+//! `$PACTA_EUREPOC_DIR`).
 
 use pacta_core::*;
-use pacta_norms::fidelity::{self, eurepoc_legal_response, eurepoc_state_responsibility};
+use pacta_norms::fidelity::{self, Projection, eurepoc_legal_response, eurepoc_state_responsibility};
 use pacta_norms::*;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -86,7 +86,7 @@ fn the_report_has_the_agreed_json_shape() {
         il_breach: vec!["Sovereignty".into()],
         ..Default::default()
     };
-    let (report, _, _) = fidelity::compare(&[(&a, &ext)]);
+    let (report, _, _) = fidelity::compare(&[(&Projection::of(&a), &ext)]);
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["legal_response"]["n"], 1);
     assert_eq!(json["legal_response"]["accuracy"], 1.0);
@@ -96,10 +96,45 @@ fn the_report_has_the_agreed_json_shape() {
     assert_eq!(json["il_breach"].as_object().unwrap().len(), 6);
 }
 
-/// A regression guard, not the target: the figures below are what the current law and
-/// fact mapping reach on the held-out incidents (EuRepoC ID not divisible by 4); the
-/// target (accuracy >= 0.9, kappa >= 0.8) is not reached, see BENCHMARKS.md and the
-/// fidelity example for the cases and why.
+/// An intrusion into a foreign company's systems by a state organ, with no loss of
+/// functionality: not a sovereignty breach on the Tallinn Manual's default (its experts
+/// did not agree that mere access suffices), a breach on France's reading (any
+/// penetration). The EuRepoC projection counts a breach under at least one reading; our
+/// own conclusion stays the default one.
+#[test]
+fn the_projection_counts_a_breach_under_any_published_reading_but_our_finding_does_not_change() {
+    let mut i = Incident::new("Intrusion", Tlp::Clear);
+    i.operation_types.push(OperationType::Espionage);
+    i.effects.disruption = Some(Disruption::None);
+    i.effects.hijacking = Some(Hijacking::WithoutMisuse);
+    i.targets.push(Target { state: Some("DE".parse().unwrap()), place: None, sector: Sector::Corporate, entity: None });
+    let claims = [claim(&i, ActorCategory::State)];
+    let case = extract::case(&i, &claims, None, &BTreeMap::new()).unwrap();
+    let ours = builtin().assess(&case, AssessOptions::default());
+    assert_eq!(ours.conduct(Category::Sovereignty), Tri::No, "the default reading");
+    assert_eq!(eurepoc_legal_response(&ours), LegalResponseIndicator::RetorsionJustified);
+    let projected = Projection::across_views(builtin(), &case, &ours);
+    // On France's reading the penetration violates sovereignty, and espionage carried out
+    // by a method that breaches another rule is unlawful espionage (Tallinn rule 32).
+    assert_eq!(projected.il_breach, vec![Category::Sovereignty, Category::CyberEspionage], "France's reading");
+    assert_eq!(projected.legal_response, LegalResponseIndicator::CountermeasuresJustified);
+
+    // The same intrusion by the target state's own organs has no foreign element: no
+    // reading makes it a violation of sovereignty.
+    let mut domestic = claims[0].clone();
+    domestic.actor_state = Some("DE".parse().unwrap());
+    let case = extract::case(&i, &[domestic], None, &BTreeMap::new()).unwrap();
+    let ours = builtin().assess(&case, AssessOptions::default());
+    assert!(Projection::across_views(builtin(), &case, &ours).il_breach.is_empty());
+}
+
+/// What the sovereignty category reaches on the held-out incidents; a floor, not a target.
+const SOVEREIGNTY_F1_FLOOR: f64 = 0.8;
+
+/// A regression guard, not the target: the figures below are what the current law, fact
+/// mapping and EuRepoC projection reach on the held-out incidents (EuRepoC ID not
+/// divisible by 4, never looked at while tuning); the target (accuracy >= 0.9, kappa >=
+/// 0.8) is not reached: see crates/pacta-norms/BENCHMARKS.md for the figures and the cases.
 #[test]
 fn held_out_eurepoc_incidents() {
     // The bundled sample (data/eurepoc-1.1-even), or another release via PACTA_EUREPOC_DIR.
@@ -112,13 +147,16 @@ fn held_out_eurepoc_incidents() {
         if id.is_multiple_of(4) {
             continue;
         }
-        assessed.push((case_of(&r.incident, &r.attributions), ext.clone()));
+        let case = extract::case(&r.incident, &r.attributions, None, &BTreeMap::new()).unwrap();
+        let ours = builtin().assess(&case, AssessOptions::default());
+        assessed.push((Projection::across_views(builtin(), &case, &ours), ext.clone()));
     }
-    let pairs: Vec<_> = assessed.iter().map(|(a, e)| (a, e)).collect();
+    let pairs: Vec<_> = assessed.iter().map(|(p, e)| (p, e)).collect();
     let (report, _, _) = fidelity::compare(&pairs);
     println!("{}", serde_json::to_string_pretty(&report).unwrap());
     assert!(report.legal_response.n >= 50, "{report:?}");
-    assert!(report.legal_response.accuracy >= 0.45, "{report:?}");
-    assert!(report.state_responsibility.accuracy >= 0.75, "{report:?}");
-    assert!(report.il_breach["sovereignty"].f1 >= 0.5, "{report:?}");
+    assert!(report.legal_response.accuracy >= 0.63, "{report:?}");
+    assert!(report.legal_response.kappa >= 0.33, "{report:?}");
+    assert!(report.state_responsibility.accuracy >= 0.80, "{report:?}");
+    assert!(report.il_breach["sovereignty"].f1 >= SOVEREIGNTY_F1_FLOOR, "{report:?}");
 }

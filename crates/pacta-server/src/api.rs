@@ -21,14 +21,16 @@ pub const DOCS_PATH: &str = "/api/docs";
 #[derive(OpenApi)]
 #[openapi(
     info(
-        title = "Pacta public API",
-        description = "The public (TLP:CLEAR) part of a Pacta registry of state behaviour in cyberspace: incidents, \
-            attribution claims, responses, state records and statistics. Records marked more restrictively than \
-            TLP:CLEAR are invisible here: they are not listed, not counted, and looking one up by id answers 404. \
+        title = "Pacta API",
+        description = "A Pacta registry of state behaviour in cyberspace: incidents, attribution claims, responses, state \
+            records and statistics. Without a token only TLP:CLEAR records exist; with an API token (`Authorization: Bearer …`) \
+            the registry's policies decide per record (GREEN for registered accounts, AMBER for the parties named, RED for the \
+            named recipients). What a viewer may not see is not listed, not counted, and looking it up by id answers 404. \
             Errors have the body {\"error\": {\"code\", \"message\"}}; unknown query parameters are refused with 400."
     ),
-    paths(list_incidents, get_incident, stats, state_record),
-    components(schemas(ErrorBody, ErrorDetail)),
+    paths(list_incidents, get_incident, stats, state_record, crate::report::post_incident),
+    components(schemas(ErrorBody, ErrorDetail, crate::report::ReportInput, crate::report::TargetInput, crate::report::Reported)),
+    modifiers(&TokenAuth),
     tags(
         (name = "incidents", description = "Reported and imported incidents"),
         (name = "statistics", description = "Counts over the public incidents"),
@@ -37,9 +39,20 @@ pub const DOCS_PATH: &str = "/api/docs";
 )]
 pub struct ApiDoc;
 
+/// Declares the bearer-token scheme that write endpoints require.
+struct TokenAuth;
+
+impl utoipa::Modify for TokenAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("token", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("A Pacta API token (`pacta account token NAME`)")).build()));
+    }
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/incidents", get(list_incidents))
+        .route("/api/v1/incidents", get(list_incidents).post(crate::report::post_incident))
         .route("/api/v1/incidents/{id}", get(get_incident))
         .route("/api/v1/stats", get(stats))
         .route("/api/v1/states/{code}", get(state_record))

@@ -24,6 +24,18 @@ pub enum AppError {
     UnknownParameter { param: String, accepted: String },
     #[error("{0}")]
     NotFound(String),
+    /// No valid credential, where one is needed (or a presented one is not valid).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A valid credential that the policies do not allow to do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A request body that cannot be used: malformed JSON, unknown or missing fields.
+    #[error("{0}")]
+    BadBody(String),
+    /// The write path is not running (a read-only server) or has stopped.
+    #[error("{0}")]
+    Unavailable(String),
     /// A store or rendering failure. The detail is logged, not shown.
     #[error("internal error")]
     Internal(String),
@@ -38,6 +50,7 @@ pub struct ErrorBody {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// Stable machine-readable code: `bad_parameter`, `unknown_parameter`, `not_found`,
+    /// `unauthorized`, `forbidden`, `bad_body`, `unavailable`,
     /// `method_not_allowed`, `payload_too_large`, `timeout`, `internal`.
     pub code: String,
     /// A readable explanation naming the parameter and value at fault.
@@ -63,6 +76,10 @@ impl AppError {
         match self {
             AppError::BadParameter { .. } | AppError::UnknownParameter { .. } => StatusCode::BAD_REQUEST,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::BadBody(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -72,6 +89,10 @@ impl AppError {
             AppError::BadParameter { .. } => "bad_parameter",
             AppError::UnknownParameter { .. } => "unknown_parameter",
             AppError::NotFound(_) => "not_found",
+            AppError::Unauthorized(_) => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::BadBody(_) => "bad_body",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }

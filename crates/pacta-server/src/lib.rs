@@ -10,6 +10,7 @@
 //! | `/`, `/incidents`, `/incidents/{id}`, `/states/{code}`, `/download` | server-rendered pages ([`pages`]) |
 //! | `/download/incidents.csv`, `/download/incidents.json` | bulk downloads ([`download`]) |
 //! | `/metrics` | Prometheus text ([`metrics`]) |
+//! | `/checkpoint`, `/tile/...`, `/api/v1/log/key`, `/api/v1/log/receipts/{index}` | the transparency log: C2SP tlog-tiles, tlog-proof receipts ([`ledger`]) |
 //! | `/assets/*` | the vendored stylesheet and htmx, compiled into the binary ([`assets`]) |
 //!
 //! Handlers are thin: they parse parameters ([`params`]), ask the [`registry`] (the only
@@ -17,9 +18,10 @@
 //!
 //! # Invariants
 //! - **Every read goes through a viewer.** Each [`registry`] function takes a [`Viewer`]
-//!   and applies its TLP ceiling to lists, counts, statistics and single records alike. In
-//!   this slice every request is [`Viewer::Public`], who sees TLP:CLEAR only; accounts and
-//!   policies will produce other viewers without touching the handlers.
+//!   (the anonymous public, or an account signed in by token or session) and applies the
+//!   access policies (`policies/registry.cedar`, through `pacta-authz`) to lists, counts,
+//!   statistics, exports and single records alike: lists by a database filter derived
+//!   from the policies, every record shown by a per-record decision.
 //! - **Existence is not confirmed.** A record the viewer may not see is answered with the
 //!   same 404 as a record that does not exist.
 //! - **Nothing is fetched from the internet,** at build time or at run time: htmx, the
@@ -41,15 +43,18 @@
 //! ```
 
 pub mod api;
+pub mod auth;
 pub mod assets;
 mod charts;
 pub mod download;
 mod error;
 mod layers;
+pub mod ledger;
 pub mod metrics;
 pub mod pages;
 pub mod params;
 pub mod registry;
+pub mod report;
 mod viewer;
 pub mod wire;
 
@@ -86,16 +91,37 @@ pub struct AppState {
     pub(crate) snapshots: Arc<registry::Snapshots>,
     pub(crate) metrics: Arc<metrics::Metrics>,
     pub(crate) limits: Limits,
+    /// The log's Merkle tree, grown as the log grows (see [`ledger`]).
+    pub(crate) log_tree: Arc<ledger::LogTree>,
+    /// The compiled access policies (`policies/registry.cedar`).
+    pub(crate) authz: Arc<pacta_authz::Authorizer>,
+    /// The anonymous viewer, built once (its scope is derived from the policies).
+    pub(crate) public_viewer: Viewer,
+    /// The write path for single submissions; `None` serves a read-only registry.
+    pub(crate) sequencer: Option<pacta_store::sequencer::Sequencer>,
 }
 
 impl AppState {
     pub fn new(store: Arc<pacta_store::Store>) -> Self {
+        let authz = Arc::new(pacta_authz::Authorizer::new());
         AppState {
+            public_viewer: Viewer::public(authz.clone()),
+            authz,
             store,
             snapshots: Arc::new(registry::Snapshots::default()),
             metrics: Arc::new(metrics::Metrics::default()),
             limits: Limits::default(),
+            log_tree: Arc::new(ledger::LogTree::default()),
+            sequencer: None,
         }
+    }
+
+    /// Accepts writes through `sequencer` (group commit; see `pacta_store::sequencer`).
+    /// Start it with the log's signer so that every acknowledged entry is covered by a
+    /// signed checkpoint within about a second.
+    pub fn with_sequencer(mut self, sequencer: pacta_store::sequencer::Sequencer) -> Self {
+        self.sequencer = Some(sequencer);
+        self
     }
 
     pub fn with_limits(mut self, limits: Limits) -> Self {
@@ -107,12 +133,16 @@ impl AppState {
         &self.store
     }
 
+    pub fn store_arc(&self) -> Arc<pacta_store::Store> {
+        self.store.clone()
+    }
+
     /// Computes the public statistics ahead of the first request, which would otherwise
     /// wait for them (one pass over the registry). Servers spawn this at start-up. A
     /// failure is logged and is not fatal: the first request that needs the statistics
     /// tries again.
     pub async fn warm_up(&self) {
-        if let Err(e) = registry::snapshot(self, &Viewer::Public).await {
+        if let Err(e) = registry::snapshot(self, &self.public_viewer).await {
             tracing::warn!(error = %e, "computing the statistics at start-up failed; they will be computed on first use");
             e.log();
         }
@@ -127,6 +157,8 @@ pub fn app(state: AppState) -> Router {
         .merge(download::routes())
         .merge(assets::routes())
         .merge(metrics::routes())
+        .merge(ledger::routes())
+        .merge(auth::routes())
         .fallback(error::not_found_fallback);
     layers::apply(routes, state)
 }

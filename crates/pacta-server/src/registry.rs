@@ -26,17 +26,46 @@ const SCAN_PAGE: u32 = 200;
 /// How many incidents per role a state record lists inline.
 pub const STATE_RECORD_LIST: u32 = 20;
 
-/// The viewer's ceiling applied to a client's filter.
+/// The viewer's access applied to a client's filter.
 pub fn visible(viewer: &Viewer, filter: &IncidentFilter) -> IncidentFilter {
-    IncidentFilter { max_tlp: Some(viewer.max_tlp()), ..filter.clone() }
+    IncidentFilter { access: Some(viewer.access().clone()), ..filter.clone() }
+}
+
+/// The per-record decision: the marking alone for levels the viewer reads outright,
+/// else the incident's grants, asked of the policies.
+pub async fn may_see(state: &AppState, viewer: &Viewer, found: &StoredIncident) -> Result<bool, AppError> {
+    let i = &found.record.incident;
+    if viewer.reads_level_outright(i.tlp) {
+        return Ok(true);
+    }
+    if matches!(viewer.principal(), pacta_authz::Principal::Public) {
+        return Ok(false);
+    }
+    let grants = state.store.incident_grants(i.id).await?;
+    Ok(viewer.may_read(i.tlp, grants))
 }
 
 /// One page of the incidents matching `params`, and how many match in all.
 pub async fn list(state: &AppState, viewer: &Viewer, params: &ListParams) -> Result<(Vec<IncidentSummary>, u64), AppError> {
     let filter = visible(viewer, &params.filter);
-    let rows = state.store.list_incidents(&filter, params.limit, params.offset).await?;
+    let rows = recheck(state, viewer, state.store.list_incidents(&filter, params.limit, params.offset).await?).await?;
     let total = state.store.count_incidents(&filter).await?;
     Ok((rows, total))
+}
+
+/// Defence in depth: the database filter is derived from the policies, and every row it
+/// returns under a restricted marking is decided again by the policies themselves before
+/// it is shown. (Rows the viewer reads outright by their marking need no second look.)
+async fn recheck(state: &AppState, viewer: &Viewer, rows: Vec<IncidentSummary>) -> Result<Vec<IncidentSummary>, AppError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        if viewer.reads_level_outright(row.tlp) || viewer.may_read(row.tlp, state.store.incident_grants(row.id).await?) {
+            out.push(row);
+        } else {
+            tracing::error!(incident = %row.id, "the list filter let through an incident the policies refuse; it was withheld");
+        }
+    }
+    Ok(out)
 }
 
 /// One incident by UUID or `DATASET:RECORD_ID`, if it exists and the viewer may see it.
@@ -54,7 +83,7 @@ pub async fn incident(state: &AppState, viewer: &Viewer, reference: &str) -> Res
             return Err(not_found(reference));
         }
     match state.store.get_incident(reference).await? {
-        Some(found) if viewer.may_see_incident(&found.record.incident) => Ok(found),
+        Some(found) if may_see(state, viewer, &found).await? => Ok(found),
         _ => Err(not_found(reference)),
     }
 }
@@ -93,14 +122,14 @@ pub struct Snapshot {
 pub struct Snapshots {
     /// Held across a rebuild so that concurrent requests wait for one pass instead of
     /// each starting their own.
-    cache: tokio::sync::Mutex<HashMap<&'static str, Arc<Snapshot>>>,
+    cache: tokio::sync::Mutex<HashMap<String, Arc<Snapshot>>>,
 }
 
 /// The viewer's snapshot, rebuilt first if the log has grown since it was taken.
 pub async fn snapshot(state: &AppState, viewer: &Viewer) -> Result<Arc<Snapshot>, AppError> {
     let mut cache = state.snapshots.cache.lock().await;
     let size = state.store.log_size().await?;
-    if let Some(s) = cache.get(viewer.audience())
+    if let Some(s) = cache.get(&viewer.audience())
         && s.log_size == size {
             return Ok(s.clone());
         }
@@ -172,7 +201,7 @@ pub async fn visible_page(state: &AppState, viewer: &Viewer, offset: u64, limit:
         // Re-checked on the full record: the incident may have been re-marked since the
         // list was read.
         if let Some(found) = state.store.get_incident(&row.id.to_string()).await?
-            && viewer.may_see_incident(&found.record.incident) {
+            && may_see(state, viewer, &found).await? {
                 out.push((row, found));
             }
     }
@@ -198,9 +227,9 @@ pub async fn state_record(state: &AppState, viewer: &Viewer, code: StateCode) ->
     let snap = snapshot(state, viewer).await?;
     Ok(StateRecord {
         state: code,
-        as_target: store.list_incidents(&target, STATE_RECORD_LIST, 0).await?,
+        as_target: recheck(state, viewer, store.list_incidents(&target, STATE_RECORD_LIST, 0).await?).await?,
         as_target_total: store.count_incidents(&target).await?,
-        as_alleged: store.list_incidents(&alleged, STATE_RECORD_LIST, 0).await?,
+        as_alleged: recheck(state, viewer, store.list_incidents(&alleged, STATE_RECORD_LIST, 0).await?).await?,
         as_alleged_total: store.count_incidents(&alleged).await?,
         attributions_made: snap.attributions_by_state.get(&code).cloned().unwrap_or_default(),
     })

@@ -1,58 +1,158 @@
-//! Who is asking. Every read in [`crate::registry`] takes a [`Viewer`] and shows only
-//! what that viewer may see.
+//! Who is asking, and what they may see. Every read in [`crate::registry`] takes a
+//! [`Viewer`] and shows only what that viewer may see.
 //!
-//! This slice serves the anonymous public only, so the extractor always yields
-//! [`Viewer::Public`]. When accounts and tokens arrive, the extractor will authenticate
-//! the request and the authorization layer (cedar policies over roles, TLP and sharing
-//! groups) will decide per record; the handlers and the registry's signatures stay as
-//! they are, because they already pass a viewer everywhere.
+//! The extractor authenticates the request:
+//! - `Authorization: Bearer <token>`: an API token (32 random bytes; the store keeps its
+//!   SHA-256 and compares digests in constant time). A token that is presented but not
+//!   valid is refused with 401, never downgraded to the public view, so a client with a
+//!   revoked token notices.
+//! - the `pacta_session` cookie set by the login form ([`crate::auth`]); an expired or
+//!   unknown session is simply the public.
+//! - nothing: the anonymous public.
+//!
+//! Decisions are not made here: the viewer carries its Cedar principal and asks
+//! [`pacta_authz::Authorizer`], which holds the policies (`policies/registry.cedar`).
 
+use crate::AppState;
+use crate::error::AppError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use pacta_core::{Attribution, Incident, Tlp, Visibility};
-use std::convert::Infallible;
+use axum::http::header;
+use pacta_authz::{Action, Authorizer, Marking, Principal, Role};
+use pacta_core::{Attribution, Tlp, Visibility};
+use pacta_store::Access;
+use pacta_store::accounts::{Account, TokenScope};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Viewer {
-    /// Anyone, unauthenticated: TLP:CLEAR records and public claims only.
-    Public,
+pub const SESSION_COOKIE: &str = "pacta_session";
+
+#[derive(Clone)]
+pub struct Viewer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    principal: Principal,
+    access: Access,
+    authz: Arc<Authorizer>,
+    account: Option<Account>,
+    /// What the credential allows: a read-only token cannot write, whatever the role.
+    may_write: bool,
+    /// The session's CSRF token, for forms (cookie sessions only).
+    csrf: Option<String>,
+}
+
+impl std::fmt::Debug for Viewer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Viewer({})", self.audience())
+    }
 }
 
 impl Viewer {
-    /// The most restrictive TLP marking this viewer may read.
-    pub fn max_tlp(&self) -> Tlp {
-        match self {
-            Viewer::Public => Tlp::Clear,
-        }
+    /// The anonymous public.
+    pub fn public(authz: Arc<Authorizer>) -> Viewer {
+        Viewer::new(authz, Principal::Public, None, false, None)
     }
 
-    pub fn may_see_incident(&self, incident: &Incident) -> bool {
-        incident.tlp <= self.max_tlp()
+    fn new(authz: Arc<Authorizer>, principal: Principal, account: Option<Account>, may_write: bool, csrf: Option<String>) -> Viewer {
+        let scope = authz.scope(&principal);
+        let access = Access { open: scope.open, granted: scope.granted };
+        Viewer { inner: Arc::new(Inner { principal, access, authz, account, may_write, csrf }) }
     }
 
-    /// A private attribution is shown only to the parties it is shared with, never to
-    /// the public, even on a CLEAR incident.
+    /// A signed-in account.
+    pub fn account(authz: Arc<Authorizer>, account: Account, may_write: bool, csrf: Option<String>) -> Viewer {
+        let role = Role::parse(&account.role).unwrap_or(Role::Verifier);
+        let principal = Principal::account(&account.name, role, account.party.as_deref(), account.organisation.as_deref());
+        Viewer::new(authz, principal, Some(account), may_write, csrf)
+    }
+
+    pub fn principal(&self) -> &Principal {
+        &self.inner.principal
+    }
+
+    pub fn account_info(&self) -> Option<&Account> {
+        self.inner.account.as_ref()
+    }
+
+    pub fn csrf(&self) -> Option<&str> {
+        self.inner.csrf.as_deref()
+    }
+
+    /// The viewer's access as a database filter (lists, counts, statistics, exports).
+    pub fn access(&self) -> &Access {
+        &self.inner.access
+    }
+
+    /// May the viewer read a record with this marking and these grants?
+    pub fn may_read(&self, tlp: Tlp, grants: Vec<String>) -> bool {
+        self.inner.authz.may_read(&self.inner.principal, &Marking::from_grants(tlp, grants))
+    }
+
+    /// Whether `tlp` is readable without looking at a record's grants.
+    pub fn reads_level_outright(&self, tlp: Tlp) -> bool {
+        self.inner.access.open.contains(&tlp)
+    }
+
+    /// A private attribution is treated as a record marked AMBER and shared with the
+    /// parties the claim names: the AMBER policy decides.
     pub fn may_see_attribution(&self, attribution: &Attribution) -> bool {
-        match (self, &attribution.visibility) {
-            (_, Visibility::Public) => true,
-            (Viewer::Public, Visibility::Private { .. }) => false,
+        match &attribution.visibility {
+            Visibility::Public => true,
+            Visibility::Private { shared_with } => self.inner.authz.may_read(
+                &self.inner.principal,
+                &Marking { tlp: Tlp::Amber, shared_with: shared_with.iter().map(|p| p.to_string()).collect(), recipients: vec![] },
+            ),
         }
+    }
+
+    /// May the viewer report incidents (role by policy, and a credential that writes)?
+    pub fn may_report(&self) -> bool {
+        self.inner.may_write && self.inner.authz.may(&self.inner.principal, Action::Report)
     }
 
     /// A key that is equal for viewers who see exactly the same records, so derived data
-    /// (statistics) can be cached per audience rather than per person.
-    pub(crate) fn audience(&self) -> &'static str {
-        match self {
-            Viewer::Public => "public",
+    /// (statistics) can be cached per audience rather than per request.
+    pub(crate) fn audience(&self) -> String {
+        match &self.inner.principal {
+            Principal::Public => "public".to_string(),
+            Principal::Account { name, .. } => format!("account:{name}"),
         }
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Viewer {
-    type Rejection = Infallible;
+pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
 
-    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Viewer::Public)
+/// The value of cookie `name`, if sent.
+pub(crate) fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
+        let (k, v) = c.trim().split_once('=')?;
+        (k == name).then_some(v)
+    })
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
+            let token = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).unwrap_or("");
+            let Some(bytes) = crate::auth::decode_secret(token) else {
+                return Err(AppError::Unauthorized("the Authorization header must be `Bearer <token>` with a Pacta API token".into()));
+            };
+            return match state.store.account_for_token(&sha256(&bytes)).await? {
+                Some((account, scope)) => Ok(Viewer::account(state.authz.clone(), account, scope == TokenScope::ReadWrite, None)),
+                None => Err(AppError::Unauthorized("this API token is unknown or has been revoked".into())),
+            };
+        }
+        if let Some(bytes) = cookie(parts, SESSION_COOKIE).and_then(crate::auth::decode_secret)
+            && let Some((account, csrf)) = state.store.session(&sha256(&bytes)).await?
+        {
+            return Ok(Viewer::account(state.authz.clone(), account, true, Some(csrf)));
+        }
+        Ok(state.public_viewer.clone())
     }
 }

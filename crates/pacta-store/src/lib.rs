@@ -20,16 +20,21 @@
 //! ```
 
 mod dialect;
+pub mod accounts;
+pub mod assessments;
 pub mod evidence;
 pub mod checkpoint;
+pub mod claims;
 pub mod log;
+pub mod measures;
 mod migrate;
+pub mod practice;
 pub mod sequencer;
 pub mod read;
 pub mod testing;
 pub mod write;
 
-pub use read::{IncidentFilter, IncidentSummary, Stats, StoredIncident};
+pub use read::{Access, IncidentFilter, IncidentSummary, Stats, StoredIncident};
 pub use write::{ImportOutcome, LogEntry};
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};

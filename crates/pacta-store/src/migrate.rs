@@ -7,11 +7,17 @@ const SQLITE: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_registry.sql")),
     (2, include_str!("../migrations/sqlite/0002_checkpoints.sql")),
     (3, include_str!("../migrations/sqlite/0003_evidence.sql")),
+    (4, include_str!("../migrations/sqlite/0004_assessments.sql")),
+    (5, include_str!("../migrations/sqlite/0005_claims.sql")),
+    (6, include_str!("../migrations/sqlite/0006_accounts.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_registry.sql")),
     (2, include_str!("../migrations/postgres/0002_checkpoints.sql")),
     (3, include_str!("../migrations/postgres/0003_evidence.sql")),
+    (4, include_str!("../migrations/postgres/0004_assessments.sql")),
+    (5, include_str!("../migrations/postgres/0005_claims.sql")),
+    (6, include_str!("../migrations/postgres/0006_accounts.sql")),
 ];
 
 pub async fn run(store: &Store) -> Result<(), StoreError> {

@@ -24,6 +24,17 @@ pub struct IncidentFilter {
     pub dataset: Option<Dataset>,
     /// Only incidents marked at most this restrictively.
     pub max_tlp: Option<Tlp>,
+    /// Only incidents a viewer may read (see [`Access`]).
+    pub access: Option<Access>,
+}
+
+/// A viewer's read access as a filter: incidents marked with a level in `open`, and
+/// incidents marked `tlp` that have one of `grantees` in their sharing list
+/// (`incident_grants`). Computed by the authorization layer, never by the store.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Access {
+    pub open: Vec<Tlp>,
+    pub granted: Vec<(Tlp, Vec<String>)>,
 }
 
 /// One line of an incident list.
@@ -122,6 +133,29 @@ where
         let mut sep = q.separated(", ");
         for a in allowed {
             sep.push_bind(a.to_string());
+        }
+        q.push(")");
+    }
+    if let Some(access) = &f.access {
+        // FALSE OR ...: an empty access sees nothing.
+        q.push(" AND (1 = 0");
+        if !access.open.is_empty() {
+            q.push(" OR i.tlp IN (");
+            let mut sep = q.separated(", ");
+            for t in &access.open {
+                sep.push_bind(t.label().to_string());
+            }
+            q.push(")");
+        }
+        for (tlp, grantees) in access.granted.iter().filter(|(_, g)| !g.is_empty()) {
+            q.push(" OR (i.tlp = ");
+            q.push_bind(tlp.label().to_string());
+            q.push(" AND EXISTS (SELECT 1 FROM incident_grants g WHERE g.incident_seq = i.seq AND g.grantee IN (");
+            let mut sep = q.separated(", ");
+            for g in grantees {
+                sep.push_bind(g.clone());
+            }
+            q.push(")))");
         }
         q.push(")");
     }

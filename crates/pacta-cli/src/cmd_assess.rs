@@ -1,0 +1,276 @@
+//! `pacta assess INCIDENT`, `pacta assess --all [--norms DIR]`: the norms engine applied
+//! to the registry.
+//!
+//! The engine (`pacta-norms`) is pure; this module is the glue that reads incidents from
+//! the store, runs it, and keeps the results as derived data (`pacta_store::assessments`):
+//! each stored assessment names the instruments version, the engine version and the
+//! incident's log index it was computed from, and is recomputed when any of them moved.
+
+use crate::output;
+use anyhow::{Context, bail};
+use clap::Args;
+use pacta_core::{Attribution, Incident, StateCode};
+use pacta_norms::fidelity::Projection;
+use pacta_norms::{AssessOptions, Assessment, Instruments, extract, render};
+use pacta_store::Store;
+use pacta_store::assessments::{AssessmentInput, NewAssessment, StoredAssessment, Versions, Which};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct AssessArgs {
+    /// The incident: its id, or DATASET:RECORD_ID (e.g. eurepoc:2).
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    incident: Option<String>,
+    /// Re-assess every incident in the registry and store the results.
+    #[arg(long)]
+    all: bool,
+    /// With --all: a directory of amended instrument files. Reports which conclusions
+    /// change against the built-in instruments; stores nothing (a what-if).
+    #[arg(long, requires = "all", value_name = "DIR")]
+    norms: Option<PathBuf>,
+    /// Take this state's view of the law (ISO 3166-1 alpha-2) instead of the first
+    /// targeted state's.
+    #[arg(long, value_name = "CC")]
+    perspective: Option<String>,
+    /// Machine-readable output.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The versions the built-in law and this binary's engine give a stored assessment.
+pub fn versions() -> Versions<'static> {
+    Versions { instruments: pacta_norms::builtin().version(), engine: pacta_norms::ENGINE_VERSION }
+}
+
+/// Applies `law` to an incident and its claims. Stored assessments carry their trace:
+/// `pacta assess` shows exactly what was stored.
+fn assess(law: &Instruments, incident: &Incident, claims: &[Attribution], perspective: Option<StateCode>, trace: bool) -> anyhow::Result<Assessment> {
+    let case = extract::case(incident, claims, perspective, &BTreeMap::new())?;
+    Ok(law.assess(&case, AssessOptions { trace }))
+}
+
+fn reference(i: &Incident) -> String {
+    match &i.origin {
+        Some(o) => format!("{}:{}", o.dataset.label(), o.record_id),
+        None => i.id.to_string(),
+    }
+}
+
+fn stored_row(input: &AssessmentInput, perspective: Option<StateCode>, a: &Assessment) -> anyhow::Result<NewAssessment> {
+    Ok(NewAssessment { incident: input.incident.id, perspective, log_index: input.log_index, body: serde_json::to_string(a)? })
+}
+
+/// Assesses, under the built-in law, every incident whose stored assessment is missing or
+/// stale (new or changed facts or claims, other instruments or engine), and stores the
+/// results. Returns how many were assessed. `pacta import` calls this after each import.
+pub async fn refresh_stale(store: &Store) -> anyhow::Result<u64> {
+    let v = versions();
+    let inputs = store.assessment_inputs(Which::Stale(v)).await?;
+    let law = pacta_norms::builtin();
+    let mut rows = Vec::with_capacity(inputs.len());
+    for input in &inputs {
+        let a = assess(law, &input.incident, &input.attributions, None, true)?;
+        rows.push(stored_row(input, None, &a)?);
+    }
+    store.store_assessments(v, &rows).await?;
+    Ok(rows.len() as u64)
+}
+
+pub async fn run(db: &str, args: AssessArgs) -> anyhow::Result<()> {
+    let perspective = args.perspective.as_deref().map(|s| StateCode::parse("--perspective", s)).transpose()?;
+    // Amended instruments are read and checked before the database is opened: a refused
+    // set assesses nothing.
+    let amended = match &args.norms {
+        Some(dir) => Some(load_dir(dir)?),
+        None => None,
+    };
+    let store = Store::open(db).await?;
+    let result = match (&args.incident, amended) {
+        (Some(wanted), _) => one(&store, wanted, perspective, args.json).await,
+        (None, Some(amended)) => what_if(&store, &amended, perspective, args.json).await,
+        (None, None) => all(&store, perspective, args.json).await,
+    };
+    store.close().await;
+    result
+}
+
+/// Reads every `.md` file under `dir` (recursively) as an instrument and compiles the set.
+/// Errors name the file as the user wrote it, with line and column.
+pub fn load_dir(dir: &Path) -> anyhow::Result<Instruments> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                walk(&path, out)?;
+            } else if path.extension().is_some_and(|e| e == "md") && path.file_name().is_some_and(|n| n != "README.md") {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(dir, &mut files).with_context(|| format!("cannot read the instruments directory {}", dir.display()))?;
+    if files.is_empty() {
+        bail!("{} holds no instrument files (*.md)", dir.display());
+    }
+    files.sort();
+    let mut sources = Vec::with_capacity(files.len());
+    for f in files {
+        let text = std::fs::read_to_string(&f).with_context(|| format!("cannot read {}", f.display()))?;
+        sources.push((f.display().to_string(), text));
+    }
+    Instruments::load(&sources).map_err(|errors| {
+        let list: Vec<String> = errors.0.iter().map(|e| e.to_string()).collect();
+        anyhow::anyhow!("the instruments in {} are refused, nothing was assessed: {}", dir.display(), list.join("; "))
+    })
+}
+
+async fn one(store: &Store, wanted: &str, perspective: Option<StateCode>, json: bool) -> anyhow::Result<()> {
+    let found = store.get_incident(wanted).await?.with_context(|| format!("no incident {wanted}"))?;
+    let incident = &found.record.incident;
+    let v = versions();
+    let stored = store.stored_assessment(incident.id, perspective).await?;
+    let (assessment, provenance) = match stored {
+        Some(s) if s.is_fresh(v, found.log_index) => {
+            let a: Assessment = serde_json::from_str(&s.body).with_context(|| format!("the stored assessment of {wanted} is corrupt"))?;
+            (a, format!("stored {}", s.assessed_at))
+        }
+        stale => {
+            let why = why_stale(stale.as_ref(), v);
+            let a = assess(pacta_norms::builtin(), incident, &found.record.attributions, perspective, true)?;
+            let row = NewAssessment { incident: incident.id, perspective, log_index: found.log_index, body: serde_json::to_string(&a)? };
+            store.store_assessments(v, &[row]).await?;
+            (a, format!("computed now and stored ({why})"))
+        }
+    };
+    if json {
+        return output::print_json(&json!({
+            "incident": incident.id,
+            "reference": reference(incident),
+            "title": incident.title,
+            "log_index": found.log_index,
+            "engine_version": v.engine,
+            "provenance": provenance,
+            "eurepoc_projection": projection(incident, &found.record.attributions, perspective, &assessment)?,
+            "assessment": assessment,
+        }));
+    }
+    let mut text = format!("{} — {}\n({provenance}; facts as of log entry {})\n\n", reference(incident), incident.title, found.log_index);
+    text.push_str(&render::text(&assessment));
+    let p = projection(incident, &found.record.attributions, perspective, &assessment)?;
+    text.push_str(&format!(
+        "\nEuRepoC-comparable projection (not our legal conclusion): legal response {}, state responsibility {}\n",
+        p["legal_response"].as_str().unwrap_or("?"),
+        p["state_responsibility"].as_str().unwrap_or("?")
+    ));
+    output::print(&text)
+}
+
+fn why_stale(stored: Option<&StoredAssessment>, v: Versions<'_>) -> &'static str {
+    match stored {
+        None => "first assessment",
+        Some(s) if s.instruments_version != v.instruments => "the instruments changed",
+        Some(s) if s.engine_version != v.engine => "the engine changed",
+        Some(_) => "the facts or claims changed",
+    }
+}
+
+/// Our findings projected onto EuRepoC's three indicators, so that a reader can compare
+/// them with the experts' coding (`pacta_norms::fidelity::Projection`: a breach under at
+/// least one reading of the law in the built-in instruments). Not our legal conclusion.
+fn projection(incident: &Incident, claims: &[Attribution], perspective: Option<StateCode>, a: &Assessment) -> anyhow::Result<serde_json::Value> {
+    let case = extract::case(incident, claims, perspective, &BTreeMap::new())?;
+    let p = Projection::across_views(pacta_norms::builtin(), &case, a);
+    Ok(json!({
+        "legal_response": p.legal_response.label(),
+        "state_responsibility": p.state_responsibility.label(),
+        "il_breach": p.il_breach.iter().map(|c| c.label()).collect::<Vec<_>>(),
+    }))
+}
+
+/// Re-assesses every incident under the built-in law and stores the results; reports how
+/// many conclusions moved against what was stored before.
+async fn all(store: &Store, perspective: Option<StateCode>, json: bool) -> anyhow::Result<()> {
+    let v = versions();
+    let law = pacta_norms::builtin();
+    let inputs = store.assessment_inputs(Which::All).await?;
+    let started = std::time::Instant::now();
+    let mut rows = Vec::with_capacity(inputs.len());
+    let mut changed = 0u64;
+    let mut by_response: BTreeMap<String, u64> = BTreeMap::new();
+    for input in &inputs {
+        let a = assess(law, &input.incident, &input.attributions, perspective, true)?;
+        if let Some(before) = store.stored_assessment(input.incident.id, perspective).await? {
+            let before: Option<Assessment> = serde_json::from_str(&before.body).ok();
+            if before.is_none_or(|b| !render::diff(&b, &a).is_empty()) {
+                changed += 1;
+            }
+        }
+        let p = projection(&input.incident, &input.attributions, perspective, &a)?;
+        *by_response.entry(p["legal_response"].as_str().unwrap_or("?").to_string()).or_default() += 1;
+        rows.push(stored_row(input, perspective, &a)?);
+    }
+    let took = started.elapsed();
+    let stored = store.store_assessments(v, &rows).await?;
+    if json {
+        return output::print_json(&json!({
+            "assessed": rows.len(),
+            "stored": stored,
+            "changed_since_stored": changed,
+            "instruments_version": v.instruments,
+            "engine_version": v.engine,
+            "eurepoc_legal_response_projection": by_response,
+        }));
+    }
+    let mut text = format!(
+        "Assessed {} incident(s) under instruments {} in {:.1} ms (with traces) and stored them; {changed} changed against the stored assessments.\n",
+        rows.len(),
+        &v.instruments[..12],
+        took.as_secs_f64() * 1000.0
+    );
+    text.push_str(&output::counts("EuRepoC-comparable legal response projection:", &by_response, false));
+    output::print(&text)
+}
+
+/// Assesses every incident under the built-in and the amended instruments and lists the
+/// conclusions that differ. Nothing is stored: amended law is a question, not the law.
+async fn what_if(store: &Store, amended: &Instruments, perspective: Option<StateCode>, json: bool) -> anyhow::Result<()> {
+    let builtin = pacta_norms::builtin();
+    let inputs = store.assessment_inputs(Which::All).await?;
+    let mut changed = Vec::new();
+    for input in &inputs {
+        let before = assess(builtin, &input.incident, &input.attributions, perspective, false)?;
+        let after = assess(amended, &input.incident, &input.attributions, perspective, false)?;
+        let changes = render::diff(&before, &after);
+        if !changes.is_empty() {
+            changed.push((&input.incident, changes));
+        }
+    }
+    if json {
+        let list: Vec<_> = changed.iter().map(|(i, c)| json!({"incident": i.id, "reference": reference(i), "title": i.title, "changes": c})).collect();
+        return output::print_json(&json!({
+            "builtin_version": builtin.version(),
+            "amended_version": amended.version(),
+            "assessed": inputs.len(),
+            "changed": list,
+            "stored": false,
+        }));
+    }
+    let mut text = String::new();
+    for (i, changes) in &changed {
+        text.push_str(&format!("{} — {}\n", reference(i), i.title));
+        for line in render::diff_text(changes).lines() {
+            text.push_str(&format!("  {line}\n"));
+        }
+    }
+    text.push_str(&format!(
+        "{} of {} incident(s) would be assessed differently under the amended instruments ({}) than under the built-in ones ({}). Nothing was stored.\n",
+        changed.len(),
+        inputs.len(),
+        &amended.version()[..12],
+        &builtin.version()[..12]
+    ));
+    output::print(&text)
+}

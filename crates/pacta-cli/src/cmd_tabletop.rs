@@ -1,0 +1,563 @@
+//! `pacta tabletop run SCENARIO.toml`: a tabletop exercise. A scenario is a sequence of
+//! timed injects — incidents and their updates, evidence, attribution claims, responses,
+//! requests — replayed into a fresh scratch database through the registry's own write
+//! paths. After each inject the command prints how the registry evolved: the new log
+//! entries, the incident's assessment, and the practice rates.
+//!
+//! ```text
+//! pacta tabletop run scenarios/hospital-ransomware.toml
+//! pacta --db sqlite://exercise.db tabletop run scenarios/hospital-ransomware.toml
+//! ```
+//!
+//! Without `--db` the scratch database is a new file under the temporary directory (its
+//! path is printed so it can be explored afterwards with `pacta --db … incidents show`);
+//! a `--db` that already holds log entries is refused, so an exercise can never write
+//! into a real registry. The whole scenario is read and checked before anything is
+//! written: unknown fields, labels, states, parties, incident handles, missing evidence
+//! files and injects out of time order are refused with the inject's number and id.
+//!
+//! The format, with `scenarios/hospital-ransomware.toml` as the worked example:
+//!
+//! ```toml
+//! title = "…"
+//! description = "…"
+//!
+//! [[inject]]
+//! id = "outage"               # names the inject in messages
+//! at = 2026-03-02T06:40:00Z   # a TOML date-time with offset; injects in time order
+//! kind = "incident"           # incident | update | evidence | attribution | response | request
+//! incident = "hospitals"      # the handle later injects use
+//! by = "state:EE"             # the acting party (default: --as)
+//! # incident: title, description, start_date, operation_types, targets, effects,
+//! #           alleged_actors, alleged_reaction, tlp
+//! # update: any of description, end_date, targets (added), effects (merged), alleged_reaction
+//! # (dates inside an inject are quoted strings, "2026-03-02": only `at` is a TOML date-time)
+//! # evidence: file (relative to the scenario), name, description, tlp
+//! # attribution: attributors, actor_name, actor_state, actor_category, basis, confidence, date
+//! # response: responder, domain, measure, date, description
+//! # request: to, subject (not supported yet: consultations arrive with issue 7)
+//! ```
+//!
+//! Attribution claims and responses are written, for now, as part of the incident's
+//! record through the incident write path (`incident.updated`), since the registry has no
+//! separate claim write path yet. Evidence goes through the custody write path; each party
+//! that submits evidence gets an exercise signing key, registered in the scratch log and
+//! discarded afterwards.
+
+use crate::{cmd_practice, output};
+use anyhow::{Context, anyhow, bail};
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::Subcommand;
+use pacta_core::*;
+use pacta_ledger::note::NoteSigner;
+use pacta_norms::{AssessOptions, Status, Tri, extract};
+use pacta_store::Store;
+use pacta_store::evidence::NewEvidence;
+use pacta_vault::Vault;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+#[derive(Subcommand)]
+pub enum TabletopCommand {
+    /// Replay a scenario into a fresh scratch database, printing how the registry evolves.
+    Run {
+        /// The scenario file (TOML); evidence files are found relative to it.
+        scenario: PathBuf,
+    },
+}
+
+/// The `--db` default: it means "no database was chosen", so the exercise gets its own.
+const DEFAULT_DB: &str = "sqlite://pacta.db";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Scenario {
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(rename = "inject", default)]
+    injects: Vec<Inject>,
+}
+
+// No deny_unknown_fields here: serde does not support it beside `flatten`. The variant
+// structs deny them instead, which covers every field but these three.
+#[derive(Deserialize)]
+struct Inject {
+    id: String,
+    at: toml::value::Datetime,
+    by: Option<PartyId>,
+    #[serde(flatten)]
+    what: What,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum What {
+    Incident(IncidentInject),
+    Update(UpdateInject),
+    Evidence(EvidenceInject),
+    Attribution(AttributionInject),
+    Response(ResponseInject),
+    Request(RequestInject),
+}
+
+#[derive(Deserialize)]
+struct TargetSpec {
+    state: Option<StateCode>,
+    place: Option<String>,
+    sector: Sector,
+    entity: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ActorSpec {
+    name: Option<String>,
+    state: Option<StateCode>,
+    category: ActorCategory,
+}
+
+#[derive(Deserialize, Default)]
+struct EffectsSpec {
+    disruption: Option<Disruption>,
+    disruption_duration: Option<EffectDuration>,
+    data_theft: Option<DataTheft>,
+    hijacking: Option<Hijacking>,
+    physical: Option<PhysicalEffects>,
+    physical_duration: Option<EffectDuration>,
+    casualties: Option<u32>,
+    economic_loss_eur: Option<u64>,
+    #[serde(default)]
+    spillover_states: Vec<StateCode>,
+    data_leaked: Option<bool>,
+}
+
+impl EffectsSpec {
+    /// Applies the effects the inject states; the ones it leaves out stay as they were,
+    /// so an update can escalate one effect without restating the rest.
+    fn merge_into(self, e: &mut Effects) {
+        macro_rules! set {
+            ($($f:ident),*) => { $( if self.$f.is_some() { e.$f = self.$f; } )* };
+        }
+        set!(disruption, disruption_duration, data_theft, hijacking, physical, physical_duration, casualties, economic_loss_eur, data_leaked);
+        for s in self.spillover_states {
+            if !e.spillover_states.contains(&s) {
+                e.spillover_states.push(s);
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IncidentInject {
+    incident: String,
+    title: String,
+    #[serde(default)]
+    description: String,
+    start_date: Option<NaiveDate>,
+    #[serde(default)]
+    operation_types: Vec<OperationType>,
+    #[serde(default)]
+    targets: Vec<TargetSpec>,
+    #[serde(default)]
+    effects: EffectsSpec,
+    #[serde(default)]
+    alleged_actors: Vec<ActorSpec>,
+    alleged_reaction: Option<AllegedReaction>,
+    tlp: Option<Tlp>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateInject {
+    incident: String,
+    description: Option<String>,
+    end_date: Option<NaiveDate>,
+    #[serde(default)]
+    targets: Vec<TargetSpec>,
+    #[serde(default)]
+    effects: EffectsSpec,
+    alleged_reaction: Option<AllegedReaction>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EvidenceInject {
+    incident: String,
+    file: PathBuf,
+    name: Option<String>,
+    #[serde(default)]
+    description: String,
+    tlp: Option<Tlp>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttributionInject {
+    incident: String,
+    /// The attributing parties (default: the inject's `by`).
+    #[serde(default)]
+    attributors: Vec<PartyId>,
+    actor_name: Option<String>,
+    actor_state: Option<StateCode>,
+    actor_category: ActorCategory,
+    basis: AttributionBasis,
+    confidence: Option<Confidence>,
+    date: Option<NaiveDate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResponseInject {
+    incident: String,
+    /// The responding party (default: the inject's `by`).
+    responder: Option<PartyId>,
+    domain: ResponseDomain,
+    measure: String,
+    date: Option<NaiveDate>,
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestInject {
+    incident: String,
+    to: PartyId,
+    subject: String,
+}
+
+impl What {
+    fn label(&self) -> &'static str {
+        match self {
+            What::Incident(_) => "incident",
+            What::Update(_) => "update",
+            What::Evidence(_) => "evidence",
+            What::Attribution(_) => "attribution",
+            What::Response(_) => "response",
+            What::Request(_) => "request",
+        }
+    }
+
+    fn incident(&self) -> &str {
+        match self {
+            What::Incident(x) => &x.incident,
+            What::Update(x) => &x.incident,
+            What::Evidence(x) => &x.incident,
+            What::Attribution(x) => &x.incident,
+            What::Response(x) => &x.incident,
+            What::Request(x) => &x.incident,
+        }
+    }
+}
+
+/// A scenario read and checked, with each inject's time resolved.
+struct Checked {
+    scenario: Scenario,
+    times: Vec<DateTime<Utc>>,
+    dir: PathBuf,
+}
+
+/// Reads and checks the whole scenario before anything is written.
+fn load(path: &Path) -> anyhow::Result<Checked> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the scenario {}", path.display()))?;
+    let scenario: Scenario = toml::from_str(&text).map_err(|e| anyhow!("{} is not a valid scenario: {}", path.display(), e.to_string().trim_end()))?;
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    if scenario.injects.is_empty() {
+        bail!("{}: the scenario has no [[inject]]", path.display());
+    }
+    let mut times = Vec::new();
+    let mut handles: Vec<&str> = Vec::new();
+    let mut ids: Vec<&str> = Vec::new();
+    for (k, inj) in scenario.injects.iter().enumerate() {
+        let name = format!("{}: inject {} ({:?})", path.display(), k + 1, inj.id);
+        if ids.contains(&inj.id.as_str()) {
+            bail!("{name}: the id is used twice");
+        }
+        ids.push(&inj.id);
+        let at = DateTime::parse_from_rfc3339(&inj.at.to_string())
+            .map_err(|_| anyhow!("{name}: at = {} must be a date-time with an offset, e.g. 2026-03-02T06:40:00Z", inj.at))?
+            .with_timezone(&Utc);
+        if let Some(prev) = times.last() {
+            if at < *prev {
+                bail!("{name}: at {at} is before the previous inject ({prev}); injects are replayed in time order");
+            }
+        }
+        times.push(at);
+        let handle = inj.what.incident();
+        match &inj.what {
+            What::Incident(_) if handles.contains(&handle) => bail!("{name}: incident {handle:?} is reported twice"),
+            What::Incident(_) => handles.push(handle),
+            _ if !handles.contains(&handle) => bail!("{name}: no earlier incident inject has incident = {handle:?}"),
+            _ => {}
+        }
+        if let What::Evidence(e) = &inj.what {
+            let file = dir.join(&e.file);
+            if !file.is_file() {
+                bail!("{name}: evidence file {} not found", file.display());
+            }
+        }
+    }
+    Ok(Checked { scenario, times, dir })
+}
+
+fn party_record(id: &PartyId) -> Party {
+    match id.state() {
+        Some(s) => Party::state(s),
+        None => {
+            let (kind, name) = id.as_str().split_once(':').unwrap_or(("org", id.as_str()));
+            Party { id: id.clone(), kind: if kind == "verifier" { PartyKind::Verifier } else { PartyKind::Organisation }, name: name.to_string(), state: None }
+        }
+    }
+}
+
+fn add_party(record: &mut IncidentRecord, id: &PartyId) {
+    if !record.parties.iter().any(|p| &p.id == id) {
+        record.parties.push(party_record(id));
+    }
+}
+
+fn target(t: TargetSpec) -> Target {
+    Target { state: t.state, place: t.place, sector: t.sector, entity: t.entity }
+}
+
+fn origin_ref(handle: &str) -> String {
+    format!("registry:tabletop-{handle}")
+}
+
+pub async fn run(db: &str, actor: &PartyId, cmd: TabletopCommand) -> anyhow::Result<()> {
+    let TabletopCommand::Run { scenario: path } = cmd;
+    let checked = load(&path)?;
+    let db = if db == DEFAULT_DB {
+        let dir = std::env::temp_dir().join(format!("pacta-tabletop-{}-{}", std::process::id(), Utc::now().format("%Y%m%dT%H%M%S%.f")));
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        format!("sqlite://{}", dir.join("scratch.db").display())
+    } else {
+        db.to_string()
+    };
+    let store = Store::open(&db).await?;
+    let size = store.log_size().await?;
+    if size > 0 {
+        bail!("{db} already holds {size} log entries: a tabletop exercise replays into a fresh scratch database (pass --db with a new file)");
+    }
+    let out = replay(&store, &db, actor, checked).await;
+    store.close().await;
+    out
+}
+
+async fn replay(store: &Store, db: &str, default_actor: &PartyId, checked: Checked) -> anyhow::Result<()> {
+    let Checked { scenario, times, dir } = checked;
+    let vault_dir = match db.strip_prefix("sqlite://") {
+        Some(p) => Path::new(p).parent().map(|d| d.join("pacta-vault")).unwrap_or_else(|| PathBuf::from("pacta-vault")),
+        None => PathBuf::from("pacta-vault"),
+    };
+    let mut s = format!("Tabletop exercise: {}\n", scenario.title);
+    if !scenario.description.trim().is_empty() {
+        s.push_str(&format!("{}\n", scenario.description.trim()));
+    }
+    s.push_str(&format!("Scratch registry: {db}\n{} inject(s).\n", scenario.injects.len()));
+    output::print(&s)?;
+
+    let mut records: HashMap<String, IncidentRecord> = HashMap::new();
+    let mut signers: HashMap<PartyId, NoteSigner> = HashMap::new();
+    let mut refused: Vec<String> = Vec::new();
+    let total = scenario.injects.len();
+    for (k, (inj, at)) in scenario.injects.into_iter().zip(times).enumerate() {
+        let before = store.log_size().await?;
+        let by = inj.by.clone().unwrap_or_else(|| default_actor.clone());
+        let handle = inj.what.incident().to_string();
+        let mut s = format!("\n[{}/{}] {} — {} {:?} by {by}\n", k + 1, total, at.format("%Y-%m-%d %H:%M UTC"), inj.what.label(), inj.id);
+        let context = || format!("inject {} ({:?})", k + 1, inj.id);
+        match inj.what {
+            What::Incident(x) => {
+                let mut i = Incident::new(x.title, x.tlp.unwrap_or(Tlp::Clear));
+                i.origin = Some(Origin { dataset: Dataset::Registry, record_id: format!("tabletop-{}", x.incident) });
+                i.description = x.description;
+                i.start_date = x.start_date;
+                i.operation_types = x.operation_types;
+                i.targets = x.targets.into_iter().map(target).collect();
+                x.effects.merge_into(&mut i.effects);
+                i.alleged_actors = x.alleged_actors.into_iter().map(|a| Actor { name: a.name, state: a.state, category: a.category }).collect();
+                i.alleged_reaction = x.alleged_reaction;
+                s.push_str(&format!("  reported: {}\n", i.title));
+                let record = IncidentRecord::new(i);
+                store.report_incident(record.clone(), &by).await.with_context(context)?;
+                records.insert(handle.clone(), record);
+            }
+            What::Update(x) => {
+                let record = records.get_mut(&handle).ok_or_else(|| anyhow!("{}: unknown incident {handle:?}", context()))?;
+                let i = &mut record.incident;
+                if let Some(d) = x.description {
+                    i.description = d;
+                }
+                if x.end_date.is_some() {
+                    i.end_date = x.end_date;
+                }
+                i.targets.extend(x.targets.into_iter().map(target));
+                x.effects.merge_into(&mut i.effects);
+                if x.alleged_reaction.is_some() {
+                    i.alleged_reaction = x.alleged_reaction;
+                }
+                s.push_str("  the incident's facts changed\n");
+                store.report_incident(record.clone(), &by).await.with_context(context)?;
+            }
+            What::Attribution(x) => {
+                let record = records.get_mut(&handle).ok_or_else(|| anyhow!("{}: unknown incident {handle:?}", context()))?;
+                let attributors = if x.attributors.is_empty() { vec![by.clone()] } else { x.attributors };
+                for p in &attributors {
+                    add_party(record, p);
+                }
+                let names: Vec<&str> = attributors.iter().map(PartyId::as_str).collect();
+                let to = [x.actor_name.clone(), x.actor_state.map(|c| c.name().to_string())].into_iter().flatten().collect::<Vec<_>>().join(", ");
+                s.push_str(&format!("  {} attribute(s) it to {to} ({}, {})\n", names.join(" and "), x.basis, x.confidence.map_or("confidence not stated".into(), |c| c.to_string())));
+                record.attributions.push(Attribution {
+                    id: AttributionId::new(),
+                    incident: record.incident.id,
+                    attributors,
+                    attributor_label: None,
+                    actor_name: x.actor_name,
+                    actor_state: x.actor_state,
+                    actor_category: x.actor_category,
+                    basis: x.basis,
+                    confidence: x.confidence,
+                    visibility: Visibility::Public,
+                    date: x.date,
+                    origin_ref: Some(inj.id.clone()),
+                });
+                store.report_incident(record.clone(), &by).await.with_context(context)?;
+            }
+            What::Response(x) => {
+                let record = records.get_mut(&handle).ok_or_else(|| anyhow!("{}: unknown incident {handle:?}", context()))?;
+                let responder = x.responder.unwrap_or_else(|| by.clone());
+                add_party(record, &responder);
+                s.push_str(&format!("  {responder} responds: {} ({})\n", x.measure, x.domain));
+                record.responses.push(Response {
+                    id: ResponseId::new(),
+                    incident: record.incident.id,
+                    responder: Some(responder),
+                    responder_label: None,
+                    status: ResponseStatus::Observed,
+                    domain: x.domain,
+                    measure: x.measure,
+                    date: x.date,
+                    description: x.description,
+                });
+                store.report_incident(record.clone(), &by).await.with_context(context)?;
+            }
+            What::Evidence(x) => {
+                let file = dir.join(&x.file);
+                if !signers.contains_key(&by) {
+                    let signer = NoteSigner::generate(by.as_str()).map_err(|e| anyhow!("{}: an exercise key for {by}: {e}", context()))?;
+                    store.register_party_key(&by, &by, &signer.verifier().to_vkey()).await.with_context(context)?;
+                    s.push_str(&format!("  an exercise signing key for {by} was registered (kept for this run only)\n"));
+                    signers.insert(by.clone(), signer);
+                }
+                let vault = Vault::open(&vault_dir).with_context(|| format!("cannot open the vault at {}", vault_dir.display()))?;
+                // The bytes are durable in the vault before the record that names them.
+                let put = vault.put_file(&file).with_context(|| format!("{}: reading {}", context(), file.display()))?;
+                let name = x.name.unwrap_or_else(|| x.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "artefact".into()));
+                let new = NewEvidence { sha256: put.hash, size: put.size, name, description: x.description, media_type: None, tlp: x.tlp.unwrap_or(Tlp::Clear), incident: Some(origin_ref(&handle)), received_from: None };
+                let signer = signers.get(&by).ok_or_else(|| anyhow!("{}: no exercise key for {by}", context()))?;
+                let (item, _) = store.add_evidence(&vault, &by, signer, new).await.with_context(context)?;
+                s.push_str(&format!("  evidence {} ({} bytes, sha256 {}…) in the custody of {by}\n", item.name, item.size, &item.sha256.to_hex()[..16]));
+            }
+            What::Request(x) => {
+                // Consultations (requests with deadlines, answers, escalation) have no
+                // module yet; recording the request as something else would misstate it.
+                let line = format!("inject {} ({:?}): request from {by} to {} ({}): not supported yet: consultations arrive with issue 7", k + 1, inj.id, x.to, x.subject);
+                s.push_str(&format!("  {line}\n  nothing was recorded\n"));
+                refused.push(line);
+            }
+        }
+        s.push_str(&after_inject(store, before, records.get(&handle)).await?);
+        output::print(&s)?;
+    }
+    let mut s = format!("\nEnd of exercise: {total} inject(s) replayed, log of {} entries at {db}.\n", store.log_size().await?);
+    if !refused.is_empty() {
+        s.push_str(&format!("{} inject(s) not supported yet and not recorded:\n", refused.len()));
+        for r in &refused {
+            s.push_str(&format!("  {r}\n"));
+        }
+    }
+    output::print(&s)
+}
+
+/// What changed: new log entries, the incident's assessment, the practice rates.
+async fn after_inject(store: &Store, before: u64, record: Option<&IncidentRecord>) -> anyhow::Result<String> {
+    let mut s = String::new();
+    let after = store.log_size().await?;
+    if after == before {
+        s.push_str("  log: no new entry\n");
+    }
+    for e in store.log_entries(before, after).await? {
+        // Entries are canonical JSON {actor, kind, record, time}; say who did what.
+        let actor = serde_json::from_slice::<serde_json::Value>(&e.entry).ok().and_then(|v| v.get("actor").and_then(|a| a.as_str()).map(str::to_string)).unwrap_or_default();
+        s.push_str(&format!("  log #{} {} by {actor} ({} bytes, leaf {}…)\n", e.index, e.kind, e.entry.len(), hex_prefix(&e.leaf_hash)));
+    }
+    if let Some(r) = record {
+        s.push_str(&assessment_summary(r));
+    }
+    let p = cmd_practice::compute(store, pacta_practice::Filter::default()).await?;
+    let t = &p.any_norm.total;
+    s.push_str(&format!(
+        "  practice: {} incident(s); {} engaged a norm, {} attributed (detection {}), {} punished (punishment {})\n",
+        p.incidents_counted,
+        t.incidents,
+        t.attributed,
+        cmd_practice::pct(t.detection),
+        t.punished,
+        cmd_practice::pct(t.punishment)
+    ));
+    Ok(s)
+}
+
+fn hex_prefix(h: &[u8; 32]) -> String {
+    h[..4].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The incident's assessment in three lines: what it engages, who is responsible and how
+/// serious it is, which responses the law opens to the injured state.
+fn assessment_summary(r: &IncidentRecord) -> String {
+    let Ok(case) = extract::case(&r.incident, &r.attributions, None, &BTreeMap::new()) else { return String::new() };
+    let a = pacta_norms::builtin().assess(&case, AssessOptions { trace: false });
+    let by = |st: Status| a.findings.iter().filter(|f| f.status == st).map(|f| f.rule.to_string()).collect::<Vec<_>>();
+    let (breached, inconsistent, unknown) = (by(Status::Breached), by(Status::InconsistentWithNorm), by(Status::CannotTell));
+    let list = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join(", ") };
+    let mut s = format!("  assessment: breached {}; inconsistent with norm {}; cannot tell {}\n", list(&breached), list(&inconsistent), unknown.len());
+    let resp = a.responsibility.basis.map_or("cannot tell".to_string(), |b| b.to_string());
+    let above = a.threshold.cannot_tell_above.map(|t| format!(" (cannot tell above: up to {t})")).unwrap_or_default();
+    s.push_str(&format!("  responsibility: {resp}; threshold reached: {}{above}\n", a.threshold.reached));
+    let open: Vec<String> = a.responses.iter().map(|c| format!("{} {}", c.response, match c.available { Tri::Yes => "yes", Tri::No => "no", Tri::Unknown => "cannot tell" })).collect();
+    s.push_str(&format!("  lawful responses: {}\n", open.join(", ")));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(text: &str) -> anyhow::Result<Checked> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, text).unwrap();
+        load(&path)
+    }
+
+    const HEAD: &str = "title = \"t\"\n[[inject]]\nid = \"a\"\nat = 2026-03-02T06:00:00Z\nkind = \"incident\"\nincident = \"h\"\ntitle = \"x\"\n";
+
+    #[test]
+    fn a_scenario_is_checked_whole_before_anything_is_written() {
+        assert!(scenario(HEAD).is_ok());
+        let err = |extra: &str| scenario(&format!("{HEAD}{extra}")).err().map(|e| e.to_string()).unwrap_or_default();
+        let e = err("[[inject]]\nid = \"b\"\nat = 2026-03-01T00:00:00Z\nkind = \"update\"\nincident = \"h\"\n");
+        assert!(e.contains("inject 2 (\"b\")") && e.contains("time order"), "{e}");
+        let e = err("[[inject]]\nid = \"b\"\nat = 2026-03-03T00:00:00Z\nkind = \"update\"\nincident = \"elsewhere\"\n");
+        assert!(e.contains("no earlier incident inject has incident = \"elsewhere\""), "{e}");
+        let e = err("[[inject]]\nid = \"b\"\nat = 2026-03-03T00:00:00Z\nkind = \"evidence\"\nincident = \"h\"\nfile = \"missing.pcap\"\n");
+        assert!(e.contains("evidence file") && e.contains("missing.pcap"), "{e}");
+        let e = err("[[inject]]\nid = \"b\"\nat = 2026-03-03T00:00:00Z\nkind = \"attribution\"\nincident = \"h\"\nactor_category = \"state\"\nbasis = \"rumour\"\n");
+        assert!(e.contains("basis") || e.contains("rumour"), "{e}");
+        let e = err("[[inject]]\nid = \"a\"\nat = 2026-03-03T00:00:00Z\nkind = \"update\"\nincident = \"h\"\n");
+        assert!(e.contains("used twice"), "{e}");
+    }
+}

@@ -1,0 +1,150 @@
+//! `pacta assess` and `pacta eval`, run as a user would: the real binary, a throwaway
+//! SQLite database, the bundled EuRepoC sample.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn sample() -> PathBuf {
+    repo().join("data/eurepoc-1.1-even")
+}
+
+fn pacta(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pacta"))
+        .arg("--db")
+        .arg(format!("sqlite://{}", db.display()))
+        .args(args)
+        .output()
+        .expect("the pacta binary runs")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(out.status.success(), "exit {:?}\nstdout:\n{}\nstderr:\n{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// A registry holding the bundled sample, as `pacta import` leaves it.
+fn registry() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("pacta.db");
+    let imported = ok(&pacta(&db, &["import", "eurepoc", sample().to_str().unwrap()]));
+    assert!(imported.contains("Assessed 820 incident(s)"), "the import assesses what it imported:\n{imported}");
+    (dir, db)
+}
+
+/// A copy of the built-in instruments in `dir`, with `edit` applied to one file.
+fn amended_norms(dir: &Path, file: &str, edit: impl Fn(&str) -> String) -> PathBuf {
+    let norms = dir.join("norms");
+    std::fs::create_dir_all(norms.join("positions")).unwrap();
+    for (path, text) in pacta_norms::BUILTIN {
+        let rel = path.strip_prefix("norms/").unwrap();
+        let text = if rel == file { edit(text) } else { text.to_string() };
+        std::fs::write(norms.join(rel), text).unwrap();
+    }
+    norms
+}
+
+#[test]
+fn an_assessment_shows_its_conclusions_and_the_rules_and_facts_behind_them() {
+    let (_dir, db) = registry();
+    // eurepoc:2: a 2000 defacement campaign between Azerbaijan and Armenia.
+    let text = ok(&pacta(&db, &["assess", "eurepoc:2"]));
+    assert!(text.contains("stored "), "the import already assessed it, so the stored copy is shown:\n{text}");
+    assert!(text.contains("State responsibility:"), "{text}");
+    assert!(text.contains("tallinn.r4.conduct"), "findings name their rule ids:\n{text}");
+    assert!(text.contains("ILC Articles, art. 4"), "traces cite the provision:\n{text}");
+    assert!(text.contains("facts: "), "traces list the facts read:\n{text}");
+    assert!(text.contains("EuRepoC-comparable projection"), "{text}");
+
+    // Another state's view is computed on demand and stored beside the default one.
+    let fr = ok(&pacta(&db, &["assess", "eurepoc:2", "--perspective", "FR"]));
+    assert!(fr.contains("computed now and stored (first assessment)"), "{fr}");
+    assert!(fr.contains("view of FR"), "{fr}");
+    assert!(ok(&pacta(&db, &["assess", "eurepoc:2", "--perspective", "FR"])).contains("stored "));
+
+    let json: serde_json::Value = serde_json::from_str(&ok(&pacta(&db, &["assess", "eurepoc:2", "--json"]))).unwrap();
+    assert_eq!(json["reference"], "eurepoc:2");
+    assert_eq!(json["assessment"]["instruments_version"], pacta_norms::builtin().version());
+    let findings = json["assessment"]["findings"].as_array().unwrap();
+    assert!(findings.iter().all(|f| f["trace"]["cites"].is_string()), "every finding carries its citation");
+}
+
+#[test]
+fn re_assessing_everything_under_unchanged_law_changes_nothing() {
+    let (_dir, db) = registry();
+    let text = ok(&pacta(&db, &["assess", "--all"]));
+    assert!(text.contains("Assessed 820 incident(s)"), "{text}");
+    assert!(text.contains("0 changed against the stored assessments"), "{text}");
+}
+
+#[test]
+fn amended_instruments_report_the_conclusions_they_would_change_without_storing_them() {
+    let (dir, db) = registry();
+    // The amendment: any loss of functionality, however brief, violates sovereignty (the
+    // view of France's 2019 position), instead of only a lasting one.
+    let norms = amended_norms(dir.path(), "tallinn-2.md", |text| {
+        let from = "holds when: targets_a_state\n  and (lasting_loss_of_functionality or physical_damage";
+        assert_eq!(text.matches(from).count(), 1, "the rule to amend is where the test expects it");
+        text.replace(from, "holds when: targets_a_state\n  and (loss_of_functionality or physical_damage")
+    });
+    let text = ok(&pacta(&db, &["assess", "--all", "--norms", norms.to_str().unwrap()]));
+    assert!(text.contains("rule tallinn.r4.conduct: does_not_hold -> holds"), "{text}");
+    assert!(text.contains("Nothing was stored."), "{text}");
+    let changed: u64 = text.lines().last().unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(changed > 0 && changed < 820, "{changed} incidents changed");
+
+    let json: serde_json::Value = serde_json::from_str(&ok(&pacta(&db, &["assess", "--all", "--norms", norms.to_str().unwrap(), "--json"]))).unwrap();
+    assert_eq!(json["changed"].as_array().unwrap().len() as u64, changed);
+    assert_eq!(json["stored"], false);
+
+    // What was stored is still the built-in law's assessment.
+    let stored: serde_json::Value = serde_json::from_str(&ok(&pacta(&db, &["assess", "eurepoc:2", "--json"]))).unwrap();
+    assert_eq!(stored["assessment"]["instruments_version"], pacta_norms::builtin().version());
+    assert!(stored["provenance"].as_str().unwrap().starts_with("stored "), "{stored}");
+}
+
+#[test]
+fn a_broken_rule_file_is_refused_with_its_place_and_nothing_is_assessed() {
+    let (dir, db) = registry();
+    let norms = amended_norms(dir.path(), "tallinn-2.md", |text| {
+        format!("{text}\n```rule\nid: tallinn.moon\nkind: prohibition\nforce: law\ncites: none\nbreached when: moon_is_full\n```\n")
+    });
+    let out = pacta(&db, &["assess", "--all", "--norms", norms.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let place = stderr.find("tallinn-2.md:").map(|k| &stderr[k + "tallinn-2.md:".len()..]).unwrap_or_else(|| panic!("{stderr}"));
+    let mut parts = place.splitn(3, ':');
+    let (line, column) = (parts.next().unwrap(), parts.next().unwrap());
+    assert!(line.parse::<u32>().is_ok() && column.parse::<u32>().is_ok(), "file:line:column in {stderr}");
+    assert!(stderr.contains("moon_is_full"), "{stderr}");
+    assert!(out.stdout.is_empty(), "nothing was assessed: {}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn eval_compares_with_the_experts_and_ends_with_one_json_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let predictions = dir.path().join("predictions.jsonl");
+    // No database is opened: --db points nowhere usable.
+    let out = pacta(&dir.path().join("absent/none.db"), &["eval", "eurepoc", sample().to_str().unwrap(), "--predictions", predictions.to_str().unwrap()]);
+    let text = ok(&out);
+    assert!(text.contains("Legal response indicator"), "{text}");
+    assert!(text.contains("Cohen's kappa"), "{text}");
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    for dim in ["legal_response", "state_responsibility"] {
+        for key in ["n", "accuracy", "kappa"] {
+            assert!(last[dim][key].is_number(), "{dim}.{key} in {last}");
+        }
+    }
+    let sovereignty = &last["il_breach"]["sovereignty"];
+    for key in ["n", "precision", "recall", "f1"] {
+        assert!(sovereignty[key].is_number(), "il_breach.sovereignty.{key} in {last}");
+    }
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&predictions).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(lines.len() as u64 >= last["legal_response"]["n"].as_u64().unwrap());
+    assert!(lines[0]["id"].as_str().unwrap().starts_with("eurepoc:"));
+    assert!(lines[0]["ours"]["legal_response"].is_string());
+    assert!(lines[0]["trace"]["findings"].is_array());
+}

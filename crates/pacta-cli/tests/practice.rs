@@ -1,0 +1,115 @@
+//! `pacta practice`, `pacta sim axelrod --from-registry` and `pacta tabletop run`, through
+//! the real binary on the bundled sample and the example scenario.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn pacta(db: &str, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_pacta"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .current_dir(repo())
+        .env_remove("PACTA_DB")
+        .output()
+        .expect("the pacta binary runs");
+    out
+}
+
+fn ok(out: &Output) -> String {
+    assert!(out.status.success(), "failed: {}\n{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+#[test]
+fn practice_on_the_eurepoc_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("p.db").display());
+    ok(&pacta(&db, &["import", "eurepoc", "data/eurepoc-1.1-even"]));
+
+    let chart = dir.path().join("gge-13f.svg");
+    let json = ok(&pacta(&db, &["practice", "--json", "--chart", chart.to_str().unwrap()]));
+    let p: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(p["incidents_read"], 820);
+    assert_eq!(p["incidents_counted"], 820);
+    // These depend on the data and on what counts as attributed or responded, not on the
+    // instruments: 534 incidents have a credible claim naming a state, 30 an observed
+    // response, 24 both.
+    let all = &p["all"]["total"];
+    assert_eq!((all["incidents"].as_u64(), all["attributed"].as_u64(), all["responded"].as_u64(), all["punished"].as_u64()), (Some(820), Some(534), Some(30), Some(24)));
+    assert_eq!(all["detection"].as_f64(), Some(534.0 / 820.0));
+    // EuRepoC codes no reaction of the alleged state: silent once attributed, else unknown.
+    assert_eq!((all["reactions"]["silent"].as_u64(), all["reactions"]["unknown"].as_u64()), (Some(534), Some(286)));
+    // Every rate agrees with its counts, per norm and per year.
+    let norms = p["norms"].as_array().unwrap();
+    assert!(norms.iter().any(|n| n["rule"] == "gge.13f"), "the critical-infrastructure norm is engaged in the sample");
+    for n in norms {
+        let t = &n["total"];
+        let (i, a, q) = (t["incidents"].as_u64().unwrap(), t["attributed"].as_u64().unwrap(), t["punished"].as_u64().unwrap());
+        assert!(a <= i && q <= a, "{}", n["rule"]);
+        assert_eq!(t["detection"].as_f64(), Some(a as f64 / i as f64));
+        let by_year: u64 = n["years"].as_array().unwrap().iter().map(|y| y["incidents"].as_u64().unwrap()).sum();
+        assert_eq!(by_year, i, "{}: the years add up to the total", n["rule"]);
+    }
+    assert_eq!(p["states"][0]["state"], "US", "the most involved state in the sample");
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("engaged") && svg.contains("2017"));
+
+    // One norm, one state, a range of years.
+    let text = ok(&pacta(&db, &["practice", "--norm", "gge.13f", "--state", "US", "--from", "2015", "--to", "2022"]));
+    assert!(text.contains("those involving United States (US), 2015 to 2022"), "{text}");
+    assert!(text.contains("Per year: gge.13f"), "{text}");
+    let bad = pacta(&db, &["practice", "--norm", "gge.99z"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no rule \"gge.99z\""));
+
+    // The calibrated game says what it derived, and from how many incidents.
+    let sim = ok(&pacta(&db, &["sim", "axelrod", "--from-registry", "--norm", "gge.13f", "--runs", "5", "--generations", "10"]));
+    let first = sim.lines().next().unwrap();
+    assert!(first.starts_with("Calibrated from the registry") && first.contains("820 incident(s) read") && first.contains("engaged gge.13f"), "{first}");
+    assert!(sim.contains("seen fixed") && sim.contains("punish fixed"), "{sim}");
+    // The explicit form still needs no registry at all.
+    let explicit = ok(&pacta("sqlite:///nonexistent/dir/x.db", &["sim", "axelrod", "--from-registry", "seen=0.3,punish=0.5", "--runs", "2", "--generations", "5"]));
+    assert!(explicit.contains("seen fixed 0.3; punish fixed 0.5"), "{explicit}");
+}
+
+#[test]
+fn the_hospital_ransomware_exercise_replays_into_a_scratch_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("scratch.db").display());
+    let out = ok(&pacta(&db, &["tabletop", "run", "scenarios/hospital-ransomware.toml"]));
+    assert!(out.contains("[1/10]") && out.contains("[10/10]"), "{out}");
+    // The first report: nobody has attributed it yet, so no rule is breached, but the
+    // practice already counts an undetected defection.
+    let first = out.split("[2/10]").next().unwrap();
+    assert!(first.contains("log #0 incident.reported by state:EE"), "{first}");
+    assert!(first.contains("1 engaged a norm, 0 attributed (detection 0.0%)"), "{first}");
+    // Evidence through the custody write path, with an exercise key.
+    assert!(out.contains("log #2 evidence.received by org:cert-ee"), "{out}");
+    // The claim makes the conduct attributable, and the norm on critical infrastructure
+    // is engaged.
+    let claim = out.split("[6/10]").nth(1).unwrap().split("[7/10]").next().unwrap();
+    assert!(claim.contains("incident.updated by verifier:forensic-lab") && claim.contains("gge.13f"), "{claim}");
+    // The consultation request is refused by name, and nothing is logged for it.
+    let request = out.split("[7/10]").nth(1).unwrap().split("[8/10]").next().unwrap();
+    assert!(request.contains("inject 7 (\"consultation-request\")") && request.contains("not supported yet: consultations arrive with issue 7"), "{request}");
+    assert!(request.contains("log: no new entry"), "{request}");
+    // The last inject's response completes the practice: attributed and punished.
+    let last = out.split("[10/10]").nth(1).unwrap();
+    assert!(last.contains("log #10 incident.updated by state:EE") && last.contains("1 punished (punishment 100.0%)"), "{last}");
+    assert!(out.contains("log of 11 entries"), "{out}");
+
+    // The log verifies like any other, and the incident is there with its claims.
+    let shown = ok(&pacta(&db, &["incidents", "show", "registry:tabletop-nightshade"]));
+    assert!(shown.contains("Attribution claims (2)") && shown.contains("expulsion of diplomats") && shown.contains("denied"), "{shown}");
+
+    // A second run into the same database is refused: exercises never write into a
+    // registry that already has entries.
+    let again = pacta(&db, &["tabletop", "run", "scenarios/hospital-ransomware.toml"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds 11 log entries"));
+}

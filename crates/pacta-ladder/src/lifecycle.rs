@@ -1,0 +1,169 @@
+//! The measures' lifecycle: which moves are allowed, and when a measure must end.
+//!
+//! ```text
+//! proposed ──▶ notified ──▶ enacted ◀──▶ suspended
+//!    │            │            │             │
+//!    └────────────┴────────────┴──▶ lifted ◀─┘      (lifted is final)
+//! ```
+//!
+//! A proposed measure may be enacted without notification except a countermeasure, which
+//! needs the notification with an offer to negotiate unless it is urgent (ILC art. 52(1)(b)
+//! and (2)). A countermeasure is never enacted (or resumed) before the injured state has
+//! called on the responsible state to comply (art. 52(1)(a)), after the responsible state
+//! has complied (art. 53), or while the wrongful act has ceased and the dispute is before a
+//! binding tribunal (art. 52(3)). Once one of a countermeasure's lift conditions is met it
+//! may only be suspended or lifted, and it cannot stay enacted unless its state records, in
+//! a logged step, why it keeps it (`keep`).
+
+use crate::ladder::{LegalBasis, Rung};
+use pacta_core::{ComplianceEvent, ComplianceKind, Invalid, Measure, MeasureState, MeasureStep, PartyId, StateCode};
+use serde::Serialize;
+
+/// What the record of compliance events says about one injured state and one responsible
+/// state. What is not on record is taken as not having happened: these are facts about
+/// the record, like the attribution facts of the norms engine.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Situation {
+    /// The injured state called on the responsible state to comply (art. 52(1)(a)).
+    pub called_to_comply: bool,
+    pub wrongful_act_ceased: bool,
+    pub dispute_before_tribunal: bool,
+    pub responsible_state_complied: bool,
+}
+
+impl Situation {
+    pub fn of(events: &[ComplianceEvent], injured: &PartyId, responsible: StateCode) -> Situation {
+        let mut s = Situation::default();
+        for e in events.iter().filter(|e| e.responsible == responsible) {
+            match e.kind {
+                ComplianceKind::CallToComply => s.called_to_comply |= &e.by == injured,
+                ComplianceKind::WrongfulActCeased => s.wrongful_act_ceased = true,
+                ComplianceKind::DisputeBeforeTribunal => s.dispute_before_tribunal = true,
+                ComplianceKind::ResponsibleStateComplied => s.responsible_state_complied = true,
+            }
+        }
+        s
+    }
+
+    pub fn holds(&self, k: ComplianceKind) -> bool {
+        match k {
+            ComplianceKind::CallToComply => self.called_to_comply,
+            ComplianceKind::WrongfulActCeased => self.wrongful_act_ceased,
+            ComplianceKind::DisputeBeforeTribunal => self.dispute_before_tribunal,
+            ComplianceKind::ResponsibleStateComplied => self.responsible_state_complied,
+        }
+    }
+
+    /// The first of `rung`'s lift conditions that holds, in the file's words.
+    pub fn met_lift_condition(&self, rung: &Rung) -> Option<String> {
+        rung.lift_when
+            .iter()
+            .find(|all| all.iter().all(|k| self.holds(*k)))
+            .map(|all| all.iter().map(|k| k.label()).collect::<Vec<_>>().join(" and "))
+    }
+}
+
+/// A measure whose lift condition is met.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LiftDue {
+    /// The condition met, e.g. `responsible_state_complied`.
+    pub condition: String,
+    /// Whether the law requires lifting (countermeasures: ILC arts. 52(3), 53), not only
+    /// this instance's policy.
+    pub binding: bool,
+    /// Set when the responding state recorded why it keeps the measure anyway.
+    pub kept_because: Option<String>,
+    pub cites: &'static str,
+}
+
+/// Whether `measure` is due to be lifted: it is in force (notified, enacted or suspended)
+/// and one of its rung's lift conditions is met.
+pub fn lift_due(measure: &Measure, rung: &Rung, situation: &Situation) -> Option<LiftDue> {
+    if matches!(measure.state, MeasureState::Proposed | MeasureState::Lifted) {
+        return None;
+    }
+    let condition = situation.met_lift_condition(rung)?;
+    let binding = rung.lift_is_binding();
+    let cites = if !binding {
+        "this instance's ladder"
+    } else if situation.responsible_state_complied {
+        "ILC Articles, art. 53"
+    } else {
+        "ILC Articles, art. 52(3)"
+    };
+    Some(LiftDue { condition, binding, kept_because: measure.kept_despite_lift_condition.clone(), cites })
+}
+
+fn refuse(field: &str, value: impl std::fmt::Display, rule: impl Into<String>) -> Invalid {
+    Invalid::new(field, value, rule)
+}
+
+/// Checks a move of `measure` to `to` by `actor`, and returns the measure after it.
+/// `at` is the time of the move (UTC, RFC 3339).
+pub fn transition(measure: &Measure, rung: &Rung, situation: &Situation, actor: &PartyId, to: MeasureState, note: &str, at: &str) -> Result<Measure, Invalid> {
+    use MeasureState::*;
+    if actor != &measure.by {
+        return Err(refuse("--as", actor, format!("only {} moves its own measure", measure.by)));
+    }
+    if note.chars().count() > 2_000 {
+        return Err(refuse("note", note, "must be at most 2,000 characters"));
+    }
+    let from = measure.state;
+    let allowed = matches!(
+        (from, to),
+        (Proposed, Notified) | (Proposed, Enacted) | (Notified, Enacted) | (Enacted, Suspended) | (Suspended, Enacted) | (Proposed | Notified | Enacted | Suspended, Lifted)
+    );
+    if !allowed {
+        return Err(refuse(
+            "state",
+            to,
+            format!("a {from} measure cannot become {to}: the lifecycle is proposed → notified → enacted ⇄ suspended → lifted, and lifted is final"),
+        ));
+    }
+    let countermeasure = rung.basis == LegalBasis::Countermeasure;
+    if countermeasure && matches!(to, Notified | Enacted) {
+        if let Some(due) = lift_due(&Measure { state: Enacted, ..measure.clone() }, rung, situation) {
+            return Err(refuse("state", to, format!("{}: {} — a countermeasure may only be suspended or lifted now", due.cites, due.condition)));
+        }
+    }
+    if countermeasure && to == Enacted {
+        if !situation.called_to_comply {
+            return Err(refuse(
+                "state",
+                to,
+                format!("ILC art. 52(1)(a): {} must first call on {} to comply (pacta respond event call_to_comply)", measure.by, measure.against),
+            ));
+        }
+        if from == Proposed && !measure.urgent {
+            return Err(refuse(
+                "state",
+                to,
+                "ILC art. 52(1)(b): a countermeasure is notified, with an offer to negotiate, before it is enacted, unless it is urgent (art. 52(2))",
+            ));
+        }
+    }
+    let mut next = measure.clone();
+    next.state = to;
+    next.history.push(MeasureStep { state: to, at: at.to_string(), by: actor.clone(), note: note.to_string() });
+    Ok(next)
+}
+
+/// Records why the responding state keeps a measure in force although a lift condition
+/// is met. Refused unless the measure is enacted, a condition is met, and a reason given.
+pub fn keep(measure: &Measure, rung: &Rung, situation: &Situation, actor: &PartyId, reason: &str) -> Result<Measure, Invalid> {
+    if actor != &measure.by {
+        return Err(refuse("--as", actor, format!("only {} decides about its own measure", measure.by)));
+    }
+    if measure.state != MeasureState::Enacted {
+        return Err(refuse("state", measure.state, "only an enacted measure is kept in force"));
+    }
+    if lift_due(measure, rung, situation).is_none() {
+        return Err(refuse("measure", measure.id, "no lift condition is met: there is nothing to override"));
+    }
+    if reason.trim().is_empty() || reason.chars().count() > 2_000 {
+        return Err(refuse("reason", reason, "keeping a measure past its lift condition needs a reason of 1 to 2,000 characters"));
+    }
+    let mut next = measure.clone();
+    next.kept_despite_lift_condition = Some(reason.trim().to_string());
+    Ok(next)
+}

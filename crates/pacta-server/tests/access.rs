@@ -1,0 +1,196 @@
+//! The authorization matrix: every role × every TLP level × every read endpoint (list,
+//! search, single record, state record, statistics, CSV and JSON exports, pages,
+//! receipts). Each restricted incident carries a unique word; a viewer must find that
+//! word exactly where the TLP 2.0 rules say, and nowhere else. The expectation is written
+//! here independently of the policies, so the test checks the policies too.
+//!
+//! Then the write path: who may report, and what a malformed report gets.
+//!
+//! Run: `cargo test -p pacta-server --test access`.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use pacta_core::*;
+use pacta_ledger::note::NoteSigner;
+use pacta_server::{AppState, app};
+use pacta_store::accounts::TokenScope;
+use pacta_store::testing::TestDb;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+/// One incident per marking: (word in its title, marking, grants).
+const INCIDENTS: [(&str, Tlp, &[&str]); 5] = [
+    ("Clearwater", Tlp::Clear, &[]),
+    ("Greenfinch", Tlp::Green, &[]),
+    ("Ambergris", Tlp::Amber, &["state:FR"]),
+    ("Strictland", Tlp::AmberStrict, &["org:fr-cert"]),
+    ("Redshank", Tlp::Red, &["account:fr-cert-officer"]),
+];
+
+/// (account, role, party, organisation); `None` is the anonymous public.
+const VIEWERS: [Option<(&str, &str, Option<&str>, Option<&str>)>; 8] = [
+    None,
+    Some(("admin", "administrator", None, Some("org:secretariat"))),
+    Some(("fr-official", "party", Some("state:FR"), Some("org:fr-mfa"))),
+    Some(("fr-cert-officer", "party", Some("state:FR"), Some("org:fr-cert"))),
+    Some(("de-official", "party", Some("state:DE"), Some("org:de-mfa"))),
+    Some(("lab", "verifier", None, Some("org:lab"))),
+    Some(("arbitrator", "arbitrator", None, None)),
+    Some(("mediator", "mediator", None, None)),
+];
+
+/// TLP 2.0 as FIRST writes it, for this fixture.
+fn should_see(viewer: Option<(&str, &str, Option<&str>, Option<&str>)>, tlp: Tlp, grants: &[&str]) -> bool {
+    let Some((name, _, party, org)) = viewer else { return tlp == Tlp::Clear };
+    let named = |x: Option<&str>| x.is_some_and(|x| grants.contains(&x));
+    match tlp {
+        Tlp::Clear | Tlp::Green => true,
+        Tlp::Amber => named(party) || named(org),
+        Tlp::AmberStrict => named(org),
+        Tlp::Red => grants.contains(&format!("account:{name}").as_str()),
+    }
+}
+
+struct World {
+    db: TestDb,
+    state: AppState,
+    ids: Vec<(IncidentId, u64)>,
+    tokens: Vec<Option<String>>,
+}
+
+async fn world() -> World {
+    let db = TestDb::sqlite().await.unwrap();
+    let store = Arc::new(pacta_store::Store::open(&db.url).await.unwrap());
+    let reporter = PartyId::parse("as", "org:secretariat").unwrap();
+    let mut ids = Vec::new();
+    for (word, tlp, grants) in INCIDENTS {
+        let mut i = Incident::new(format!("{word} operation"), tlp);
+        i.description = format!("Only those cleared for {word}.");
+        i.targets.push(Target { state: Some(StateCode::parse("s", "FR").unwrap()), place: None, sector: Sector::Energy, entity: None });
+        let (id, index) = store.report_incident(IncidentRecord::new(i), &reporter).await.unwrap();
+        let grants: Vec<String> = grants.iter().map(|g| g.to_string()).collect();
+        store.share_incident(id, &grants, &reporter).await.unwrap();
+        ids.push((id, index));
+    }
+    let mut tokens = Vec::new();
+    for v in VIEWERS {
+        tokens.push(match v {
+            None => None,
+            Some((name, role, party, org)) => {
+                let p = party.map(|p| PartyId::parse("p", p).unwrap());
+                let o = org.map(|p| PartyId::parse("o", p).unwrap());
+                store.create_account(name, role, p.as_ref(), o.as_ref(), None).await.unwrap();
+                let (token, digest) = pacta_server::auth::new_token();
+                store.add_token(name, &digest, TokenScope::ReadWrite, "test").await.unwrap();
+                Some(token)
+            }
+        });
+    }
+    let signer = NoteSigner::generate("test.localhost/log").unwrap();
+    store.sign_checkpoint(&signer).await.unwrap();
+    let (sequencer, _tasks) = pacta_store::sequencer::Sequencer::start(store.clone(), Some(Arc::new(signer)));
+    World { db, state: AppState::new(store).with_sequencer(sequencer), ids, tokens }
+}
+
+async fn call(w: &World, token: Option<&str>, method: &str, uri: &str, body: Option<(&str, String)>) -> (StatusCode, String) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let req = match body {
+        Some((ct, b)) => req.header("content-type", ct).body(Body::from(b)).unwrap(),
+        None => req.body(Body::empty()).unwrap(),
+    };
+    let res = app(w.state.clone()).oneshot(req).await.unwrap();
+    let status = res.status();
+    (status, String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned())
+}
+
+#[tokio::test]
+async fn every_role_sees_exactly_what_its_markings_allow_on_every_read_endpoint() {
+    let w = world().await;
+    for (v, viewer) in VIEWERS.iter().enumerate() {
+        let token = w.tokens[v].as_deref();
+        let who = viewer.map(|x| x.0).unwrap_or("public");
+        let list = call(&w, token, "GET", "/api/v1/incidents?limit=200", None).await.1;
+        let stats: serde_json::Value = serde_json::from_str(&call(&w, token, "GET", "/api/v1/stats", None).await.1).unwrap();
+        let state_record = call(&w, token, "GET", "/api/v1/states/FR", None).await.1;
+        let csv = call(&w, token, "GET", "/download/incidents.csv", None).await.1;
+        let json = call(&w, token, "GET", "/download/incidents.json", None).await.1;
+        let mut visible = 0;
+        for (k, (word, tlp, grants)) in INCIDENTS.iter().enumerate() {
+            let expected = should_see(*viewer, *tlp, grants);
+            visible += u64::from(expected);
+            let (id, log_index) = w.ids[k];
+            let search = call(&w, token, "GET", &format!("/api/v1/incidents?q={word}"), None).await.1;
+            let (status, detail) = call(&w, token, "GET", &format!("/api/v1/incidents/{id}"), None).await;
+            let (_, page) = call(&w, token, "GET", &format!("/incidents/{id}"), None).await;
+            let (_, search_page) = call(&w, token, "GET", &format!("/incidents?q={word}"), None).await;
+            for (what, body) in [("list", &list), ("search", &search), ("detail", &detail), ("page", &page), ("search page", &search_page), ("state record", &state_record), ("csv", &csv), ("json", &json)] {
+                // The title, not the bare word: a search page echoes the query in its form.
+                assert_eq!(body.contains(&format!("{word} operation")), expected, "{who} {} TLP:{tlp} in the {what}", if expected { "must see" } else { "must not see" });
+            }
+            assert_eq!(status == StatusCode::OK, expected, "{who}: GET the TLP:{tlp} incident answered {status}");
+            // Receipts are public by construction: a restricted record is only a hash there.
+            let (status, receipt) = call(&w, token, "GET", &format!("/api/v1/log/receipts/{log_index}"), None).await;
+            assert_eq!(status, StatusCode::OK);
+            let entry = pacta_ledger::receipt::Receipt::parse(&receipt).unwrap().extra.unwrap();
+            assert_eq!(String::from_utf8_lossy(&entry).contains(word), *tlp == Tlp::Clear, "{who}: the receipt of the TLP:{tlp} incident");
+        }
+        assert_eq!(stats["incidents"].as_u64(), Some(visible), "{who}: statistics count what the viewer sees: {stats}");
+    }
+    w.db.drop_db().await;
+}
+
+#[tokio::test]
+async fn a_bad_or_revoked_token_is_refused_not_treated_as_public() {
+    let w = world().await;
+    assert_eq!(call(&w, Some("pacta_not-a-token"), "GET", "/api/v1/incidents", None).await.0, StatusCode::UNAUTHORIZED);
+    let (token, _) = pacta_server::auth::new_token();
+    let (status, body) = call(&w, Some(&token), "GET", "/api/v1/incidents", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(body.contains("\"unauthorized\""), "{body}");
+    w.db.drop_db().await;
+}
+
+fn report(tlp: &str, word: &str, shared_with: &[&str]) -> (&'static str, String) {
+    ("application/json", serde_json::json!({ "title": format!("{word} wiper"), "tlp": tlp, "shared_with": shared_with, "targets": [{ "state": "DE", "sector": "health" }] }).to_string())
+}
+
+#[tokio::test]
+async fn parties_report_through_the_log_and_their_markings_hold() {
+    let w = world().await;
+    let (fr, de, lab) = (w.tokens[2].as_deref(), w.tokens[4].as_deref(), w.tokens[5].as_deref());
+
+    // France reports an AMBER incident shared with Germany.
+    let (status, body) = call(&w, fr, "POST", "/api/v1/incidents", Some(report("AMBER", "Mistletoe", &["state:DE"]))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let reported: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let href = format!("/api/v1/incidents/{}", reported["id"].as_str().unwrap());
+    assert!(reported["log_index"].as_u64().unwrap() >= 5);
+    assert_eq!(call(&w, fr, "GET", &href, None).await.0, StatusCode::OK, "the reporter sees its report");
+    assert_eq!(call(&w, de, "GET", &href, None).await.0, StatusCode::OK, "the party it is shared with sees it");
+    assert_eq!(call(&w, lab, "GET", &href, None).await.0, StatusCode::NOT_FOUND, "a verifier it is not shared with does not");
+    assert_eq!(call(&w, None, "GET", &href, None).await.0, StatusCode::NOT_FOUND, "nor does the public");
+
+    // Who may not write, and what a malformed report gets: never a 500.
+    assert_eq!(call(&w, None, "POST", "/api/v1/incidents", Some(report("CLEAR", "x", &[]))).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(call(&w, lab, "POST", "/api/v1/incidents", Some(report("CLEAR", "x", &[]))).await.0, StatusCode::FORBIDDEN);
+    for (body, expected) in [
+        (("application/json", "{not json".to_string()), StatusCode::UNPROCESSABLE_ENTITY),
+        (("application/json", r#"{"title":"t","tlp":"CLEAR","colour":"red"}"#.to_string()), StatusCode::UNPROCESSABLE_ENTITY),
+        (("application/json", r#"{"title":"t"}"#.to_string()), StatusCode::UNPROCESSABLE_ENTITY),
+        (("text/plain", "hello".to_string()), StatusCode::UNPROCESSABLE_ENTITY),
+        (("application/json", r#"{"title":"t","tlp":"PURPLE"}"#.to_string()), StatusCode::BAD_REQUEST),
+        (("application/json", r#"{"title":"","tlp":"CLEAR"}"#.to_string()), StatusCode::BAD_REQUEST),
+        (report("AMBER", "x", &["nobody at all"]), StatusCode::BAD_REQUEST),
+        (("application/json", format!(r#"{{"title":"{}","tlp":"CLEAR"}}"#, "x".repeat(200_000))), StatusCode::PAYLOAD_TOO_LARGE),
+    ] {
+        let shown = body.1.chars().take(60).collect::<String>();
+        let (status, reply) = call(&w, fr, "POST", "/api/v1/incidents", Some(body)).await;
+        assert_eq!(status, expected, "{shown}: {reply}");
+        assert!(reply.contains("\"error\""), "a clear error body for {shown}: {reply}");
+    }
+    w.db.drop_db().await;
+}

@@ -1,0 +1,223 @@
+//! Stored legal assessments: a cache of what the norms engine concluded about each
+//! incident, kept with the versions that produced it.
+//!
+//! An assessment is derived data, like a search index, and deliberately **not** a log
+//! entry: it is a pure function of logged facts (the incident record and its attribution
+//! claims, as of the log entry at `log_index`) and of versioned instruments (the
+//! `instruments_version` hash over every rule file, and the `engine_version` of the code
+//! that maps facts and applies rules). The version hash is what makes it reproducible:
+//! anyone holding the log and the same instruments recomputes the same assessment, so
+//! logging it would add nothing a verifier could check, and an amendment of the law would
+//! have to rewrite "history" that never was history.
+//!
+//! A stored row is **stale** when either version, or the incident's `log_index`, differs
+//! from the current one. Every change to an incident's facts or claims goes through the
+//! write path, which gives the incident a new `log_index`; so "same `log_index`" means
+//! "same facts". A stale row is recomputed, never shown as current.
+//!
+//! Invariant: this crate does not depend on `pacta-norms`. It stores the assessment as
+//! the JSON text the caller gives it, plus the version strings; the CLI runs the engine.
+//! Because each row records the `log_index` it was computed from, a race between an
+//! assessment and an update of the same incident is harmless: the slower writer may
+//! store a row computed from older facts, but that row is then stale and recomputed.
+
+use crate::dialect::MAX_BINDS;
+use crate::{Store, StoreError, on_pool, write_tx};
+use pacta_core::{Attribution, Incident, IncidentId, StateCode};
+use sqlx::{QueryBuilder, Row};
+use std::collections::HashMap;
+
+/// The versions an assessment is computed under. Both are opaque strings to the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Versions<'a> {
+    /// The instruments' version (a SHA-256 over every rule file).
+    pub instruments: &'a str,
+    /// The engine's version: changes when the fact mapping or the engine's semantics do.
+    pub engine: &'a str,
+}
+
+/// What the engine needs to assess one incident: its facts and its claims, and the log
+/// index they are as of.
+#[derive(Clone, Debug)]
+pub struct AssessmentInput {
+    pub incident: Incident,
+    pub attributions: Vec<Attribution>,
+    pub log_index: u64,
+}
+
+/// Which incidents to load for assessment.
+#[derive(Clone, Copy, Debug)]
+pub enum Which<'a> {
+    /// Every incident.
+    All,
+    /// Those whose default-view assessment is missing or stale under these versions.
+    Stale(Versions<'a>),
+    /// One incident.
+    One(IncidentId),
+}
+
+/// One assessment to store. `body` is the engine's JSON.
+#[derive(Clone, Debug)]
+pub struct NewAssessment {
+    pub incident: IncidentId,
+    /// `None` for the default view (the first targeted state).
+    pub perspective: Option<StateCode>,
+    /// The incident's `log_index` the assessment was computed from.
+    pub log_index: u64,
+    pub body: String,
+}
+
+/// A stored assessment, fresh or stale.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredAssessment {
+    pub incident: IncidentId,
+    pub perspective: Option<StateCode>,
+    pub instruments_version: String,
+    pub engine_version: String,
+    pub log_index: u64,
+    pub body: String,
+    /// When it was computed (RFC 3339, UTC).
+    pub assessed_at: String,
+}
+
+impl StoredAssessment {
+    /// Whether it was computed under `versions` from the incident as of `current_log_index`.
+    pub fn is_fresh(&self, versions: Versions<'_>, current_log_index: u64) -> bool {
+        self.instruments_version == versions.instruments && self.engine_version == versions.engine && self.log_index == current_log_index
+    }
+}
+
+fn corrupt(what: impl Into<String>, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt { what: what.into(), detail: e.to_string() }
+}
+
+/// The perspective column: '' for the default view, so that it can be part of the key.
+fn perspective_key(p: Option<StateCode>) -> String {
+    p.map(|s| s.to_string()).unwrap_or_default()
+}
+
+impl Store {
+    /// Loads incidents with their claims, in registry order, for the engine.
+    pub async fn assessment_inputs(&self, which: Which<'_>) -> Result<Vec<AssessmentInput>, StoreError> {
+        let rows: Vec<(i64, String, i64)> = on_pool!(self, pool => {
+            let q = match which {
+                Which::All => sqlx::query("SELECT seq, body, log_index FROM incidents ORDER BY seq"),
+                Which::One(id) => sqlx::query("SELECT seq, body, log_index FROM incidents WHERE id = $1").bind(id.to_string()),
+                Which::Stale(v) => sqlx::query(
+                    "SELECT i.seq, i.body, i.log_index FROM incidents i \
+                     LEFT JOIN assessments a ON a.incident_seq = i.seq AND a.perspective = '' \
+                     WHERE a.incident_seq IS NULL OR a.instruments_version <> $1 OR a.engine_version <> $2 OR a.log_index <> i.log_index \
+                     ORDER BY i.seq",
+                )
+                .bind(v.instruments.to_string())
+                .bind(v.engine.to_string()),
+            };
+            let mut out = Vec::new();
+            for row in q.fetch_all(pool).await? {
+                out.push((row.try_get("seq")?, row.try_get("body")?, row.try_get("log_index")?));
+            }
+            out
+        });
+        let mut claims: HashMap<i64, Vec<Attribution>> = HashMap::new();
+        let seqs: Vec<i64> = rows.iter().map(|(s, _, _)| *s).collect();
+        for chunk in seqs.chunks(MAX_BINDS / 2) {
+            on_pool!(self, pool => {
+                let mut q = QueryBuilder::new("SELECT incident_seq, body FROM attributions WHERE incident_seq IN (");
+                let mut sep = q.separated(", ");
+                for s in chunk {
+                    sep.push_bind(*s);
+                }
+                q.push(") ORDER BY incident_seq, id");
+                for row in q.build().fetch_all(pool).await? {
+                    let seq: i64 = row.try_get("incident_seq")?;
+                    let body: String = row.try_get("body")?;
+                    claims.entry(seq).or_default().push(serde_json::from_str(&body).map_err(|e| corrupt(format!("attribution of incident {seq}"), e))?);
+                }
+            });
+        }
+        rows.into_iter()
+            .map(|(seq, body, log_index)| {
+                let incident: Incident = serde_json::from_str(&body).map_err(|e| corrupt(format!("incident {seq}"), e))?;
+                Ok(AssessmentInput { incident, attributions: claims.remove(&seq).unwrap_or_default(), log_index: log_index as u64 })
+            })
+            .collect()
+    }
+
+    /// The stored assessment of an incident from a perspective (`None`: the default view),
+    /// whether fresh or stale: see [`StoredAssessment::is_fresh`].
+    pub async fn stored_assessment(&self, incident: IncidentId, perspective: Option<StateCode>) -> Result<Option<StoredAssessment>, StoreError> {
+        let row: Option<(String, String, i64, String, String)> = on_pool!(self, pool => {
+            let row = sqlx::query(
+                "SELECT a.instruments_version, a.engine_version, a.log_index, a.body, a.assessed_at \
+                 FROM assessments a JOIN incidents i ON i.seq = a.incident_seq WHERE i.id = $1 AND a.perspective = $2",
+            )
+            .bind(incident.to_string())
+            .bind(perspective_key(perspective))
+            .fetch_optional(pool)
+            .await?;
+            match row {
+                None => None,
+                Some(r) => Some((r.try_get("instruments_version")?, r.try_get("engine_version")?, r.try_get("log_index")?, r.try_get("body")?, r.try_get("assessed_at")?)),
+            }
+        });
+        Ok(row.map(|(instruments_version, engine_version, log_index, body, assessed_at)| StoredAssessment {
+            incident,
+            perspective,
+            instruments_version,
+            engine_version,
+            log_index: log_index as u64,
+            body,
+            assessed_at,
+        }))
+    }
+
+    /// Stores assessments computed under `versions`, replacing any earlier one of the
+    /// same incident and perspective, in one transaction. Appends nothing to the log (see
+    /// the module docs). Returns how many were stored; an incident that no longer exists
+    /// is skipped.
+    pub async fn store_assessments(&self, versions: Versions<'_>, rows: &[NewAssessment]) -> Result<u64, StoreError> {
+        let now = chrono::Utc::now().to_rfc3339();
+        let stored = write_tx!(self, tx => {
+            let mut stored = 0u64;
+            for r in rows {
+                // INSERT … SELECT resolves the incident's internal sequence number; the WHERE
+                // clause also lets SQLite parse the ON CONFLICT that follows a SELECT.
+                stored += sqlx::query(
+                    "INSERT INTO assessments (incident_seq, perspective, instruments_version, engine_version, log_index, body, assessed_at) \
+                     SELECT seq, $2, $3, $4, $5, $6, $7 FROM incidents WHERE id = $1 \
+                     ON CONFLICT (incident_seq, perspective) DO UPDATE SET instruments_version = excluded.instruments_version, \
+                     engine_version = excluded.engine_version, log_index = excluded.log_index, body = excluded.body, assessed_at = excluded.assessed_at",
+                )
+                .bind(r.incident.to_string())
+                .bind(perspective_key(r.perspective))
+                .bind(versions.instruments.to_string())
+                .bind(versions.engine.to_string())
+                .bind(r.log_index as i64)
+                .bind(r.body.clone())
+                .bind(now.clone())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            stored
+        });
+        Ok(stored)
+    }
+
+    /// How many incidents have a fresh default-view assessment under `versions`, and how
+    /// many have none or a stale one.
+    pub async fn assessment_freshness(&self, versions: Versions<'_>) -> Result<(u64, u64), StoreError> {
+        on_pool!(self, pool => {
+            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM incidents").fetch_one(pool).await?;
+            let fresh: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM assessments a JOIN incidents i ON i.seq = a.incident_seq \
+                 WHERE a.perspective = '' AND a.instruments_version = $1 AND a.engine_version = $2 AND a.log_index = i.log_index",
+            )
+            .bind(versions.instruments.to_string())
+            .bind(versions.engine.to_string())
+            .fetch_one(pool)
+            .await?;
+            Ok((fresh as u64, (total - fresh) as u64))
+        })
+    }
+}

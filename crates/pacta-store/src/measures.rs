@@ -1,0 +1,208 @@
+//! Response measures and the compliance events of an incident's enforcement arc.
+//!
+//! | change | write path | log entry kind |
+//! |---|---|---|
+//! | a development is recorded (call to comply, cessation, tribunal, compliance) | [`Store::record_compliance`] | `compliance.call_to_comply`, … |
+//! | a state proposes a measure | [`Store::propose_measure`] | `measure.proposed` |
+//! | the measure moves (notified, enacted, suspended, lifted) | [`Store::move_measure`] | `measure.notified`, `measure.enacted`, … |
+//! | the state keeps it in force past a lift condition | [`Store::move_measure`] | `measure.kept` |
+//!
+//! The store does not know the ladder: which rung a state may propose and which moves the
+//! lifecycle allows are decided by `pacta-ladder`. [`Store::move_measure`] therefore takes
+//! the decision as a function of the stored measure and runs it inside the write
+//! transaction, on the measure as it is under the log lock: a refusal writes nothing, and
+//! two concurrent moves cannot both start from the same state.
+//!
+//! Measures are logged under their own marking (AMBER unless the state says otherwise) or
+//! the incident's, whichever is more restrictive: a planned countermeasure is not news for
+//! the public log, but the log still proves when each step was taken.
+
+use crate::claims::{corrupt, incident_row, marking, refuse, require_party};
+use crate::log::LogAppender;
+use crate::write::canonical_json;
+use crate::{Store, StoreError, on_pool, write_tx};
+use pacta_core::{ComplianceEvent, IncidentId, Invalid, Measure, MeasureState, PartyId, ResponseId, Tlp};
+use sqlx::Row;
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct StoredCompliance {
+    pub event: ComplianceEvent,
+    pub log_index: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct StoredMeasure {
+    pub measure: Measure,
+    /// The log entry of its latest change.
+    pub log_index: u64,
+}
+
+/// Whether `viewer` may read `m`: anyone when it is CLEAR; otherwise the states taking it,
+/// and the state it is directed against once it has been notified.
+pub fn measure_visible_to(m: &Measure, viewer: Option<&PartyId>) -> bool {
+    if m.tlp == Tlp::Clear {
+        return true;
+    }
+    let Some(v) = viewer else { return false };
+    v == &m.by || m.with.contains(v) || (v.state() == Some(m.against) && m.state != MeasureState::Proposed)
+}
+
+fn measure_kind(before: &Measure, after: &Measure) -> Option<&'static str> {
+    if before.state != after.state {
+        return Some(match after.state {
+            MeasureState::Proposed => "measure.proposed",
+            MeasureState::Notified => "measure.notified",
+            MeasureState::Enacted => "measure.enacted",
+            MeasureState::Suspended => "measure.suspended",
+            MeasureState::Lifted => "measure.lifted",
+        });
+    }
+    (before.kept_despite_lift_condition != after.kept_despite_lift_condition).then_some("measure.kept")
+}
+
+impl Store {
+    /// Records a development in the enforcement arc, by `actor` (its `by`).
+    pub async fn record_compliance(&self, actor: &PartyId, event: ComplianceEvent) -> Result<StoredCompliance, StoreError> {
+        if &event.by != actor {
+            return Err(refuse("--as", actor, "a party records developments in its own name only"));
+        }
+        event.validate()?;
+        let backend = self.backend();
+        let stored = write_tx!(self, tx => {
+            let mut log = LogAppender::lock(&mut *tx, backend).await?;
+            let (seq, tlp) = incident_row!(tx, event.incident);
+            require_party!(tx, "by", actor);
+            let json = canonical_json(&event)?;
+            let index = log.push(actor, &format!("compliance.{}", event.kind), &json, tlp);
+            sqlx::query("INSERT INTO compliance_events (id, incident_seq, kind, responsible, body, log_index) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(event.id.to_string())
+                .bind(seq)
+                .bind(event.kind.label())
+                .bind(event.responsible.to_string())
+                .bind(json)
+                .bind(index as i64)
+                .execute(&mut *tx)
+                .await?;
+            log.flush(&mut *tx).await?;
+            StoredCompliance { event, log_index: index }
+        });
+        Ok(stored)
+    }
+
+    /// Records a proposed measure. The caller has checked it against the ladder and the
+    /// plan (`pacta_ladder::check_proposal`); the store checks what it holds: the incident,
+    /// the states taking part, and that the measure starts as proposed by `actor`.
+    pub async fn propose_measure(&self, actor: &PartyId, measure: Measure) -> Result<StoredMeasure, StoreError> {
+        measure.validate()?;
+        if &measure.by != actor {
+            return Err(refuse("--as", actor, "a state proposes measures in its own name only"));
+        }
+        if measure.state != MeasureState::Proposed || measure.history.len() != 1 || measure.kept_despite_lift_condition.is_some() {
+            return Err(refuse("state", measure.state, "a measure starts as proposed, with one step of history"));
+        }
+        let backend = self.backend();
+        let stored = write_tx!(self, tx => {
+            let mut log = LogAppender::lock(&mut *tx, backend).await?;
+            let (seq, tlp) = incident_row!(tx, measure.incident);
+            require_party!(tx, "by", &measure.by);
+            for (i, p) in measure.with.iter().enumerate() {
+                require_party!(tx, &format!("with[{i}]"), p);
+            }
+            let json = canonical_json(&measure)?;
+            let index = log.push(actor, "measure.proposed", &json, marking(tlp.max(measure.tlp), false));
+            sqlx::query("INSERT INTO measures (id, incident_seq, state, body, log_index) VALUES ($1, $2, $3, $4, $5)")
+                .bind(measure.id.to_string())
+                .bind(seq)
+                .bind(measure.state.label())
+                .bind(json)
+                .bind(index as i64)
+                .execute(&mut *tx)
+                .await?;
+            log.flush(&mut *tx).await?;
+            StoredMeasure { measure, log_index: index }
+        });
+        Ok(stored)
+    }
+
+    /// Changes a measure: `decide` gets the measure as stored (read under the log lock) and
+    /// returns it changed, or refuses. Its identity (incident, states, rung) cannot change;
+    /// a change that changes nothing is refused.
+    pub async fn move_measure(&self, actor: &PartyId, id: ResponseId, decide: impl FnOnce(&Measure) -> Result<Measure, Invalid>) -> Result<StoredMeasure, StoreError> {
+        let backend = self.backend();
+        let stored = write_tx!(self, tx => {
+            let mut log = LogAppender::lock(&mut *tx, backend).await?;
+            let body: Option<String> = sqlx::query_scalar("SELECT body FROM measures WHERE id = $1").bind(id.to_string()).fetch_optional(&mut *tx).await?;
+            let before: Measure = match body {
+                Some(b) => serde_json::from_str(&b).map_err(|e| corrupt(format!("measure {id}"), e))?,
+                None => return Err(refuse("measure", id, "unknown measure: no measure has this id")),
+            };
+            let after = decide(&before)?;
+            after.validate()?;
+            if (after.id, after.incident, &after.by, &after.with, after.against, &after.rung) != (before.id, before.incident, &before.by, &before.with, before.against, &before.rung) {
+                return Err(refuse("measure", id, "a measure's incident, states and rung are fixed when it is proposed"));
+            }
+            let Some(kind) = measure_kind(&before, &after) else {
+                return Err(refuse("measure", id, "the change changes nothing"));
+            };
+            let (_, tlp) = incident_row!(tx, after.incident);
+            let json = canonical_json(&after)?;
+            let index = log.push(actor, kind, &json, marking(tlp.max(after.tlp), false));
+            sqlx::query("UPDATE measures SET state = $1, body = $2, log_index = $3 WHERE id = $4")
+                .bind(after.state.label())
+                .bind(json)
+                .bind(index as i64)
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            log.flush(&mut *tx).await?;
+            StoredMeasure { measure: after, log_index: index }
+        });
+        Ok(stored)
+    }
+
+    /// The compliance events of `incident`, in log order.
+    pub async fn compliance_of(&self, incident: IncidentId) -> Result<Vec<StoredCompliance>, StoreError> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT c.body, c.log_index FROM compliance_events c JOIN incidents i ON i.seq = c.incident_seq WHERE i.id = $1 ORDER BY c.log_index")
+                .bind(incident.to_string())
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .map(|row| {
+                    let event: ComplianceEvent = serde_json::from_str(&row.try_get::<String, _>("body")?).map_err(|e| corrupt("compliance event", e))?;
+                    Ok(StoredCompliance { event, log_index: row.try_get::<i64, _>("log_index")? as u64 })
+                })
+                .collect()
+        })
+    }
+
+    /// The measures about `incident` that `viewer` may read ([`measure_visible_to`]).
+    pub async fn measures_of(&self, incident: IncidentId, viewer: Option<&PartyId>) -> Result<Vec<StoredMeasure>, StoreError> {
+        let all: Vec<StoredMeasure> = on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT m.body, m.log_index FROM measures m JOIN incidents i ON i.seq = m.incident_seq WHERE i.id = $1 ORDER BY m.id")
+                .bind(incident.to_string())
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .map(|row| {
+                    let measure: Measure = serde_json::from_str(&row.try_get::<String, _>("body")?).map_err(|e| corrupt("measure", e))?;
+                    Ok(StoredMeasure { measure, log_index: row.try_get::<i64, _>("log_index")? as u64 })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?
+        });
+        Ok(all.into_iter().filter(|m| measure_visible_to(&m.measure, viewer)).collect())
+    }
+
+    /// One measure, if `viewer` may read it.
+    pub async fn get_measure(&self, id: ResponseId, viewer: Option<&PartyId>) -> Result<Option<StoredMeasure>, StoreError> {
+        let row = on_pool!(self, pool => {
+            sqlx::query("SELECT body, log_index FROM measures WHERE id = $1").bind(id.to_string()).fetch_optional(pool).await?
+                .map(|row| -> Result<StoredMeasure, StoreError> {
+                    let measure: Measure = serde_json::from_str(&row.try_get::<String, _>("body")?).map_err(|e| corrupt("measure", e))?;
+                    Ok(StoredMeasure { measure, log_index: row.try_get::<i64, _>("log_index")? as u64 })
+                })
+                .transpose()?
+        });
+        Ok(row.filter(|m| measure_visible_to(&m.measure, viewer)))
+    }
+}

@@ -1,0 +1,114 @@
+//! Stored assessments are a cache keyed by the facts and the law they were computed from;
+//! each story runs on SQLite and on PostgreSQL.
+
+use pacta_core::*;
+use pacta_store::Store;
+use pacta_store::assessments::{NewAssessment, Versions, Which};
+use pacta_store::testing::TestDb;
+use std::path::Path;
+
+/// Twenty incidents of the bundled EuRepoC sample.
+fn sample() -> Vec<IncidentRecord> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/eurepoc-1.1-even");
+    pacta_import::eurepoc::read_dir(&dir).unwrap().records.into_iter().take(20).collect()
+}
+
+fn importer() -> PartyId {
+    PartyId::parse("actor", "org:secretariat").unwrap()
+}
+
+const LAW_V1: Versions<'static> = Versions { instruments: "sha256-of-the-rule-files-v1", engine: "engine-1" };
+const LAW_V2: Versions<'static> = Versions { instruments: "sha256-of-the-rule-files-v2", engine: "engine-1" };
+
+/// What a caller would store: any JSON the engine gives; here, one naming the inputs.
+async fn assess_all(store: &Store, which: Which<'_>, versions: Versions<'_>) -> u64 {
+    let inputs = store.assessment_inputs(which).await.unwrap();
+    let rows: Vec<NewAssessment> = inputs
+        .iter()
+        .map(|i| NewAssessment {
+            incident: i.incident.id,
+            perspective: None,
+            log_index: i.log_index,
+            body: format!("{{\"title\":{:?},\"claims\":{},\"law\":{:?}}}", i.incident.title, i.attributions.len(), versions.instruments),
+        })
+        .collect();
+    store.store_assessments(versions, &rows).await.unwrap()
+}
+
+macro_rules! on_both {
+    (|$store:ident| $body:block) => {{
+        for db in TestDb::both().await {
+            eprintln!("-- on {}", db.store.backend());
+            {
+                let $store: &Store = &db.store;
+                $body
+            }
+            db.drop_db().await;
+        }
+    }};
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_assessment_is_fresh_until_the_facts_or_the_law_change() {
+    on_both!(|store| {
+        store.import_records(sample(), &importer(), |_| {}).await.unwrap();
+        let log_size = store.log_size().await.unwrap();
+
+        // Nothing is assessed yet: every incident is stale, and its claims come with it.
+        let stale = store.assessment_inputs(Which::Stale(LAW_V1)).await.unwrap();
+        assert_eq!(stale.len(), 20);
+        assert!(stale.iter().any(|i| !i.attributions.is_empty()), "claims are loaded with their incident");
+        assert_eq!(store.assessment_freshness(LAW_V1).await.unwrap(), (0, 20));
+
+        assert_eq!(assess_all(store, Which::Stale(LAW_V1), LAW_V1).await, 20);
+        assert_eq!(store.assessment_freshness(LAW_V1).await.unwrap(), (20, 0));
+        assert!(store.assessment_inputs(Which::Stale(LAW_V1)).await.unwrap().is_empty());
+        assert_eq!(store.log_size().await.unwrap(), log_size, "an assessment is derived data, not a log entry");
+
+        // The source corrects one incident: only that one is stale.
+        let mut changed = sample();
+        changed[3].incident.title = "Corrected title".into();
+        changed[3].source_hash = Some("a different source row".into());
+        let corrected = changed[3].incident.origin.clone().unwrap();
+        store.import_records(changed, &importer(), |_| {}).await.unwrap();
+        let stale = store.assessment_inputs(Which::Stale(LAW_V1)).await.unwrap();
+        assert_eq!(stale.len(), 1);
+        assert_eq!(stale[0].incident.title, "Corrected title");
+        let current = store.get_incident(&format!("eurepoc:{}", corrected.record_id)).await.unwrap().unwrap();
+        let old = store.stored_assessment(current.record.incident.id, None).await.unwrap().unwrap();
+        assert!(!old.is_fresh(LAW_V1, current.log_index), "computed from the facts before the correction");
+        assert_eq!(assess_all(store, Which::Stale(LAW_V1), LAW_V1).await, 1);
+        let new = store.stored_assessment(current.record.incident.id, None).await.unwrap().unwrap();
+        assert!(new.is_fresh(LAW_V1, current.log_index));
+        assert!(new.body.contains("Corrected title"), "{}", new.body);
+
+        // The instruments are amended: every assessment is stale until recomputed.
+        assert_eq!(store.assessment_freshness(LAW_V2).await.unwrap(), (0, 20));
+        assert_eq!(assess_all(store, Which::All, LAW_V2).await, 20);
+        assert_eq!(store.assessment_freshness(LAW_V2).await.unwrap(), (20, 0));
+        assert_eq!(store.assessment_freshness(LAW_V1).await.unwrap(), (0, 20));
+        let under_v2 = store.stored_assessment(current.record.incident.id, None).await.unwrap().unwrap();
+        assert_eq!(under_v2.instruments_version, LAW_V2.instruments);
+        assert!(under_v2.body.contains("-v2"), "the row was replaced, not duplicated: {}", under_v2.body);
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_states_view_is_stored_beside_the_default_one() {
+    on_both!(|store| {
+        store.import_records(sample(), &importer(), |_| {}).await.unwrap();
+        let one = store.assessment_inputs(Which::All).await.unwrap().remove(0);
+        let id = one.incident.id;
+        let fr = StateCode::parse("perspective", "FR").unwrap();
+        let row = |perspective, body: &str| NewAssessment { incident: id, perspective, log_index: one.log_index, body: body.into() };
+        store.store_assessments(LAW_V1, &[row(None, "{\"view\":\"default\"}"), row(Some(fr), "{\"view\":\"FR\"}")]).await.unwrap();
+
+        assert_eq!(store.stored_assessment(id, None).await.unwrap().unwrap().body, "{\"view\":\"default\"}");
+        assert_eq!(store.stored_assessment(id, Some(fr)).await.unwrap().unwrap().body, "{\"view\":\"FR\"}");
+        assert!(store.stored_assessment(id, Some(StateCode::parse("p", "DE").unwrap())).await.unwrap().is_none());
+        // Freshness counts the default view only: one incident of twenty is assessed.
+        assert_eq!(store.assessment_freshness(LAW_V1).await.unwrap(), (1, 19));
+        let only = store.assessment_inputs(Which::One(id)).await.unwrap();
+        assert_eq!((only.len(), only[0].incident.id), (1, id));
+    });
+}

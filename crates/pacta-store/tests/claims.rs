@@ -1,0 +1,407 @@
+//! Attribution as contested claims, evidence gates and the response ladder: whole stories,
+//! each run on SQLite and on PostgreSQL. The store records; `pacta-ladder` decides; the
+//! tests compose the two as the CLI does.
+
+use pacta_core::*;
+use pacta_ladder::{AttributionStatus, Dossier, Ladder, PlanRequest, Situation};
+use pacta_ledger::note::NoteSigner;
+use pacta_ledger::tree::MemoryTree;
+use pacta_store::Store;
+use pacta_store::evidence::NewEvidence;
+use pacta_store::testing::TestDb;
+use pacta_vault::Vault;
+use std::path::PathBuf;
+use uuid::Uuid;
+
+struct Dir(PathBuf);
+impl Dir {
+    fn new(tag: &str) -> Dir {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let d = std::env::temp_dir().join(format!("pacta-claims-{tag}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        Dir(d)
+    }
+}
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn party(s: &str) -> PartyId {
+    PartyId::parse("party", s).unwrap()
+}
+fn state(c: &str) -> StateCode {
+    StateCode::parse("state", c).unwrap()
+}
+fn france() -> PartyId {
+    party("state:FR")
+}
+fn germany() -> PartyId {
+    party("state:DE")
+}
+fn lab() -> PartyId {
+    party("verifier:forensic-lab")
+}
+
+macro_rules! on_both {
+    (|$db:ident| $body:block) => {{
+        for $db in TestDb::both().await {
+            eprintln!("-- on {}", $db.store.backend());
+            $body
+            $db.drop_db().await;
+        }
+    }};
+}
+
+/// A party with a registered key (which registers the party too).
+async fn register(store: &Store, p: &PartyId, seed: u8) -> NoteSigner {
+    let signer = NoteSigner::from_seed(p.as_str(), [seed; 32]).unwrap();
+    store.register_party_key(p, p, &signer.verifier().to_vkey()).await.unwrap();
+    signer
+}
+
+/// An artefact received by `holder` for `incident`.
+async fn artefact(store: &Store, vault: &Vault, holder: &PartyId, key: &NoteSigner, incident: IncidentId, bytes: &[u8]) -> (Uuid, u64) {
+    let put = vault.put(bytes).unwrap();
+    let new = NewEvidence {
+        sha256: put.hash,
+        size: put.size,
+        name: "artefact.bin".into(),
+        description: "collected for attribution".into(),
+        media_type: None,
+        tlp: Tlp::Amber,
+        incident: Some(incident.to_string()),
+        received_from: None,
+    };
+    let (e, ev) = store.add_evidence(vault, holder, key, new).await.unwrap();
+    (e.id.0, ev.log_index)
+}
+
+/// A destructive operation against French government systems.
+fn wiper_incident() -> Incident {
+    let mut i = Incident::new("Wiper attack on the French finance ministry", Tlp::Clear);
+    i.operation_types = vec![OperationType::Disruption, OperationType::Destruction];
+    i.targets.push(Target { state: Some(state("FR")), place: None, sector: Sector::Government, entity: Some("finance ministry".into()) });
+    i.effects.disruption = Some(Disruption::LongTerm);
+    i.effects.data_theft = Some(DataTheft::None);
+    i.context.armed_conflict = Some(false);
+    i.context.consent = Some(false);
+    i
+}
+
+fn claim_against_russia(incident: IncidentId, by: &PartyId, confidence: Confidence) -> Attribution {
+    Attribution {
+        id: AttributionId::new(),
+        incident,
+        attributors: vec![by.clone()],
+        attributor_label: None,
+        actor_name: Some("Sandworm".into()),
+        actor_state: Some(state("RU")),
+        actor_category: ActorCategory::State,
+        basis: AttributionBasis::TechnicalReport,
+        confidence: Some(confidence),
+        visibility: Visibility::Public,
+        date: None,
+    origin_ref: None,
+    }
+}
+
+fn stance(claim: AttributionId, p: &PartyId, kind: StanceKind, confidence: Option<Confidence>, evidence: Vec<Uuid>, reasoning: &str) -> Stance {
+    Stance { id: StanceId::new(), claim, claim_version: 1, incident: IncidentId::new(), party: p.clone(), kind, confidence, evidence, reasoning: reasoning.into(), date: None }
+}
+
+/// What the CLI does: load everything `viewer` may see about the incident.
+async fn dossier(store: &Store, incident: IncidentId, viewer: &PartyId) -> Dossier {
+    let stored = store.get_incident(&incident.to_string()).await.unwrap().unwrap();
+    let claims: Vec<ClaimVersion> = store.claims_of(incident, Some(viewer)).await.unwrap().into_iter().map(|c| c.version).collect();
+    let stances: Vec<Stance> = store.stances_of(incident, Some(viewer)).await.unwrap().into_iter().map(|s| s.stance).collect();
+    let mut named: Vec<PartyId> = claims.iter().flat_map(|c| c.attribution.attributors.clone()).collect();
+    named.extend(stances.iter().map(|s| s.party.clone()));
+    Dossier {
+        incident: Some(stored.record.incident),
+        parties: store.parties_named(&named).await.unwrap(),
+        claims,
+        stances,
+        compliance: store.compliance_of(incident).await.unwrap().into_iter().map(|c| c.event).collect(),
+        measures: store.measures_of(incident, Some(viewer)).await.unwrap().into_iter().map(|m| m.measure).collect(),
+    }
+}
+
+fn plan_for(d: &Dossier, by: &str) -> pacta_ladder::Plan {
+    pacta_ladder::plan(Ladder::builtin(), pacta_norms::builtin(), d, &PlanRequest { by: state(by), against: None, urgent: false }).unwrap()
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_likely_attribution_is_contested_then_corroborated_and_a_countermeasure_runs_until_the_responsible_state_complies() {
+    on_both!(|db| {
+        let store = &db.store;
+        let dir = Dir::new("story");
+        let vault = Vault::open(dir.0.join("vault")).unwrap();
+        let mut steps: Vec<(&str, u64)> = Vec::new();
+
+        // The incident is reported; France, Germany and a forensic lab are registered.
+        let (incident, index) = store.report_incident(IncidentRecord::new(wiper_incident()), &france()).await.unwrap();
+        steps.push(("reported", index));
+        let fr_key = register(store, &france(), 1).await;
+        let de_key = register(store, &germany(), 2).await;
+        let lab_key = register(store, &lab(), 3).await;
+        let (fr_sample, i) = artefact(store, &vault, &france(), &fr_key, incident, b"wiper sample").await;
+        steps.push(("french evidence", i));
+
+        // France attributes it to Russia at "likely".
+        let made = store.make_claim(&france(), claim_against_russia(incident, &france(), Confidence::Likely), vec![fr_sample]).await.unwrap();
+        steps.push(("claim made", made.log_index));
+        let claim = made.version.claim();
+        let d = dossier(store, incident, &france()).await;
+        assert_eq!(d.status().status, AttributionStatus::SingleSource);
+        let before = plan_for(&d, "FR");
+        assert!(before.option("demarche").is_some(), "{:#?}", before.unavailable);
+        let refusal = before.refusal("public_condemnation").unwrap();
+        assert!(refusal.reasons.iter().any(|r| r.contains("corroborated")), "{refusal:?}");
+        let refusal = before.refusal("countermeasures").unwrap();
+        assert!(refusal.reasons.iter().any(|r| r.contains("very_likely")), "{refusal:?}");
+
+        // A verifier contests it with its own analysis: the attribution is contested.
+        let (lab_notes, _) = artefact(store, &vault, &lab(), &lab_key, incident, b"infrastructure overlaps with a criminal group").await;
+        let contest = store
+            .take_stance(&lab(), stance(claim, &lab(), StanceKind::Contest, Some(Confidence::RoughlyEvenChance), vec![lab_notes], "The infrastructure is shared with a criminal group."))
+            .await
+            .unwrap();
+        steps.push(("contested", contest.log_index));
+        let d = dossier(store, incident, &france()).await;
+        assert_eq!(d.status().status, AttributionStatus::Contested);
+        let contested = plan_for(&d, "FR");
+        assert!(contested.refusal("demarche").is_some(), "a contested attribution passes only the gates that need none");
+        assert!(contested.option("private_protest").is_some());
+
+        // Germany endorses with new evidence of its own, at "very likely": corroborated.
+        let (de_logs, _) = artefact(store, &vault, &germany(), &de_key, incident, b"German sensor logs").await;
+        let endorse = store
+            .take_stance(&germany(), stance(claim, &germany(), StanceKind::Endorse, Some(Confidence::VeryLikely), vec![de_logs], "Our sensors saw the same implant beaconing to GRU infrastructure."))
+            .await
+            .unwrap();
+        steps.push(("endorsed", endorse.log_index));
+        let d = dossier(store, incident, &france()).await;
+        let status = d.status();
+        assert_eq!(status.status, AttributionStatus::Corroborated);
+        assert_eq!(status.standing(state("RU")).unwrap().confidence, Some(Confidence::VeryLikely));
+
+        // The planner's options widen.
+        let after = plan_for(&d, "FR");
+        assert_eq!(after.against, Some(state("RU")));
+        for rung in ["public_condemnation", "expulsion_of_diplomats", "countermeasures"] {
+            assert!(after.option(rung).is_some(), "{rung} should open: {:#?}", after.refusal(rung));
+            assert!(before.option(rung).is_none());
+        }
+        assert!(after.options.len() > before.options.len());
+        assert!(after.options.windows(2).all(|w| w[0].severity <= w[1].severity), "least severe first");
+        let cm = after.option("countermeasures").unwrap();
+        let open: Vec<&str> = cm.open_duties.iter().map(|d| d.rule.as_str()).collect();
+        assert!(open.contains(&"ilc.art52.call-to-comply") && open.contains(&"ilc.art52.notify-and-offer"), "{open:?}");
+        let sd = after.refusal("self_defence").unwrap();
+        assert!(sd.reasons.iter().any(|r| r.contains("independently_verified")), "{sd:?}");
+        assert!(after.option("collective_measures").is_none(), "collective measures need independent verification");
+
+        // France calls on Russia to comply, proposes a countermeasure, notifies and enacts it.
+        let call = ComplianceEvent { id: ComplianceEventId::new(), incident, kind: ComplianceKind::CallToComply, by: france(), responsible: state("RU"), date: None, note: "Cease the operation and make reparation.".into() };
+        steps.push(("call to comply", store.record_compliance(&france(), call).await.unwrap().log_index));
+        let measure = Measure {
+            id: ResponseId::new(),
+            incident,
+            by: france(),
+            with: vec![],
+            against: state("RU"),
+            rung: "countermeasures".into(),
+            description: "Suspend the bilateral data-sharing arrangement.".into(),
+            urgent: false,
+            tlp: Tlp::Amber,
+            state: MeasureState::Proposed,
+            history: vec![MeasureStep { state: MeasureState::Proposed, at: now(), by: france(), note: String::new() }],
+            kept_despite_lift_condition: None,
+        };
+        let d = dossier(store, incident, &france()).await;
+        let (rung, _) = pacta_ladder::check_proposal(Ladder::builtin(), pacta_norms::builtin(), &d, &measure).unwrap();
+        let rung = rung.clone();
+        let proposed = store.propose_measure(&france(), measure).await.unwrap();
+        steps.push(("proposed", proposed.log_index));
+        let id = proposed.measure.id;
+
+        let situation = |d: &Dossier| Situation::of(&d.compliance, &france(), state("RU"));
+        let d = dossier(store, incident, &france()).await;
+        // Enacting straight from "proposed" skips the notification of art. 52(1)(b).
+        let err = store.move_measure(&france(), id, |m| pacta_ladder::transition(m, &rung, &situation(&d), &france(), MeasureState::Enacted, "", &now())).await.unwrap_err().to_string();
+        assert!(err.contains("52(1)(b)"), "{err}");
+        let notified = store.move_measure(&france(), id, |m| pacta_ladder::transition(m, &rung, &situation(&d), &france(), MeasureState::Notified, "Notified, with an offer to negotiate.", &now())).await.unwrap();
+        steps.push(("notified", notified.log_index));
+        let enacted = store.move_measure(&france(), id, |m| pacta_ladder::transition(m, &rung, &situation(&d), &france(), MeasureState::Enacted, "", &now())).await.unwrap();
+        steps.push(("enacted", enacted.log_index));
+        assert!(pacta_ladder::lift_due(&enacted.measure, &rung, &situation(&d)).is_none());
+
+        // Russia complies: the countermeasure is flagged for lifting, and the law binds.
+        let complied = ComplianceEvent { id: ComplianceEventId::new(), incident, kind: ComplianceKind::ResponsibleStateComplied, by: france(), responsible: state("RU"), date: None, note: "Reparation received.".into() };
+        steps.push(("complied", store.record_compliance(&france(), complied).await.unwrap().log_index));
+        let d = dossier(store, incident, &france()).await;
+        let m = &d.measures[0];
+        assert_eq!(m.state, MeasureState::Enacted);
+        let due = pacta_ladder::lift_due(m, &rung, &situation(&d)).expect("flagged for lifting");
+        assert_eq!((due.condition.as_str(), due.binding, due.cites), ("responsible_state_complied", true, "ILC Articles, art. 53"));
+        // It cannot be suspended and resumed: resuming is refused under art. 53.
+        let suspended = store.move_measure(&france(), id, |m| pacta_ladder::transition(m, &rung, &situation(&d), &france(), MeasureState::Suspended, "", &now())).await.unwrap();
+        steps.push(("suspended", suspended.log_index));
+        let err = store.move_measure(&france(), id, |m| pacta_ladder::transition(m, &rung, &situation(&d), &france(), MeasureState::Enacted, "", &now())).await.unwrap_err().to_string();
+        assert!(err.contains("art. 53"), "{err}");
+        let lifted = store.move_measure(&france(), id, |m| pacta_ladder::transition(m, &rung, &situation(&d), &france(), MeasureState::Lifted, "Russia complied.", &now())).await.unwrap();
+        steps.push(("lifted", lifted.log_index));
+        let d = dossier(store, incident, &france()).await;
+        let arc = pacta_ladder::arc(&d);
+        let phases: Vec<_> = arc.iter().map(|s| s.phase).collect();
+        assert!(phases.contains(&pacta_ladder::Phase::FactFinding) && phases.contains(&pacta_ladder::Phase::Measures) && phases.contains(&pacta_ladder::Phase::Compliance));
+
+        // Every step is in the ledger, and the ledger verifies.
+        let size = store.log_size().await.unwrap();
+        let tree = MemoryTree::from_leaf_hashes(store.log_leaf_hashes(0, size).await.unwrap());
+        assert_eq!(tree.size(), size);
+        let entries = store.log_entries(0, size).await.unwrap();
+        for (what, index) in &steps {
+            let e = &entries[*index as usize];
+            assert_eq!(tree.leaf_hash(*index), Some(pacta_store::write::leaf_hash(&e.entry)), "{what}");
+            let proof = tree.inclusion_proof(*index, size).unwrap();
+            pacta_ledger::tree::verify_inclusion(&e.leaf_hash, *index, size, &proof, &tree.root()).unwrap();
+        }
+        let kinds: Vec<&str> = steps.iter().map(|(_, i)| entries[*i as usize].kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "incident.reported", "evidence.received", "claim.made", "claim.contested", "claim.endorsed", "compliance.call_to_comply",
+                "measure.proposed", "measure.notified", "measure.enacted", "compliance.responsible_state_complied", "measure.suspended", "measure.lifted"
+            ]
+        );
+        // The public claim of a CLEAR incident is inlined; the AMBER measure only committed to.
+        let claim_entry: serde_json::Value = serde_json::from_slice(&entries[made.log_index as usize].entry).unwrap();
+        assert_eq!(claim_entry["record"]["attribution"]["actor_state"], "RU");
+        let measure_entry = String::from_utf8(entries[enacted.log_index as usize].entry.clone()).unwrap();
+        assert!(!measure_entry.contains("data-sharing") && measure_entry.contains("\"tlp\":\"AMBER\""), "{measure_entry}");
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_claims_and_moves_are_refused_by_rule_and_nothing_is_written() {
+    on_both!(|db| {
+        let store = &db.store;
+        let (incident, _) = store.report_incident(IncidentRecord::new(wiper_incident()), &france()).await.unwrap();
+        register(store, &france(), 1).await;
+        register(store, &germany(), 2).await;
+        let size = store.log_size().await.unwrap();
+        let refused = |e: pacta_store::StoreError| e.to_string();
+
+        // Unknown incident, unknown party, unknown evidence.
+        let err = refused(store.make_claim(&france(), claim_against_russia(IncidentId::new(), &france(), Confidence::Likely), vec![]).await.unwrap_err());
+        assert!(err.contains("unknown incident"), "{err}");
+        let mut joint = claim_against_russia(incident, &france(), Confidence::Likely);
+        joint.attributors.push(party("state:NZ"));
+        let err = refused(store.make_claim(&france(), joint, vec![]).await.unwrap_err());
+        assert!(err.contains("attributors[1]") && err.contains("unknown party"), "{err}");
+        let err = refused(store.make_claim(&france(), claim_against_russia(incident, &france(), Confidence::Likely), vec![Uuid::now_v7()]).await.unwrap_err());
+        assert!(err.contains("unknown evidence"), "{err}");
+        // A likelihood outside ICD 203 does not even parse; a claim must state one.
+        let err = Confidence::parse("confidence", "probable").unwrap_err();
+        assert!(err.rule.contains("ICD 203") && err.rule.contains("very_likely"), "{err}");
+        let mut unsure = claim_against_russia(incident, &france(), Confidence::Likely);
+        unsure.confidence = None;
+        assert!(refused(store.make_claim(&france(), unsure, vec![]).await.unwrap_err()).contains("ICD 203"));
+        // A party claims only in its own name.
+        let err = refused(store.make_claim(&germany(), claim_against_russia(incident, &france(), Confidence::Likely), vec![]).await.unwrap_err());
+        assert!(err.contains("own name"), "{err}");
+        assert_eq!(store.log_size().await.unwrap(), size, "nothing was written");
+
+        // Germany may not take countermeasures: it is not the injured state.
+        let made = store.make_claim(&france(), claim_against_russia(incident, &france(), Confidence::AlmostCertain), vec![]).await.unwrap();
+        let size = store.log_size().await.unwrap();
+        let d = dossier(store, incident, &germany()).await;
+        let by_germany = Measure {
+            id: ResponseId::new(),
+            incident,
+            by: germany(),
+            with: vec![],
+            against: state("RU"),
+            rung: "countermeasures".into(),
+            description: String::new(),
+            urgent: true,
+            tlp: Tlp::Amber,
+            state: MeasureState::Proposed,
+            history: vec![MeasureStep { state: MeasureState::Proposed, at: now(), by: germany(), note: String::new() }],
+            kept_despite_lift_condition: None,
+        };
+        let err = pacta_ladder::check_proposal(Ladder::builtin(), pacta_norms::builtin(), &d, &by_germany).unwrap_err().to_string();
+        assert!(err.contains("only the injured state"), "{err}");
+
+        // France's protest, lifted, cannot come back: lifted is final.
+        let protest = Measure { by: france(), rung: "private_protest".into(), history: vec![MeasureStep { state: MeasureState::Proposed, at: now(), by: france(), note: String::new() }], ..by_germany.clone() };
+        let d = dossier(store, incident, &france()).await;
+        let (rung, _) = pacta_ladder::check_proposal(Ladder::builtin(), pacta_norms::builtin(), &d, &protest).unwrap();
+        let id = store.propose_measure(&france(), protest).await.unwrap().measure.id;
+        let none = Situation::default();
+        store.move_measure(&france(), id, |m| pacta_ladder::transition(m, rung, &none, &france(), MeasureState::Lifted, "", &now())).await.unwrap();
+        let size_after = store.log_size().await.unwrap();
+        assert_eq!(size_after, size + 2);
+        let err = refused(store.move_measure(&france(), id, |m| pacta_ladder::transition(m, rung, &none, &france(), MeasureState::Enacted, "", &now())).await.unwrap_err());
+        assert!(err.contains("lifted is final"), "{err}");
+        let err = refused(store.move_measure(&germany(), id, |m| pacta_ladder::transition(m, rung, &none, &germany(), MeasureState::Lifted, "", &now())).await.unwrap_err());
+        assert!(err.contains("only state:FR"), "{err}");
+        assert_eq!(store.log_size().await.unwrap(), size_after, "refused moves write nothing");
+
+        // Withdrawn claims stop counting, and take no further versions; the history stays.
+        store.withdraw_claim(&france(), made.version.claim(), "New evidence points elsewhere.").await.unwrap();
+        let history = store.claim_history(made.version.claim(), Some(&france())).await.unwrap();
+        assert_eq!(history.iter().map(|c| (c.version.version, c.version.action)).collect::<Vec<_>>(), [(1, ClaimAction::Made), (2, ClaimAction::Withdrawn)]);
+        assert_eq!(dossier(store, incident, &france()).await.status().status, AttributionStatus::None);
+        let err = refused(store.amend_claim(&france(), made.version.claim(), claim_against_russia(incident, &france(), Confidence::Likely), vec![], "again").await.unwrap_err());
+        assert!(err.contains("withdrawn"), "{err}");
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_claims_are_seen_only_by_their_parties_and_logged_as_commitments() {
+    on_both!(|db| {
+        let store = &db.store;
+        let (incident, _) = store.report_incident(IncidentRecord::new(wiper_incident()), &france()).await.unwrap();
+        register(store, &france(), 1).await;
+        register(store, &germany(), 2).await;
+        register(store, &lab(), 3).await;
+        let mut private = claim_against_russia(incident, &france(), Confidence::VeryLikely);
+        private.visibility = Visibility::Private { shared_with: vec![germany()] };
+        let made = store.make_claim(&france(), private, vec![]).await.unwrap();
+        assert_eq!(store.claims_of(incident, Some(&germany())).await.unwrap().len(), 1);
+        assert!(store.claims_of(incident, Some(&lab())).await.unwrap().is_empty());
+        assert!(store.claims_of(incident, None).await.unwrap().is_empty());
+        let entry = String::from_utf8(store.log_entries(made.log_index, made.log_index + 1).await.unwrap()[0].entry.clone()).unwrap();
+        assert!(!entry.contains("RU") && !entry.contains("Sandworm") && entry.contains("\"tlp\":\"AMBER\""), "{entry}");
+        // The lab cannot contest what it cannot see.
+        let err = store.take_stance(&lab(), stance(made.version.claim(), &lab(), StanceKind::Contest, None, vec![], "No.")).await.unwrap_err().to_string();
+        assert!(err.contains("unknown claim"), "{err}");
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imported_attributions_are_version_one_claims_with_a_computed_status() {
+    on_both!(|db| {
+        let store = &db.store;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/eurepoc-1.1-even");
+        let mut records = pacta_import::eurepoc::read_dir(&dir).unwrap().records;
+        records.retain(|r| r.attributions.iter().any(|a| a.actor_state.is_some()));
+        records.truncate(20);
+        store.import_records(records.clone(), &party("org:secretariat"), |_| {}).await.unwrap();
+        let r = &records[0];
+        let stored = store.get_incident(&format!("eurepoc:{}", r.incident.origin.as_ref().unwrap().record_id)).await.unwrap().unwrap();
+        let claims = store.claims_of(stored.record.incident.id, None).await.unwrap();
+        assert!(!claims.is_empty());
+        assert!(claims.iter().all(|c| c.imported && c.version.version == 1 && c.log_index == stored.log_index));
+        let d = Dossier { incident: Some(stored.record.incident.clone()), claims: claims.into_iter().map(|c| c.version).collect(), ..Default::default() };
+        assert_ne!(d.status().status, AttributionStatus::None, "an imported claim naming a state gives a status");
+    });
+}

@@ -1,0 +1,103 @@
+//! Reading every incident record in pages for state practice, on SQLite and PostgreSQL.
+
+use pacta_core::*;
+use pacta_store::Store;
+use pacta_store::testing::TestDb;
+
+fn secretariat() -> PartyId {
+    PartyId::parse("actor", "org:secretariat").unwrap()
+}
+
+/// Five incidents: the n-th has n-1 attribution claims and, when n is even, one response;
+/// the fourth is TLP:AMBER.
+fn records() -> Vec<IncidentRecord> {
+    (1..=5)
+        .map(|n| {
+            let mut i = Incident::new(format!("Incident {n}"), if n == 4 { Tlp::Amber } else { Tlp::Clear });
+            i.origin = Some(Origin { dataset: Dataset::Registry, record_id: format!("practice-{n}") });
+            let mut r = IncidentRecord::new(i);
+            let fr = Party::state(StateCode::parse("s", "FR").unwrap());
+            for k in 1..n {
+                r.attributions.push(Attribution {
+                    id: AttributionId::new(),
+                    incident: r.incident.id,
+                    attributors: vec![fr.id.clone()],
+                    attributor_label: None,
+                    actor_name: Some(format!("group {n}.{k}")),
+                    actor_state: StateCode::parse("s", "RU").ok(),
+                    actor_category: ActorCategory::State,
+                    basis: AttributionBasis::TechnicalReport,
+                    confidence: None,
+                    visibility: Visibility::Public,
+                    date: None,
+                    origin_ref: None,
+                });
+            }
+            if n % 2 == 0 {
+                r.responses.push(Response {
+                    id: ResponseId::new(),
+                    incident: r.incident.id,
+                    responder: Some(fr.id.clone()),
+                    responder_label: None,
+                    status: ResponseStatus::Observed,
+                    domain: ResponseDomain::Political,
+                    measure: format!("protest {n}"),
+                    date: None,
+                    description: None,
+                });
+            }
+            r.parties.push(fr);
+            r
+        })
+        .collect()
+}
+
+/// The title's number, and the claims and responses that came back with it.
+fn shape(r: &IncidentRecord) -> (String, usize, Vec<String>) {
+    let n = r.incident.title.trim_start_matches("Incident ").to_string();
+    assert!(r.attributions.iter().all(|a| a.incident == r.incident.id && a.actor_name.as_deref().unwrap().starts_with(&format!("group {n}."))));
+    assert!(r.responses.iter().all(|x| x.incident == r.incident.id));
+    (n, r.attributions.len(), r.responses.iter().map(|x| x.measure.clone()).collect())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_record_comes_back_once_with_its_own_claims_and_responses() {
+    for db in TestDb::both().await {
+        let store: &Store = &db.store;
+        eprintln!("-- on {}", store.backend());
+        store.import_records(records(), &secretariat(), |_| {}).await.unwrap();
+
+        // Pages of two: 2 + 2 + 1, the last one says it is the last.
+        let mut after = 0;
+        let mut seen = Vec::new();
+        let mut pages = 0;
+        loop {
+            let page = store.incident_records_page(after, 2, None).await.unwrap();
+            pages += 1;
+            seen.extend(page.records.iter().map(shape));
+            match page.next {
+                Some(n) => after = n,
+                None => break,
+            }
+        }
+        assert_eq!(pages, 3);
+        let expected: Vec<(String, usize, Vec<String>)> =
+            (1..=5).map(|n| (n.to_string(), n - 1, if n % 2 == 0 { vec![format!("protest {n}")] } else { vec![] })).collect();
+        assert_eq!(seen, expected);
+
+        // Only TLP:CLEAR: incident 4 and its three claims and response are not read, and
+        // the claims of its neighbours are not attached to the wrong incident.
+        let mut clear = Vec::new();
+        let n = store.for_each_incident_record(Some(Tlp::Clear), |page| clear.extend(page.iter().map(shape))).await.unwrap();
+        assert_eq!(n, 4);
+        assert_eq!(clear.iter().map(|s| s.0.as_str()).collect::<Vec<_>>(), ["1", "2", "3", "5"]);
+        assert_eq!(clear[3], ("5".to_string(), 4, vec![]));
+
+        // The same records feed the practice tally: 4 of 5 attributed, 2 of those punished.
+        let mut tally = pacta_practice::Tally::new(pacta_norms::builtin(), pacta_practice::Options::default()).unwrap();
+        store.for_each_incident_record(None, |page| page.iter().for_each(|r| tally.add(r))).await.unwrap();
+        let p = tally.finish();
+        assert_eq!((p.all.total.incidents, p.all.total.attributed, p.all.total.punished), (5, 4, 2));
+        db.drop_db().await;
+    }
+}
