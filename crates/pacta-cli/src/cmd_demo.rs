@@ -51,12 +51,16 @@ pub async fn run(args: DemoArgs, actor: &PartyId, keys: &crate::logkey::LogKeyAr
     println!(
         "\nTry next:
   pacta {db} stats
-  pacta {db} incidents list --state UA --limit 10
-  pacta {db} incidents list --sector energy --from 2020-01-01
-  pacta {db} incidents list --type ransomware --json
+  pacta {db} incidents list --state UA --sector energy --limit 10
   pacta {db} incidents show eurepoc:2
-  pacta {db} import eurepoc data/eurepoc-1.1-even      # a re-import changes nothing
-  pacta sim axelrod --game metanorms --runs 1000 --generations 100
+  pacta {db} assess eurepoc:1876                    # the legal assessment and its trace
+  pacta {db} attribute list eurepoc:1876            # the claims and their computed status
+  pacta {db} respond plan eurepoc:1876 --by UA      # the response options for the injured state
+  pacta {db} practice --norm gge.13f                # observed detection and punishment rates
+  pacta {db} sim axelrod --from-registry --norm gge.13f --runs 1000 --generations 200
+  pacta {db} log checkpoint                         # the log's latest signed checkpoint
+  pacta {db} log prove eurepoc:2 --out r.tlog-proof && pacta verify receipt r.tlog-proof --key \"$(pacta {db} log key)\"
+  pacta {db} import eurepoc data/eurepoc-1.1-even   # a re-import changes nothing
 (or export PACTA_DB={url} and drop the --db flag)"
     );
     // A demo administrator, so the signed-in views and the write API can be tried at once.

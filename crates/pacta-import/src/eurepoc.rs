@@ -610,8 +610,15 @@ fn responses(row: &Row, incident: IncidentId, domain: ResponseDomain, prefix: &s
     out
 }
 
+/// A "; "-joined cell as its values. Cells of empty sub-codes come out as bare separators
+/// (";"), which are not values.
 fn multi(row: &Row, col: &str) -> Vec<String> {
-    row.get(col).split("; ").map(str::trim).filter(|s| !is_unknown(s)).map(str::to_string).collect()
+    row.get(col)
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !is_unknown(s) && s.chars().any(char::is_alphanumeric))
+        .map(str::to_string)
+        .collect()
 }
 
 /// EuRepoC's expert legal coding, kept as another coder's conclusions.

@@ -308,6 +308,10 @@ struct IncidentPage {
     /// Per attribution: (by, actor, basis, confidence, date).
     claims: Vec<[String; 5]>,
     external: Vec<Fact>,
+    /// The registry's own assessment with its trace, as the norms engine renders it.
+    assessment: String,
+    /// The instruments' version that produced it (a SHA-256 over the rule files).
+    instruments_version: String,
     /// Who made the external assessment, as people write the name.
     external_source: &'static str,
     targets: Vec<TargetView>,
@@ -347,6 +351,19 @@ fn code_name(code: &Option<String>) -> Option<String> {
 
 async fn incident(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> PageResult {
     let found = registry::incident(&state, &viewer, &id).await?;
+    // Our own assessment, computed for this viewer from the claims this viewer may see:
+    // a conclusion drawn from a private claim would reveal the claim. It costs
+    // microseconds, so it is computed here rather than read from the stored copy (which
+    // is the default view over every claim).
+    let visible: Vec<_> = found.record.attributions.iter().filter(|a| viewer.may_see_attribution(a)).cloned().collect();
+    let instruments = pacta_norms::builtin();
+    let (assessment, instruments_version) = match pacta_norms::extract::case(&found.record.incident, &visible, None, &Default::default()) {
+        Ok(case) => {
+            let a = instruments.assess(&case, pacta_norms::AssessOptions { trace: true });
+            (pacta_norms::render::text(&a), instruments.version().to_string())
+        }
+        Err(e) => (format!("This incident cannot be assessed: {e}"), instruments.version().to_string()),
+    };
     let i = IncidentDetail::new(&found, &viewer);
     let dates = match (i.start_date, i.end_date) {
         (Some(a), Some(b)) if a != b => format!("{a} to {b}"),
@@ -438,7 +455,7 @@ async fn incident(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         _ => "Another data set",
     };
     let api_href = format!("/api/v1/incidents/{}", i.id);
-    html(&IncidentPage { nav: "incidents", api_href, dates, facts, effects, sources, claims, external, external_source, targets, actors, i })
+    html(&IncidentPage { nav: "incidents", api_href, dates, facts, effects, sources, claims, external, assessment, instruments_version, external_source, targets, actors, i })
 }
 
 // ---------------------------------------------------------------- state record

@@ -364,6 +364,10 @@ async fn the_pages_render_the_registry() {
     if api["external_assessment"].is_object() {
         assert!(page.body.contains("Another coder"), "the external assessment is marked as another coder's view");
     }
+    // Our own assessment sits beside the facts, readable by a lawyer: it names the
+    // instruments' version and cites the rules it applied.
+    assert!(page.body.contains("Legal assessment") && page.body.contains("instruments version"), "the incident page shows the registry's assessment");
+    assert!(page.body.contains("A/70/174") || page.body.contains("Tallinn") || page.body.contains("ARSIWA"), "the assessment cites the law it applied");
     let state = get(&f, "/states/UA").await;
     assert_eq!(state.status, StatusCode::OK);
     assert!(state.body.contains("Ukraine") && state.body.contains("Attributions made by"));
