@@ -135,6 +135,29 @@ impl Store {
                 }
             });
         }
+        // Claims made, amended or withdrawn in the registry: the latest version of each
+        // claim replaces the imported one of the same id, and a withdrawn claim no longer
+        // counts (its history stays in claim_versions and in the log).
+        for chunk in seqs.chunks(MAX_BINDS / 2) {
+            on_pool!(self, pool => {
+                let mut q = QueryBuilder::new("SELECT incident_seq, body FROM claim_versions WHERE incident_seq IN (");
+                let mut sep = q.separated(", ");
+                for s in chunk {
+                    sep.push_bind(*s);
+                }
+                q.push(") ORDER BY incident_seq, log_index");
+                for row in q.build().fetch_all(pool).await? {
+                    let seq: i64 = row.try_get("incident_seq")?;
+                    let body: String = row.try_get("body")?;
+                    let version: pacta_core::ClaimVersion = serde_json::from_str(&body).map_err(|e| corrupt(format!("claim of incident {seq}"), e))?;
+                    let list = claims.entry(seq).or_default();
+                    list.retain(|a| a.id != version.attribution.id);
+                    if version.stands() {
+                        list.push(version.attribution);
+                    }
+                }
+            });
+        }
         rows.into_iter()
             .map(|(seq, body, log_index)| {
                 let incident: Incident = serde_json::from_str(&body).map_err(|e| corrupt(format!("incident {seq}"), e))?;

@@ -249,6 +249,10 @@ impl Store {
                 .bind(index as i64)
                 .execute(&mut *tx)
                 .await?;
+            // A claim changes what the incident's assessment rests on, so it is the
+            // incident's latest entry: stored assessments are keyed on that index and go
+            // stale with it (see assessments.rs).
+            sqlx::query("UPDATE incidents SET log_index = $1 WHERE seq = $2").bind(index as i64).bind(seq).execute(&mut *tx).await?;
             log.flush(&mut *tx).await?;
             StoredClaim { version, log_index: index, imported: false }
         });

@@ -112,3 +112,55 @@ async fn another_states_view_is_stored_beside_the_default_one() {
         assert_eq!((only.len(), only[0].incident.id), (1, id));
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_made_or_withdrawn_in_the_registry_makes_the_assessment_stale_and_is_assessed() {
+    on_both!(|store| {
+        store.import_records(sample(), &importer(), |_| {}).await.unwrap();
+        assess_all(store, Which::Stale(LAW_V1), LAW_V1).await;
+        assert!(store.assessment_inputs(Which::Stale(LAW_V1)).await.unwrap().is_empty(), "everything is fresh");
+
+        // France is registered (as a party named in a report), then attributes the first
+        // incident to another state.
+        let fr = StateCode::parse("state", "FR").unwrap();
+        let mut report = IncidentRecord::new(Incident::new("A report naming France", Tlp::Clear));
+        report.parties.push(Party::state(fr));
+        store.report_incident(report, &importer()).await.unwrap();
+        assess_all(store, Which::Stale(LAW_V1), LAW_V1).await;
+        let state = Party::state(fr);
+        let input = store.assessment_inputs(Which::All).await.unwrap().remove(0);
+        let before = input.attributions.len();
+        let target_state = StateCode::parse("state", "RU").unwrap();
+        let claim = Attribution {
+            id: AttributionId::new(),
+            incident: input.incident.id,
+            attributors: vec![state.id.clone()],
+            attributor_label: None,
+            actor_name: Some("A unit of the armed forces".into()),
+            actor_state: Some(target_state),
+            actor_category: ActorCategory::State,
+            basis: AttributionBasis::TechnicalReport,
+            confidence: Some(Confidence::VeryLikely),
+            visibility: Visibility::Public,
+            date: None,
+            origin_ref: None,
+        };
+        let made = store.make_claim(&state.id, claim.clone(), vec![]).await.unwrap();
+
+        // The incident's stored assessment no longer rests on everything known about it...
+        let stale = store.assessment_inputs(Which::Stale(LAW_V1)).await.unwrap();
+        assert_eq!(stale.len(), 1, "only the incident with the new claim is stale");
+        assert_eq!(stale[0].incident.id, input.incident.id);
+        assert_eq!(stale[0].log_index, made.log_index, "the claim is the incident's latest entry");
+        // ...and the new claim is among what it is recomputed from.
+        assert_eq!(stale[0].attributions.len(), before + 1);
+        assert!(stale[0].attributions.iter().any(|a| a.id == claim.id && a.confidence == Some(Confidence::VeryLikely)));
+        assess_all(store, Which::Stale(LAW_V1), LAW_V1).await;
+
+        // A withdrawn claim no longer counts, and the withdrawal makes the assessment stale again.
+        store.withdraw_claim(&state.id, claim.id, "the technical report was retracted").await.unwrap();
+        let stale = store.assessment_inputs(Which::Stale(LAW_V1)).await.unwrap();
+        assert_eq!(stale.len(), 1);
+        assert_eq!(stale[0].attributions.len(), before, "the withdrawn claim is gone from the inputs");
+    });
+}
