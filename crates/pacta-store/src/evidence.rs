@@ -1284,13 +1284,17 @@ impl Store {
     }
 
     /// Checks that log entry `index` exists, is intact, has `kind` and `actor`, and carries
-    /// exactly `record`.
+    /// exactly what the log records of `record` under the marking `tlp` (the record itself
+    /// or its commitment, see `crate::log::logged_record`). `None` accepts the record under
+    /// any marking: a run is logged under the strictest marking of its inputs, which the
+    /// run's own verification does not reload.
     async fn check_log_entry(
         &self,
         index: i64,
         kind: &str,
         actor: &str,
         record: &str,
+        tlp: Option<Tlp>,
     ) -> Result<Option<String>, StoreError> {
         if index < 0 {
             return Ok(Some("is not a valid index".into()));
@@ -1315,9 +1319,11 @@ impl Store {
             )));
         }
         let logged = v.get("record").map(|r| r.to_string()).unwrap_or_default();
-        // The entry holds the record itself (CLEAR) or its commitment (see logged_record);
-        // either way it must be exactly what this record produces at one of the TLP levels.
-        let same = Tlp::ALL.iter().any(|t| logged == crate::log::logged_record(record, *t));
+        let markings: &[Tlp] = match &tlp {
+            Some(t) => std::slice::from_ref(t),
+            None => &Tlp::ALL,
+        };
+        let same = markings.iter().any(|t| logged == crate::log::logged_record(record, *t));
         if !same {
             return Ok(Some(
                 "records something other than what the database holds".into(),
@@ -1501,6 +1507,7 @@ impl Store {
                             st.kind.log_kind(),
                             st.signer.as_str(),
                             &record,
+                            Some(row.evidence.tlp),
                         )
                         .await?
                     {
@@ -1585,7 +1592,7 @@ impl Store {
         }
         if let Ok(record) = run_record(&body, &hash, &signature, &vkey)
             && let Some(rule) = self
-                .check_log_entry(log_index, "analysis.run", &analyst, &record)
+                .check_log_entry(log_index, "analysis.run", &analyst, &record, None)
                 .await?
         {
             problems.push(Problem::LogEntry {

@@ -12,7 +12,8 @@
 
 use crate::Backend;
 use crate::dialect::{MAX_BINDS, lock_log_head};
-use crate::write::{MAX_ENTRY, leaf_hash};
+use crate::write::leaf_hash;
+use pacta_ledger::tiles::MAX_ENTRY_LEN;
 use pacta_core::{PartyId, Tlp};
 use sha2::{Digest, Sha256};
 use sqlx::QueryBuilder;
@@ -121,7 +122,7 @@ fn now_rfc3339() -> String {
 /// large for one entry (the tiles format caps entries at 65,535 bytes), so blobs are never
 /// inlined either.
 pub fn logged_record(record_json: &str, tlp: Tlp) -> String {
-    if tlp == Tlp::Clear && record_json.len() + 300 <= MAX_ENTRY {
+    if tlp == Tlp::Clear && record_json.len() + 300 <= MAX_ENTRY_LEN {
         record_json.to_string()
     } else {
         let digest = hex::encode(Sha256::digest(record_json.as_bytes()));

@@ -208,19 +208,24 @@ impl Store {
         let reference = reference.trim();
         let row = on_pool!(self, pool => {
             let q = if let Ok(id) = IncidentId::parse(reference) {
-                sqlx::query("SELECT seq, body, log_index FROM incidents WHERE id = $1").bind(id.to_string())
+                sqlx::query("SELECT seq, body, log_index, source_hash FROM incidents WHERE id = $1").bind(id.to_string())
             } else if let Some((dataset, record_id)) = reference.split_once(':') {
                 let dataset = Dataset::parse("dataset", dataset)?;
-                sqlx::query("SELECT seq, body, log_index FROM incidents WHERE dataset = $1 AND record_id = $2").bind(dataset.label().to_string()).bind(record_id.to_string())
+                sqlx::query("SELECT seq, body, log_index, source_hash FROM incidents WHERE dataset = $1 AND record_id = $2").bind(dataset.label().to_string()).bind(record_id.to_string())
             } else {
                 return Err(Invalid::new("incident", reference, "expected an incident id (UUID) or DATASET:RECORD_ID such as eurepoc:2").into());
             };
             match q.fetch_optional(pool).await? {
                 None => None,
-                Some(row) => Some((row.try_get::<i64, _>("seq")?, row.try_get::<String, _>("body")?, row.try_get::<i64, _>("log_index")?)),
+                Some(row) => Some((
+                    row.try_get::<i64, _>("seq")?,
+                    row.try_get::<String, _>("body")?,
+                    row.try_get::<i64, _>("log_index")?,
+                    row.try_get::<Option<String>, _>("source_hash")?,
+                )),
             }
         });
-        let Some((seq, body, log_index)) = row else { return Ok(None) };
+        let Some((seq, body, log_index, source_hash)) = row else { return Ok(None) };
         let incident: Incident = serde_json::from_str(&body).map_err(|e| corrupt(format!("incident {seq}"), e))?;
         let (attributions, responses, external, parties) = on_pool!(self, pool => {
             let mut attributions = Vec::new();
@@ -249,7 +254,6 @@ impl Store {
             }
             (attributions, responses, external, parties)
         });
-        let source_hash = on_pool!(self, pool => sqlx::query_scalar::<_, Option<String>>("SELECT source_hash FROM incidents WHERE seq = $1").bind(seq).fetch_one(pool).await?);
         Ok(Some(StoredIncident {
             record: IncidentRecord { incident, attributions, responses, external, parties, source_hash },
             log_index: log_index as u64,

@@ -18,9 +18,6 @@ use std::collections::HashMap;
 /// that dominates on SQLite), small enough that a crash loses little work in progress.
 pub const BATCH: usize = 2_000;
 
-/// The largest entry the C2SP tiles format can carry (a uint16 length prefix).
-pub const MAX_ENTRY: usize = 65_535;
-
 /// What an import did, in counts a user can check against the source.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ImportOutcome {
@@ -291,13 +288,12 @@ impl Store {
 
             // Updates: replace the incident row's content and all its dependent rows.
             for (seq, index, p) in &to_update {
-                for table in ["incident_facets", "attributions", "responses", "external_assessments"] {
-                    let sql = match table {
-                        "incident_facets" => "DELETE FROM incident_facets WHERE incident_seq = $1",
-                        "attributions" => "DELETE FROM attributions WHERE incident_seq = $1",
-                        "responses" => "DELETE FROM responses WHERE incident_seq = $1",
-                        _ => "DELETE FROM external_assessments WHERE incident_seq = $1",
-                    };
+                for sql in [
+                    "DELETE FROM incident_facets WHERE incident_seq = $1",
+                    "DELETE FROM attributions WHERE incident_seq = $1",
+                    "DELETE FROM responses WHERE incident_seq = $1",
+                    "DELETE FROM external_assessments WHERE incident_seq = $1",
+                ] {
                     sqlx::query(sql).bind(*seq).execute(&mut *tx).await?;
                 }
                 let i = &p.record.incident;
