@@ -324,6 +324,13 @@ impl Instruments {
         self.rules.iter().map(|r| (&*r.id, &*r.cites))
     }
 
+    /// The rules of one instrument (by its id), in file order, with their citation; none
+    /// for an id that is not loaded.
+    pub fn rules_of<'a>(&'a self, instrument: &str) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        let index = self.instruments.iter().position(|i| &*i.id == instrument);
+        self.rules.iter().filter(move |r| Some(r.instrument as usize) == index).map(|r| (&*r.id, &*r.cites))
+    }
+
 }
 
 /// The flat form of a condition, if it has one.

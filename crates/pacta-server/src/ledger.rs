@@ -1,7 +1,8 @@
 //! The transparency log over HTTP: the C2SP tlog-tiles endpoints (`/checkpoint`,
 //! `/tile/<L>/<N>[.p/<W>]`, `/tile/entries/<N>[.p/<W>]`), offline receipts
 //! (`/api/v1/log/receipts/{index}`, C2SP tlog-proof) and the verifier key
-//! (`/api/v1/log/key`).
+//! (`/api/v1/log/key`); and the ledger page (`/ledger`), which shows the latest checkpoint,
+//! the verifier key, the newest entries and how to verify all of it offline.
 //!
 //! # Why these endpoints need no viewer
 //! Invariant (kept by the store, `pacta_store::log::logged_record`): a log entry inlines a
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tile/{*path}", get(tile))
         .route("/api/v1/log/key", get(key))
         .route("/api/v1/log/receipts/{index}", get(receipt))
+        .route("/ledger", get(page))
 }
 
 /// The log's Merkle tree, grown lazily up to the latest checkpoint.
@@ -162,4 +164,51 @@ async fn receipt(State(state): State<AppState>, Path(index): Path<String>, RawQu
     receipt.extra = Some(entry.entry);
     // Not immutable: a later request proves against a later checkpoint.
     Ok(text(receipt.to_text(), FRESH))
+}
+
+/// The newest entries shown on the ledger page.
+const RECENT: u64 = 20;
+
+#[derive(askama::Template)]
+#[template(path = "ledger.html")]
+struct LedgerPage {
+    nav: &'static str,
+    origin: String,
+    /// `None` until the log has signed its first checkpoint.
+    checkpoint: Option<(u64, String, String)>,
+    vkey: Option<String>,
+    log_size: u64,
+    /// (index, kind), newest first, covered by the checkpoint.
+    recent: Vec<(u64, String)>,
+}
+
+/// `GET /ledger`: what a visitor needs to check the log without trusting this server.
+/// Entries are public-safe by construction (see the module's invariant), so their kinds
+/// are listed for everyone.
+async fn page(State(state): State<AppState>, headers: axum::http::HeaderMap, RawQuery(query): RawQuery) -> crate::pages::PageResult {
+    params::none(query.as_deref())?;
+    let checkpoint = state.store.latest_checkpoint().await.map_err(AppError::from)?;
+    let vkey = state.store.log_vkey().await.map_err(AppError::from)?;
+    let log_size = state.store.log_size().await.map_err(AppError::from)?;
+    let covered = checkpoint.as_ref().map_or(0, |c| c.size);
+    let recent = state
+        .store
+        .log_entries(covered.saturating_sub(RECENT), covered)
+        .await
+        .map_err(AppError::from)?
+        .into_iter()
+        .rev()
+        .map(|e| (e.index, e.kind))
+        .collect();
+    // The origin as the visitor reached us, for the copy-and-paste commands; never used
+    // to build a link that the page follows itself.
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c))).unwrap_or("HOST:PORT");
+    crate::pages::html(&LedgerPage {
+        nav: "ledger",
+        origin: format!("http://{host}"),
+        checkpoint: checkpoint.map(|c| (c.size, hex::encode(c.root), c.note)),
+        vkey,
+        log_size,
+        recent,
+    })
 }

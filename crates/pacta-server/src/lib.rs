@@ -52,7 +52,9 @@ mod layers;
 pub mod ledger;
 pub mod metrics;
 pub mod pages;
+pub mod norms;
 pub mod params;
+pub mod practice;
 pub mod registry;
 pub mod report;
 mod viewer;
@@ -99,6 +101,8 @@ pub struct AppState {
     pub(crate) public_viewer: Viewer,
     /// The write path for single submissions; `None` serves a read-only registry.
     pub(crate) sequencer: Option<pacta_store::sequencer::Sequencer>,
+    /// The public state practice and the log size it was computed at (see [`practice`]).
+    pub(crate) practice: Arc<practice::PracticeCache>,
 }
 
 impl AppState {
@@ -113,6 +117,7 @@ impl AppState {
             limits: Limits::default(),
             log_tree: Arc::new(ledger::LogTree::default()),
             sequencer: None,
+            practice: Arc::new(practice::PracticeCache::default()),
         }
     }
 
@@ -159,6 +164,8 @@ pub fn app(state: AppState) -> Router {
         .merge(metrics::routes())
         .merge(ledger::routes())
         .merge(auth::routes())
+        .merge(practice::routes())
+        .merge(norms::routes())
         .fallback(error::not_found_fallback);
     layers::apply(routes, state)
 }

@@ -64,9 +64,9 @@ impl IntoResponse for PageError {
     }
 }
 
-type PageResult = Result<Response, PageError>;
+pub(crate) type PageResult = Result<Response, PageError>;
 
-fn html(t: &impl Template) -> PageResult {
+pub(crate) fn html(t: &impl Template) -> PageResult {
     Ok(Html(t.render().map_err(AppError::from)?).into_response())
 }
 
