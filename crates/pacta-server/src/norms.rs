@@ -128,7 +128,11 @@ struct ApiIndex {
     instruments: Vec<InstrumentSummary>,
 }
 
-async fn api_index() -> Json<serde_json::Value> {
+#[utoipa::path(
+    get, path = "/api/v1/instruments", tag = "norms",
+    responses((status = 200, description = "The instruments the engine applies, each with its rules, and the instruments version"))
+)]
+pub(crate) async fn api_index() -> Json<serde_json::Value> {
     let law = pacta_norms::builtin();
     let body = ApiIndex { version: law.version().to_string(), instruments: law.instruments().iter().map(summary).collect() };
     Json(serde_json::to_value(body).unwrap_or_default())
@@ -142,7 +146,15 @@ struct ApiInstrument {
     source: &'static str,
 }
 
-async fn api_instrument(Path(id): Path<String>) -> Result<Json<serde_json::Value>, AppError> {
+#[utoipa::path(
+    get, path = "/api/v1/instruments/{id}", tag = "norms",
+    params(("id" = String, Path, description = "The instrument's id, such as `tallinn-2`")),
+    responses(
+        (status = 200, description = "The instrument, its rules and its literate source text"),
+        (status = 404, description = "No instrument with this id is loaded", body = crate::error::ErrorBody),
+    )
+)]
+pub(crate) async fn api_instrument(Path(id): Path<String>) -> Result<Json<serde_json::Value>, AppError> {
     let info = find(&id)?;
     let source = source_of(info).ok_or_else(|| AppError::Internal(format!("no source for {}", info.file)))?;
     let body = ApiInstrument { version: pacta_norms::builtin().version().to_string(), instrument: summary(info), source };

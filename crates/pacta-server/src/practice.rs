@@ -206,7 +206,14 @@ async fn chart(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result
     Ok(([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "no-cache")], svg))
 }
 
-async fn api(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Arc<Practice>>, AppError> {
+#[utoipa::path(
+    get, path = "/api/v1/practice", tag = "statistics",
+    responses(
+        (status = 200, description = "State practice over the public (TLP:CLEAR) incidents: per norm and year, detection, punishment and reactions; per state its record"),
+        (status = 400, description = "A parameter was given; this endpoint takes none", body = crate::error::ErrorBody),
+    )
+)]
+pub(crate) async fn api(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Arc<Practice>>, AppError> {
     if let Some(q) = raw.filter(|q| !q.is_empty()) {
         let param = q.split('&').next().unwrap_or_default().split('=').next().unwrap_or_default().to_string();
         return Err(AppError::UnknownParameter { param, accepted: "none: this endpoint takes no parameters".into() });
