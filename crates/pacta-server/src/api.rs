@@ -28,7 +28,7 @@ pub const DOCS_PATH: &str = "/api/docs";
             named recipients). What a viewer may not see is not listed, not counted, and looking it up by id answers 404. \
             Errors have the body {\"error\": {\"code\", \"message\"}}; unknown query parameters are refused with 400."
     ),
-    paths(list_incidents, get_incident, stats, state_record, crate::report::post_incident, crate::norms::api_index, crate::norms::api_instrument, crate::practice::api),
+    paths(list_incidents, get_incident, stats, state_record, crate::report::post_incident, crate::norms::api_index, crate::norms::api_instrument, crate::practice::api, crate::assessment::api),
     components(schemas(ErrorBody, ErrorDetail, crate::report::ReportInput, crate::report::TargetInput, crate::report::Reported)),
     modifiers(&TokenAuth),
     tags(

@@ -43,6 +43,7 @@
 //! ```
 
 pub mod api;
+pub mod assessment;
 pub mod auth;
 pub mod assets;
 mod charts;
@@ -166,6 +167,7 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(practice::routes())
         .merge(norms::routes())
+        .merge(assessment::routes())
         .fallback(error::not_found_fallback);
     layers::apply(routes, state)
 }

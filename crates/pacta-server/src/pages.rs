@@ -351,18 +351,12 @@ fn code_name(code: &Option<String>) -> Option<String> {
 
 async fn incident(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> PageResult {
     let found = registry::incident(&state, &viewer, &id).await?;
-    // Our own assessment, computed for this viewer from the claims this viewer may see:
-    // a conclusion drawn from a private claim would reveal the claim. It costs
-    // microseconds, so it is computed here rather than read from the stored copy (which
-    // is the default view over every claim).
-    let visible: Vec<_> = found.record.attributions.iter().filter(|a| viewer.may_see_attribution(a)).cloned().collect();
-    let instruments = pacta_norms::builtin();
-    let (assessment, instruments_version) = match pacta_norms::extract::case(&found.record.incident, &visible, None, &Default::default()) {
-        Ok(case) => {
-            let a = instruments.assess(&case, pacta_norms::AssessOptions { trace: true });
-            (pacta_norms::render::text(&a), instruments.version().to_string())
-        }
-        Err(e) => (format!("This incident cannot be assessed: {e}"), instruments.version().to_string()),
+    // Our own assessment, computed for this viewer from the claims this viewer may see
+    // (see `crate::assessment` for why).
+    let instruments_version = pacta_norms::builtin().version().to_string();
+    let assessment = match crate::assessment::for_viewer(&found, &viewer, None, true) {
+        Ok(a) => pacta_norms::render::text(&a),
+        Err(e) => format!("This incident cannot be assessed: {e}"),
     };
     let i = IncidentDetail::new(&found, &viewer);
     let dates = match (i.start_date, i.end_date) {

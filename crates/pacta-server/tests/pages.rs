@@ -130,3 +130,63 @@ async fn the_ledger_page_gives_the_checkpoint_the_key_and_the_commands_to_verify
     assert!(html.contains("pacta verify log") && html.contains("pacta verify receipt"));
     assert!(html.contains(&format!("/api/v1/log/receipts/{}", size - 1)), "the newest entry links its receipt");
 }
+
+#[tokio::test]
+async fn the_assessment_api_gives_the_trace_and_leaves_out_claims_the_viewer_may_not_see() {
+    let (db, state, _) = registry().await;
+    let de = StateCode::parse("s", "DE").unwrap();
+    let cn = StateCode::parse("s", "CN").unwrap();
+    // Two identical public incidents against a German ministry, both attributed to a
+    // state organ by Germany: once publicly, once in a claim shared with France only.
+    let mut ids = Vec::new();
+    for visibility in [Visibility::Public, Visibility::Private { shared_with: vec![PartyId::for_state(StateCode::parse("s", "FR").unwrap())] }] {
+        let mut i = Incident::new("Wiper attack on a ministry", Tlp::Clear);
+        i.start_date = Some(incident::parse_date("d", "2023-06-01").unwrap());
+        i.operation_types = vec![OperationType::Disruption];
+        i.targets.push(Target { state: Some(de), place: None, sector: Sector::Government, entity: None });
+        let id = i.id;
+        let mut r = IncidentRecord::new(i);
+        r.parties.push(Party::state(de));
+        r.attributions.push(Attribution {
+            id: AttributionId::new(),
+            incident: id,
+            attributors: vec![PartyId::for_state(de)],
+            attributor_label: None,
+            actor_name: Some("Unit 000".into()),
+            actor_state: Some(cn),
+            actor_category: ActorCategory::State,
+            basis: AttributionBasis::TechnicalReport,
+            confidence: Some(Confidence::Likely),
+            visibility,
+            date: None,
+            origin_ref: None,
+        });
+        db.store.report_incident(r, &PartyId::for_state(de)).await.expect("report");
+        ids.push(id);
+    }
+    let organ = |v: &Value| -> String {
+        let findings = v["assessment"]["findings"].as_array().unwrap();
+        let f = findings.iter().find(|f| f["rule"] == "ilc.art4.organ").expect("the trace names the rule");
+        f["trace"]["facts"][0][1].as_str().unwrap().to_string()
+    };
+    let (status, _, public_claim) = get(&state, &format!("/api/v1/incidents/{}/assessment", ids[0])).await;
+    assert_eq!(status, StatusCode::OK, "{public_claim}");
+    let public_claim: Value = serde_json::from_str(&public_claim).unwrap();
+    assert_eq!(public_claim["instruments_version"].as_str().unwrap(), pacta_norms::builtin().version());
+    assert_eq!(organ(&public_claim), "yes", "a public claim naming a state organ is a fact the engine uses");
+
+    let (status, _, private_claim) = get(&state, &format!("/api/v1/incidents/{}/assessment", ids[1])).await;
+    assert_eq!(status, StatusCode::OK);
+    let private_claim: Value = serde_json::from_str(&private_claim).unwrap();
+    assert_ne!(organ(&private_claim), "yes", "the public must not learn of the private claim through the assessment");
+
+    // From another state's view, and the refusals.
+    let (status, _, _) = get(&state, &format!("/api/v1/incidents/{}/assessment?perspective=FR", ids[0])).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, body) = get(&state, &format!("/api/v1/incidents/{}/assessment?perspective=France", ids[0])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("perspective"), "{body}");
+    let (status, _, body) = get(&state, &format!("/api/v1/incidents/{}/assessment?as=FR", ids[0])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("unknown parameter") && body.contains("as"), "{body}");
+}
