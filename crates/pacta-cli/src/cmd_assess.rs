@@ -44,10 +44,11 @@ pub fn versions() -> Versions<'static> {
     Versions { instruments: pacta_norms::builtin().version(), engine: pacta_norms::ENGINE_VERSION }
 }
 
-/// Applies `law` to an incident and its claims. Stored assessments carry their trace:
+/// Applies `law` to an incident, its claims and the facts its consultations established
+/// (`facts`, from the store's assessment input). Stored assessments carry their trace:
 /// `pacta assess` shows exactly what was stored.
-fn assess(law: &Instruments, incident: &Incident, claims: &[Attribution], perspective: Option<StateCode>, trace: bool) -> anyhow::Result<Assessment> {
-    let case = extract::case(incident, claims, perspective, &BTreeMap::new())?;
+fn assess(law: &Instruments, incident: &Incident, claims: &[Attribution], facts: &BTreeMap<String, bool>, perspective: Option<StateCode>, trace: bool) -> anyhow::Result<Assessment> {
+    let case = extract::case(incident, claims, perspective, facts)?;
     Ok(law.assess(&case, AssessOptions { trace }))
 }
 
@@ -71,7 +72,7 @@ pub async fn refresh_stale(store: &Store) -> anyhow::Result<u64> {
     let law = pacta_norms::builtin();
     let mut rows = Vec::with_capacity(inputs.len());
     for input in &inputs {
-        let a = assess(law, &input.incident, &input.attributions, None, true)?;
+        let a = assess(law, &input.incident, &input.attributions, &input.facts, None, true)?;
         rows.push(stored_row(input, None, &a)?);
     }
     store.store_assessments(v, &rows).await?;
@@ -139,8 +140,10 @@ async fn one(store: &Store, wanted: &str, perspective: Option<StateCode>, json: 
         }
         stale => {
             let why = why_stale(stale.as_ref(), v);
-            let a = assess(pacta_norms::builtin(), incident, &found.record.attributions, perspective, true)?;
-            let row = NewAssessment { incident: incident.id, perspective, log_index: found.log_index, body: serde_json::to_string(&a)? };
+            // The same input a refresh reads: registry claims and consultation facts too.
+            let input = store.assessment_inputs(Which::One(incident.id)).await?.pop().with_context(|| format!("no incident {wanted}"))?;
+            let a = assess(pacta_norms::builtin(), incident, &input.attributions, &input.facts, perspective, true)?;
+            let row = NewAssessment { incident: incident.id, perspective, log_index: input.log_index, body: serde_json::to_string(&a)? };
             store.store_assessments(v, &[row]).await?;
             (a, format!("computed now and stored ({why})"))
         }
@@ -201,7 +204,7 @@ async fn all(store: &Store, perspective: Option<StateCode>, json: bool) -> anyho
     let mut changed = 0u64;
     let mut by_response: BTreeMap<String, u64> = BTreeMap::new();
     for input in &inputs {
-        let a = assess(law, &input.incident, &input.attributions, perspective, true)?;
+        let a = assess(law, &input.incident, &input.attributions, &input.facts, perspective, true)?;
         if let Some(before) = store.stored_assessment(input.incident.id, perspective).await? {
             let before: Option<Assessment> = serde_json::from_str(&before.body).ok();
             if before.is_none_or(|b| !render::diff(&b, &a).is_empty()) {
@@ -241,8 +244,8 @@ async fn what_if(store: &Store, amended: &Instruments, perspective: Option<State
     let inputs = store.assessment_inputs(Which::All).await?;
     let mut changed = Vec::new();
     for input in &inputs {
-        let before = assess(builtin, &input.incident, &input.attributions, perspective, false)?;
-        let after = assess(amended, &input.incident, &input.attributions, perspective, false)?;
+        let before = assess(builtin, &input.incident, &input.attributions, &input.facts, perspective, false)?;
+        let after = assess(amended, &input.incident, &input.attributions, &input.facts, perspective, false)?;
         let changes = render::diff(&before, &after);
         if !changes.is_empty() {
             changed.push((&input.incident, changes));

@@ -35,7 +35,7 @@
 //! # evidence: file (relative to the scenario), name, description, tlp
 //! # attribution: attributors, actor_name, actor_state, actor_category, basis, confidence, date
 //! # response: responder, domain, measure, date, description
-//! # request: to, subject (not supported yet: consultations arrive with issue 7)
+//! # request: to, subject, template (pacta consult templates; default request_for_information), body
 //! ```
 //!
 //! Attribution claims and responses are written, for now, as part of the incident's
@@ -225,6 +225,15 @@ struct RequestInject {
     incident: String,
     to: PartyId,
     subject: String,
+    /// A consultation template (`pacta consult templates`); by default a request for information.
+    #[serde(default = "default_template")]
+    template: pacta_forum::Template,
+    #[serde(default)]
+    body: String,
+}
+
+fn default_template() -> pacta_forum::Template {
+    pacta_forum::Template::RequestForInformation
 }
 
 impl What {
@@ -360,7 +369,6 @@ async fn replay(store: &Store, db: &str, default_actor: &PartyId, checked: Check
 
     let mut records: HashMap<String, IncidentRecord> = HashMap::new();
     let mut signers: HashMap<PartyId, NoteSigner> = HashMap::new();
-    let mut refused: Vec<String> = Vec::new();
     let total = scenario.injects.len();
     for (k, (inj, at)) in scenario.injects.into_iter().zip(times).enumerate() {
         let before = store.log_size().await?;
@@ -368,6 +376,14 @@ async fn replay(store: &Store, db: &str, default_actor: &PartyId, checked: Check
         let handle = inj.what.incident().to_string();
         let mut s = format!("\n[{}/{}] {} — {} {:?} by {by}\n", k + 1, total, at.format("%Y-%m-%d %H:%M UTC"), inj.what.label(), inj.id);
         let context = || format!("inject {} ({:?})", k + 1, inj.id);
+        // Time has passed since the last inject: reminders and lapses of consultation
+        // requests fall due first, as the secretariat's sweep records them.
+        for swept in store.sweep_consultations(default_actor, at).await.with_context(context)? {
+            let r = &swept.consultation.request;
+            if let Some(step) = swept.consultation.steps.last() {
+                s.push_str(&format!("  {} on the request from {} to {} ({})\n", step.kind(), r.from, r.to, r.template));
+            }
+        }
         match inj.what {
             What::Incident(x) => {
                 let mut i = Incident::new(x.title, x.tlp.unwrap_or(Tlp::Clear));
@@ -462,23 +478,36 @@ async fn replay(store: &Store, db: &str, default_actor: &PartyId, checked: Check
                 s.push_str(&format!("  evidence {} ({} bytes, sha256 {}…) in the custody of {by}\n", item.name, item.size, &item.sha256.to_hex()[..16]));
             }
             What::Request(x) => {
-                // Consultations (requests with deadlines, answers, escalation) have no
-                // module yet; recording the request as something else would misstate it.
-                let line = format!("inject {} ({:?}): request from {by} to {} ({}): not supported yet: consultations arrive with issue 7", k + 1, inj.id, x.to, x.subject);
-                s.push_str(&format!("  {line}\n  nothing was recorded\n"));
-                refused.push(line);
+                let record = records.get(&handle).ok_or_else(|| anyhow!("{}: unknown incident {handle:?}", context()))?;
+                // Both sides must be registered parties; an exercise key registers the one
+                // that is not yet, as for evidence.
+                let known: Vec<PartyId> = store.parties().await?.into_iter().map(|p| p.id).collect();
+                for p in [&by, &x.to] {
+                    if !known.contains(p) && !signers.contains_key(p) {
+                        let signer = NoteSigner::generate(p.as_str()).map_err(|e| anyhow!("{}: an exercise key for {p}: {e}", context()))?;
+                        store.register_party_key(p, p, &signer.verifier().to_vkey()).await.with_context(context)?;
+                        s.push_str(&format!("  an exercise signing key for {p} was registered (kept for this run only)\n"));
+                        signers.insert(p.clone(), signer);
+                    }
+                }
+                let mut draft = pacta_forum::Draft::new(x.template, by.clone(), x.to.clone(), &x.subject);
+                draft.incident = Some(record.incident.id);
+                draft.body = x.body;
+                let sent = store.send_consultation(&by, draft, at).await.with_context(context)?;
+                let r = &sent.consultation.request;
+                s.push_str(&format!(
+                    "  {} sent to {}: acknowledge by {}, answer by {}\n",
+                    r.template.title(),
+                    r.to,
+                    r.acknowledge_by.format("%Y-%m-%d %H:%M UTC"),
+                    r.answer_by.format("%Y-%m-%d %H:%M UTC")
+                ));
             }
         }
         s.push_str(&after_inject(store, before, records.get(&handle)).await?);
         output::print(&s)?;
     }
-    let mut s = format!("\nEnd of exercise: {total} inject(s) replayed, log of {} entries at {db}.\n", store.log_size().await?);
-    if !refused.is_empty() {
-        s.push_str(&format!("{} inject(s) not supported yet and not recorded:\n", refused.len()));
-        for r in &refused {
-            s.push_str(&format!("  {r}\n"));
-        }
-    }
+    let s = format!("\nEnd of exercise: {total} inject(s) replayed, log of {} entries at {db}.\n", store.log_size().await?);
     output::print(&s)
 }
 
@@ -495,7 +524,9 @@ async fn after_inject(store: &Store, before: u64, record: Option<&IncidentRecord
         s.push_str(&format!("  log #{} {} by {actor} ({} bytes, leaf {}…)\n", e.index, e.kind, e.entry.len(), hex_prefix(&e.leaf_hash)));
     }
     if let Some(r) = record {
-        s.push_str(&assessment_summary(r));
+        // The facts the incident's consultations established (an unanswered request...).
+        let facts = store.assessment_inputs(pacta_store::assessments::Which::One(r.incident.id)).await?.pop().map(|i| i.facts).unwrap_or_default();
+        s.push_str(&assessment_summary(r, &facts));
     }
     let p = cmd_practice::compute(store, pacta_practice::Filter::default()).await?;
     let t = &p.any_norm.total;
@@ -517,8 +548,8 @@ fn hex_prefix(h: &[u8; 32]) -> String {
 
 /// The incident's assessment in three lines: what it engages, who is responsible and how
 /// serious it is, which responses the law opens to the injured state.
-fn assessment_summary(r: &IncidentRecord) -> String {
-    let Ok(case) = extract::case(&r.incident, &r.attributions, None, &BTreeMap::new()) else { return String::new() };
+fn assessment_summary(r: &IncidentRecord, facts: &BTreeMap<String, bool>) -> String {
+    let Ok(case) = extract::case(&r.incident, &r.attributions, None, facts) else { return String::new() };
     let a = pacta_norms::builtin().assess(&case, AssessOptions { trace: false });
     let by = |st: Status| a.findings.iter().filter(|f| f.status == st).map(|f| f.rule.to_string()).collect::<Vec<_>>();
     let (breached, inconsistent, unknown) = (by(Status::Breached), by(Status::InconsistentWithNorm), by(Status::CannotTell));

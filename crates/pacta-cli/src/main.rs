@@ -6,9 +6,11 @@ mod cmd_account;
 mod cmd_assess;
 mod cmd_attribute;
 mod cmd_bench;
+mod cmd_case;
 mod cmd_demo;
 mod cmd_eval;
 mod cmd_evidence;
+mod cmd_forum;
 mod cmd_import;
 mod cmd_incidents;
 mod cmd_log;
@@ -87,6 +89,8 @@ enum Command {
     /// Compare our assessments with expert coding (EuRepoC); needs no database.
     #[command(subcommand)]
     Eval(cmd_eval::EvalCommand),
+    #[command(flatten)]
+    Forum(cmd_forum::ForumCommand),
 }
 
 fn main() -> ExitCode {
@@ -141,6 +145,7 @@ fn run_async(cli: Cli) -> anyhow::Result<()> {
             Command::Log(c) => cmd_log::run_log(&cli.db, &cli.log_key, c).await,
             Command::Practice(a) => cmd_practice::run(&cli.db, a).await,
             Command::Tabletop(c) => cmd_tabletop::run(&cli.db, &actor, c).await,
+            Command::Forum(c) => cmd_forum::run(&cli.db, &actor, c).await,
             Command::Sim(_) | Command::Verify(_) | Command::Eval(_) => unreachable!("handled without a runtime"),
         }
     })

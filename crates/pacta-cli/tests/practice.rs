@@ -94,14 +94,17 @@ fn the_hospital_ransomware_exercise_replays_into_a_scratch_registry() {
     // is engaged.
     let claim = out.split("[6/10]").nth(1).unwrap().split("[7/10]").next().unwrap();
     assert!(claim.contains("incident.updated by verifier:forensic-lab") && claim.contains("gge.13f"), "{claim}");
-    // The consultation request is refused by name, and nothing is logged for it.
+    // The consultation request is sent through the forum, with its deadlines, and the
+    // missed acknowledgement is recorded when the exercise clock passes it.
     let request = out.split("[7/10]").nth(1).unwrap().split("[8/10]").next().unwrap();
-    assert!(request.contains("inject 7 (\"consultation-request\")") && request.contains("not supported yet: consultations arrive with issue 7"), "{request}");
-    assert!(request.contains("log: no new entry"), "{request}");
+    assert!(request.contains("Request to stop activity from your territory sent to state:RU: acknowledge by 2026-03-07 10:00 UTC"), "{request}");
+    assert!(request.contains("consultation.sent by state:EE"), "{request}");
+    let next = out.split("[8/10]").nth(1).unwrap().split("[9/10]").next().unwrap();
+    assert!(next.contains("log #11 consultation.lapsed by org:secretariat"), "{next}");
     // The last inject's response completes the practice: attributed and punished.
     let last = out.split("[10/10]").nth(1).unwrap();
-    assert!(last.contains("log #10 incident.updated by state:EE") && last.contains("1 punished (punishment 100.0%)"), "{last}");
-    assert!(out.contains("log of 11 entries"), "{out}");
+    assert!(last.contains("log #15 incident.updated by state:EE") && last.contains("1 punished (punishment 100.0%)"), "{last}");
+    assert!(out.contains("log of 16 entries"), "{out}");
 
     // The log verifies like any other, and the incident is there with its claims.
     let shown = ok(&pacta(&db, &["incidents", "show", "registry:tabletop-nightshade"]));
@@ -111,5 +114,5 @@ fn the_hospital_ransomware_exercise_replays_into_a_scratch_registry() {
     // registry that already has entries.
     let again = pacta(&db, &["tabletop", "run", "scenarios/hospital-ransomware.toml"]);
     assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds 11 log entries"));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds 16 log entries"));
 }

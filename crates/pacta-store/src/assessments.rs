@@ -25,7 +25,7 @@ use crate::dialect::MAX_BINDS;
 use crate::{Store, StoreError, on_pool, write_tx};
 use pacta_core::{Attribution, Incident, IncidentId, StateCode};
 use sqlx::{QueryBuilder, Row};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The versions an assessment is computed under. Both are opaque strings to the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +42,10 @@ pub struct Versions<'a> {
 pub struct AssessmentInput {
     pub incident: Incident,
     pub attributions: Vec<Attribution>,
+    /// Facts established by the forum's consultations (an unanswered request to stop, a
+    /// notification with an offer to negotiate...): the engine's `extra` facts. Every
+    /// step that changes them is the incident's latest entry (see `forum`).
+    pub facts: BTreeMap<String, bool>,
     pub log_index: u64,
 }
 
@@ -158,10 +162,11 @@ impl Store {
                 }
             });
         }
+        let mut facts = self.consultation_facts(&seqs).await?;
         rows.into_iter()
             .map(|(seq, body, log_index)| {
                 let incident: Incident = serde_json::from_str(&body).map_err(|e| corrupt(format!("incident {seq}"), e))?;
-                Ok(AssessmentInput { incident, attributions: claims.remove(&seq).unwrap_or_default(), log_index: log_index as u64 })
+                Ok(AssessmentInput { incident, attributions: claims.remove(&seq).unwrap_or_default(), facts: facts.remove(&seq).unwrap_or_default(), log_index: log_index as u64 })
             })
             .collect()
     }

@@ -23,6 +23,7 @@ mod dialect;
 pub mod accounts;
 pub mod assessments;
 pub mod evidence;
+pub mod forum;
 pub mod checkpoint;
 pub mod claims;
 pub mod log;

@@ -24,6 +24,29 @@ use crate::{Store, StoreError, on_pool, write_tx};
 use pacta_core::{ComplianceEvent, IncidentId, Invalid, Measure, MeasureState, PartyId, ResponseId, Tlp};
 use sqlx::Row;
 
+/// Inside a write transaction holding `log`: writes a validated compliance event about
+/// its incident and queues its entry; evaluates to the entry's index. The one body of the
+/// compliance write path, shared by [`Store::record_compliance`] and by the forum, whose
+/// ruling compliance and arbitration record the same facts (`forum::cases`).
+macro_rules! insert_compliance {
+    ($tx:expr, $log:expr, $actor:expr, $event:expr) => {{
+        let (seq, tlp) = crate::claims::incident_row!($tx, $event.incident);
+        let json = crate::write::canonical_json(&$event)?;
+        let index = $log.push($actor, &format!("compliance.{}", $event.kind), &json, tlp);
+        sqlx::query("INSERT INTO compliance_events (id, incident_seq, kind, responsible, body, log_index) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind($event.id.to_string())
+            .bind(seq)
+            .bind($event.kind.label())
+            .bind($event.responsible.to_string())
+            .bind(json)
+            .bind(index as i64)
+            .execute(&mut *$tx)
+            .await?;
+        index
+    }};
+}
+pub(crate) use insert_compliance;
+
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct StoredCompliance {
     pub event: ComplianceEvent,
@@ -70,19 +93,8 @@ impl Store {
         let backend = self.backend();
         let stored = write_tx!(self, tx => {
             let mut log = LogAppender::lock(&mut *tx, backend).await?;
-            let (seq, tlp) = incident_row!(tx, event.incident);
             require_party!(tx, "by", actor);
-            let json = canonical_json(&event)?;
-            let index = log.push(actor, &format!("compliance.{}", event.kind), &json, tlp);
-            sqlx::query("INSERT INTO compliance_events (id, incident_seq, kind, responsible, body, log_index) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(event.id.to_string())
-                .bind(seq)
-                .bind(event.kind.label())
-                .bind(event.responsible.to_string())
-                .bind(json)
-                .bind(index as i64)
-                .execute(&mut *tx)
-                .await?;
+            let index = insert_compliance!(tx, log, actor, event);
             log.flush(&mut *tx).await?;
             StoredCompliance { event, log_index: index }
         });

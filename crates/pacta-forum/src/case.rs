@@ -1,0 +1,579 @@
+//! Dispute cases: a claimant party files against a respondent about one or more incidents.
+//!
+//! ```text
+//! consultation ──▶ mediation ──▶ arbitration ──▶ ruled ──▶ closed (every remedy complied)
+//!      │               │              │
+//!      └───────────────┴──────────────┴──▶ settled (at any step, when both parties agree)
+//! ```
+//!
+//! Every step is an [`Action`] applied by [`DisputeCase::apply`], which checks who may take
+//! it, in which stage, and by which deadline, and returns the case after it. Deadlines are
+//! set when a stage opens ([`CaseRules`]); a filing that answers a deadline is refused once
+//! the deadline has passed, unless the panel extended it first (UNCITRAL Arbitration Rules
+//! (2013), art. 25). A party acts only in its own cases; the panel of the current stage
+//! (the mediator, then the tribunal) extends deadlines, schedules hearings, orders interim
+//! measures (art. 26) and rules; the secretariat (anyone not a party) appoints the panel
+//! from the roster, and an appointment with a conflict is refused ([`crate::panel`]).
+
+use crate::panel::{Arbitrator, CaseSide, Involvement, PanelRole, conflicts};
+use crate::ruling::Ruling;
+use crate::{fmt_time, refuse, text};
+use chrono::{DateTime, Duration, Utc};
+use pacta_core::{IncidentId, Invalid, PartyId, Tlp, labelled_enum};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+labelled_enum! {
+    pub enum Stage ("a case stage") {
+        Consultation = "consultation",
+        Mediation = "mediation",
+        Arbitration = "arbitration",
+        Settled = "settled",
+        Ruled = "ruled",
+        /// Ruled, and every remedy complied with (or none was ordered).
+        Closed = "closed",
+    }
+}
+
+impl Stage {
+    /// Whether the dispute is still being argued.
+    pub fn open(self) -> bool {
+        matches!(self, Stage::Consultation | Stage::Mediation | Stage::Arbitration)
+    }
+}
+
+labelled_enum! {
+    pub enum FilingKind ("a filing") {
+        /// The claimant's statement of claim, filed with the case.
+        Claim = "claim",
+        /// The respondent's answer during consultation.
+        Response = "response",
+        /// The claimant's written case before the tribunal.
+        Memorial = "memorial",
+        /// The respondent's written answer before the tribunal.
+        CounterMemorial = "counter_memorial",
+        /// Anything else a party puts before the forum.
+        Submission = "submission",
+    }
+}
+
+/// The periods a stage opens with. An instance may set its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CaseRules {
+    pub response: Duration,
+    pub consultation: Duration,
+    pub mediation: Duration,
+    pub memorial: Duration,
+    pub counter_memorial: Duration,
+}
+
+impl Default for CaseRules {
+    fn default() -> Self {
+        CaseRules { response: Duration::days(30), consultation: Duration::days(60), mediation: Duration::days(60), memorial: Duration::days(30), counter_memorial: Duration::days(60) }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extension {
+    pub by: PartyId,
+    pub at: DateTime<Utc>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadline {
+    /// `response`, `consultation_ends`, `mediation_ends`, `memorial`, `counter_memorial`.
+    pub name: String,
+    /// The party that must file by it; `None` for the end of a period.
+    pub party: Option<PartyId>,
+    pub filing: Option<FilingKind>,
+    pub due: DateTime<Utc>,
+    /// When the filing it calls for was made.
+    pub met_at: Option<DateTime<Utc>>,
+    pub extensions: Vec<Extension>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filing {
+    pub id: Uuid,
+    pub by: PartyId,
+    pub kind: FilingKind,
+    pub stage: Stage,
+    pub text: String,
+    /// Artefacts under custody in the vault (`pacta evidence`).
+    pub evidence: Vec<Uuid>,
+    pub at: DateTime<Utc>,
+    /// The deadline it met, with its due time then.
+    pub deadline: Option<(String, DateTime<Utc>)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appointment {
+    pub party: PartyId,
+    pub name: String,
+    pub role: PanelRole,
+    pub by: PartyId,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hearing {
+    pub when: DateTime<Utc>,
+    pub place: String,
+    pub by: PartyId,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterimMeasure {
+    pub text: String,
+    pub addressed_to: PartyId,
+    pub due: Option<DateTime<Utc>>,
+    pub by: PartyId,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settlement {
+    pub proposed_by: PartyId,
+    pub terms: String,
+    pub at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+}
+
+/// Compliance with one remedy of the ruling.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemedyCompliance {
+    pub reported_at: Option<DateTime<Utc>>,
+    pub report: Option<String>,
+    pub evidence: Vec<Uuid>,
+    pub confirmed_by: Option<PartyId>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+}
+
+/// A dispute case: the aggregate the store keeps as one record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisputeCase {
+    pub id: Uuid,
+    pub title: String,
+    pub claimant: PartyId,
+    pub respondent: PartyId,
+    pub incidents: Vec<IncidentId>,
+    /// Confidentiality of the proceedings (TLP 2.0). The ruling follows `Ruling::published`.
+    pub tlp: Tlp,
+    pub stage: Stage,
+    pub filed_at: DateTime<Utc>,
+    pub filings: Vec<Filing>,
+    pub deadlines: Vec<Deadline>,
+    pub panel: Vec<Appointment>,
+    pub hearings: Vec<Hearing>,
+    pub interim_measures: Vec<InterimMeasure>,
+    pub impasse: Option<String>,
+    pub settlement: Option<Settlement>,
+    pub ruling: Option<Ruling>,
+    pub compliance: Vec<RemedyCompliance>,
+}
+
+/// What the store looks up for an appointment.
+#[derive(Default)]
+pub struct Roster<'a> {
+    pub arbitrator: Option<&'a Arbitrator>,
+    pub involvement: &'a [Involvement],
+}
+
+/// One step in a case, as a party, the panel or the secretariat asks for it. This is
+/// also what the log entry carries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    File { kind: FilingKind, text: String, evidence: Vec<Uuid> },
+    Escalate { to: Stage, reason: String },
+    Appoint { party: PartyId, role: PanelRole },
+    Extend { deadline: String, to: DateTime<Utc>, reason: String },
+    ScheduleHearing { when: DateTime<Utc>, place: String },
+    DeclareImpasse { reason: String },
+    OrderInterimMeasure { text: String, addressed_to: PartyId, due: Option<DateTime<Utc>> },
+    ProposeSettlement { terms: String },
+    AcceptSettlement,
+    Rule { ruling: Ruling },
+    ReportCompliance { remedy: usize, report: String, evidence: Vec<Uuid> },
+    ConfirmCompliance { remedy: usize },
+}
+
+impl Action {
+    /// The log entry kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::File { .. } => "case.filing",
+            Action::Escalate { .. } => "case.escalated",
+            Action::Appoint { .. } => "panel.appointed",
+            Action::Extend { .. } => "deadline.extended",
+            Action::ScheduleHearing { .. } => "hearing.scheduled",
+            Action::DeclareImpasse { .. } => "mediation.impasse",
+            Action::OrderInterimMeasure { .. } => "case.interim_measure",
+            Action::ProposeSettlement { .. } => "settlement.proposed",
+            Action::AcceptSettlement => "case.settled",
+            Action::Rule { .. } => "ruling.issued",
+            Action::ReportCompliance { .. } => "remedy.reported",
+            Action::ConfirmCompliance { .. } => "remedy.complied",
+        }
+    }
+}
+
+fn deadline(name: &str, party: Option<&PartyId>, filing: Option<FilingKind>, due: DateTime<Utc>) -> Deadline {
+    Deadline { name: name.into(), party: party.cloned(), filing, due, met_at: None, extensions: Vec::new() }
+}
+
+impl DisputeCase {
+    /// The claimant files a case at `at`, with its statement of claim.
+    #[allow(clippy::too_many_arguments)]
+    pub fn file(claimant: PartyId, respondent: PartyId, title: &str, incidents: Vec<IncidentId>, claim: &str, evidence: Vec<Uuid>, tlp: Tlp, at: DateTime<Utc>, rules: &CaseRules) -> Result<DisputeCase, Invalid> {
+        if claimant.state().is_none() {
+            return Err(refuse("claimant", &claimant, "a dispute case is between states: the claimant is state:CODE"));
+        }
+        if respondent.state().is_none() {
+            return Err(refuse("respondent", &respondent, "a dispute case is between states: the respondent is state:CODE"));
+        }
+        if claimant == respondent {
+            return Err(refuse("respondent", &respondent, "a state does not file a case against itself"));
+        }
+        text("title", title, 200)?;
+        text("claim", claim, 50_000)?;
+        if incidents.is_empty() {
+            return Err(refuse("incidents", "[]", "a case is about one or more incidents of the registry"));
+        }
+        let filing = Filing { id: Uuid::now_v7(), by: claimant.clone(), kind: FilingKind::Claim, stage: Stage::Consultation, text: claim.trim().into(), evidence, at, deadline: None };
+        let deadlines = vec![
+            deadline("response", Some(&respondent), Some(FilingKind::Response), at + rules.response),
+            deadline("consultation_ends", None, None, at + rules.consultation),
+        ];
+        Ok(DisputeCase {
+            id: Uuid::now_v7(),
+            title: title.trim().into(),
+            claimant,
+            respondent,
+            incidents,
+            tlp,
+            stage: Stage::Consultation,
+            filed_at: at,
+            filings: vec![filing],
+            deadlines,
+            panel: Vec::new(),
+            hearings: Vec::new(),
+            interim_measures: Vec::new(),
+            impasse: None,
+            settlement: None,
+            ruling: None,
+            compliance: Vec::new(),
+        })
+    }
+
+    pub fn is_party(&self, p: &PartyId) -> bool {
+        p == &self.claimant || p == &self.respondent
+    }
+
+    /// The other party.
+    pub fn other(&self, p: &PartyId) -> &PartyId {
+        if p == &self.claimant { &self.respondent } else { &self.claimant }
+    }
+
+    /// The panel members of a role.
+    pub fn members(&self, role: PanelRole) -> impl Iterator<Item = &Appointment> {
+        self.panel.iter().filter(move |a| a.role == role)
+    }
+
+    /// Who sits for the current stage: the mediator in mediation, the tribunal after.
+    pub fn sitting(&self) -> Vec<&PartyId> {
+        let role = if self.stage == Stage::Mediation { PanelRole::Mediator } else { PanelRole::Arbitrator };
+        self.members(role).map(|a| &a.party).collect()
+    }
+
+    /// Whether `p` takes part: a party, a panel member, or the appointing secretariat.
+    pub fn participant(&self, p: &PartyId) -> bool {
+        self.is_party(p) || self.panel.iter().any(|a| &a.party == p || &a.by == p)
+    }
+
+    pub fn deadline(&self, name: &str) -> Option<&Deadline> {
+        self.deadlines.iter().find(|d| d.name == name)
+    }
+
+    /// Open deadlines and remedies past due at `now` (derived, never stored).
+    pub fn overdue(&self, now: DateTime<Utc>) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        if self.stage.open() {
+            for d in self.deadlines.iter().filter(|d| d.party.is_some() && d.met_at.is_none() && now > d.due) {
+                out.push(format!("{} by {} was due {}", d.name, d.party.as_ref().map(|p| p.as_str()).unwrap_or(""), fmt_time(d.due)));
+            }
+        }
+        if let Some(r) = &self.ruling {
+            for (i, (rem, c)) in r.remedies.iter().zip(&self.compliance).enumerate() {
+                if c.confirmed_at.is_none() && now > rem.due {
+                    out.push(format!("remedy {i} ({}) was due {}", rem.kind, fmt_time(rem.due)));
+                }
+            }
+        }
+        out
+    }
+
+    fn require_party(&self, actor: &PartyId) -> Result<(), Invalid> {
+        if !self.is_party(actor) {
+            return Err(refuse("--as", actor, format!("a party acts only in cases it is part of: this case is between {} and {}", self.claimant, self.respondent)));
+        }
+        Ok(())
+    }
+
+    fn require_sitting(&self, actor: &PartyId, what: &str) -> Result<(), Invalid> {
+        if !self.stage.open() && self.stage != Stage::Ruled {
+            return Err(refuse("stage", self.stage, format!("the case is {}: nothing more is {what}", self.stage)));
+        }
+        if !self.sitting().contains(&actor) {
+            let who = if self.stage == Stage::Mediation { "the mediator" } else { "the tribunal" };
+            return Err(refuse("--as", actor, format!("only {who} sitting in this case ({}) {what}", self.sitting().iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", "))));
+        }
+        Ok(())
+    }
+
+    fn require_open(&self) -> Result<(), Invalid> {
+        if !self.stage.open() {
+            return Err(refuse("stage", self.stage, format!("the case is {}: the proceedings are over", self.stage)));
+        }
+        Ok(())
+    }
+
+    /// Applies `action` by `actor` at `at`; returns the case after it, or the refusal.
+    pub fn apply(&self, actor: &PartyId, action: &Action, at: DateTime<Utc>, roster: &Roster<'_>, rules: &CaseRules) -> Result<DisputeCase, Invalid> {
+        let mut next = self.clone();
+        match action {
+            Action::File { kind, text: body, evidence } => {
+                self.require_party(actor)?;
+                self.require_open()?;
+                text("text", body, 50_000)?;
+                let allowed = match kind {
+                    FilingKind::Claim => false,
+                    FilingKind::Response => self.stage == Stage::Consultation && actor == &self.respondent,
+                    FilingKind::Memorial => self.stage == Stage::Arbitration && actor == &self.claimant,
+                    FilingKind::CounterMemorial => self.stage == Stage::Arbitration && actor == &self.respondent,
+                    FilingKind::Submission => true,
+                };
+                if !allowed {
+                    return Err(refuse("kind", kind, format!("a {kind} is not filed by {actor} in {}: the claimant files the claim and the memorial, the respondent the response (in consultation) and the counter-memorial (in arbitration)", self.stage)));
+                }
+                let mut met = None;
+                if let Some(d) = next.deadlines.iter_mut().find(|d| d.filing == Some(*kind) && d.party.as_ref() == Some(actor)) {
+                    if d.met_at.is_some() {
+                        return Err(refuse("kind", kind, format!("{actor} has already filed its {kind}")));
+                    }
+                    if at > d.due {
+                        return Err(refuse(
+                            "deadline",
+                            &d.name,
+                            format!("the {kind} was due {} and is filed {}: a filing past its deadline is refused unless the panel extends the deadline first (UNCITRAL Arbitration Rules (2013), art. 25)", fmt_time(d.due), fmt_time(at)),
+                        ));
+                    }
+                    d.met_at = Some(at);
+                    met = Some((d.name.clone(), d.due));
+                }
+                next.filings.push(Filing { id: Uuid::now_v7(), by: actor.clone(), kind: *kind, stage: self.stage, text: body.trim().into(), evidence: evidence.clone(), at, deadline: met });
+            }
+            Action::Escalate { to, reason } => {
+                self.require_party(actor)?;
+                text("reason", reason, 4_000)?;
+                match (self.stage, to) {
+                    (Stage::Consultation, Stage::Mediation) => {
+                        let ends = self.deadline("consultation_ends").map(|d| d.due);
+                        let response = self.deadline("response");
+                        let unanswered = response.is_some_and(|d| d.met_at.is_none() && at > d.due);
+                        if !(ends.is_some_and(|e| at >= e) || unanswered) {
+                            return Err(refuse(
+                                "to",
+                                to,
+                                format!("consultation runs until {} unless the respondent lets its response deadline pass: mediation opens after that (the parties first seek a solution by negotiation, UN Charter art. 33(1))", ends.map(fmt_time).unwrap_or_default()),
+                            ));
+                        }
+                        next.deadlines.push(deadline("mediation_ends", None, None, at + rules.mediation));
+                    }
+                    (Stage::Mediation, Stage::Arbitration) => {
+                        let ends = self.deadline("mediation_ends").map(|d| d.due);
+                        if self.impasse.is_none() && !ends.is_some_and(|e| at >= e) {
+                            return Err(refuse(
+                                "to",
+                                to,
+                                format!("mediation runs until {} unless the mediator declares an impasse: arbitration opens after that", ends.map(fmt_time).unwrap_or_default()),
+                            ));
+                        }
+                        next.deadlines.push(deadline("memorial", Some(&self.claimant), Some(FilingKind::Memorial), at + rules.memorial));
+                        next.deadlines.push(deadline("counter_memorial", Some(&self.respondent), Some(FilingKind::CounterMemorial), at + rules.memorial + rules.counter_memorial));
+                    }
+                    (from, to) => return Err(refuse("to", to, format!("a case moves consultation → mediation → arbitration one step at a time; it is in {from}"))),
+                }
+                next.stage = *to;
+            }
+            Action::Appoint { party, role } => {
+                if self.is_party(actor) {
+                    return Err(refuse("--as", actor, "the parties do not appoint the neutral: the secretariat does, from the roster"));
+                }
+                let want = match role {
+                    PanelRole::Mediator => Stage::Mediation,
+                    PanelRole::Arbitrator => Stage::Arbitration,
+                };
+                if self.stage != want {
+                    return Err(refuse("role", role, format!("a {role} is appointed when the case is in {want}; it is in {}", self.stage)));
+                }
+                let Some(arb) = roster.arbitrator.filter(|a| &a.party == party) else {
+                    return Err(refuse("party", party, "is not on the roster of neutrals (pacta case roster add)"));
+                };
+                if !arb.roles.contains(role) {
+                    return Err(refuse("role", role, format!("{} is listed as {} only", arb.name, arb.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", "))));
+                }
+                if self.members(*role).any(|a| &a.party == party) {
+                    return Err(refuse("party", party, format!("already sits as {role} in this case")));
+                }
+                let max = if *role == PanelRole::Mediator { 1 } else { 3 };
+                if self.members(*role).count() >= max {
+                    return Err(refuse("role", role, format!("a case has at most {max} {role}(s)")));
+                }
+                let side = CaseSide { claimant: &self.claimant, respondent: &self.respondent, incidents: &self.incidents, mediators: self.members(PanelRole::Mediator).map(|a| &a.party).collect() };
+                let found = conflicts(arb, &side, *role, roster.involvement);
+                if !found.is_empty() {
+                    let list: Vec<String> = found.iter().map(|c| c.to_string()).collect();
+                    return Err(refuse("party", party, format!("a panel member with a conflict of interest cannot be appointed: {}", list.join("; "))));
+                }
+                next.panel.push(Appointment { party: party.clone(), name: arb.name.clone(), role: *role, by: actor.clone(), at });
+            }
+            Action::Extend { deadline: name, to, reason } => {
+                self.require_sitting(actor, "extends deadlines")?;
+                text("reason", reason, 2_000)?;
+                let Some(d) = next.deadlines.iter_mut().find(|d| &d.name == name) else {
+                    return Err(refuse("deadline", name, format!("no such deadline in this case: {}", self.deadlines.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", "))));
+                };
+                if d.met_at.is_some() {
+                    return Err(refuse("deadline", name, "was met: there is nothing to extend"));
+                }
+                if *to <= d.due || *to <= at {
+                    return Err(refuse("to", fmt_time(*to), format!("an extension moves the deadline later than both its due time ({}) and now", fmt_time(d.due))));
+                }
+                d.extensions.push(Extension { by: actor.clone(), at, from: d.due, to: *to, reason: reason.trim().into() });
+                d.due = *to;
+            }
+            Action::ScheduleHearing { when, place } => {
+                self.require_sitting(actor, "schedules hearings")?;
+                text("place", place, 300)?;
+                if *when <= at {
+                    return Err(refuse("when", fmt_time(*when), "a hearing is scheduled in the future"));
+                }
+                next.hearings.push(Hearing { when: *when, place: place.trim().into(), by: actor.clone(), at });
+            }
+            Action::DeclareImpasse { reason } => {
+                if self.stage != Stage::Mediation {
+                    return Err(refuse("stage", self.stage, "an impasse is declared in mediation"));
+                }
+                self.require_sitting(actor, "declares an impasse")?;
+                text("reason", reason, 4_000)?;
+                next.impasse = Some(reason.trim().into());
+            }
+            Action::OrderInterimMeasure { text: body, addressed_to, due } => {
+                if self.stage != Stage::Arbitration {
+                    return Err(refuse("stage", self.stage, "interim measures are ordered by the tribunal, in arbitration (UNCITRAL Arbitration Rules (2013), art. 26)"));
+                }
+                self.require_sitting(actor, "orders interim measures")?;
+                text("text", body, 4_000)?;
+                if !self.is_party(addressed_to) {
+                    return Err(refuse("addressed_to", addressed_to, "an interim measure is addressed to a party"));
+                }
+                next.interim_measures.push(InterimMeasure { text: body.trim().into(), addressed_to: addressed_to.clone(), due: *due, by: actor.clone(), at });
+            }
+            Action::ProposeSettlement { terms } => {
+                self.require_party(actor)?;
+                self.require_open()?;
+                text("terms", terms, 20_000)?;
+                next.settlement = Some(Settlement { proposed_by: actor.clone(), terms: terms.trim().into(), at, accepted_at: None });
+            }
+            Action::AcceptSettlement => {
+                self.require_party(actor)?;
+                self.require_open()?;
+                let Some(s) = &self.settlement else {
+                    return Err(refuse("settlement", "(none)", "no settlement has been proposed"));
+                };
+                if &s.proposed_by == actor {
+                    return Err(refuse("--as", actor, "the other party accepts a settlement, not the one that proposed it"));
+                }
+                next.settlement.as_mut().expect("checked above").accepted_at = Some(at);
+                next.stage = Stage::Settled;
+            }
+            Action::Rule { ruling } => {
+                if self.stage != Stage::Arbitration {
+                    return Err(refuse("stage", self.stage, "a ruling is issued by the tribunal, in arbitration"));
+                }
+                self.require_sitting(actor, "rules")?;
+                let n = self.members(PanelRole::Arbitrator).count();
+                if n != 1 && n != 3 {
+                    return Err(refuse("panel", n, "the tribunal rules once it is complete: one or three arbitrators"));
+                }
+                if &ruling.issued_by != actor || ruling.at != at {
+                    return Err(refuse("ruling", &ruling.issued_by, "a ruling is issued in the name of the arbitrator issuing it, at the time of issue"));
+                }
+                ruling.validate()?;
+                next.compliance = ruling.remedies.iter().map(|_| RemedyCompliance { reported_at: None, report: None, evidence: Vec::new(), confirmed_by: None, confirmed_at: None }).collect();
+                next.stage = if ruling.remedies.is_empty() { Stage::Closed } else { Stage::Ruled };
+                next.ruling = Some(ruling.clone());
+            }
+            Action::ReportCompliance { remedy, report, evidence } => {
+                if actor != &self.respondent {
+                    return Err(refuse("--as", actor, format!("the respondent, {}, reports its compliance", self.respondent)));
+                }
+                let c = self.remedy_slot(&mut next, *remedy)?;
+                if c.confirmed_at.is_some() {
+                    return Err(refuse("remedy", remedy, "compliance with this remedy is already confirmed"));
+                }
+                text("report", report, 8_000)?;
+                c.reported_at = Some(at);
+                c.report = Some(report.trim().into());
+                c.evidence = evidence.clone();
+            }
+            Action::ConfirmCompliance { remedy } => {
+                if actor != &self.claimant && !self.members(PanelRole::Arbitrator).any(|a| &a.party == actor) {
+                    return Err(refuse("--as", actor, "the claimant or the tribunal confirms compliance"));
+                }
+                let c = self.remedy_slot(&mut next, *remedy)?;
+                if c.reported_at.is_none() {
+                    return Err(refuse("remedy", remedy, "the respondent has not reported compliance with this remedy"));
+                }
+                if c.confirmed_at.is_some() {
+                    return Err(refuse("remedy", remedy, "compliance with this remedy is already confirmed"));
+                }
+                c.confirmed_by = Some(actor.clone());
+                c.confirmed_at = Some(at);
+                if next.compliance.iter().all(|c| c.confirmed_at.is_some()) {
+                    next.stage = Stage::Closed;
+                }
+            }
+        }
+        Ok(next)
+    }
+
+    fn remedy_slot<'c>(&self, next: &'c mut DisputeCase, remedy: usize) -> Result<&'c mut RemedyCompliance, Invalid> {
+        if self.stage != Stage::Ruled {
+            return Err(refuse("stage", self.stage, "compliance is reported on a ruling's remedies, after the ruling"));
+        }
+        let n = next.compliance.len();
+        next.compliance.get_mut(remedy).ok_or_else(|| refuse("remedy", remedy, format!("the ruling orders {n} remedies, numbered from 0")))
+    }
+
+    /// Whether compliance with every remedy has just been confirmed: the responsible
+    /// state has complied (ILC art. 53), which the response lifecycle reads.
+    pub fn complied(&self) -> bool {
+        self.stage == Stage::Closed && self.ruling.as_ref().is_some_and(|r| !r.remedies.is_empty())
+    }
+
+    /// Whether `viewer` may read the proceedings: anyone when CLEAR; otherwise the
+    /// participants. A published ruling is readable by anyone ([`Self::ruling_visible_to`]).
+    pub fn visible_to(&self, viewer: Option<&PartyId>) -> bool {
+        self.tlp == Tlp::Clear || viewer.is_some_and(|v| self.participant(v))
+    }
+
+    pub fn ruling_visible_to(&self, viewer: Option<&PartyId>) -> bool {
+        self.ruling.as_ref().is_some_and(|r| r.published) || self.visible_to(viewer)
+    }
+}

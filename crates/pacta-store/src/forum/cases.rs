@@ -1,0 +1,319 @@
+//! The roster of neutrals and dispute cases. See the table in [`super`].
+//!
+//! A case's compliance reaches the response lifecycle through the compliance write path
+//! (`measures::insert_compliance!`): once every remedy of a ruling that found a breach is
+//! confirmed, the same transaction records that the responsible state complied on each
+//! of the case's incidents, and `pacta-ladder` then flags the injured state's
+//! countermeasures as due to be lifted (ILC art. 53).
+
+use super::{check_time, parse};
+use crate::claims::{corrupt, incident_row, marking, refuse, require_party};
+use crate::log::LogAppender;
+use crate::measures::insert_compliance;
+use crate::write::canonical_json;
+use crate::{Store, StoreError, on_pool, write_tx};
+use chrono::{DateTime, Utc};
+use pacta_core::{ComplianceEvent, ComplianceEventId, ComplianceKind, Incident, IncidentId, Party, PartyId, PartyKind, Tlp};
+use pacta_forum::case::{Action, CaseRules, DisputeCase, Roster};
+use pacta_forum::panel::{Arbitrator, Involvement};
+use pacta_forum::precedent::{self, Precedent};
+use std::collections::BTreeSet;
+use uuid::Uuid;
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct StoredCase {
+    pub case: DisputeCase,
+    /// The entry of its latest step.
+    pub log_index: u64,
+    /// False when the viewer sees only the published ruling of a confidential case: the
+    /// filings' text and evidence, hearings, interim measures and settlement talks are
+    /// left out.
+    pub full: bool,
+}
+
+/// What the claimant files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewCase {
+    pub claimant: PartyId,
+    pub respondent: PartyId,
+    pub title: String,
+    pub incidents: Vec<IncidentId>,
+    pub claim: String,
+    pub evidence: Vec<Uuid>,
+    pub tlp: Tlp,
+}
+
+/// The view of a confidential case that its published ruling allows.
+fn public_view(c: &DisputeCase) -> DisputeCase {
+    let mut v = c.clone();
+    for f in &mut v.filings {
+        f.text = String::new();
+        f.evidence.clear();
+    }
+    v.hearings.clear();
+    v.interim_measures.clear();
+    v.settlement = None;
+    for r in &mut v.compliance {
+        r.report = None;
+        r.evidence.clear();
+    }
+    v
+}
+
+fn view(c: DisputeCase, log_index: u64, viewer: Option<&PartyId>) -> Option<StoredCase> {
+    if c.visible_to(viewer) {
+        Some(StoredCase { case: c, log_index, full: true })
+    } else if c.ruling_visible_to(viewer) {
+        Some(StoredCase { case: public_view(&c), log_index, full: false })
+    } else {
+        None
+    }
+}
+
+/// Inside a write transaction: refuses artefacts that are not held in the vault's custody.
+macro_rules! require_held {
+    ($tx:expr, $ids:expr) => {{
+        for (i, e) in $ids.iter().enumerate() {
+            let held: Option<String> = sqlx::query_scalar("SELECT id FROM evidence WHERE id = $1").bind(e.to_string()).fetch_optional(&mut *$tx).await?;
+            if held.is_none() {
+                return Err(refuse(&format!("evidence[{i}]"), e, "unknown evidence: no artefact under custody has this id (pacta evidence add)"));
+            }
+        }
+    }};
+}
+
+impl Store {
+    /// Lists (or updates) a neutral on the roster. Registers its party if needed.
+    pub async fn list_neutral(&self, actor: &PartyId, arb: Arbitrator) -> Result<u64, StoreError> {
+        arb.validate()?;
+        let backend = self.backend();
+        let index = write_tx!(self, tx => {
+            let mut log = LogAppender::lock(&mut *tx, backend).await?;
+            require_party!(tx, "--as", actor);
+            let p = Party { id: arb.party.clone(), kind: PartyKind::Organisation, name: arb.name.clone(), state: None };
+            if arb.party.as_str().starts_with("verifier:") {
+                return Err(refuse("party", &arb.party, "a neutral is listed under an org: handle"));
+            }
+            p.validate()?;
+            sqlx::query("INSERT INTO parties (id, kind, name, state) VALUES ($1, $2, $3, NULL) ON CONFLICT (id) DO NOTHING")
+                .bind(p.id.to_string())
+                .bind(p.kind.label())
+                .bind(p.name.clone())
+                .execute(&mut *tx)
+                .await?;
+            let json = canonical_json(&arb)?;
+            let index = log.push(actor, "roster.listed", &json, Tlp::Clear);
+            sqlx::query("INSERT INTO roster (party, body, log_index) VALUES ($1, $2, $3) ON CONFLICT (party) DO UPDATE SET body = excluded.body, log_index = excluded.log_index")
+                .bind(arb.party.to_string())
+                .bind(json)
+                .bind(index as i64)
+                .execute(&mut *tx)
+                .await?;
+            log.flush(&mut *tx).await?;
+            index
+        });
+        Ok(index)
+    }
+
+    /// The roster of neutrals.
+    pub async fn roster(&self) -> Result<Vec<Arbitrator>, StoreError> {
+        let bodies: Vec<String> = on_pool!(self, pool => sqlx::query_scalar("SELECT body FROM roster ORDER BY party").fetch_all(pool).await?);
+        bodies.iter().map(|b| parse("roster entry", b)).collect()
+    }
+
+    /// The claimant files a case at `at`.
+    pub async fn file_case(&self, actor: &PartyId, new: NewCase, at: DateTime<Utc>) -> Result<StoredCase, StoreError> {
+        if actor != &new.claimant {
+            return Err(refuse("--as", actor, "a state files cases in its own name only"));
+        }
+        check_time(at)?;
+        let case = DisputeCase::file(new.claimant, new.respondent, &new.title, new.incidents, &new.claim, new.evidence, new.tlp, at, &CaseRules::default())?;
+        let backend = self.backend();
+        let stored = write_tx!(self, tx => {
+            let mut log = LogAppender::lock(&mut *tx, backend).await?;
+            require_party!(tx, "claimant", &case.claimant);
+            require_party!(tx, "respondent", &case.respondent);
+            let mut seqs = Vec::new();
+            let mut tlp = case.tlp;
+            for id in &case.incidents {
+                let (seq, t) = incident_row!(tx, id);
+                if seqs.contains(&seq) {
+                    return Err(refuse("incidents", id, "names each incident once"));
+                }
+                seqs.push(seq);
+                tlp = tlp.max(t);
+            }
+            require_held!(tx, case.filings[0].evidence);
+            let json = canonical_json(&case)?;
+            let index = log.push(actor, "case.filed", &json, marking(tlp, false));
+            sqlx::query("INSERT INTO dispute_cases (id, claimant, respondent, stage, body, log_index) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(case.id.to_string())
+                .bind(case.claimant.to_string())
+                .bind(case.respondent.to_string())
+                .bind(case.stage.label())
+                .bind(json)
+                .bind(index as i64)
+                .execute(&mut *tx)
+                .await?;
+            for seq in seqs {
+                sqlx::query("INSERT INTO case_incidents (case_id, incident_seq) VALUES ($1, $2)").bind(case.id.to_string()).bind(seq).execute(&mut *tx).await?;
+            }
+            log.flush(&mut *tx).await?;
+            StoredCase { case, log_index: index, full: true }
+        });
+        Ok(stored)
+    }
+
+    /// `actor` takes a step in case `id` at `at`: the one write path for everything after
+    /// filing. The case is read under the log lock and [`DisputeCase::apply`] decides.
+    pub async fn act_on_case(&self, actor: &PartyId, id: Uuid, action: Action, at: DateTime<Utc>) -> Result<StoredCase, StoreError> {
+        check_time(at)?;
+        let backend = self.backend();
+        let stored = write_tx!(self, tx => {
+            let mut log = LogAppender::lock(&mut *tx, backend).await?;
+            let body: Option<String> = sqlx::query_scalar("SELECT body FROM dispute_cases WHERE id = $1").bind(id.to_string()).fetch_optional(&mut *tx).await?;
+            let Some(body) = body else { return Err(refuse("case", id, "unknown case: no dispute case has this id")) };
+            let before: DisputeCase = parse("case", &body)?;
+            require_party!(tx, "--as", actor);
+            let mut tlp = before.tlp;
+            for incident in &before.incidents {
+                let (_, t) = incident_row!(tx, incident);
+                tlp = tlp.max(t);
+            }
+            let mut arbitrator = None;
+            let mut involvement = Vec::new();
+            match &action {
+                Action::Appoint { party, .. } => {
+                    if actor.state().is_some() {
+                        return Err(refuse("--as", actor, "neutrals are appointed by the secretariat (an org: party), not by a state"));
+                    }
+                    let body: Option<String> = sqlx::query_scalar("SELECT body FROM roster WHERE party = $1").bind(party.to_string()).fetch_optional(&mut *tx).await?;
+                    arbitrator = body.map(|b| parse::<Arbitrator>("roster entry", &b)).transpose()?;
+                    for incident in &before.incidents {
+                        let rows: Vec<(String, String)> = sqlx::query_as(
+                            "SELECT 'claim', v.body FROM claim_versions v JOIN incidents i ON i.seq = v.incident_seq WHERE i.id = $1 \
+                             UNION ALL SELECT 'imported', a.body FROM attributions a JOIN incidents i ON i.seq = a.incident_seq WHERE i.id = $1",
+                        )
+                        .bind(incident.to_string())
+                        .fetch_all(&mut *tx)
+                        .await?;
+                        for (what, body) in rows {
+                            let v: serde_json::Value = parse("claim", &body)?;
+                            let a = if what == "claim" { &v["attribution"] } else { &v };
+                            let mut named: Vec<String> = a["attributors"].as_array().into_iter().flatten().filter_map(|p| p.as_str().map(String::from)).collect();
+                            named.extend(v["recorded_by"].as_str().map(String::from));
+                            for p in named.into_iter().filter_map(|p| PartyId::parse("party", &p).ok()) {
+                                involvement.push(Involvement { party: p, incident: *incident, what: "made or recorded an attribution claim".into() });
+                            }
+                        }
+                        let rows: Vec<(String,)> = sqlx::query_as("SELECT s.party FROM claim_stances s JOIN incidents i ON i.seq = s.incident_seq WHERE i.id = $1").bind(incident.to_string()).fetch_all(&mut *tx).await?;
+                        for (p,) in rows {
+                            involvement.push(Involvement { party: PartyId::parse("party", &p).map_err(|e| corrupt("stance", e))?, incident: *incident, what: "endorsed or contested an attribution claim".into() });
+                        }
+                        let rows: Vec<(String,)> = sqlx::query_as("SELECT custodian FROM evidence WHERE incident_id = $1").bind(incident.to_string()).fetch_all(&mut *tx).await?;
+                        for (p,) in rows {
+                            involvement.push(Involvement { party: PartyId::parse("party", &p).map_err(|e| corrupt("evidence", e))?, incident: *incident, what: "held evidence".into() });
+                        }
+                    }
+                }
+                Action::File { evidence, .. } | Action::ReportCompliance { evidence, .. } => require_held!(tx, evidence),
+                _ => {}
+            }
+            let roster = Roster { arbitrator: arbitrator.as_ref(), involvement: &involvement };
+            let after = before.apply(actor, &action, at, &roster, &CaseRules::default())?;
+            // A published ruling is public whatever the case's marking; the rest keeps it.
+            let (record, mark) = match &action {
+                Action::Rule { ruling } if ruling.published => (
+                    serde_json::json!({ "case": id.to_string(), "title": after.title, "claimant": after.claimant.as_str(), "respondent": after.respondent.as_str(), "incidents": after.incidents, "ruling": ruling, "stage": after.stage }),
+                    Tlp::Clear,
+                ),
+                _ => (
+                    serde_json::json!({ "case": id.to_string(), "at": pacta_forum::fmt_time(at), "action": action, "stage": after.stage, "deadlines": after.deadlines }),
+                    marking(tlp, false),
+                ),
+            };
+            let index = log.push(actor, action.kind(), &canonical_json(&record)?, mark);
+            sqlx::query("UPDATE dispute_cases SET stage = $1, body = $2, log_index = $3 WHERE id = $4")
+                .bind(after.stage.label())
+                .bind(canonical_json(&after)?)
+                .bind(index as i64)
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            if after.complied() && !before.complied() {
+                if let Some(responsible) = after.respondent.state() {
+                    for incident in &after.incidents {
+                        let event = ComplianceEvent {
+                            id: ComplianceEventId::new(),
+                            incident: *incident,
+                            kind: ComplianceKind::ResponsibleStateComplied,
+                            by: actor.clone(),
+                            responsible,
+                            date: Some(at.date_naive()),
+                            note: format!("every remedy of the ruling in case {id} ({}) was complied with", after.title),
+                        };
+                        event.validate()?;
+                        insert_compliance!(tx, log, actor, event);
+                    }
+                }
+            }
+            log.flush(&mut *tx).await?;
+            StoredCase { case: after, log_index: index, full: true }
+        });
+        Ok(stored)
+    }
+
+    /// One case as `viewer` may see it (see [`StoredCase::full`]).
+    pub async fn get_case(&self, id: Uuid, viewer: Option<&PartyId>) -> Result<Option<StoredCase>, StoreError> {
+        let row: Option<(String, i64)> = on_pool!(self, pool => sqlx::query_as("SELECT body, log_index FROM dispute_cases WHERE id = $1").bind(id.to_string()).fetch_optional(pool).await?);
+        let Some((body, index)) = row else { return Ok(None) };
+        Ok(view(parse("case", &body)?, index as u64, viewer))
+    }
+
+    /// The cases `viewer` may see, about `incident` when given, newest first.
+    pub async fn cases(&self, incident: Option<IncidentId>, viewer: Option<&PartyId>) -> Result<Vec<StoredCase>, StoreError> {
+        let rows: Vec<(String, i64)> = on_pool!(self, pool => {
+            match incident {
+                Some(i) => sqlx::query_as("SELECT c.body, c.log_index FROM dispute_cases c JOIN case_incidents ci ON ci.case_id = c.id JOIN incidents i ON i.seq = ci.incident_seq WHERE i.id = $1 ORDER BY c.id DESC").bind(i.to_string()).fetch_all(pool).await?,
+                None => sqlx::query_as("SELECT body, log_index FROM dispute_cases ORDER BY id DESC").fetch_all(pool).await?,
+            }
+        });
+        let mut out = Vec::new();
+        for (body, index) in rows {
+            out.extend(view(parse("case", &body)?, index as u64, viewer));
+        }
+        Ok(out)
+    }
+
+    /// Every decided case that makes precedent (published rulings, CLEAR settlements).
+    pub async fn precedents(&self) -> Result<Vec<Precedent>, StoreError> {
+        let rows: Vec<String> = on_pool!(self, pool => sqlx::query_scalar("SELECT body FROM dispute_cases WHERE stage IN ('settled', 'ruled', 'closed') ORDER BY id").fetch_all(pool).await?);
+        let mut out = Vec::new();
+        for body in rows {
+            let case: DisputeCase = parse("case", &body)?;
+            let incidents = self.incident_bodies(&case.incidents).await?;
+            out.extend(precedent::of_case(&case, &incidents));
+        }
+        Ok(out)
+    }
+
+    /// The earlier decided cases most like `incident` (its features, and `rules` the caller
+    /// found engaged), leaving out cases about the incident itself.
+    pub async fn similar_cases(&self, incident: IncidentId, rules: &BTreeSet<String>, limit: usize) -> Result<Vec<(f64, Precedent)>, StoreError> {
+        let own: Vec<Uuid> = self.cases(Some(incident), None).await?.into_iter().map(|c| c.case.id).collect();
+        let corpus: Vec<Precedent> = self.precedents().await?.into_iter().filter(|p| !own.contains(&p.case)).collect();
+        let features = precedent::incident_features(&self.incident_bodies(&[incident]).await?);
+        Ok(precedent::similar(&corpus, rules, &features, None, limit).into_iter().map(|(s, p)| (s, p.clone())).collect())
+    }
+
+    async fn incident_bodies(&self, ids: &[IncidentId]) -> Result<Vec<Incident>, StoreError> {
+        let mut out = Vec::new();
+        for id in ids {
+            let body: Option<String> = on_pool!(self, pool => sqlx::query_scalar("SELECT body FROM incidents WHERE id = $1").bind(id.to_string()).fetch_optional(pool).await?);
+            if let Some(b) = body {
+                out.push(parse("incident", &b)?);
+            }
+        }
+        Ok(out)
+    }
+}

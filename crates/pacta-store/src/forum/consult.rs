@@ -1,0 +1,240 @@
+//! Consultation requests: sending, replies, and the sweep that records reminders and
+//! lapses. See the table in [`super`].
+
+use super::{check_time, parse};
+use crate::claims::{incident_row, marking, refuse, require_party};
+use crate::dialect::MAX_BINDS;
+use crate::log::LogAppender;
+use crate::write::canonical_json;
+use crate::{Store, StoreError, on_pool, write_tx};
+use chrono::{DateTime, Utc};
+use pacta_core::{IncidentId, PartyId, Tlp};
+use pacta_forum::consult::{AnswerKind, Consultation, Draft, Step};
+use sqlx::{QueryBuilder, Row};
+use std::collections::{BTreeMap, HashMap};
+use uuid::Uuid;
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct StoredConsultation {
+    pub consultation: Consultation,
+    /// The entry of its latest step.
+    pub log_index: u64,
+}
+
+/// What the recipient does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    Acknowledge,
+    Answer { answer: AnswerKind, text: String, evidence: Vec<Uuid> },
+}
+
+/// Whether `viewer` may read `c`: anyone when CLEAR; otherwise its two parties.
+pub fn consultation_visible_to(c: &Consultation, viewer: Option<&PartyId>) -> bool {
+    c.request.tlp == Tlp::Clear || viewer.is_some_and(|v| v == &c.request.from || v == &c.request.to)
+}
+
+/// The entry a step is logged as: the step with the request's parties and deadlines, so the
+/// entry alone proves what was due and when.
+fn step_record(c: &Consultation, step: &Step) -> serde_json::Value {
+    let r = &c.request;
+    serde_json::json!({
+        "request": r.id.to_string(),
+        "template": r.template.label(),
+        "from": r.from.as_str(),
+        "to": r.to.as_str(),
+        "incident": r.incident.map(|i| i.to_string()),
+        "acknowledge_by": pacta_forum::fmt_time(r.acknowledge_by),
+        "answer_by": pacta_forum::fmt_time(r.answer_by),
+        "step": step,
+    })
+}
+
+/// Inside a write transaction holding `$log`: appends `$step` to `$before`, logs it, writes
+/// the row, and makes the entry the incident's latest when the step changes what the
+/// incident's consultations establish. Evaluates to the stored consultation.
+macro_rules! record_step {
+    ($tx:expr, $log:expr, $actor:expr, $before:expr, $step:expr) => {{
+        let before: &Consultation = $before;
+        let step: Step = $step;
+        let after = before.with(step.clone());
+        let (seq, tlp) = match before.request.incident {
+            Some(id) => {
+                let (seq, tlp) = incident_row!($tx, id);
+                (Some(seq), tlp)
+            }
+            None => (None, Tlp::Clear),
+        };
+        let index = $log.push($actor, step.kind(), &canonical_json(&step_record(&after, &step))?, marking(tlp.max(after.request.tlp), false));
+        sqlx::query("UPDATE consultations SET open = $1, body = $2, log_index = $3 WHERE id = $4")
+            .bind(i64::from(after.answer().is_none()))
+            .bind(canonical_json(&after)?)
+            .bind(index as i64)
+            .bind(after.request.id.to_string())
+            .execute(&mut *$tx)
+            .await?;
+        if let Some(seq) = seq {
+            if before.facts() != after.facts() {
+                sqlx::query("UPDATE incidents SET log_index = $1 WHERE seq = $2").bind(index as i64).bind(seq).execute(&mut *$tx).await?;
+            }
+        }
+        StoredConsultation { consultation: after, log_index: index }
+    }};
+}
+
+impl Store {
+    /// `actor` (the draft's sender) sends a request at `at`.
+    pub async fn send_consultation(&self, actor: &PartyId, draft: Draft, at: DateTime<Utc>) -> Result<StoredConsultation, StoreError> {
+        if &draft.from != actor {
+            return Err(refuse("--as", actor, "a party sends requests in its own name only"));
+        }
+        check_time(at)?;
+        let backend = self.backend();
+        let stored = write_tx!(self, tx => {
+            let mut log = LogAppender::lock(&mut *tx, backend).await?;
+            require_party!(tx, "from", &draft.from);
+            require_party!(tx, "to", &draft.to);
+            let (seq, tlp) = match draft.incident {
+                Some(id) => {
+                    let (seq, tlp) = incident_row!(tx, id);
+                    (Some(seq), tlp)
+                }
+                None => (None, Tlp::Clear),
+            };
+            if let Some(contact) = draft.contact {
+                let row: Option<(String, i64)> = sqlx::query_as("SELECT party, active FROM contacts WHERE id = $1").bind(contact.to_string()).fetch_optional(&mut *tx).await?;
+                match row {
+                    Some((p, 1)) if p == draft.to.as_str() => {}
+                    Some((p, 1)) => return Err(refuse("contact", contact, format!("is {p}'s contact, not the recipient's ({})", draft.to))),
+                    Some(_) => return Err(refuse("contact", contact, "was withdrawn: address one of the recipient's active contacts")),
+                    None => return Err(refuse("contact", contact, "unknown contact: no contact has this id")),
+                }
+            }
+            if let Some(m) = draft.measure {
+                let row: Option<(i64,)> = sqlx::query_as("SELECT incident_seq FROM measures WHERE id = $1").bind(m.to_string()).fetch_optional(&mut *tx).await?;
+                if row.map(|r| Some(r.0)) != Some(seq) {
+                    return Err(refuse("measure", m, "is not a measure about this request's incident"));
+                }
+            }
+            let c = Consultation::send(draft, at)?;
+            let json = canonical_json(&c)?;
+            let index = log.push(actor, "consultation.sent", &json, marking(tlp.max(c.request.tlp), false));
+            sqlx::query("INSERT INTO consultations (id, incident_seq, from_party, to_party, template, open, body, log_index) VALUES ($1, $2, $3, $4, $5, 1, $6, $7)")
+                .bind(c.request.id.to_string())
+                .bind(seq)
+                .bind(c.request.from.to_string())
+                .bind(c.request.to.to_string())
+                .bind(c.request.template.label())
+                .bind(json)
+                .bind(index as i64)
+                .execute(&mut *tx)
+                .await?;
+            if let Some(seq) = seq.filter(|_| !c.facts().is_empty()) {
+                sqlx::query("UPDATE incidents SET log_index = $1 WHERE seq = $2").bind(index as i64).bind(seq).execute(&mut *tx).await?;
+            }
+            log.flush(&mut *tx).await?;
+            StoredConsultation { consultation: c, log_index: index }
+        });
+        Ok(stored)
+    }
+
+    /// The recipient acknowledges or answers request `id` at `at`.
+    pub async fn reply_consultation(&self, actor: &PartyId, id: Uuid, reply: Reply, at: DateTime<Utc>) -> Result<StoredConsultation, StoreError> {
+        check_time(at)?;
+        let backend = self.backend();
+        let stored = write_tx!(self, tx => {
+            let mut log = LogAppender::lock(&mut *tx, backend).await?;
+            let body: Option<String> = sqlx::query_scalar("SELECT body FROM consultations WHERE id = $1").bind(id.to_string()).fetch_optional(&mut *tx).await?;
+            let Some(body) = body else { return Err(refuse("request", id, "unknown request: no consultation request has this id")) };
+            let before: Consultation = parse("consultation", &body)?;
+            if !consultation_visible_to(&before, Some(actor)) {
+                return Err(refuse("request", id, "unknown request: no consultation request has this id"));
+            }
+            let step = match reply {
+                Reply::Acknowledge => before.acknowledge(actor, at)?,
+                Reply::Answer { answer, text, evidence } => {
+                    for (i, e) in evidence.iter().enumerate() {
+                        let held: Option<String> = sqlx::query_scalar("SELECT id FROM evidence WHERE id = $1").bind(e.to_string()).fetch_optional(&mut *tx).await?;
+                        if held.is_none() {
+                            return Err(refuse(&format!("evidence[{i}]"), e, "unknown evidence: no artefact under custody has this id"));
+                        }
+                    }
+                    before.reply(actor, at, answer, &text, evidence)?
+                }
+            };
+            let stored = record_step!(tx, log, actor, &before, step);
+            log.flush(&mut *tx).await?;
+            stored
+        });
+        Ok(stored)
+    }
+
+    /// Records every reminder and lapse due at `now` on open requests, in one transaction,
+    /// by `actor` (the secretariat, or whoever runs the sweep). Returns what was recorded.
+    pub async fn sweep_consultations(&self, actor: &PartyId, now: DateTime<Utc>) -> Result<Vec<StoredConsultation>, StoreError> {
+        check_time(now)?;
+        let backend = self.backend();
+        let out = write_tx!(self, tx => {
+            let mut log = LogAppender::lock(&mut *tx, backend).await?;
+            let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM consultations WHERE open = 1 ORDER BY id").fetch_all(&mut *tx).await?;
+            let mut out = Vec::new();
+            for body in bodies {
+                let mut c: Consultation = parse("consultation", &body)?;
+                for step in c.sweep(now) {
+                    let stored = record_step!(tx, log, actor, &c, step);
+                    c = stored.consultation.clone();
+                    out.push(stored);
+                }
+            }
+            log.flush(&mut *tx).await?;
+            out
+        });
+        Ok(out)
+    }
+
+    /// One request, if `viewer` may read it.
+    pub async fn get_consultation(&self, id: Uuid, viewer: Option<&PartyId>) -> Result<Option<StoredConsultation>, StoreError> {
+        let row: Option<(String, i64)> = on_pool!(self, pool => sqlx::query_as("SELECT body, log_index FROM consultations WHERE id = $1").bind(id.to_string()).fetch_optional(pool).await?);
+        let Some((body, index)) = row else { return Ok(None) };
+        let c: Consultation = parse("consultation", &body)?;
+        Ok(consultation_visible_to(&c, viewer).then_some(StoredConsultation { consultation: c, log_index: index as u64 }))
+    }
+
+    /// The requests `viewer` may read: about `incident` when given, else all, newest first.
+    pub async fn consultations(&self, incident: Option<IncidentId>, viewer: Option<&PartyId>) -> Result<Vec<StoredConsultation>, StoreError> {
+        let rows: Vec<(String, i64)> = on_pool!(self, pool => {
+            match incident {
+                Some(id) => sqlx::query_as("SELECT c.body, c.log_index FROM consultations c JOIN incidents i ON i.seq = c.incident_seq WHERE i.id = $1 ORDER BY c.id DESC").bind(id.to_string()).fetch_all(pool).await?,
+                None => sqlx::query_as("SELECT body, log_index FROM consultations ORDER BY id DESC").fetch_all(pool).await?,
+            }
+        });
+        let mut out = Vec::new();
+        for (body, index) in rows {
+            let c: Consultation = parse("consultation", &body)?;
+            if consultation_visible_to(&c, viewer) {
+                out.push(StoredConsultation { consultation: c, log_index: index as u64 });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The facts the consultations of each incident (by `seq`) establish, for the engine.
+    pub(crate) async fn consultation_facts(&self, seqs: &[i64]) -> Result<HashMap<i64, BTreeMap<String, bool>>, StoreError> {
+        let mut by_seq: HashMap<i64, Vec<Consultation>> = HashMap::new();
+        for chunk in seqs.chunks(MAX_BINDS / 2) {
+            on_pool!(self, pool => {
+                let mut q = QueryBuilder::new("SELECT incident_seq, body FROM consultations WHERE incident_seq IN (");
+                let mut sep = q.separated(", ");
+                for s in chunk {
+                    sep.push_bind(*s);
+                }
+                q.push(") ORDER BY incident_seq, id");
+                for row in q.build().fetch_all(pool).await? {
+                    let seq: i64 = row.try_get("incident_seq")?;
+                    let body: String = row.try_get("body")?;
+                    by_seq.entry(seq).or_default().push(parse("consultation", &body)?);
+                }
+            });
+        }
+        Ok(by_seq.into_iter().map(|(seq, cs)| (seq, pacta_forum::consult::incident_facts(&cs))).collect())
+    }
+}
