@@ -316,6 +316,9 @@ struct IncidentPage {
     external_source: &'static str,
     targets: Vec<TargetView>,
     actors: Vec<ActorView>,
+    /// Attribution, evidence and responses in the registry, with the viewer's actions
+    /// ([`crate::forms::incident_panel`], escaped by its own template).
+    workflow: String,
 }
 
 struct TargetView {
@@ -355,7 +358,9 @@ async fn incident(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     // a conclusion drawn from a private claim would reveal the claim. It costs
     // microseconds, so it is computed here rather than read from the stored copy (which
     // is the default view over every claim).
-    let visible: Vec<_> = found.record.attributions.iter().filter(|a| viewer.may_see_attribution(a)).cloned().collect();
+    // The standing claims (imported and made in the registry) the viewer may see.
+    let visible = crate::forms::standing_attributions(&state, &viewer, &found).await?;
+    let workflow = crate::forms::incident_panel(&state, &viewer, &found).await?;
     let instruments = pacta_norms::builtin();
     let (assessment, instruments_version) = match pacta_norms::extract::case(&found.record.incident, &visible, None, &Default::default()) {
         Ok(case) => {
@@ -455,7 +460,7 @@ async fn incident(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         _ => "Another data set",
     };
     let api_href = format!("/api/v1/incidents/{}", i.id);
-    html(&IncidentPage { nav: "incidents", api_href, dates, facts, effects, sources, claims, external, assessment, instruments_version, external_source, targets, actors, i })
+    html(&IncidentPage { nav: "incidents", api_href, dates, facts, effects, sources, claims, external, assessment, instruments_version, external_source, targets, actors, workflow, i })
 }
 
 // ---------------------------------------------------------------- state record
