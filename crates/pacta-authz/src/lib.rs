@@ -147,6 +147,30 @@ pub struct Scope {
 pub enum Action {
     Report,
     ManageAccounts,
+    /// Put an artefact under custody in the evidence vault.
+    AddEvidence,
+    /// Make an attribution claim in the party's own name.
+    Attribute,
+    /// Endorse or contest another party's claim.
+    TakeStance,
+    /// Plan, propose and move response measures; record compliance developments.
+    Respond,
+}
+
+impl Action {
+    pub const ALL: [Action; 6] = [Action::Report, Action::ManageAccounts, Action::AddEvidence, Action::Attribute, Action::TakeStance, Action::Respond];
+
+    /// The action's name in the policies (`Action::"…"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Report => "report",
+            Action::ManageAccounts => "manage_accounts",
+            Action::AddEvidence => "add_evidence",
+            Action::Attribute => "attribute",
+            Action::TakeStance => "take_stance",
+            Action::Respond => "respond",
+        }
+    }
 }
 
 /// The compiled policies. Build once and share: parsing the policies is the costly part.
@@ -227,11 +251,7 @@ impl Authorizer {
 
     /// May `principal` take a registry-wide action?
     pub fn may(&self, principal: &Principal, action: Action) -> bool {
-        let name = match action {
-            Action::Report => "report",
-            Action::ManageAccounts => "manage_accounts",
-        };
-        self.decide(principal, name, uid("Registry", "main"), None)
+        self.decide(principal, action.name(), uid("Registry", "main"), None)
     }
 
     /// The principal's read access as a database filter, derived from the policies by
@@ -307,6 +327,24 @@ mod tests {
         assert!(a.may(&admin, Action::Report) && a.may(&fr, Action::Report));
         assert!(!a.may(&lab, Action::Report) && !a.may(&Principal::Public, Action::Report));
         assert!(a.may(&admin, Action::ManageAccounts) && !a.may(&fr, Action::ManageAccounts));
+    }
+
+    #[test]
+    fn states_attribute_and_respond_verifiers_hold_evidence_and_take_stances() {
+        let a = Authorizer::new();
+        let admin = Principal::account("admin", Role::Administrator, None, Some("org:secretariat"));
+        let fr = Principal::account("fr", Role::Party, Some("state:FR"), None);
+        let partyless = Principal::account("x", Role::Party, None, Some("org:x"));
+        let lab = Principal::account("lab", Role::Verifier, None, Some("org:lab"));
+        let arbitrator = Principal::account("arb", Role::Arbitrator, None, None);
+        for action in [Action::AddEvidence, Action::Attribute, Action::TakeStance, Action::Respond] {
+            assert!(a.may(&fr, action), "a state party may {}", action.name());
+            assert!(!a.may(&Principal::Public, action) && !a.may(&arbitrator, action) && !a.may(&admin, action), "{}", action.name());
+        }
+        // A claim or a measure is made in a state's name: an account acting for no state cannot.
+        assert!(!a.may(&partyless, Action::Attribute) && !a.may(&partyless, Action::Respond));
+        assert!(a.may(&lab, Action::AddEvidence) && a.may(&lab, Action::TakeStance));
+        assert!(!a.may(&lab, Action::Attribute) && !a.may(&lab, Action::Respond));
     }
 
     #[test]

@@ -163,6 +163,13 @@ pub enum EvidenceCommand {
     },
 }
 
+impl VaultArg {
+    /// As clap would read it with no flag given: `PACTA_VAULT`, else the default.
+    pub fn from_env() -> VaultArg {
+        VaultArg { vault: std::env::var_os("PACTA_VAULT").map(PathBuf::from) }
+    }
+}
+
 /// The vault for `db` (see the module docs).
 pub fn vault_dir(db: &str, arg: &VaultArg) -> PathBuf {
     if let Some(dir) = &arg.vault {

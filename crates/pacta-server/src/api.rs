@@ -40,6 +40,13 @@ pub const DOCS_PATH: &str = "/api/docs";
 )]
 pub struct ApiDoc;
 
+/// The whole OpenAPI document: the read API and the workflows ([`crate::forms`]).
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut d = ApiDoc::openapi();
+    d.merge(crate::forms::WorkflowsApi::openapi());
+    d
+}
+
 /// Declares the bearer-token scheme that write endpoints require.
 struct TokenAuth;
 
@@ -59,7 +66,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/states/{code}", get(state_record))
         // Swagger UI is compiled in (utoipa-swagger-ui's `vendored` feature) and served
         // from here, so the docs page works offline and under a self-only CSP.
-        .merge(Router::from(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, ApiDoc::openapi())).layer(
+        .merge(Router::from(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, document())).layer(
             // Swagger UI's bundle sets a few inline styles; allow those on its pages only.
             // Scripts stay self-only.
             SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DOCS_CONTENT_SECURITY_POLICY)),

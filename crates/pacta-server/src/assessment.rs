@@ -15,7 +15,7 @@ use crate::{AppState, Viewer, registry};
 use axum::extract::{Path, RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use pacta_core::StateCode;
+use pacta_core::{Attribution, StateCode};
 use pacta_norms::{AssessOptions, Assessment};
 use pacta_store::StoredIncident;
 use serde::Serialize;
@@ -24,12 +24,12 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/incidents/{id}/assessment", get(api))
 }
 
-/// The assessment of `found` for `viewer`, from `perspective` (the first targeted state
+/// The assessment of `found` from the claims `visible` to the viewer (see
+/// [`crate::forms::standing_attributions`]), from `perspective` (the first targeted state
 /// when `None`). An incident the engine cannot take (a fact it does not know) is an error
 /// naming the fact.
-pub fn for_viewer(found: &StoredIncident, viewer: &Viewer, perspective: Option<StateCode>, trace: bool) -> Result<Assessment, String> {
-    let visible: Vec<_> = found.record.attributions.iter().filter(|a| viewer.may_see_attribution(a)).cloned().collect();
-    let case = pacta_norms::extract::case(&found.record.incident, &visible, perspective, &Default::default()).map_err(|e| e.to_string())?;
+pub fn assess(found: &StoredIncident, visible: &[Attribution], perspective: Option<StateCode>, trace: bool) -> Result<Assessment, String> {
+    let case = pacta_norms::extract::case(&found.record.incident, visible, perspective, &Default::default()).map_err(|e| e.to_string())?;
     Ok(pacta_norms::builtin().assess(&case, AssessOptions { trace }))
 }
 
@@ -64,7 +64,8 @@ pub(crate) async fn api(State(state): State<AppState>, viewer: Viewer, Path(id):
         }
     }
     let found = registry::incident(&state, &viewer, &id).await?;
-    let assessment = for_viewer(&found, &viewer, perspective, true).map_err(|e| AppError::bad("id", &id, format!("this incident cannot be assessed: {e}")))?;
+    let visible = crate::forms::standing_attributions(&state, &viewer, &found).await?;
+    let assessment = assess(&found, &visible, perspective, true).map_err(|e| AppError::bad("id", &id, format!("this incident cannot be assessed: {e}")))?;
     let body = AssessmentBody {
         incident: found.record.incident.id.to_string(),
         instruments_version: pacta_norms::builtin().version().to_string(),

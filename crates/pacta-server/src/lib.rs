@@ -11,6 +11,7 @@
 //! | `/download/incidents.csv`, `/download/incidents.json` | bulk downloads ([`download`]) |
 //! | `/metrics` | Prometheus text ([`metrics`]) |
 //! | `/checkpoint`, `/tile/...`, `/api/v1/log/key`, `/api/v1/log/receipts/{index}` | the transparency log: C2SP tlog-tiles, tlog-proof receipts ([`ledger`]) |
+//! | `/incidents/{id}/evidence`, `/attribute`, `/claims/{claim}/stance`, `/respond`, `/measures/{m}`, `/compliance` and their `/api/v1` twins | the workflows of a party ([`forms`]) |
 //! | `/assets/*` | the vendored stylesheet and htmx, compiled into the binary ([`assets`]) |
 //!
 //! Handlers are thin: they parse parameters ([`params`]), ask the [`registry`] (the only
@@ -49,6 +50,7 @@ pub mod assets;
 mod charts;
 pub mod download;
 mod error;
+pub mod forms;
 mod layers;
 pub mod ledger;
 pub mod metrics;
@@ -104,6 +106,8 @@ pub struct AppState {
     pub(crate) sequencer: Option<pacta_store::sequencer::Sequencer>,
     /// The public state practice and the log size it was computed at (see [`practice`]).
     pub(crate) practice: Arc<practice::PracticeCache>,
+    /// The evidence vault (blobs); `None` refuses uploads (see [`forms`]).
+    pub(crate) vault: Option<Arc<pacta_vault::Vault>>,
 }
 
 impl AppState {
@@ -119,7 +123,14 @@ impl AppState {
             log_tree: Arc::new(ledger::LogTree::default()),
             sequencer: None,
             practice: Arc::new(practice::PracticeCache::default()),
+            vault: None,
         }
+    }
+
+    /// Accepts evidence uploads into `vault` (the same vault `pacta evidence` uses).
+    pub fn with_vault(mut self, vault: pacta_vault::Vault) -> Self {
+        self.vault = Some(Arc::new(vault));
+        self
     }
 
     /// Accepts writes through `sequencer` (group commit; see `pacta_store::sequencer`).
@@ -168,6 +179,7 @@ pub fn app(state: AppState) -> Router {
         .merge(practice::routes())
         .merge(norms::routes())
         .merge(assessment::routes())
+        .merge(forms::routes())
         .fallback(error::not_found_fallback);
     layers::apply(routes, state)
 }

@@ -316,6 +316,9 @@ struct IncidentPage {
     external_source: &'static str,
     targets: Vec<TargetView>,
     actors: Vec<ActorView>,
+    /// Attribution, evidence and responses in the registry, with the viewer's actions
+    /// ([`crate::forms::incident_panel`], escaped by its own template).
+    workflow: String,
 }
 
 struct TargetView {
@@ -351,10 +354,12 @@ fn code_name(code: &Option<String>) -> Option<String> {
 
 async fn incident(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> PageResult {
     let found = registry::incident(&state, &viewer, &id).await?;
-    // Our own assessment, computed for this viewer from the claims this viewer may see
-    // (see `crate::assessment` for why).
+    // Our own assessment, computed for this viewer from the standing claims (imported and
+    // made in the registry) that this viewer may see (see `crate::assessment` for why).
+    let visible = crate::forms::standing_attributions(&state, &viewer, &found).await?;
+    let workflow = crate::forms::incident_panel(&state, &viewer, &found).await?;
     let instruments_version = pacta_norms::builtin().version().to_string();
-    let assessment = match crate::assessment::for_viewer(&found, &viewer, None, true) {
+    let assessment = match crate::assessment::assess(&found, &visible, None, true) {
         Ok(a) => pacta_norms::render::text(&a),
         Err(e) => format!("This incident cannot be assessed: {e}"),
     };
@@ -449,7 +454,7 @@ async fn incident(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         _ => "Another data set",
     };
     let api_href = format!("/api/v1/incidents/{}", i.id);
-    html(&IncidentPage { nav: "incidents", api_href, dates, facts, effects, sources, claims, external, assessment, instruments_version, external_source, targets, actors, i })
+    html(&IncidentPage { nav: "incidents", api_href, dates, facts, effects, sources, claims, external, assessment, instruments_version, external_source, targets, actors, workflow, i })
 }
 
 // ---------------------------------------------------------------- state record

@@ -96,13 +96,14 @@ impl Viewer {
     }
 
     /// A private attribution is treated as a record marked AMBER and shared with the
-    /// parties the claim names: the AMBER policy decides.
+    /// parties the claim names and with its attributors (who made it): the AMBER policy
+    /// decides.
     pub fn may_see_attribution(&self, attribution: &Attribution) -> bool {
         match &attribution.visibility {
             Visibility::Public => true,
             Visibility::Private { shared_with } => self.inner.authz.may_read(
                 &self.inner.principal,
-                &Marking { tlp: Tlp::Amber, shared_with: shared_with.iter().map(|p| p.to_string()).collect(), recipients: vec![] },
+                &Marking { tlp: Tlp::Amber, shared_with: shared_with.iter().chain(&attribution.attributors).map(|p| p.to_string()).collect(), recipients: vec![] },
             ),
         }
     }
@@ -110,6 +111,27 @@ impl Viewer {
     /// May the viewer report incidents (role by policy, and a credential that writes)?
     pub fn may_report(&self) -> bool {
         self.inner.may_write && self.inner.authz.may(&self.inner.principal, Action::Report)
+    }
+
+    /// May the viewer take this registry-wide action (by policy), with a credential that
+    /// writes?
+    pub fn may(&self, action: Action) -> bool {
+        self.inner.may_write && self.inner.authz.may(&self.inner.principal, action)
+    }
+
+    /// The party the account acts for in the registry's records: its state party, else
+    /// its organisation (a verifier's lab). `None` for the public and for accounts with
+    /// neither.
+    pub fn acting_party(&self) -> Option<pacta_core::PartyId> {
+        let a = self.inner.account.as_ref()?;
+        let id = a.party.as_deref().or(a.organisation.as_deref())?;
+        pacta_core::PartyId::parse("party", id).ok()
+    }
+
+    /// The state the account acts for, if it is a state party's.
+    pub fn acting_state(&self) -> Option<pacta_core::StateCode> {
+        let a = self.inner.account.as_ref()?;
+        pacta_core::PartyId::parse("party", a.party.as_deref()?).ok()?.state()
     }
 
     /// A key that is equal for viewers who see exactly the same records, so derived data

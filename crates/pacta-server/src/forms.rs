@@ -1,0 +1,1365 @@
+//! The workflows a party does by hand, as forms and as JSON: add evidence, attribute,
+//! endorse or contest a claim, plan a response and move its measures, record compliance.
+//!
+//! | form (session + CSRF) | JSON (API token with write scope) | store write path |
+//! |---|---|---|
+//! | `GET/POST /incidents/{id}/evidence` (multipart) | `POST /api/v1/incidents/{id}/evidence` | `Store::add_evidence` |
+//! | `GET/POST /incidents/{id}/attribute` | `POST /api/v1/incidents/{id}/claims` | `Store::make_claim` |
+//! | `GET/POST /incidents/{id}/claims/{claim}/stance` | `POST /api/v1/incidents/{id}/claims/{claim}/stances` | `Store::take_stance` |
+//! | `GET /incidents/{id}/respond` (the plan), `POST` (propose) | `GET …/plan`, `POST …/measures` | `Store::propose_measure` |
+//! | `POST /incidents/{id}/measures/{m}` | `POST /api/v1/incidents/{id}/measures/{m}/moves` | `Store::move_measure` |
+//! | `POST /incidents/{id}/compliance` | `POST /api/v1/incidents/{id}/compliance` | `Store::record_compliance` |
+//!
+//! Each write runs the same three gates, in this order, before anything is parsed:
+//! 1. a signed-in account (401 otherwise), whose credential writes;
+//! 2. the action allowed by the policies (`policies/registry.cedar`: `add_evidence`,
+//!    `attribute`, `take_stance`, `respond`; 403 naming the rule otherwise);
+//! 3. the incident readable by the viewer (the same 404 as a missing one).
+//!
+//! Then the input is parsed into domain values and written through the store's write path,
+//! which checks what it holds (parties, evidence, who may amend what). The ladder's gates
+//! (`pacta_ladder::check_proposal`, `transition`) run before a measure is written. A
+//! refusal re-renders the form with the submitted values and names the field and the rule;
+//! a success redirects to the incident page (POST-redirect-GET).
+//!
+//! Evidence is signed: the custody event of an upload is signed with the acting party's
+//! custody key (`pacta evidence keygen`, registered with `pacta evidence register-key`).
+//! The form takes the private key for this one signature; it is never stored, logged or
+//! echoed back. Uploads are bounded by the server's body limit; larger artefacts go
+//! through `pacta evidence add`.
+//!
+//! What a viewer sees of the workflow on the incident page ([`incident_panel`]) follows
+//! the same rules as every other read: claims by [`Viewer::may_see_attribution`], artefacts
+//! by the policies over their marking (shared with their custodian), measures by
+//! `pacta_store::measures::measure_visible_to`.
+
+use crate::error::AppError;
+use crate::pages::{PageError, human};
+use crate::{AppState, Viewer, registry};
+use askama::Template;
+use axum::extract::{Form, Multipart, Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use pacta_authz::Action;
+use pacta_core::*;
+use pacta_ladder::{Dossier, Ladder, PlanRequest, Situation};
+use pacta_ledger::note::NoteSigner;
+use pacta_store::evidence::{Evidence, EvidenceId, NewEvidence};
+use pacta_store::{StoreError, StoredIncident};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use uuid::Uuid;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/incidents/{id}/evidence", get(evidence_page).post(evidence_form))
+        .route("/incidents/{id}/attribute", get(attribute_page).post(attribute_form))
+        .route("/incidents/{id}/claims/{claim}/stance", get(stance_page).post(stance_form))
+        .route("/incidents/{id}/respond", get(respond_page).post(propose_form))
+        .route("/incidents/{id}/measures/{measure}", post(move_form))
+        .route("/incidents/{id}/compliance", post(compliance_form))
+        .route("/api/v1/incidents/{id}/evidence", get(api_evidence).post(api_add_evidence))
+        .route("/api/v1/incidents/{id}/claims", get(api_claims).post(api_make_claim))
+        .route("/api/v1/incidents/{id}/claims/{claim}/stances", post(api_take_stance))
+        .route("/api/v1/incidents/{id}/plan", get(api_plan))
+        .route("/api/v1/incidents/{id}/measures", get(api_measures).post(api_propose))
+        .route("/api/v1/incidents/{id}/measures/{measure}/moves", post(api_move))
+        .route("/api/v1/incidents/{id}/compliance", post(api_compliance))
+}
+
+// ---------------------------------------------------------------- the gates
+
+/// Who writes, about what, in whose name: the result of the three gates.
+pub struct Writer {
+    pub incident: StoredIncident,
+    /// The party the records are made in the name of (the account's state party, or its
+    /// organisation for a verifier).
+    pub actor: PartyId,
+}
+
+/// Where a policy is written, for refusals a person can follow up.
+const POLICIES: &str = "policies/registry.cedar";
+
+/// The three gates of every write (see the module docs).
+pub async fn writer(state: &AppState, viewer: &Viewer, action: Action, reference: &str) -> Result<Writer, AppError> {
+    let Some(account) = viewer.account_info() else {
+        return Err(AppError::Unauthorized(format!("to {}, sign in with a party's account (or send an API token)", what(action))));
+    };
+    if !viewer.may(action) {
+        return Err(AppError::Forbidden(format!(
+            "account {:?} (role {}) may not {}: rule \"{}\" in {POLICIES} (or the API token is read-only)",
+            account.name,
+            account.role,
+            what(action),
+            action.name().replace('_', "-")
+        )));
+    }
+    let incident = registry::incident(state, viewer, reference).await?;
+    let Some(actor) = viewer.acting_party() else {
+        return Err(AppError::Forbidden(format!("account {:?} acts for no party or organisation, so it cannot make records in one's name", account.name)));
+    };
+    Ok(Writer { incident, actor })
+}
+
+fn what(action: Action) -> &'static str {
+    match action {
+        Action::Report => "report an incident",
+        Action::ManageAccounts => "manage accounts",
+        Action::AddEvidence => "add evidence",
+        Action::Attribute => "attribute an incident",
+        Action::TakeStance => "endorse or contest a claim",
+        Action::Respond => "respond to an incident",
+    }
+}
+
+/// The store's refusals name its own fields; the CLI's `--as` is the signed-in party here.
+fn store_error(e: StoreError) -> AppError {
+    match e {
+        StoreError::Invalid(inv) => invalid(inv),
+        other => AppError::from(other),
+    }
+}
+
+fn invalid(inv: Invalid) -> AppError {
+    let field = match inv.field.as_str() {
+        "--as" => "party".to_string(),
+        f => f.trim_start_matches("--").replace('-', "_"),
+    };
+    AppError::bad(field, inv.value, inv.rule)
+}
+
+fn bad(field: &str, e: Invalid) -> AppError {
+    AppError::from_invalid(field, e)
+}
+
+fn list(s: &str) -> Vec<String> {
+    s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()
+}
+
+fn nonempty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn parties(field: &str, ids: &[String]) -> Result<Vec<PartyId>, AppError> {
+    ids.iter().map(|s| PartyId::parse(field, s.trim()).map_err(|e| bad(field, e))).collect()
+}
+
+fn evidence_ids(field: &str, ids: &[String]) -> Result<Vec<Uuid>, AppError> {
+    ids.iter().map(|s| EvidenceId::parse(s.trim()).map(|e| e.0).map_err(|_| AppError::bad(field, s, "expected an artefact id (a UUID, as `pacta evidence list` shows)"))).collect()
+}
+
+fn date(field: &str, s: &Option<String>) -> Result<Option<chrono::NaiveDate>, AppError> {
+    nonempty(s).map(|d| incident::parse_date(field, d)).transpose().map_err(|e| bad(field, e))
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// What a write answers over JSON.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Written {
+    /// The new record's id (claim, stance, artefact, measure or compliance event).
+    pub id: String,
+    /// The index of its entry in the transparency log.
+    pub log_index: u64,
+    /// The incident page that shows it.
+    pub href: String,
+}
+
+fn incident_href(found: &StoredIncident) -> String {
+    match &found.record.incident.origin {
+        Some(o) => format!("/incidents/{}:{}", o.dataset, o.record_id),
+        None => format!("/incidents/{}", found.record.incident.id),
+    }
+}
+
+// ---------------------------------------------------------------- what the viewer sees
+
+/// Everything about an incident's attribution and response that `viewer` may see.
+pub async fn dossier(state: &AppState, viewer: &Viewer, found: &StoredIncident) -> Result<Dossier, AppError> {
+    let id = found.record.incident.id;
+    let party = viewer.acting_party();
+    let store = &state.store;
+    let claims: Vec<ClaimVersion> =
+        store.claims_of(id, party.as_ref()).await?.into_iter().map(|c| c.version).filter(|v| viewer.may_see_attribution(&v.attribution)).collect();
+    let visible: BTreeSet<AttributionId> = claims.iter().map(|c| c.claim()).collect();
+    let stances: Vec<Stance> = store.stances_of(id, party.as_ref()).await?.into_iter().map(|s| s.stance).filter(|s| visible.contains(&s.claim)).collect();
+    let mut named: Vec<PartyId> = claims.iter().flat_map(|c| c.attribution.attributors.clone()).collect();
+    named.extend(stances.iter().map(|s| s.party.clone()));
+    Ok(Dossier {
+        incident: Some(found.record.incident.clone()),
+        parties: store.parties_named(&named).await?,
+        claims,
+        stances,
+        compliance: store.compliance_of(id).await?.into_iter().map(|c| c.event).collect(),
+        measures: store.measures_of(id, party.as_ref()).await?.into_iter().map(|m| m.measure).collect(),
+    })
+}
+
+/// The claims that stand for `viewer` (imported and made in the registry, latest
+/// versions, withdrawn ones left out): what the incident page's assessment reads.
+pub async fn standing_attributions(state: &AppState, viewer: &Viewer, found: &StoredIncident) -> Result<Vec<Attribution>, AppError> {
+    Ok(dossier(state, viewer, found).await?.standing_attributions())
+}
+
+/// The artefacts of an incident that `viewer` may read: the policies decide over the
+/// artefact's marking, shared with its custodian.
+pub async fn visible_evidence(state: &AppState, viewer: &Viewer, incident: IncidentId) -> Result<Vec<Evidence>, AppError> {
+    Ok(state.store.list_evidence(Some(incident)).await?.into_iter().filter(|e| viewer.may_read(e.tlp, vec![e.custodian.to_string()])).collect())
+}
+
+struct ClaimRow {
+    id: String,
+    by: String,
+    to: String,
+    basis: String,
+    confidence: String,
+    visibility: String,
+    origin: String,
+    evidence: usize,
+    endorsed: usize,
+    contested: usize,
+    stance_href: Option<String>,
+}
+
+struct StanceRow {
+    party: String,
+    kind: String,
+    claim: String,
+    confidence: String,
+    reasoning: String,
+}
+
+struct EvidenceRow {
+    id: String,
+    name: String,
+    sha: String,
+    size: u64,
+    tlp: String,
+    custodian: String,
+    events: u64,
+    log_index: u64,
+}
+
+struct MeasureRow {
+    id: String,
+    rung: String,
+    by: String,
+    against: String,
+    state: String,
+    description: String,
+    /// (move, label) buttons the viewer may press.
+    moves: Vec<(&'static str, &'static str)>,
+}
+
+#[derive(Template)]
+#[template(path = "forms_panel.html")]
+struct Panel {
+    signed_in: bool,
+    login_href: String,
+    base: String,
+    status: String,
+    by_state: Vec<String>,
+    claims: Vec<ClaimRow>,
+    stances: Vec<StanceRow>,
+    evidence: Vec<EvidenceRow>,
+    measures: Vec<MeasureRow>,
+    compliance: Vec<String>,
+    may_attribute: bool,
+    may_add_evidence: bool,
+    may_respond: bool,
+}
+
+fn party_list(ps: &[PartyId]) -> String {
+    ps.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+fn claim_rows(d: &Dossier, viewer: &Viewer, base: &str) -> Vec<ClaimRow> {
+    let me = viewer.acting_party();
+    let may_stance = viewer.may(Action::TakeStance);
+    pacta_ladder::status::latest(&d.claims)
+        .into_iter()
+        .filter(|c| c.stands())
+        .map(|c| {
+            let a = &c.attribution;
+            let stances = d.stances.iter().filter(|s| s.claim == a.id);
+            let (endorsed, contested) = stances.fold((0, 0), |(e, k), s| if s.kind == StanceKind::Endorse { (e + 1, k) } else { (e, k + 1) });
+            let actor = [a.actor_name.clone(), a.actor_state.map(|s| format!("{} ({s})", s.name()))].into_iter().flatten().collect::<Vec<_>>().join(", ");
+            let own = me.as_ref().is_some_and(|p| a.attributors.contains(p));
+            ClaimRow {
+                id: a.id.to_string(),
+                by: if a.attributors.is_empty() { a.attributor_label.clone().unwrap_or_else(|| "unnamed source".into()) } else { party_list(&a.attributors) },
+                to: if actor.is_empty() { human(a.actor_category.label()) } else { format!("{actor} ({})", human(a.actor_category.label()).to_lowercase()) },
+                basis: human(a.basis.label()),
+                confidence: a.confidence.map(|c| human(c.label())).unwrap_or_else(|| "not stated".into()),
+                visibility: match &a.visibility {
+                    Visibility::Public => "public".into(),
+                    Visibility::Private { shared_with } if shared_with.is_empty() => "private".into(),
+                    Visibility::Private { shared_with } => format!("private, shared with {}", party_list(shared_with)),
+                },
+                origin: if c.recorded_by.as_str() == pacta_store::claims::IMPORTED_BY { "imported".into() } else { format!("made in the registry, version {}", c.version) },
+                evidence: c.evidence.len(),
+                endorsed,
+                contested,
+                stance_href: (may_stance && !own).then(|| format!("{base}/claims/{}/stance", a.id)),
+            }
+        })
+        .collect()
+}
+
+/// The moves the lifecycle could allow from `state` (the ladder decides on submission).
+fn moves_from(state: MeasureState) -> Vec<(&'static str, &'static str)> {
+    match state {
+        MeasureState::Proposed => vec![("notified", "Notify"), ("lifted", "Withdraw")],
+        MeasureState::Notified => vec![("enacted", "Enact"), ("lifted", "Lift")],
+        MeasureState::Enacted => vec![("suspended", "Suspend"), ("lifted", "Lift")],
+        MeasureState::Suspended => vec![("enacted", "Resume"), ("lifted", "Lift")],
+        MeasureState::Lifted => vec![],
+    }
+}
+
+fn measure_rows(d: &Dossier, viewer: &Viewer) -> Vec<MeasureRow> {
+    let me = viewer.acting_party();
+    let may = viewer.may(Action::Respond);
+    d.measures
+        .iter()
+        .map(|m| MeasureRow {
+            id: m.id.to_string(),
+            rung: Ladder::builtin().rung(&m.rung).map(|r| r.name.clone()).unwrap_or_else(|| m.rung.clone()),
+            by: std::iter::once(&m.by).chain(&m.with).map(|p| p.to_string()).collect::<Vec<_>>().join(", "),
+            against: format!("{} ({})", m.against.name(), m.against),
+            state: m.state.label().to_string(),
+            description: m.description.clone(),
+            moves: if may && me.as_ref() == Some(&m.by) { moves_from(m.state) } else { Vec::new() },
+        })
+        .collect()
+}
+
+/// The incident page's section on attribution, evidence and responses, with the actions
+/// the viewer may take. Rendered HTML (escaped by its template).
+pub async fn incident_panel(state: &AppState, viewer: &Viewer, found: &StoredIncident) -> Result<String, AppError> {
+    let base = incident_href(found);
+    let d = dossier(state, viewer, found).await?;
+    let status = d.status();
+    let evidence = visible_evidence(state, viewer, found.record.incident.id).await?;
+    let panel = Panel {
+        signed_in: viewer.account_info().is_some(),
+        login_href: format!("/login?next={base}"),
+        status: human(status.status.label()),
+        by_state: status
+            .by_state
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} ({}): {}{}, {} source(s){}",
+                    s.state.name(),
+                    s.state,
+                    human(s.status.label()).to_lowercase(),
+                    s.confidence.map(|c| format!(" at “{}”", human(c.label()).to_lowercase())).unwrap_or_default(),
+                    s.sources.len(),
+                    if s.contested_by.is_empty() { String::new() } else { format!(", contested by {}", party_list(&s.contested_by)) }
+                )
+            })
+            .collect(),
+        claims: claim_rows(&d, viewer, &base),
+        stances: d
+            .stances
+            .iter()
+            .map(|s| StanceRow {
+                party: s.party.to_string(),
+                kind: if s.kind == StanceKind::Endorse { "endorses".into() } else { "contests".into() },
+                claim: s.claim.to_string()[..8].to_string(),
+                confidence: s.confidence.map(|c| human(c.label()).to_lowercase()).unwrap_or_default(),
+                reasoning: s.reasoning.clone(),
+            })
+            .collect(),
+        evidence: evidence
+            .iter()
+            .map(|e| EvidenceRow {
+                id: e.id.to_string(),
+                name: e.name.clone(),
+                sha: e.sha256.to_hex()[..16].to_string(),
+                size: e.size,
+                tlp: e.tlp.label().to_string(),
+                custodian: e.custodian.to_string(),
+                events: e.events,
+                log_index: e.log_index,
+            })
+            .collect(),
+        measures: measure_rows(&d, viewer),
+        compliance: d.compliance.iter().map(|c| format!("{}: {} ({}, about {}){}", c.date.map(|d| d.to_string()).unwrap_or_else(|| "undated".into()), human(c.kind.label()), c.by, c.responsible, if c.note.is_empty() { String::new() } else { format!(" — {}", c.note) })).collect(),
+        may_attribute: viewer.may(Action::Attribute),
+        may_add_evidence: viewer.may(Action::AddEvidence),
+        may_respond: viewer.may(Action::Respond),
+        base,
+    };
+    Ok(panel.render()?)
+}
+
+// ---------------------------------------------------------------- the writes
+
+/// An attribution claim, made in the signed-in party's name.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimInput {
+    /// The state the conduct is attributed to (ISO 3166-1 alpha-2).
+    #[serde(default)]
+    pub state: Option<String>,
+    /// The actor's name (an APT group, a unit).
+    #[serde(default)]
+    pub actor_name: Option<String>,
+    /// `state`, `state_affiliated`, `non_state_group`, … (default: `state` when a state is named, else `unknown`).
+    #[serde(default)]
+    pub category: Option<String>,
+    /// `technical_report`, `political_statement`, `legal_proceeding`, `self_attribution`, …
+    pub basis: String,
+    /// An ICD 203 likelihood term: `almost_no_chance` … `almost_certain` (required).
+    pub confidence: String,
+    /// Artefacts relied on (ids from the evidence vault, held for this incident).
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    /// Other parties making the claim jointly.
+    #[serde(default)]
+    pub with: Vec<String>,
+    /// `public` (default) or `private`.
+    #[serde(default)]
+    pub visibility: Option<String>,
+    /// For a private claim: the parties it is shared with.
+    #[serde(default)]
+    pub shared_with: Vec<String>,
+    /// The date of the attribution, `YYYY-MM-DD`.
+    #[serde(default)]
+    pub date: Option<String>,
+}
+
+impl ClaimInput {
+    fn to_attribution(&self, incident: IncidentId, actor: &PartyId) -> Result<(Attribution, Vec<Uuid>), AppError> {
+        let actor_state = nonempty(&self.state).map(|s| StateCode::parse("state", s)).transpose().map_err(|e| bad("state", e))?;
+        let actor_category = match nonempty(&self.category) {
+            Some(c) => ActorCategory::parse("category", c).map_err(|e| bad("category", e))?,
+            None if actor_state.is_some() => ActorCategory::State,
+            None => ActorCategory::Unknown,
+        };
+        let confidence = match self.confidence.trim() {
+            "" => return Err(AppError::bad("confidence", "", "a claim states its likelihood as an ICD 203 term (almost_no_chance … almost_certain)")),
+            c => Confidence::parse("confidence", c).map_err(|e| bad("confidence", e))?,
+        };
+        let mut attributors = vec![actor.clone()];
+        attributors.extend(parties("with", &self.with)?);
+        attributors.dedup();
+        let visibility = match nonempty(&self.visibility).unwrap_or("public") {
+            "public" => {
+                if !self.shared_with.is_empty() {
+                    return Err(AppError::bad("shared_with", self.shared_with.join(", "), "a public claim is shared with everyone; choose private to name parties"));
+                }
+                Visibility::Public
+            }
+            "private" => Visibility::Private { shared_with: parties("shared_with", &self.shared_with)? },
+            other => return Err(AppError::bad("visibility", other, "expected public or private")),
+        };
+        let a = Attribution {
+            id: AttributionId::new(),
+            incident,
+            attributors,
+            attributor_label: None,
+            actor_name: nonempty(&self.actor_name).map(str::to_string),
+            actor_state,
+            actor_category,
+            basis: AttributionBasis::parse("basis", self.basis.trim()).map_err(|e| bad("basis", e))?,
+            confidence: Some(confidence),
+            visibility,
+            date: date("date", &self.date)?,
+            origin_ref: None,
+        };
+        Ok((a, evidence_ids("evidence", &self.evidence)?))
+    }
+}
+
+pub async fn make_claim(state: &AppState, viewer: &Viewer, reference: &str, input: &ClaimInput) -> Result<(Written, StoredIncident), AppError> {
+    let w = writer(state, viewer, Action::Attribute, reference).await?;
+    let (a, evidence) = input.to_attribution(w.incident.record.incident.id, &w.actor)?;
+    let stored = state.store.make_claim(&w.actor, a, evidence).await.map_err(store_error)?;
+    tracing::info!(claim = %stored.version.claim(), log_index = stored.log_index, party = %w.actor, "claim made");
+    Ok((Written { id: stored.version.claim().to_string(), log_index: stored.log_index, href: incident_href(&w.incident) }, w.incident))
+}
+
+/// An endorsement or a contest of another party's claim.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StanceInput {
+    /// `endorse` or `contest`.
+    pub kind: String,
+    /// Why, in the party's own words (required).
+    pub reasoning: String,
+    /// The party's own ICD 203 likelihood for the claim.
+    #[serde(default)]
+    pub confidence: Option<String>,
+    /// The party's own artefacts.
+    #[serde(default)]
+    pub evidence: Vec<String>,
+}
+
+pub async fn take_stance(state: &AppState, viewer: &Viewer, reference: &str, claim: &str, input: &StanceInput) -> Result<Written, AppError> {
+    let w = writer(state, viewer, Action::TakeStance, reference).await?;
+    let claim = AttributionId::parse(claim.trim()).map_err(|_| AppError::bad("claim", claim, "expected a claim id (UUID)"))?;
+    // Only a claim the viewer may see about this incident can be answered.
+    let d = dossier(state, viewer, &w.incident).await?;
+    if !d.claims.iter().any(|c| c.claim() == claim) {
+        return Err(AppError::NotFound(format!("no claim {claim} on this incident")));
+    }
+    let s = Stance {
+        id: StanceId::new(),
+        claim,
+        claim_version: 1,
+        incident: w.incident.record.incident.id,
+        party: w.actor.clone(),
+        kind: StanceKind::parse("kind", input.kind.trim()).map_err(|e| bad("kind", e))?,
+        confidence: nonempty(&input.confidence).map(|c| Confidence::parse("confidence", c)).transpose().map_err(|e| bad("confidence", e))?,
+        evidence: evidence_ids("evidence", &input.evidence)?,
+        reasoning: input.reasoning.trim().to_string(),
+        date: Some(chrono::Utc::now().date_naive()),
+    };
+    let stored = state.store.take_stance(&w.actor, s).await.map_err(store_error)?;
+    tracing::info!(claim = %claim, log_index = stored.log_index, party = %w.actor, kind = %stored.stance.kind, "stance taken");
+    Ok(Written { id: stored.stance.id.to_string(), log_index: stored.log_index, href: incident_href(&w.incident) })
+}
+
+/// An artefact for the vault. Over JSON the bytes travel as base64.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceInput {
+    /// What the artefact is called (its file name, say).
+    pub name: String,
+    /// The custody note: where it came from, how it was collected.
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub media_type: Option<String>,
+    /// TLP 2.0 marking of the artefact (default AMBER).
+    #[serde(default)]
+    pub tlp: Option<String>,
+    /// The artefact's bytes, base64 (standard alphabet).
+    pub content_base64: String,
+    /// The acting party's custody signing key (`PRIVATE+KEY+…`, from `pacta evidence keygen`),
+    /// used for this one signature and never stored.
+    pub custody_key: String,
+}
+
+async fn add_evidence(state: &AppState, viewer: &Viewer, reference: &str, input: &EvidenceInput, bytes: Vec<u8>) -> Result<Written, AppError> {
+    let w = writer(state, viewer, Action::AddEvidence, reference).await?;
+    let Some(vault) = state.vault.clone() else {
+        return Err(AppError::Unavailable("this server holds no evidence vault: add evidence with `pacta evidence add`".into()));
+    };
+    if bytes.is_empty() {
+        return Err(AppError::bad("file", "", "choose a file: an artefact has content"));
+    }
+    if input.custody_key.trim().is_empty() {
+        return Err(AppError::bad("custody_key", "", "the custody event is signed with the acting party's key (`pacta evidence keygen`)"));
+    }
+    // The key is never echoed: the refusal says what it is not, not what it was.
+    let signer = NoteSigner::parse_private_key(input.custody_key.trim())
+        .map_err(|_| AppError::bad("custody_key", "(not shown)", "is not a custody signing key (PRIVATE+KEY+… as `pacta evidence keygen` writes it)"))?;
+    let tlp = match nonempty(&input.tlp) {
+        Some(t) => Tlp::parse("tlp", t).map_err(|e| bad("tlp", e))?,
+        None => Tlp::Amber,
+    };
+    // Blob before record: the bytes are durable in the vault before the write path names them.
+    let put = {
+        let vault = vault.clone();
+        tokio::task::spawn_blocking(move || vault.put(std::io::Cursor::new(bytes))).await.map_err(|e| AppError::Internal(format!("vault task: {e}")))?.map_err(|e| AppError::Internal(format!("vault: {e}")))?
+    };
+    let new = NewEvidence {
+        sha256: put.hash,
+        size: put.size,
+        name: input.name.trim().to_string(),
+        description: input.description.trim().to_string(),
+        media_type: nonempty(&input.media_type).map(str::to_string),
+        tlp,
+        incident: Some(w.incident.record.incident.id.to_string()),
+        received_from: None,
+    };
+    let (item, event) = state.store.add_evidence(&vault, &w.actor, &signer, new).await.map_err(|e| match e {
+        // The store names the CLI's key flag; here the key is the form's field.
+        StoreError::Invalid(inv) if inv.field.contains("key") || inv.rule.contains("key") => AppError::bad("custody_key", "(not shown)", inv.rule),
+        other => store_error(other),
+    })?;
+    tracing::info!(evidence = %item.id, log_index = event.log_index, party = %w.actor, "evidence added");
+    Ok(Written { id: item.id.to_string(), log_index: event.log_index, href: incident_href(&w.incident) })
+}
+
+/// A proposed measure on one rung of the ladder.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProposeInput {
+    /// The rung's id (`private_protest`, `countermeasures`, …; see the plan).
+    pub rung: String,
+    /// The state the measure is directed against (ISO 3166-1 alpha-2).
+    pub against: String,
+    /// Other states taking part (collective measures).
+    #[serde(default)]
+    pub with: Vec<String>,
+    #[serde(default)]
+    pub description: String,
+    /// Countermeasures declared urgent (ILC art. 52(2)).
+    #[serde(default)]
+    pub urgent: bool,
+    /// TLP 2.0 marking of the measure (default AMBER: a plan is not for publication).
+    #[serde(default)]
+    pub tlp: Option<String>,
+}
+
+pub async fn propose(state: &AppState, viewer: &Viewer, reference: &str, input: &ProposeInput) -> Result<Written, AppError> {
+    let w = writer(state, viewer, Action::Respond, reference).await?;
+    let measure = Measure {
+        id: ResponseId::new(),
+        incident: w.incident.record.incident.id,
+        by: w.actor.clone(),
+        with: parties("with", &input.with)?,
+        against: StateCode::parse("against", input.against.trim()).map_err(|e| bad("against", e))?,
+        rung: input.rung.trim().to_string(),
+        description: input.description.trim().to_string(),
+        urgent: input.urgent,
+        tlp: match nonempty(&input.tlp) {
+            Some(t) => Tlp::parse("tlp", t).map_err(|e| bad("tlp", e))?,
+            None => Tlp::Amber,
+        },
+        state: MeasureState::Proposed,
+        history: vec![MeasureStep { state: MeasureState::Proposed, at: now(), by: w.actor.clone(), note: String::new() }],
+        kept_despite_lift_condition: None,
+    };
+    let d = dossier(state, viewer, &w.incident).await?;
+    pacta_ladder::check_proposal(Ladder::builtin(), pacta_norms::builtin(), &d, &measure).map_err(invalid)?;
+    let stored = state.store.propose_measure(&w.actor, measure).await.map_err(store_error)?;
+    tracing::info!(measure = %stored.measure.id, log_index = stored.log_index, party = %w.actor, rung = %stored.measure.rung, "measure proposed");
+    Ok(Written { id: stored.measure.id.to_string(), log_index: stored.log_index, href: incident_href(&w.incident) })
+}
+
+/// A move in a measure's lifecycle.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveInput {
+    /// `notified`, `enacted`, `suspended` or `lifted`.
+    pub to: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+pub async fn move_measure(state: &AppState, viewer: &Viewer, reference: &str, measure: &str, input: &MoveInput) -> Result<Written, AppError> {
+    let w = writer(state, viewer, Action::Respond, reference).await?;
+    let id = ResponseId::parse(measure.trim()).map_err(|_| AppError::bad("measure", measure, "expected a measure id (UUID)"))?;
+    let to = MeasureState::parse("to", input.to.trim()).map_err(|e| bad("to", e))?;
+    let d = dossier(state, viewer, &w.incident).await?;
+    let Some(current) = d.measures.iter().find(|m| m.id == id) else {
+        return Err(AppError::NotFound(format!("no measure {id} on this incident")));
+    };
+    let rung = Ladder::builtin().require("rung", &current.rung).map_err(invalid)?.clone();
+    let situation = Situation::of(&d.compliance, &current.by, current.against);
+    let at = now();
+    let actor = w.actor.clone();
+    let moved = state.store.move_measure(&w.actor, id, |m| pacta_ladder::transition(m, &rung, &situation, &actor, to, &input.note, &at)).await.map_err(store_error)?;
+    tracing::info!(measure = %id, log_index = moved.log_index, party = %w.actor, to = %to, "measure moved");
+    Ok(Written { id: id.to_string(), log_index: moved.log_index, href: incident_href(&w.incident) })
+}
+
+/// A development in the incident's enforcement arc.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComplianceInput {
+    /// `call_to_comply`, `wrongful_act_ceased`, `dispute_before_tribunal` or `responsible_state_complied`.
+    pub kind: String,
+    /// The state held responsible (ISO 3166-1 alpha-2).
+    pub responsible: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub date: Option<String>,
+}
+
+pub async fn record_compliance(state: &AppState, viewer: &Viewer, reference: &str, input: &ComplianceInput) -> Result<Written, AppError> {
+    let w = writer(state, viewer, Action::Respond, reference).await?;
+    let event = ComplianceEvent {
+        id: ComplianceEventId::new(),
+        incident: w.incident.record.incident.id,
+        kind: ComplianceKind::parse("kind", input.kind.trim()).map_err(|e| bad("kind", e))?,
+        by: w.actor.clone(),
+        responsible: StateCode::parse("responsible", input.responsible.trim()).map_err(|e| bad("responsible", e))?,
+        date: date("date", &input.date)?,
+        note: input.note.trim().to_string(),
+    };
+    let stored = state.store.record_compliance(&w.actor, event).await.map_err(store_error)?;
+    tracing::info!(event = %stored.event.id, log_index = stored.log_index, party = %w.actor, "compliance recorded");
+    Ok(Written { id: stored.event.id.to_string(), log_index: stored.log_index, href: incident_href(&w.incident) })
+}
+
+/// The planner's answer for the signed-in state.
+pub async fn plan(state: &AppState, viewer: &Viewer, reference: &str, against: Option<&str>, urgent: bool) -> Result<(pacta_ladder::Plan, Writer), AppError> {
+    let w = writer(state, viewer, Action::Respond, reference).await?;
+    let Some(by) = viewer.acting_state() else {
+        return Err(AppError::Forbidden("a response is planned by a state: this account acts for none".into()));
+    };
+    let against = against.map(str::trim).filter(|a| !a.is_empty()).map(|a| StateCode::parse("against", a)).transpose().map_err(|e| bad("against", e))?;
+    let d = dossier(state, viewer, &w.incident).await?;
+    let p = pacta_ladder::plan(Ladder::builtin(), pacta_norms::builtin(), &d, &PlanRequest { by, against, urgent }).map_err(invalid)?;
+    Ok((p, w))
+}
+
+// ---------------------------------------------------------------- JSON
+
+fn created(w: Written) -> Response {
+    (StatusCode::CREATED, Json(w)).into_response()
+}
+
+/// Make an attribution claim in the token's party's name.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/claims", tag = "workflows", request_body = ClaimInput,
+    params(("id" = String, Path, description = "Incident id or DATASET:RECORD_ID")),
+    responses((status = 201, body = Written), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
+    security(("token" = [])))]
+pub async fn api_make_claim(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Response, AppError> {
+    writer(&state, &viewer, Action::Attribute, &id).await?;
+    let input: ClaimInput = crate::report::json_body(&headers, &body)?;
+    Ok(created(make_claim(&state, &viewer, &id, &input).await?.0))
+}
+
+/// Endorse or contest a claim on the incident.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/claims/{claim}/stances", tag = "workflows", request_body = StanceInput,
+    params(("id" = String, Path, description = "Incident id or DATASET:RECORD_ID"), ("claim" = String, Path, description = "Claim id")),
+    responses((status = 201, body = Written), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)),
+    security(("token" = [])))]
+pub async fn api_take_stance(State(state): State<AppState>, viewer: Viewer, Path((id, claim)): Path<(String, String)>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Response, AppError> {
+    writer(&state, &viewer, Action::TakeStance, &id).await?;
+    let input: StanceInput = crate::report::json_body(&headers, &body)?;
+    Ok(created(take_stance(&state, &viewer, &id, &claim, &input).await?))
+}
+
+/// Put an artefact in the vault, signed by the token's party.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/evidence", tag = "workflows", request_body = EvidenceInput,
+    params(("id" = String, Path, description = "Incident id or DATASET:RECORD_ID")),
+    responses((status = 201, body = Written), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)),
+    security(("token" = [])))]
+pub async fn api_add_evidence(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Response, AppError> {
+    writer(&state, &viewer, Action::AddEvidence, &id).await?;
+    let input: EvidenceInput = crate::report::json_body(&headers, &body)?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(input.content_base64.trim())
+        .map_err(|e| AppError::bad("content_base64", "(not shown)", format!("is not base64: {e}")))?;
+    Ok(created(add_evidence(&state, &viewer, &id, &input, bytes).await?))
+}
+
+/// The artefacts of an incident the viewer may read.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/evidence", tag = "workflows",
+    params(("id" = String, Path, description = "Incident id or DATASET:RECORD_ID")),
+    responses((status = 200, description = "Artefacts with hash, marking, custodian"), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn api_evidence(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, AppError> {
+    let found = registry::incident(&state, &viewer, &id).await?;
+    Ok(Json(visible_evidence(&state, &viewer, found.record.incident.id).await?).into_response())
+}
+
+/// The claims (every visible version), stances and computed attribution status.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/claims", tag = "workflows",
+    params(("id" = String, Path, description = "Incident id or DATASET:RECORD_ID")),
+    responses((status = 200, description = "{status, claims, stances}"), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn api_claims(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, AppError> {
+    let found = registry::incident(&state, &viewer, &id).await?;
+    let d = dossier(&state, &viewer, &found).await?;
+    Ok(Json(serde_json::json!({ "status": d.status(), "claims": d.claims, "stances": d.stances })).into_response())
+}
+
+/// The measures on an incident the viewer may read, with the enforcement arc.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/measures", tag = "workflows",
+    params(("id" = String, Path, description = "Incident id or DATASET:RECORD_ID")),
+    responses((status = 200, description = "{measures, compliance, arc}"), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn api_measures(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, AppError> {
+    let found = registry::incident(&state, &viewer, &id).await?;
+    let d = dossier(&state, &viewer, &found).await?;
+    Ok(Json(serde_json::json!({ "measures": d.measures, "compliance": d.compliance, "arc": pacta_ladder::arc(&d) })).into_response())
+}
+
+/// The response ladder for the token's state: available rungs (least severe first) and
+/// unavailable ones with every reason. Query: `against` (ISO code), `urgent` (true/false).
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/plan", tag = "workflows",
+    params(("id" = String, Path, description = "Incident id or DATASET:RECORD_ID"), ("against" = Option<String>, Query, description = "The state responded against"), ("urgent" = Option<bool>, Query, description = "Countermeasures declared urgent")),
+    responses((status = 200, description = "The plan"), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)),
+    security(("token" = [])))]
+pub async fn api_plan(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, RawQuery(query): RawQuery) -> Result<Response, AppError> {
+    let (against, urgent) = plan_query(query.as_deref())?;
+    let (p, _) = plan(&state, &viewer, &id, against.as_deref(), urgent).await?;
+    Ok(Json(p).into_response())
+}
+
+fn plan_query(query: Option<&str>) -> Result<(Option<String>, bool), AppError> {
+    let pairs = crate::params::pairs(query, &["against", "urgent"])?;
+    let against = pairs.iter().find(|(k, _)| *k == "against").map(|(_, v)| v.clone());
+    let urgent = match pairs.iter().find(|(k, _)| *k == "urgent").map(|(_, v)| v.as_str()) {
+        None | Some("" | "false" | "0") => false,
+        Some("true" | "1" | "on") => true,
+        Some(other) => return Err(AppError::bad("urgent", other, "expected true or false")),
+    };
+    Ok((against, urgent))
+}
+
+/// Propose a measure on one rung, in the token's state's name.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/measures", tag = "workflows", request_body = ProposeInput,
+    params(("id" = String, Path, description = "Incident id or DATASET:RECORD_ID")),
+    responses((status = 201, body = Written), (status = 400, description = "Refused by the ladder or a field's value", body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)),
+    security(("token" = [])))]
+pub async fn api_propose(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Response, AppError> {
+    writer(&state, &viewer, Action::Respond, &id).await?;
+    let input: ProposeInput = crate::report::json_body(&headers, &body)?;
+    Ok(created(propose(&state, &viewer, &id, &input).await?))
+}
+
+/// Notify, enact, suspend or lift a measure.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/measures/{measure}/moves", tag = "workflows", request_body = MoveInput,
+    params(("id" = String, Path, description = "Incident id or DATASET:RECORD_ID"), ("measure" = String, Path, description = "Measure id")),
+    responses((status = 201, body = Written), (status = 400, description = "Refused by the lifecycle", body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)),
+    security(("token" = [])))]
+pub async fn api_move(State(state): State<AppState>, viewer: Viewer, Path((id, measure)): Path<(String, String)>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Response, AppError> {
+    writer(&state, &viewer, Action::Respond, &id).await?;
+    let input: MoveInput = crate::report::json_body(&headers, &body)?;
+    Ok(created(move_measure(&state, &viewer, &id, &measure, &input).await?))
+}
+
+/// Record a development in the enforcement arc (call to comply, cessation, tribunal, compliance).
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/compliance", tag = "workflows", request_body = ComplianceInput,
+    params(("id" = String, Path, description = "Incident id or DATASET:RECORD_ID")),
+    responses((status = 201, body = Written), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)),
+    security(("token" = [])))]
+pub async fn api_compliance(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Response, AppError> {
+    writer(&state, &viewer, Action::Respond, &id).await?;
+    let input: ComplianceInput = crate::report::json_body(&headers, &body)?;
+    Ok(created(record_compliance(&state, &viewer, &id, &input).await?))
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(api_make_claim, api_take_stance, api_add_evidence, api_evidence, api_claims, api_measures, api_plan, api_propose, api_move, api_compliance),
+    components(schemas(Written, ClaimInput, StanceInput, EvidenceInput, ProposeInput, MoveInput, ComplianceInput)),
+    tags((name = "workflows", description = "What a party does by hand: evidence, attribution, stances, responses"))
+)]
+pub struct WorkflowsApi;
+
+// ---------------------------------------------------------------- the forms
+
+/// A refusal shown on a form: the field at fault (empty for a rule about the account)
+/// and the message.
+struct Refusal {
+    field: String,
+    message: String,
+}
+
+impl From<&AppError> for Refusal {
+    fn from(e: &AppError) -> Self {
+        match e {
+            // The field is shown beside the message; the message need not repeat it.
+            AppError::BadParameter { param, value, reason } => Refusal { field: param.clone(), message: format!("{value:?} is not valid: {reason}") },
+            AppError::UnknownParameter { param, .. } => Refusal { field: param.clone(), message: e.public_message() },
+            _ => Refusal { field: String::new(), message: e.public_message() },
+        }
+    }
+}
+
+/// The common head of every form page.
+struct Head {
+    account: String,
+    csrf: String,
+    incident_title: String,
+    base: String,
+    error: Option<Refusal>,
+}
+
+/// The form's page for a signed-in account that passes the gates; anonymous visitors are
+/// sent to sign in first.
+async fn form_head(state: &AppState, viewer: &Viewer, action: Action, id: &str) -> Result<Result<(Head, Writer), Response>, PageError> {
+    let (Some(account), Some(csrf)) = (viewer.account_info(), viewer.csrf()) else {
+        return Ok(Err(Redirect::to(&format!("/login?next=/incidents/{id}")).into_response()));
+    };
+    let w = writer(state, viewer, action, id).await?;
+    let head = Head { account: account.name.clone(), csrf: csrf.to_string(), incident_title: w.incident.record.incident.title.clone(), base: incident_href(&w.incident), error: None };
+    Ok(Ok((head, w)))
+}
+
+/// A refused submission: the form again, with the values and the refusal, under the
+/// refusal's status. Gate failures (no session, policy, unseen incident) are error pages.
+fn refused<T: Template>(e: AppError, page: impl FnOnce(Refusal) -> T) -> Response {
+    let status = e.status();
+    let refusal = Refusal::from(&e);
+    e.log();
+    match page(refusal).render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(err) => PageError(AppError::from(err)).into_response(),
+    }
+}
+
+fn done(href: &str, anchor: &str) -> Response {
+    Redirect::to(&format!("{href}#{anchor}")).into_response()
+}
+
+fn labels<T: Copy>(all: &[T], label: fn(T) -> &'static str) -> Vec<(&'static str, String)> {
+    all.iter().map(|x| (label(*x), human(label(*x)))).collect()
+}
+
+/// Parses the CSRF field first: a form without it is refused before anything else.
+fn csrf_gate(viewer: &Viewer, submitted: Option<&str>) -> Result<(), PageError> {
+    Ok(crate::auth::check_csrf(viewer, submitted.unwrap_or(""))?)
+}
+
+// --- attribute
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    actor_name: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    basis: String,
+    #[serde(default)]
+    confidence: String,
+    #[serde(default)]
+    evidence: String,
+    #[serde(default)]
+    with: String,
+    #[serde(default)]
+    visibility: String,
+    #[serde(default)]
+    shared_with: String,
+    #[serde(default)]
+    date: String,
+}
+
+impl From<&AttributeForm> for ClaimInput {
+    fn from(f: &AttributeForm) -> Self {
+        let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        ClaimInput {
+            state: opt(&f.state),
+            actor_name: opt(&f.actor_name),
+            category: opt(&f.category),
+            basis: f.basis.clone(),
+            confidence: f.confidence.clone(),
+            evidence: list(&f.evidence),
+            with: list(&f.with),
+            visibility: opt(&f.visibility),
+            shared_with: list(&f.shared_with),
+            date: opt(&f.date),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "forms_attribute.html")]
+struct AttributePage {
+    nav: &'static str,
+    head: Head,
+    form: AttributeForm,
+    categories: Vec<(&'static str, String)>,
+    bases: Vec<(&'static str, String)>,
+    confidences: Vec<(&'static str, String)>,
+    evidence: Vec<(String, String)>,
+}
+
+async fn attribute_view(state: &AppState, viewer: &Viewer, head: Head, w: &Writer, form: AttributeForm) -> Result<AttributePage, AppError> {
+    let evidence = visible_evidence(state, viewer, w.incident.record.incident.id).await?.into_iter().map(|e| (e.id.to_string(), format!("{} ({} bytes, TLP:{})", e.name, e.size, e.tlp))).collect();
+    Ok(AttributePage {
+        nav: "incidents",
+        head,
+        form,
+        categories: labels(&ActorCategory::ALL, ActorCategory::label),
+        bases: labels(&AttributionBasis::ALL, AttributionBasis::label),
+        confidences: labels(&Confidence::ALL, Confidence::label),
+        evidence,
+    })
+}
+
+async fn attribute_page(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
+    let (head, w) = match form_head(&state, &viewer, Action::Attribute, &id).await? {
+        Ok(x) => x,
+        Err(redirect) => return Ok(redirect),
+    };
+    let form = AttributeForm { visibility: "public".into(), basis: "technical_report".into(), ..Default::default() };
+    Ok(Html(attribute_view(&state, &viewer, head, &w, form).await?.render().map_err(AppError::from)?).into_response())
+}
+
+async fn attribute_form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, Form(form): Form<AttributeForm>) -> Result<Response, PageError> {
+    csrf_gate(&viewer, Some(&form.csrf))?;
+    let (head, w) = match form_head(&state, &viewer, Action::Attribute, &id).await? {
+        Ok(x) => x,
+        Err(redirect) => return Ok(redirect),
+    };
+    match make_claim(&state, &viewer, &id, &ClaimInput::from(&form)).await {
+        Ok((written, _)) => Ok(done(&written.href, "workflow")),
+        Err(e) => {
+            let mut page = attribute_view(&state, &viewer, head, &w, form).await?;
+            Ok(refused(e, |r| {
+                page.head.error = Some(r);
+                page
+            }))
+        }
+    }
+}
+
+// --- stance
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct StanceForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    reasoning: String,
+    #[serde(default)]
+    confidence: String,
+    #[serde(default)]
+    evidence: String,
+}
+
+#[derive(Template)]
+#[template(path = "forms_stance.html")]
+struct StancePage {
+    nav: &'static str,
+    head: Head,
+    form: StanceForm,
+    claim_id: String,
+    claim: String,
+    confidences: Vec<(&'static str, String)>,
+}
+
+async fn stance_view(state: &AppState, viewer: &Viewer, head: Head, w: &Writer, claim: &str, form: StanceForm) -> Result<StancePage, AppError> {
+    let d = dossier(state, viewer, &w.incident).await?;
+    let rows = claim_rows(&d, viewer, &head.base);
+    let Some(c) = rows.iter().find(|c| c.id == claim.trim()) else {
+        return Err(AppError::NotFound(format!("no claim {claim:?} on this incident")));
+    };
+    let summary = format!("{} attributes it to {}, {} ({}); {}", c.by, c.to, c.confidence.to_lowercase(), c.basis.to_lowercase(), c.origin);
+    Ok(StancePage { nav: "incidents", head, form, claim_id: c.id.clone(), claim: summary, confidences: labels(&Confidence::ALL, Confidence::label) })
+}
+
+async fn stance_page(State(state): State<AppState>, viewer: Viewer, Path((id, claim)): Path<(String, String)>, RawQuery(query): RawQuery) -> Result<Response, PageError> {
+    let (head, w) = match form_head(&state, &viewer, Action::TakeStance, &id).await? {
+        Ok(x) => x,
+        Err(redirect) => return Ok(redirect),
+    };
+    let kind = crate::params::pairs(query.as_deref(), &["kind"])?.into_iter().find(|(k, _)| *k == "kind").map(|(_, v)| v).unwrap_or_else(|| "endorse".into());
+    let form = StanceForm { kind, ..Default::default() };
+    Ok(Html(stance_view(&state, &viewer, head, &w, &claim, form).await?.render().map_err(AppError::from)?).into_response())
+}
+
+async fn stance_form(State(state): State<AppState>, viewer: Viewer, Path((id, claim)): Path<(String, String)>, Form(form): Form<StanceForm>) -> Result<Response, PageError> {
+    csrf_gate(&viewer, Some(&form.csrf))?;
+    let (head, w) = match form_head(&state, &viewer, Action::TakeStance, &id).await? {
+        Ok(x) => x,
+        Err(redirect) => return Ok(redirect),
+    };
+    let input = StanceInput { kind: form.kind.clone(), reasoning: form.reasoning.clone(), confidence: Some(form.confidence.clone()), evidence: list(&form.evidence) };
+    match take_stance(&state, &viewer, &id, &claim, &input).await {
+        Ok(written) => Ok(done(&written.href, "workflow")),
+        Err(e) => {
+            let mut page = stance_view(&state, &viewer, head, &w, &claim, form).await?;
+            Ok(refused(e, |r| {
+                page.head.error = Some(r);
+                page
+            }))
+        }
+    }
+}
+
+// --- evidence
+
+#[derive(Default)]
+struct EvidenceForm {
+    name: String,
+    description: String,
+    media_type: String,
+    tlp: String,
+}
+
+#[derive(Template)]
+#[template(path = "forms_evidence.html")]
+struct EvidencePage {
+    nav: &'static str,
+    head: Head,
+    form: EvidenceForm,
+    tlps: Vec<&'static str>,
+    max_bytes: usize,
+}
+
+async fn evidence_page(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
+    let (head, _) = match form_head(&state, &viewer, Action::AddEvidence, &id).await? {
+        Ok(x) => x,
+        Err(redirect) => return Ok(redirect),
+    };
+    let page = EvidencePage { nav: "incidents", head, form: EvidenceForm { tlp: "AMBER".into(), ..Default::default() }, tlps: Tlp::ALL.iter().map(|t| t.label()).collect(), max_bytes: state.limits.max_body_bytes };
+    Ok(Html(page.render().map_err(AppError::from)?).into_response())
+}
+
+/// Reads the multipart form: text fields and one file. Unknown fields are refused, as in
+/// every other form.
+async fn read_multipart(mut m: Multipart) -> Result<(String, EvidenceInput, Vec<u8>), AppError> {
+    let mut csrf = String::new();
+    let mut input = EvidenceInput::default();
+    let mut bytes = Vec::new();
+    let mut file_name = String::new();
+    let unreadable = |e: axum::extract::multipart::MultipartError| AppError::BadBody(format!("the upload could not be read: {e}"));
+    while let Some(field) = m.next_field().await.map_err(unreadable)? {
+        let name = field.name().unwrap_or("").to_string();
+        match name.as_str() {
+            "file" => {
+                file_name = field.file_name().unwrap_or("").to_string();
+                if input.media_type.is_none() {
+                    input.media_type = field.content_type().map(str::to_string).filter(|t| t != "application/octet-stream");
+                }
+                bytes = field.bytes().await.map_err(unreadable)?.to_vec();
+            }
+            "csrf" | "name" | "description" | "tlp" | "custody_key" | "media_type" => {
+                let text = field.text().await.map_err(unreadable)?;
+                match name.as_str() {
+                    "csrf" => csrf = text,
+                    "name" => input.name = text,
+                    "description" => input.description = text,
+                    "tlp" => input.tlp = Some(text),
+                    "custody_key" => input.custody_key = text,
+                    _ => input.media_type = Some(text).filter(|t| !t.trim().is_empty()),
+                }
+            }
+            other => return Err(AppError::UnknownParameter { param: other.to_string(), accepted: "csrf, file, name, description, tlp, media_type, custody_key".into() }),
+        }
+    }
+    if input.name.trim().is_empty() {
+        input.name = file_name;
+    }
+    Ok((csrf, input, bytes))
+}
+
+async fn evidence_form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, multipart: Multipart) -> Result<Response, PageError> {
+    // The session and the CSRF token are checked before the upload is read in full.
+    if viewer.account_info().is_none() {
+        return Err(AppError::Unauthorized(format!("to {}, sign in with a party's account", what(Action::AddEvidence))).into());
+    }
+    let (csrf, input, bytes) = read_multipart(multipart).await?;
+    csrf_gate(&viewer, Some(&csrf))?;
+    let (head, _) = match form_head(&state, &viewer, Action::AddEvidence, &id).await? {
+        Ok(x) => x,
+        Err(redirect) => return Ok(redirect),
+    };
+    match add_evidence(&state, &viewer, &id, &input, bytes).await {
+        Ok(written) => Ok(done(&written.href, "evidence")),
+        Err(e) => {
+            let form = EvidenceForm { name: input.name, description: input.description, media_type: input.media_type.unwrap_or_default(), tlp: input.tlp.unwrap_or_default() };
+            let page = EvidencePage { nav: "incidents", head, form, tlps: Tlp::ALL.iter().map(|t| t.label()).collect(), max_bytes: state.limits.max_body_bytes };
+            Ok(refused(e, |r| EvidencePage { head: Head { error: Some(r), ..page.head }, ..page }))
+        }
+    }
+}
+
+// --- respond: the plan, proposals, moves, compliance
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ProposeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    rung: String,
+    #[serde(default)]
+    against: String,
+    #[serde(default)]
+    with: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    urgent: String,
+    #[serde(default)]
+    tlp: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ComplianceForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    responsible: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    date: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct MoveForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    note: String,
+}
+
+struct OptionView {
+    rung: String,
+    name: String,
+    basis: String,
+    cites: String,
+    severity: u8,
+    commensurate: bool,
+    lift_when: String,
+    duties: Vec<String>,
+    risks: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "forms_respond.html")]
+struct RespondPage {
+    nav: &'static str,
+    head: Head,
+    by: String,
+    against: String,
+    urgent: bool,
+    summary: Vec<(&'static str, String)>,
+    options: Vec<OptionView>,
+    unavailable: Vec<(String, u8, Vec<String>)>,
+    measures: Vec<MeasureRow>,
+    compliance: Vec<String>,
+    propose: ProposeForm,
+    record: ComplianceForm,
+    tlps: Vec<&'static str>,
+    kinds: Vec<(&'static str, String)>,
+    /// Which form the refusal (if any) belongs to: `propose`, `compliance` or `move`.
+    error_in: &'static str,
+}
+
+async fn respond_view(state: &AppState, viewer: &Viewer, head: Head, id: &str, against: Option<&str>, urgent: bool) -> Result<RespondPage, AppError> {
+    let (p, w) = plan(state, viewer, id, against, urgent).await?;
+    let d = dossier(state, viewer, &w.incident).await?;
+    let against = p.against.map(|a| a.to_string()).unwrap_or_default();
+    let standing = p.against.and_then(|a| p.status.standing(a));
+    let summary = vec![
+        ("Responding state", format!("{} ({})", p.by.name(), p.by)),
+        ("Against", p.against.map(|a| format!("{} ({a})", a.name())).unwrap_or_else(|| "no state named by a standing claim".into())),
+        (
+            "Attribution",
+            standing.map(|s| format!("{}{}", human(s.status.label()), s.confidence.map(|c| format!(", at “{}”", human(c.label()).to_lowercase())).unwrap_or_default())).unwrap_or_else(|| "none".into()),
+        ),
+        ("Injury", format!("severity {} ({})", p.injury.severity, p.injury.because.join("; "))),
+        ("State responsibility", p.responsibility.map(|r| human(r.label())).unwrap_or_else(|| "cannot tell".into())),
+    ];
+    let options = p
+        .options
+        .iter()
+        .map(|o| OptionView {
+            rung: o.rung.clone(),
+            name: o.name.clone(),
+            basis: human(o.basis.label()),
+            cites: o.cites.clone(),
+            severity: o.severity,
+            commensurate: o.commensurate,
+            lift_when: format!("{}{}", o.lift_when, if o.lift_is_binding { " (binding: ILC arts. 52(3), 53)" } else { "" }),
+            duties: o.open_duties.iter().map(|d| format!("{} ({}): {}", d.rule, d.cites, d.status.words())).collect(),
+            risks: o.risks.iter().map(|r| format!("{}: {}", human(r.kind.label()), r.detail)).collect(),
+        })
+        .collect();
+    let propose = ProposeForm { against: against.clone(), tlp: "AMBER".into(), rung: p.options.first().map(|o| o.rung.clone()).unwrap_or_default(), ..Default::default() };
+    let record = ComplianceForm { responsible: against.clone(), ..Default::default() };
+    Ok(RespondPage {
+        nav: "incidents",
+        head,
+        by: p.by.to_string(),
+        against,
+        urgent,
+        summary,
+        options,
+        unavailable: p.unavailable.iter().map(|u| (u.name.clone(), u.severity, u.reasons.clone())).collect(),
+        measures: measure_rows(&d, viewer),
+        compliance: d.compliance.iter().map(|c| format!("{}: {} by {} about {}", c.date.map(|d| d.to_string()).unwrap_or_else(|| "undated".into()), human(c.kind.label()), c.by, c.responsible)).collect(),
+        propose,
+        record,
+        tlps: Tlp::ALL.iter().map(|t| t.label()).collect(),
+        kinds: labels(&ComplianceKind::ALL, ComplianceKind::label),
+        error_in: "",
+    })
+}
+
+async fn respond_page(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, RawQuery(query): RawQuery) -> Result<Response, PageError> {
+    let (against, urgent) = plan_query(query.as_deref())?;
+    let (head, _) = match form_head(&state, &viewer, Action::Respond, &id).await? {
+        Ok(x) => x,
+        Err(redirect) => return Ok(redirect),
+    };
+    Ok(Html(respond_view(&state, &viewer, head, &id, against.as_deref(), urgent).await?.render().map_err(AppError::from)?).into_response())
+}
+
+async fn propose_form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, Form(form): Form<ProposeForm>) -> Result<Response, PageError> {
+    csrf_gate(&viewer, Some(&form.csrf))?;
+    let (head, _) = match form_head(&state, &viewer, Action::Respond, &id).await? {
+        Ok(x) => x,
+        Err(redirect) => return Ok(redirect),
+    };
+    let urgent = matches!(form.urgent.as_str(), "on" | "true" | "1");
+    let input = ProposeInput { rung: form.rung.clone(), against: form.against.clone(), with: list(&form.with), description: form.description.clone(), urgent, tlp: Some(form.tlp.clone()) };
+    match propose(&state, &viewer, &id, &input).await {
+        Ok(written) => Ok(done(&written.href, "measures")),
+        Err(e) => {
+            let against = Some(form.against.as_str()).filter(|a| StateCode::parse("against", a.trim()).is_ok());
+            let mut page = respond_view(&state, &viewer, head, &id, against, urgent).await?;
+            page.propose = form;
+            page.error_in = "propose";
+            Ok(refused(e, |r| {
+                page.head.error = Some(r);
+                page
+            }))
+        }
+    }
+}
+
+async fn compliance_form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, Form(form): Form<ComplianceForm>) -> Result<Response, PageError> {
+    csrf_gate(&viewer, Some(&form.csrf))?;
+    let (head, _) = match form_head(&state, &viewer, Action::Respond, &id).await? {
+        Ok(x) => x,
+        Err(redirect) => return Ok(redirect),
+    };
+    let input = ComplianceInput { kind: form.kind.clone(), responsible: form.responsible.clone(), note: form.note.clone(), date: Some(form.date.clone()) };
+    match record_compliance(&state, &viewer, &id, &input).await {
+        Ok(written) => Ok(done(&written.href, "measures")),
+        Err(e) => {
+            let mut page = respond_view(&state, &viewer, head, &id, None, false).await?;
+            page.record = form;
+            page.error_in = "compliance";
+            Ok(refused(e, |r| {
+                page.head.error = Some(r);
+                page
+            }))
+        }
+    }
+}
+
+async fn move_form(State(state): State<AppState>, viewer: Viewer, Path((id, measure)): Path<(String, String)>, Form(form): Form<MoveForm>) -> Result<Response, PageError> {
+    csrf_gate(&viewer, Some(&form.csrf))?;
+    let (head, _) = match form_head(&state, &viewer, Action::Respond, &id).await? {
+        Ok(x) => x,
+        Err(redirect) => return Ok(redirect),
+    };
+    match move_measure(&state, &viewer, &id, &measure, &MoveInput { to: form.to.clone(), note: form.note.clone() }).await {
+        Ok(written) => Ok(done(&written.href, "measures")),
+        Err(e) => {
+            let mut page = respond_view(&state, &viewer, head, &id, None, false).await?;
+            page.error_in = "move";
+            Ok(refused(e, |r| {
+                page.head.error = Some(r);
+                page
+            }))
+        }
+    }
+}

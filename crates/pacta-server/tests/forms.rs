@@ -1,0 +1,447 @@
+//! The workflows of a party, through the forms and their JSON twins, driven with
+//! `app(state).oneshot(request)` on SQLite and PostgreSQL (`TestDb::both()`).
+//!
+//! The story: France (a party) was hit by an outage it blames on Russia. It puts its
+//! forensic report in the vault, attributes the incident, Germany endorses the claim and a
+//! lab contests it, France plans a response, proposes a protest, notifies it and records a
+//! call to comply. Around it, every gate: no session, no CSRF token, a role the policies
+//! keep out, an incident the party may not see, and a refusal per form that names the
+//! field and the rule and keeps what was typed.
+//!
+//! Run: `CI=true cargo test -p pacta-server --test forms`.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use http_body_util::BodyExt;
+use pacta_core::*;
+use pacta_ledger::note::NoteSigner;
+use pacta_server::{AppState, app};
+use pacta_store::accounts::TokenScope;
+use pacta_store::testing::TestDb;
+use sha2::Digest;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+struct World {
+    db: TestDb,
+    state: AppState,
+    /// The CLEAR incident everyone may see, and the AMBER one shared with France only.
+    clear: IncidentId,
+    amber: IncidentId,
+    vault_dir: std::path::PathBuf,
+}
+
+/// A signed-in browser: its session cookie and the session's CSRF token; or an API client.
+#[derive(Clone, Default)]
+struct Who {
+    cookie: Option<String>,
+    csrf: String,
+    token: Option<String>,
+}
+
+fn code(c: &str) -> StateCode {
+    StateCode::parse("s", c).unwrap()
+}
+
+async fn world(db: TestDb) -> World {
+    let store = &db.store;
+    let reporter = PartyId::parse("as", "org:secretariat").unwrap();
+    let mut i = Incident::new("Harbour control outage", Tlp::Clear);
+    i.description = "Port authority systems wiped.".into();
+    i.operation_types = vec![OperationType::Disruption];
+    i.targets.push(Target { state: Some(code("FR")), place: None, sector: Sector::Energy, entity: None });
+    i.alleged_actors.push(Actor { name: None, state: Some(code("RU")), category: ActorCategory::State });
+    let mut record = IncidentRecord::new(i);
+    for c in ["FR", "DE", "RU"] {
+        record.parties.push(Party::state(code(c)));
+    }
+    let (clear, _) = store.report_incident(record, &reporter).await.unwrap();
+    let mut amber = Incident::new("Sealed ministry intrusion", Tlp::Amber);
+    amber.targets.push(Target { state: Some(code("FR")), place: None, sector: Sector::Government, entity: None });
+    let (amber, _) = store.report_incident(IncidentRecord::new(amber), &reporter).await.unwrap();
+    store.share_incident(amber, &["state:FR".to_string()], &reporter).await.unwrap();
+    let vault_dir = std::env::temp_dir().join(format!("pacta_forms_vault_{}_{}", std::process::id(), uuid::Uuid::now_v7()));
+    let vault = pacta_vault::Vault::open(&vault_dir).unwrap();
+    let store = Arc::new(pacta_store::Store::open(&db.url).await.unwrap());
+    World { state: AppState::new(store).with_vault(vault), db, clear, amber, vault_dir }
+}
+
+/// An account with a session and a read-write token.
+async fn account(w: &World, name: &str, role: &str, party: Option<&str>, org: Option<&str>) -> Who {
+    let p = party.map(|p| PartyId::parse("p", p).unwrap());
+    let o = org.map(|o| PartyId::parse("o", o).unwrap());
+    let store = w.state.store();
+    let acc = store.create_account(name, role, p.as_ref(), o.as_ref(), None).await.unwrap();
+    let session: [u8; 32] = rand_bytes();
+    let csrf = URL_SAFE_NO_PAD.encode(&rand_bytes()[..24]);
+    let digest: [u8; 32] = sha2::Sha256::digest(session).into();
+    store.create_session(&digest, &acc.id, &csrf, chrono::Utc::now() + chrono::Duration::hours(1)).await.unwrap();
+    let (token, token_digest) = pacta_server::auth::new_token();
+    store.add_token(name, &token_digest, TokenScope::ReadWrite, "test").await.unwrap();
+    Who { cookie: Some(format!("pacta_session={}", URL_SAFE_NO_PAD.encode(session))), csrf, token: Some(token) }
+}
+
+fn rand_bytes() -> [u8; 32] {
+    // Distinct per call; secrecy does not matter in a test.
+    let a = uuid::Uuid::now_v7().into_bytes();
+    let b = uuid::Uuid::now_v7().into_bytes().map(|x| x.rotate_left(3));
+    let mut out = [0u8; 32];
+    out[..16].copy_from_slice(&a);
+    out[16..].copy_from_slice(&b);
+    out
+}
+
+struct Reply {
+    status: StatusCode,
+    location: String,
+    body: String,
+}
+
+async fn send(w: &World, who: &Who, req: axum::http::request::Builder, body: Body) -> Reply {
+    let mut req = req;
+    if let Some(c) = &who.cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    let res = app(w.state.clone()).oneshot(req.body(body).unwrap()).await.unwrap();
+    let status = res.status();
+    let location = res.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
+    Reply { status, location, body }
+}
+
+async fn get(w: &World, who: &Who, uri: &str) -> Reply {
+    send(w, who, Request::builder().uri(uri), Body::empty()).await
+}
+
+/// A browser's form POST; the session's CSRF token is added unless `csrf` is false.
+async fn post_form(w: &World, who: &Who, uri: &str, fields: &[(&str, &str)], csrf: bool) -> Reply {
+    let mut ser = form_urlencoded::Serializer::new(String::new());
+    if csrf {
+        ser.append_pair("csrf", &who.csrf);
+    }
+    for (k, v) in fields {
+        ser.append_pair(k, v);
+    }
+    let req = Request::builder().method("POST").uri(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    send(w, who, req, Body::from(ser.finish())).await
+}
+
+async fn post_multipart(w: &World, who: &Who, uri: &str, fields: &[(&str, &str)], file: Option<(&str, &[u8])>, csrf: bool) -> Reply {
+    let boundary = "pacta-test-boundary-7d1f";
+    let mut body: Vec<u8> = Vec::new();
+    let mut part = |head: String, content: &[u8]| {
+        body.extend_from_slice(format!("--{boundary}\r\n{head}\r\n\r\n").as_bytes());
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    };
+    if csrf {
+        part("Content-Disposition: form-data; name=\"csrf\"".into(), who.csrf.as_bytes());
+    }
+    for (k, v) in fields {
+        part(format!("Content-Disposition: form-data; name=\"{k}\""), v.as_bytes());
+    }
+    if let Some((name, bytes)) = file {
+        part(format!("Content-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/plain"), bytes);
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let req = Request::builder().method("POST").uri(uri).header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"));
+    send(w, who, req, Body::from(body)).await
+}
+
+async fn post_json(w: &World, token: Option<&str>, uri: &str, body: serde_json::Value) -> Reply {
+    let mut req = Request::builder().method("POST").uri(uri).header(header::CONTENT_TYPE, "application/json");
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    send(w, &Who::default(), req, Body::from(body.to_string())).await
+}
+
+/// Runs `story` on SQLite and on PostgreSQL.
+macro_rules! on_both {
+    ($story:ident) => {
+        for db in TestDb::both().await {
+            let w = world(db).await;
+            $story(&w).await;
+            let dir = w.vault_dir.clone();
+            w.db.drop_db().await;
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    };
+}
+
+fn assert_refused_on_form(r: &Reply, status: StatusCode, field: &str, rule_words: &str) {
+    assert_eq!(r.status, status, "{}", r.body);
+    assert!(r.body.contains("role=\"alert\""), "the form is shown again with the refusal: {}", r.body);
+    assert!(r.body.contains(&format!("Field <code>{field}</code>")), "the refusal names {field}: {}", r.body);
+    assert!(r.body.contains(rule_words), "the refusal states the rule ({rule_words}): {}", r.body);
+}
+
+// ---------------------------------------------------------------- attribute
+
+async fn attribution_story(w: &World) {
+    let fr = account(w, "fr-officer", "party", Some("state:FR"), Some("org:fr-anssi")).await;
+    let de = account(w, "de-officer", "party", Some("state:DE"), None).await;
+    let arb = account(w, "arbitrator", "arbitrator", None, None).await;
+    let page = format!("/incidents/{}", w.clear);
+    let form = format!("{page}/attribute");
+    let good = [("state", "RU"), ("actor_name", "Harbour Bear"), ("confidence", "very_likely"), ("basis", "technical_report"), ("visibility", "public")];
+
+    // The form is there for France, and behind a sign-in for the public.
+    let r = get(w, &fr, &form).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("name=\"csrf\"") && r.body.contains(&fr.csrf), "the form carries the session's CSRF token");
+    let r = get(w, &Who::default(), &form).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.location.starts_with("/login?next="), "{}", r.location);
+
+    // Refused: anonymous, without the CSRF token, a role the policies keep out, an incident not shared.
+    let r = post_form(w, &Who::default(), &form, &good, false).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    let r = post_form(w, &fr, &form, &good, false).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("did not come from this site"), "{}", r.body);
+    let r = post_form(w, &arb, &form, &good, true).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("may not attribute an incident: rule &#34;attribute&#34;") && r.body.contains("registry.cedar"), "names the policy: {}", r.body);
+    let r = post_form(w, &de, &format!("/incidents/{}/attribute", w.amber), &good, true).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "an incident Germany may not see is not there: {}", r.body);
+
+    // Refused on the form, naming the field and the rule, keeping what was typed.
+    let r = post_form(w, &fr, &form, &[("state", "RU"), ("actor_name", "Harbour Bear"), ("confidence", ""), ("basis", "technical_report")], true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "confidence", "ICD 203");
+    assert!(r.body.contains("value=\"Harbour Bear\""), "the typed values are kept");
+    let r = post_form(w, &fr, &form, &[("state", "XX"), ("confidence", "likely"), ("basis", "technical_report")], true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "state", "ISO 3166");
+    let r = post_form(w, &fr, &form, &[("state", "RU"), ("confidence", "likely"), ("basis", "technical_report"), ("with", "state:JP")], true).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("attributors[1]") && r.body.contains("unknown party"), "the store's refusal names the field: {}", r.body);
+    assert!(!get(w, &fr, &page).await.body.contains("made in the registry"), "nothing was written by a refusal");
+
+    // Recorded: POST-redirect-GET to the incident page, which shows the claim and its status.
+    let r = post_form(w, &fr, &form, &good, true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, format!("{page}#workflow"));
+    let shown = get(w, &Who::default(), &page).await.body;
+    assert!(shown.contains("Harbour Bear") && shown.contains("made in the registry, version 1"), "{shown}");
+    assert!(shown.contains("Single source"), "the status is computed from the claim: {shown}");
+
+    // The JSON twin: a private claim by Germany, shared with France only.
+    let api = format!("/api/v1/incidents/{}/claims", w.clear);
+    let claim = serde_json::json!({ "state": "RU", "actor_name": "Quiet Heron", "confidence": "likely", "basis": "political_statement", "visibility": "private", "shared_with": ["state:FR"] });
+    let r = post_json(w, de.token.as_deref(), &api, claim.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let written: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert!(written["log_index"].as_u64().is_some() && written["id"].as_str().is_some());
+    assert!(get(w, &fr, &page).await.body.contains("Quiet Heron"), "France is named: it sees the private claim");
+    assert!(get(w, &de, &page).await.body.contains("Quiet Heron"), "its maker sees it");
+    assert!(!get(w, &Who::default(), &page).await.body.contains("Quiet Heron"), "the public does not");
+    assert_eq!(post_json(w, None, &api, claim.clone()).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(post_json(w, arb.token.as_deref(), &api, claim).await.status, StatusCode::FORBIDDEN);
+    let r = post_json(w, de.token.as_deref(), &api, serde_json::json!({ "confidence": "likely", "basis": "other", "colour": "red" })).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "unknown fields are refused: {}", r.body);
+    let listed: serde_json::Value = serde_json::from_str(&get(w, &Who::default(), &api).await.body).unwrap();
+    assert_eq!(listed["claims"].as_array().unwrap().len(), 1, "the public lists the public claim only: {listed}");
+}
+
+#[tokio::test]
+async fn a_party_attributes_an_incident_through_the_form_and_every_gate_holds() {
+    on_both!(attribution_story);
+}
+
+// ---------------------------------------------------------------- endorse, contest
+
+async fn stance_story(w: &World) {
+    let fr = account(w, "fr-officer", "party", Some("state:FR"), None).await;
+    let de = account(w, "de-officer", "party", Some("state:DE"), None).await;
+    let lab = account(w, "lab", "verifier", None, Some("org:lab")).await;
+    // A lab becomes a registered party when it registers its custody key.
+    let lab_party = PartyId::parse("p", "org:lab").unwrap();
+    w.state.store().register_party_key(&lab_party, &lab_party, &NoteSigner::generate("org:lab").unwrap().verifier().to_vkey()).await.unwrap();
+    let page = format!("/incidents/{}", w.clear);
+    let r = post_form(w, &fr, &format!("{page}/attribute"), &[("state", "RU"), ("confidence", "likely"), ("basis", "technical_report")], true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let claims: serde_json::Value = serde_json::from_str(&get(w, &fr, &format!("/api/v1/incidents/{}/claims", w.clear)).await.body).unwrap();
+    let claim = claims["claims"][0]["attribution"]["id"].as_str().unwrap().to_string();
+    let form = format!("{page}/claims/{claim}/stance");
+
+    // The page offers Germany to endorse or contest, and not France (its own claim).
+    assert!(get(w, &de, &page).await.body.contains(&format!("{form}?kind=endorse")));
+    assert!(!get(w, &fr, &page).await.body.contains(&format!("{form}?kind=endorse")));
+    let r = get(w, &de, &format!("{form}?kind=contest")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("value=\"contest\" checked"), "the chosen stance is preselected");
+
+    // Refusals.
+    let endorse = [("kind", "endorse"), ("reasoning", "Our telemetry matches the loader."), ("confidence", "very_likely")];
+    assert_eq!(post_form(w, &Who::default(), &form, &endorse, false).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(post_form(w, &de, &form, &endorse, false).await.status, StatusCode::FORBIDDEN);
+    let r = post_form(w, &de, &form, &[("kind", "endorse"), ("reasoning", "  ")], true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "reasoning", "gives its reasoning");
+    let r = post_form(w, &fr, &form, &endorse, true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "party", "does not endorse or contest its own claim");
+    let r = post_form(w, &de, &form, &[("kind", "contest"), ("reasoning", "x"), ("confidence", "very_likely")], true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "confidence", "not contested");
+    let r = post_form(w, &de, &format!("{page}/claims/{}/stance", AttributionId::new()), &endorse, true).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+
+    // Germany endorses by the form; the lab contests over JSON.
+    let r = post_form(w, &de, &form, &endorse, true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let api = format!("/api/v1/incidents/{}/claims/{claim}/stances", w.clear);
+    let r = post_json(w, lab.token.as_deref(), &api, serde_json::json!({ "kind": "contest", "reasoning": "The sample is a public kit.", "confidence": "unlikely" })).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let shown = get(w, &Who::default(), &page).await.body;
+    assert!(shown.contains("1 endorsed, 1 contested"), "{shown}");
+    assert!(shown.contains("state:DE</strong> endorses") && shown.contains("org:lab</strong> contests"), "{shown}");
+    assert!(shown.contains("Contested"), "the status follows the stances: {shown}");
+}
+
+#[tokio::test]
+async fn parties_endorse_and_contest_a_claim_and_the_status_follows() {
+    on_both!(stance_story);
+}
+
+// ---------------------------------------------------------------- evidence
+
+async fn evidence_story(w: &World) {
+    let fr = account(w, "fr-officer", "party", Some("state:FR"), None).await;
+    let de = account(w, "de-officer", "party", Some("state:DE"), None).await;
+    let arb = account(w, "arbitrator", "arbitrator", None, None).await;
+    let fr_party = PartyId::parse("p", "state:FR").unwrap();
+    let key = NoteSigner::generate("state:FR").unwrap();
+    w.state.store().register_party_key(&fr_party, &fr_party, &key.verifier().to_vkey()).await.unwrap();
+    let stranger_key = NoteSigner::generate("nobody").unwrap().to_private_key();
+    let page = format!("/incidents/{}", w.clear);
+    let form = format!("{page}/evidence");
+    let report = b"Forensic report: wiper loader hash 4f2a...".as_slice();
+    let key_text = key.to_private_key();
+    let fields = [("description", "Imaged by the port's CERT on 3 May"), ("tlp", "CLEAR"), ("custody_key", key_text.as_str())];
+
+    let r = get(w, &fr, &form).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("enctype=\"multipart/form-data\"") && r.body.contains("type=\"password\" name=\"custody_key\""));
+    assert_eq!(post_multipart(w, &Who::default(), &form, &fields, Some(("report.txt", report)), false).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(post_multipart(w, &fr, &form, &fields, Some(("report.txt", report)), false).await.status, StatusCode::FORBIDDEN);
+    let r = post_multipart(w, &arb, &form, &fields, Some(("report.txt", report)), true).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("add-evidence"), "names the rule: {}", r.body);
+
+    // Refused on the form: no file; a key that is not France's; garbage for a key (never echoed).
+    let r = post_multipart(w, &fr, &form, &fields, None, true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "file", "choose a file");
+    let r = post_multipart(w, &fr, &form, &[("tlp", "CLEAR"), ("custody_key", stranger_key.as_str())], Some(("report.txt", report)), true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "custody_key", "key");
+    assert!(!r.body.contains(&stranger_key), "a key is never echoed back");
+    let r = post_multipart(w, &fr, &form, &[("tlp", "CLEAR"), ("custody_key", "PRIVATE+KEY+garbage")], Some(("report.txt", report)), true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "custody_key", "not a custody signing key");
+    assert!(!r.body.contains("PRIVATE+KEY+garbage"));
+    let r = post_multipart(w, &fr, &form, &[("tlp", "PURPLE"), ("custody_key", key_text.as_str())], Some(("report.txt", report)), true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "tlp", "TLP");
+    assert!(w.state.store().list_evidence(Some(w.clear)).await.unwrap().is_empty(), "refusals write nothing");
+
+    // Recorded, with its hash, marking and custodian; shown on the incident page.
+    let r = post_multipart(w, &fr, &form, &fields, Some(("report.txt", report)), true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, format!("{page}#evidence"));
+    let held = w.state.store().list_evidence(Some(w.clear)).await.unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!((held[0].name.as_str(), held[0].tlp, held[0].custodian.as_str(), held[0].description.as_str()), ("report.txt", Tlp::Clear, "state:FR", "Imaged by the port's CERT on 3 May"));
+    assert_eq!(held[0].sha256.to_hex(), hex_sha256(report));
+    assert!(get(w, &Who::default(), &page).await.body.contains("report.txt"), "a CLEAR artefact is public");
+
+    // The JSON twin, AMBER this time: France and its custodian's audience see it, Germany not.
+    let api = format!("/api/v1/incidents/{}/evidence", w.clear);
+    let body = serde_json::json!({ "name": "pcap-excerpt.txt", "description": "From the harbour's tap", "tlp": "AMBER", "content_base64": STANDARD.encode(b"packets"), "custody_key": key_text });
+    let r = post_json(w, fr.token.as_deref(), &api, body.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert!(get(w, &fr, &page).await.body.contains("pcap-excerpt.txt"));
+    assert!(!get(w, &de, &page).await.body.contains("pcap-excerpt.txt"), "AMBER evidence stays with its custodian's party");
+    assert!(!get(w, &Who::default(), &api).await.body.contains("pcap-excerpt.txt"));
+    let r = post_json(w, de.token.as_deref(), &api, body).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "Germany cannot sign with France's key: {}", r.body);
+}
+
+fn hex_sha256(b: &[u8]) -> String {
+    sha2::Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[tokio::test]
+async fn a_party_puts_evidence_in_the_vault_with_its_signed_custody() {
+    on_both!(evidence_story);
+}
+
+// ---------------------------------------------------------------- respond
+
+async fn respond_story(w: &World) {
+    let fr = account(w, "fr-officer", "party", Some("state:FR"), None).await;
+    let de = account(w, "de-officer", "party", Some("state:DE"), None).await;
+    let lab = account(w, "lab", "verifier", None, Some("org:lab")).await;
+    let page = format!("/incidents/{}", w.clear);
+    let respond = format!("{page}/respond");
+    let r = post_form(w, &fr, &format!("{page}/attribute"), &[("state", "RU"), ("confidence", "likely"), ("basis", "technical_report")], true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    // The plan for France: what is open and what is not, and why.
+    let r = get(w, &fr, &respond).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Available (") && r.body.contains("Not available ("), "{}", r.body);
+    assert!(r.body.contains("Russian Federation (RU)"), "plans against the state the claim names: {}", r.body);
+    let plan: serde_json::Value = serde_json::from_str(&get_token(w, fr.token.as_deref(), &format!("/api/v1/incidents/{}/plan?against=RU", w.clear)).await.body).unwrap();
+    assert!(plan["options"].as_array().unwrap().iter().any(|o| o["rung"] == "private_protest"), "{plan}");
+    let refused_rung = plan["unavailable"].as_array().unwrap().iter().find(|u| u["rung"] == "asset_freezes").expect("countermeasures need more than a single likely claim");
+    assert!(!refused_rung["reasons"].as_array().unwrap().is_empty());
+    assert_eq!(get(w, &lab, &respond).await.status, StatusCode::FORBIDDEN, "a verifier does not respond");
+    assert_eq!(get(w, &Who::default(), &respond).await.status, StatusCode::SEE_OTHER, "the public is sent to sign in");
+
+    // Propose: the ladder refuses a rung the evidence does not open, naming it.
+    let r = post_form(w, &fr, &respond, &[("rung", "asset_freezes"), ("against", "RU"), ("tlp", "AMBER")], true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "rung", "asset_freezes");
+    assert_eq!(post_form(w, &fr, &respond, &[("rung", "private_protest"), ("against", "RU")], false).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(post_form(w, &lab, &respond, &[("rung", "private_protest"), ("against", "RU")], true).await.status, StatusCode::FORBIDDEN);
+    let r = post_form(w, &fr, &respond, &[("rung", "private_protest"), ("against", "RU"), ("description", "Note verbale to the embassy"), ("tlp", "AMBER")], true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, format!("{page}#measures"));
+    let measures: serde_json::Value = serde_json::from_str(&get_token(w, fr.token.as_deref(), &format!("/api/v1/incidents/{}/measures", w.clear)).await.body).unwrap();
+    let m = measures["measures"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(measures["measures"][0]["state"], "proposed");
+    assert!(get(w, &fr, &page).await.body.contains("Note verbale to the embassy"));
+    assert!(!get(w, &de, &page).await.body.contains("Note verbale to the embassy"), "an AMBER plan stays with the state making it");
+
+    // Move it: notify (form), then a move the lifecycle refuses, then enact (JSON).
+    let move_uri = format!("{page}/measures/{m}");
+    assert_eq!(post_form(w, &de, &move_uri, &[("to", "notified")], true).await.status, StatusCode::NOT_FOUND, "Germany cannot move France's measure");
+    let r = post_form(w, &fr, &move_uri, &[("to", "notified"), ("note", "Handed over on 5 May")], true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = post_form(w, &fr, &move_uri, &[("to", "proposed")], true).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("role=\"alert\""), "{}", r.body);
+    let r = post_json(w, fr.token.as_deref(), &format!("/api/v1/incidents/{}/measures/{m}/moves", w.clear), serde_json::json!({ "to": "enacted" })).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert!(!get(w, &de, &page).await.body.contains("Note verbale"), "enacted, it is still not Germany's to see (it is directed against Russia)");
+
+    // Compliance: refused kind, then a call to comply.
+    let compliance = format!("{page}/compliance");
+    let r = post_form(w, &fr, &compliance, &[("kind", "apology"), ("responsible", "RU")], true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "kind", "compliance event");
+    assert_eq!(post_form(w, &fr, &compliance, &[("kind", "call_to_comply"), ("responsible", "RU")], false).await.status, StatusCode::FORBIDDEN);
+    let r = post_form(w, &fr, &compliance, &[("kind", "call_to_comply"), ("responsible", "RU"), ("note", "Cease and make reparation")], true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let shown = get(w, &fr, &page).await.body;
+    assert!(shown.contains("Call to comply") && shown.contains("Cease and make reparation"), "{shown}");
+    assert!(shown.contains(">enacted<"), "{shown}");
+}
+
+async fn get_token(w: &World, token: Option<&str>, uri: &str) -> Reply {
+    let mut req = Request::builder().uri(uri);
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    send(w, &Who::default(), req, Body::empty()).await
+}
+
+#[tokio::test]
+async fn a_state_plans_a_response_proposes_and_moves_a_measure_and_records_compliance() {
+    on_both!(respond_story);
+}
