@@ -36,7 +36,11 @@ pub async fn serve(store: pacta_store::Store, args: &ServeArgs, keys: &LogKeyArg
     // while no server ran (imports), before the first client asks for a checkpoint.
     store.sign_checkpoint(&signer).await?;
     let (sequencer, tasks) = Sequencer::start(store.clone(), Some(Arc::new(signer)));
-    let state = AppState::new(store).with_limits(limits).with_sequencer(sequencer);
+    // The search index lives beside a SQLite file (in memory for PostgreSQL); warm_up
+    // brings it up to the log.
+    let search_dir = pacta_search::default_dir(store.url());
+    let search = pacta_search::SearchIndex::open(search_dir.as_deref())?;
+    let state = AppState::new(store).with_limits(limits).with_sequencer(sequencer).with_search(search);
     let server = Server::bind(args.listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
     let addr = server.local_addr()?;
     // Statistics take one pass over the registry; start it now rather than on the first

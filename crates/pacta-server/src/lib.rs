@@ -99,6 +99,8 @@ pub struct AppState {
     pub(crate) public_viewer: Viewer,
     /// The write path for single submissions; `None` serves a read-only registry.
     pub(crate) sequencer: Option<pacta_store::sequencer::Sequencer>,
+    /// The full-text index behind `q=` (derived from the store; see `pacta_search`).
+    pub(crate) search: Arc<pacta_search::SearchIndex>,
 }
 
 impl AppState {
@@ -113,7 +115,16 @@ impl AppState {
             limits: Limits::default(),
             log_tree: Arc::new(ledger::LogTree::default()),
             sequencer: None,
+            // In memory until the caller gives it a home (`with_search`): built from the
+            // store on first use, as for a PostgreSQL registry.
+            search: Arc::new(pacta_search::SearchIndex::open(None).expect("an in-memory index needs no I/O")),
         }
+    }
+
+    /// Uses `index` for full-text search (`pacta serve` keeps it beside the database).
+    pub fn with_search(mut self, index: pacta_search::SearchIndex) -> Self {
+        self.search = Arc::new(index);
+        self
     }
 
     /// Accepts writes through `sequencer` (group commit; see `pacta_store::sequencer`).
@@ -138,10 +149,15 @@ impl AppState {
     }
 
     /// Computes the public statistics ahead of the first request, which would otherwise
-    /// wait for them (one pass over the registry). Servers spawn this at start-up. A
+    /// wait for them (one pass over the registry), and brings the search index up to the
+    /// log. Servers spawn this at start-up. A
     /// failure is logged and is not fatal: the first request that needs the statistics
     /// tries again.
     pub async fn warm_up(&self) {
+        // Catch the search index up first: after an import it may have a lot to read.
+        if let Err(e) = self.search.catch_up(&self.store).await {
+            tracing::warn!(error = %e, "bringing the search index up to date failed; searches will try again");
+        }
         if let Err(e) = registry::snapshot(self, &self.public_viewer).await {
             tracing::warn!(error = %e, "computing the statistics at start-up failed; they will be computed on first use");
             e.log();

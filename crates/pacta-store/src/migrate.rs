@@ -10,6 +10,7 @@ const SQLITE: &[(i64, &str)] = &[
     (4, include_str!("../migrations/sqlite/0004_assessments.sql")),
     (5, include_str!("../migrations/sqlite/0005_claims.sql")),
     (6, include_str!("../migrations/sqlite/0006_accounts.sql")),
+    (7, include_str!("../migrations/sqlite/0007_search.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_registry.sql")),
@@ -18,6 +19,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (4, include_str!("../migrations/postgres/0004_assessments.sql")),
     (5, include_str!("../migrations/postgres/0005_claims.sql")),
     (6, include_str!("../migrations/postgres/0006_accounts.sql")),
+    (7, include_str!("../migrations/postgres/0007_search.sql")),
 ];
 
 pub async fn run(store: &Store) -> Result<(), StoreError> {
