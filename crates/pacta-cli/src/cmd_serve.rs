@@ -39,7 +39,11 @@ pub async fn serve(store: pacta_store::Store, args: &ServeArgs, keys: &LogKeyArg
     // The same vault `pacta evidence` uses, so uploads through the forms sit beside the rest.
     let vault_dir = crate::cmd_evidence::vault_dir(store.url(), &crate::cmd_evidence::VaultArg::from_env());
     let vault = pacta_vault::Vault::open(&vault_dir).map_err(|e| anyhow::anyhow!("cannot open the evidence vault at {}: {e}", vault_dir.display()))?;
-    let state = AppState::new(store).with_limits(limits).with_sequencer(sequencer).with_vault(vault);
+    // The search index lives beside a SQLite file (in memory for PostgreSQL); warm_up
+    // brings it up to the log.
+    let search_dir = pacta_search::default_dir(store.url());
+    let search = pacta_search::SearchIndex::open(search_dir.as_deref())?;
+    let state = AppState::new(store).with_limits(limits).with_sequencer(sequencer).with_vault(vault).with_search(search);
     let server = Server::bind(args.listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
     let addr = server.local_addr()?;
     // Statistics take one pass over the registry; start it now rather than on the first

@@ -96,7 +96,11 @@ struct ListQuery {
     from: Option<String>,
     /// Started on or before this date (`YYYY-MM-DD`).
     to: Option<String>,
-    /// Words in the title or description (case-insensitive substring).
+    /// A full-text search over titles, descriptions, alleged actors, targets and sources
+    /// (English stemming): every word must match; `"a phrase"` matches the words in
+    /// order; `-word` excludes; `a OR b`; `title:word` searches one field. With `q` the
+    /// results are ranked best match first, `facets` counts all matches per value, and
+    /// `offset + limit` may reach 10,000. A malformed query is a 400 naming `q`.
     q: Option<String>,
     /// Page size, 1 to 200 (default 50).
     limit: Option<u32>,
@@ -104,7 +108,7 @@ struct ListQuery {
     offset: Option<u64>,
 }
 
-/// List incidents, newest first.
+/// List incidents, newest first (with `q`, best match first).
 #[utoipa::path(
     get, path = "/api/v1/incidents", tag = "incidents", params(ListQuery),
     responses(
@@ -114,8 +118,9 @@ struct ListQuery {
 )]
 async fn list_incidents(State(state): State<AppState>, viewer: Viewer, RawQuery(query): RawQuery) -> Result<Json<IncidentPage>, AppError> {
     let p = params::parse_list(query.as_deref())?;
-    let (rows, total) = registry::list(&state, &viewer, &p).await?;
-    Ok(Json(IncidentPage { total, offset: p.offset, limit: p.limit, incidents: rows.iter().map(Into::into).collect() }))
+    let l = registry::listing(&state, &viewer, &p).await?;
+    let facets = l.facets.map(|f| f.into_iter().map(|(k, v)| (k.to_string(), v)).collect());
+    Ok(Json(IncidentPage { total: l.total, offset: p.offset, limit: p.limit, incidents: l.rows.iter().map(Into::into).collect(), facets }))
 }
 
 /// One incident with its attribution claims, responses and the external assessment.

@@ -108,6 +108,8 @@ pub struct AppState {
     pub(crate) practice: Arc<practice::PracticeCache>,
     /// The evidence vault (blobs); `None` refuses uploads (see [`forms`]).
     pub(crate) vault: Option<Arc<pacta_vault::Vault>>,
+    /// The full-text index behind `q=` (derived from the store; see `pacta_search`).
+    pub(crate) search: Arc<pacta_search::SearchIndex>,
 }
 
 impl AppState {
@@ -124,12 +126,21 @@ impl AppState {
             sequencer: None,
             practice: Arc::new(practice::PracticeCache::default()),
             vault: None,
+            // In memory until the caller gives it a home (`with_search`): built from the
+            // store on first use, as for a PostgreSQL registry.
+            search: Arc::new(pacta_search::SearchIndex::open(None).expect("an in-memory index needs no I/O")),
         }
     }
 
     /// Accepts evidence uploads into `vault` (the same vault `pacta evidence` uses).
     pub fn with_vault(mut self, vault: pacta_vault::Vault) -> Self {
         self.vault = Some(Arc::new(vault));
+        self
+    }
+
+    /// Uses `index` for full-text search (`pacta serve` keeps it beside the database).
+    pub fn with_search(mut self, index: pacta_search::SearchIndex) -> Self {
+        self.search = Arc::new(index);
         self
     }
 
@@ -155,10 +166,15 @@ impl AppState {
     }
 
     /// Computes the public statistics ahead of the first request, which would otherwise
-    /// wait for them (one pass over the registry). Servers spawn this at start-up. A
+    /// wait for them (one pass over the registry), and brings the search index up to the
+    /// log. Servers spawn this at start-up. A
     /// failure is logged and is not fatal: the first request that needs the statistics
     /// tries again.
     pub async fn warm_up(&self) {
+        // Catch the search index up first: after an import it may have a lot to read.
+        if let Err(e) = self.search.catch_up(&self.store).await {
+            tracing::warn!(error = %e, "bringing the search index up to date failed; searches will try again");
+        }
         if let Err(e) = registry::snapshot(self, &self.public_viewer).await {
             tracing::warn!(error = %e, "computing the statistics at start-up failed; they will be computed on first use");
             e.log();

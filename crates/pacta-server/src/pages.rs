@@ -216,6 +216,11 @@ fn state_options(codes: impl IntoIterator<Item = StateCode>, selected: &str) -> 
 
 struct Results {
     rows: Vec<Row>,
+    /// Ranked by relevance (a text search) rather than newest first.
+    ranked: bool,
+    /// For a text search: the matches counted per facet value, each a link narrowing the
+    /// search to that value.
+    facets: Vec<FacetView>,
     total: u64,
     first: u64,
     last: u64,
@@ -251,7 +256,7 @@ fn wants_fragment(headers: &HeaderMap) -> bool {
 
 async fn incidents(State(state): State<AppState>, viewer: Viewer, headers: HeaderMap, RawQuery(query): RawQuery) -> PageResult {
     let p = params::parse_list(query.as_deref())?;
-    let (rows, total) = registry::list(&state, &viewer, &p).await?;
+    let registry::Listing { rows, total, facets } = registry::listing(&state, &viewer, &p).await?;
     let shown = rows.len() as u64;
     let link = |offset: u64| {
         let q = p.query_at(offset);
@@ -259,6 +264,8 @@ async fn incidents(State(state): State<AppState>, viewer: Viewer, headers: Heade
     };
     let results = Results {
         rows: rows.iter().map(Row::from).collect(),
+        ranked: facets.is_some(),
+        facets: facets.map(|f| facet_views(&p, f)).unwrap_or_default(),
         total,
         first: if shown == 0 { 0 } else { p.offset + 1 },
         last: p.offset + shown,
@@ -287,6 +294,41 @@ async fn incidents(State(state): State<AppState>, viewer: Viewer, headers: Heade
     // The same URL answers with a page or a fragment: caches must keep them apart.
     response.headers_mut().insert(header::VARY, HeaderValue::from_static("HX-Request"));
     Ok(response)
+}
+
+/// One facet of a search's matches: its title and (label, count, link) per value.
+struct FacetView {
+    title: &'static str,
+    values: Vec<(String, u64, String)>,
+}
+
+/// The facets as links: each narrows the current search to one value (from the first page).
+fn facet_views(p: &params::ListParams, facets: std::collections::BTreeMap<&'static str, std::collections::BTreeMap<String, u64>>) -> Vec<FacetView> {
+    let mut out = Vec::new();
+    for (facet, param, title) in [("sector", "sector", "Sector"), ("operation_type", "type", "Operation"), ("target_state", "target", "Targeted state"), ("alleged_state", "alleged", "Alleged state")] {
+        let Some(values) = facets.get(facet) else { continue };
+        let label = |v: &str| match facet {
+            "target_state" | "alleged_state" => StateCode::parse("state", v).map(|c| c.name().to_string()).unwrap_or_else(|_| v.to_string()),
+            _ => human(v),
+        };
+        let values = top(values.iter().map(|(k, n)| (k.clone(), *n)), 10)
+            .into_iter()
+            .map(|(v, n)| {
+                let mut q = form_urlencoded::Serializer::new(String::new());
+                for (k, given) in &p.given {
+                    if *k != param && *k != "offset" {
+                        q.append_pair(k, given);
+                    }
+                }
+                q.append_pair(param, &v);
+                (label(&v), n, format!("/incidents?{}", q.finish()))
+            })
+            .collect::<Vec<_>>();
+        if !values.is_empty() {
+            out.push(FacetView { title, values });
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------- one incident

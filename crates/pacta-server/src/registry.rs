@@ -47,10 +47,46 @@ pub async fn may_see(state: &AppState, viewer: &Viewer, found: &StoredIncident) 
 
 /// One page of the incidents matching `params`, and how many match in all.
 pub async fn list(state: &AppState, viewer: &Viewer, params: &ListParams) -> Result<(Vec<IncidentSummary>, u64), AppError> {
-    let filter = visible(viewer, &params.filter);
-    let rows = recheck(state, viewer, state.store.list_incidents(&filter, params.limit, params.offset).await?).await?;
-    let total = state.store.count_incidents(&filter).await?;
-    Ok((rows, total))
+    let l = listing(state, viewer, params).await?;
+    Ok((l.rows, l.total))
+}
+
+/// A page of an incident list, and for a text search the facet counts of all matches.
+pub struct Listing {
+    pub rows: Vec<IncidentSummary>,
+    pub total: u64,
+    /// Per facet (`sector`, `operation_type`, `target_state`, `alleged_state`), value →
+    /// matching incidents. Only for searches (`q`).
+    pub facets: Option<BTreeMap<&'static str, BTreeMap<String, u64>>>,
+}
+
+/// The incidents matching `params`: newest first from the database, or with `q`, best
+/// match first from the search index. Both take the viewer's access the same way (a
+/// filter derived from the policies, inside the query, so totals and facet counts cover
+/// only what the viewer may read) and both re-check each row shown.
+pub async fn listing(state: &AppState, viewer: &Viewer, params: &ListParams) -> Result<Listing, AppError> {
+    let Some(text) = params.filter.text.as_deref() else {
+        let filter = visible(viewer, &params.filter);
+        let rows = recheck(state, viewer, state.store.list_incidents(&filter, params.limit, params.offset).await?).await?;
+        let total = state.store.count_incidents(&filter).await?;
+        return Ok(Listing { rows, total, facets: None });
+    };
+    let filter = IncidentFilter { text: None, access: None, ..params.filter.clone() };
+    let offset = usize::try_from(params.offset).unwrap_or(usize::MAX);
+    let hits = state.search.search(&state.store, viewer.access(), &filter, text, params.limit as usize, offset).await.map_err(|e| search_error(e, text, params.offset))?;
+    let rows = recheck(state, viewer, state.store.summaries(&hits.ids).await?).await?;
+    Ok(Listing { rows, total: hits.total, facets: Some(hits.facets) })
+}
+
+fn search_error(e: pacta_search::SearchError, text: &str, offset: u64) -> AppError {
+    use pacta_search::SearchError as E;
+    match e {
+        E::BadQuery(reason) => AppError::bad("q", text, format!("not a search we can run ({reason}); use words, \"a phrase\", -word to exclude, or a OR b")),
+        E::TooDeep => AppError::bad("offset", offset.to_string(), e.to_string()),
+        E::Building => AppError::Unavailable(e.to_string()),
+        E::Store(s) => s.into(),
+        other => AppError::Internal(other.to_string()),
+    }
 }
 
 /// Defence in depth: the database filter is derived from the policies, and every row it

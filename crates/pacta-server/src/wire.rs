@@ -58,6 +58,10 @@ pub struct IncidentPage {
     pub offset: u64,
     pub limit: u32,
     pub incidents: Vec<IncidentSummaryDto>,
+    /// With `q` only: per facet (`sector`, `operation_type`, `target_state`,
+    /// `alleged_state`), how many of all the matching incidents have each value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facets: Option<BTreeMap<String, BTreeMap<String, u64>>>,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -168,8 +168,13 @@ async fn the_incident_list_filters_and_paginates() {
     assert!(dated["incidents"].as_array().unwrap().iter().all(|i| i["start_date"].as_str().unwrap().starts_with("2020-")));
     let energy = get(&f, "/api/v1/incidents?sector=energy&target=UA&alleged=RU").await.json();
     assert!(energy["total"].as_u64().unwrap() <= ua["total"].as_u64().unwrap());
+    // Full-text search: case-insensitive, every word must match, best match first; a
+    // phrase matches the words in order only.
     let text = get(&f, "/api/v1/incidents?q=PHISHING%20wave").await.json();
-    assert_eq!(text["total"], 1, "search is case-insensitive: {text}");
+    assert!(text["total"].as_u64().unwrap() >= 1, "{text}");
+    assert_eq!(text["incidents"][0]["title"], "Phishing wave against a ministry", "the title match ranks first: {text}");
+    let phrase = get(&f, "/api/v1/incidents?q=%22PHISHING%20wave%22").await.json();
+    assert_eq!(phrase["total"], 1, "a phrase: {phrase}");
     // An empty value means "any", as an untouched form field sends it.
     assert_eq!(get(&f, "/api/v1/incidents?sector=&q=").await.json()["total"], f.public_total);
     f.db.drop_db().await;

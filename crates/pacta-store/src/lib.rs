@@ -35,7 +35,7 @@ pub mod read;
 pub mod testing;
 pub mod write;
 
-pub use read::{Access, IncidentFilter, IncidentSummary, Stats, StoredIncident};
+pub use read::{Access, ChangedIncident, IncidentFilter, IncidentSummary, Stats, StoredIncident};
 pub use write::{ImportOutcome, LogEntry};
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};

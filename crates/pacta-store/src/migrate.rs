@@ -11,6 +11,7 @@ const SQLITE: &[(i64, &str)] = &[
     (5, include_str!("../migrations/sqlite/0005_claims.sql")),
     (6, include_str!("../migrations/sqlite/0006_accounts.sql")),
     (7, include_str!("../migrations/sqlite/0007_forum.sql")),
+    (8, include_str!("../migrations/sqlite/0008_search.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_registry.sql")),
@@ -20,6 +21,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (5, include_str!("../migrations/postgres/0005_claims.sql")),
     (6, include_str!("../migrations/postgres/0006_accounts.sql")),
     (7, include_str!("../migrations/postgres/0007_forum.sql")),
+    (8, include_str!("../migrations/postgres/0008_search.sql")),
 ];
 
 pub async fn run(store: &Store) -> Result<(), StoreError> {

@@ -50,6 +50,22 @@ pub struct IncidentSummary {
     pub alleged_states: Vec<StateCode>,
 }
 
+/// An incident read for derived data (the search index), with where it stands in the log.
+#[derive(Clone, Debug)]
+pub struct ChangedIncident {
+    pub seq: i64,
+    /// The index of the latest log entry about this incident.
+    pub log_index: u64,
+    pub incident: Incident,
+}
+
+impl ChangedIncident {
+    /// Where [`Store::incidents_changed_since`] continues after this row.
+    pub fn cursor(&self) -> (u64, i64) {
+        (self.log_index, self.seq)
+    }
+}
+
 /// An incident with everything filed with it.
 #[derive(Clone, Debug, Serialize)]
 pub struct StoredIncident {
@@ -172,24 +188,82 @@ impl Store {
             q.push(" OFFSET ");
             q.push_bind(offset as i64);
             let rows = q.build().fetch_all(pool).await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                let body: String = row.try_get("body")?;
-                let i: Incident = serde_json::from_str(&body).map_err(|e| corrupt("incident", e))?;
-                let dataset: Option<String> = row.try_get("dataset")?;
-                let record_id: Option<String> = row.try_get("record_id")?;
-                out.push(IncidentSummary {
-                    id: i.id,
-                    origin: dataset.zip(record_id).map(|(d, r)| format!("{d}:{r}")),
-                    target_states: i.target_states(),
-                    alleged_states: i.alleged_states(),
-                    title: i.title,
-                    start_date: i.start_date,
-                    tlp: i.tlp,
-                    operation_types: i.operation_types,
-                });
+            rows.iter().map(summary_from_row).collect()
+        })
+    }
+
+    /// The summaries of the incidents `ids`, in the order given; ids not in the store are
+    /// left out. For the search index, which finds ids and leaves the records to the store.
+    pub async fn summaries(&self, ids: &[IncidentId]) -> Result<Vec<IncidentSummary>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut found: Vec<IncidentSummary> = on_pool!(self, pool => {
+            let mut q = QueryBuilder::new("SELECT i.body, i.dataset, i.record_id FROM incidents i WHERE i.id IN (");
+            let mut sep = q.separated(", ");
+            for id in ids {
+                sep.push_bind(id.to_string());
             }
-            Ok(out)
+            q.push(")");
+            let rows = q.build().fetch_all(pool).await?;
+            rows.iter().map(summary_from_row).collect::<Result<_, StoreError>>()?
+        });
+        let rank: std::collections::HashMap<IncidentId, usize> = ids.iter().enumerate().map(|(k, id)| (*id, k)).collect();
+        found.sort_by_key(|s| rank.get(&s.id).copied().unwrap_or(usize::MAX));
+        Ok(found)
+    }
+
+    /// Incidents whose latest log entry is at `cursor.0` or later, in (log index, seq)
+    /// order, after the incident `cursor` names; at most `limit`. Start with
+    /// `(since, -1)` and continue from the last row's [`ChangedIncident::cursor`].
+    ///
+    /// This is how derived data catches up: every write path that changes an incident's
+    /// facts, marking or claims sets `incidents.log_index` to its log entry in the same
+    /// transaction, so the incidents changed since log size `since` are exactly those with
+    /// `log_index >= since`. (Sharing lists are not covered: readers take them live.)
+    pub async fn incidents_changed_since(&self, cursor: (u64, i64), limit: u32) -> Result<Vec<ChangedIncident>, StoreError> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT seq, log_index, body FROM incidents WHERE (log_index, seq) > ($1, $2) ORDER BY log_index, seq LIMIT $3",
+            )
+            .bind(cursor.0 as i64)
+            .bind(cursor.1)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|row| {
+                    let seq: i64 = row.try_get("seq")?;
+                    let body: String = row.try_get("body")?;
+                    let incident: Incident = serde_json::from_str(&body).map_err(|e| corrupt(format!("incident {seq}"), e))?;
+                    Ok(ChangedIncident { seq, log_index: row.try_get::<i64, _>("log_index")? as u64, incident })
+                })
+                .collect()
+        })
+    }
+
+    /// The incidents the `granted` part of an access lets a viewer read: marked with one
+    /// of the levels and shared with one of the grantees. Read live, never cached, so a
+    /// new grant counts from the moment it is committed.
+    pub async fn granted_incidents(&self, access: &Access) -> Result<Vec<IncidentId>, StoreError> {
+        let granted: Vec<&(Tlp, Vec<String>)> = access.granted.iter().filter(|(_, g)| !g.is_empty()).collect();
+        if granted.is_empty() {
+            return Ok(Vec::new());
+        }
+        on_pool!(self, pool => {
+            let mut q = QueryBuilder::new("SELECT DISTINCT i.id FROM incidents i JOIN incident_grants g ON g.incident_seq = i.seq WHERE 1 = 0");
+            for (tlp, grantees) in granted {
+                q.push(" OR (i.tlp = ");
+                q.push_bind(tlp.label().to_string());
+                q.push(" AND g.grantee IN (");
+                let mut sep = q.separated(", ");
+                for g in grantees {
+                    sep.push_bind(g.clone());
+                }
+                q.push("))");
+            }
+            let ids: Vec<String> = q.build_query_scalar().fetch_all(pool).await?;
+            ids.iter().map(|id| IncidentId::parse(id).map_err(|e| corrupt("incident id", e))).collect()
         })
     }
 
@@ -343,6 +417,28 @@ impl Store {
             Ok(out)
         })
     }
+}
+
+fn summary_from_row<R: Row>(row: &R) -> Result<IncidentSummary, StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let body: String = row.try_get("body")?;
+    let i: Incident = serde_json::from_str(&body).map_err(|e| corrupt("incident", e))?;
+    let dataset: Option<String> = row.try_get("dataset")?;
+    let record_id: Option<String> = row.try_get("record_id")?;
+    Ok(IncidentSummary {
+        id: i.id,
+        origin: dataset.zip(record_id).map(|(d, r)| format!("{d}:{r}")),
+        target_states: i.target_states(),
+        alleged_states: i.alleged_states(),
+        title: i.title,
+        start_date: i.start_date,
+        tlp: i.tlp,
+        operation_types: i.operation_types,
+    })
 }
 
 fn party_from_row<R: Row>(row: &R) -> Result<Party, StoreError>
