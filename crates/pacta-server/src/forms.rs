@@ -855,6 +855,7 @@ impl From<&AppError> for Refusal {
     fn from(e: &AppError) -> Self {
         match e {
             // The field is shown beside the message; the message need not repeat it.
+            AppError::BadParameter { param, value, reason } if value.trim().is_empty() => Refusal { field: param.clone(), message: format!("missing: {reason}") },
             AppError::BadParameter { param, value, reason } => Refusal { field: param.clone(), message: format!("{value:?} is not valid: {reason}") },
             AppError::UnknownParameter { param, .. } => Refusal { field: param.clone(), message: e.public_message() },
             _ => Refusal { field: String::new(), message: e.public_message() },
