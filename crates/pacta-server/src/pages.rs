@@ -358,9 +358,9 @@ async fn incident(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     // a conclusion drawn from a private claim would reveal the claim. It costs
     // microseconds, so it is computed here rather than read from the stored copy (which
     // is the default view over every claim).
-    // The standing claims (imported and made in the registry) the viewer may see.
-    let visible = crate::forms::standing_attributions(&state, &viewer, &found).await?;
-    let workflow = crate::forms::incident_panel(&state, &viewer, &found).await?;
+    // The standing claims (imported and made in the registry) the viewer may see, and
+    // the workflow section with the viewer's actions.
+    let (visible, workflow) = crate::forms::incident_workflow(&state, &viewer, &found).await?;
     let instruments = pacta_norms::builtin();
     let (assessment, instruments_version) = match pacta_norms::extract::case(&found.record.incident, &visible, None, &Default::default()) {
         Ok(case) => {

@@ -86,11 +86,16 @@ async fn other_forms(b: &Session, s: &Site) {
     let plan = b.text().await;
     assert!(plan.contains("Available (") && plan.contains("Not available ("), "the plan lists both:\n{plan}");
     b.shot("form-respond").await;
+    b.open(&s.url("/report")).await;
+    assert!(b.text().await.contains("Report an incident"));
+    b.shot("form-report").await;
 }
 
 async fn story(b: &Session, s: &Site) {
     public_sees_only_clear(b, s).await;
 
+    b.open(&s.url("/login")).await;
+    b.shot("login").await;
     b.login(s, "fr-officer").await;
     b.open(&s.url(&format!("/incidents?q={SECRET}"))).await;
     assert!(b.text().await.contains(&format!("{SECRET} intrusion")), "France sees the AMBER incident shared with it");
