@@ -986,9 +986,9 @@ async fn attribute_view(state: &AppState, viewer: &Viewer, head: Head, w: &Write
         nav: "incidents",
         head,
         form,
-        categories: labels(&ActorCategory::ALL, ActorCategory::label),
-        bases: labels(&AttributionBasis::ALL, AttributionBasis::label),
-        confidences: labels(&Confidence::ALL, Confidence::label),
+        categories: labels(ActorCategory::ALL, ActorCategory::label),
+        bases: labels(AttributionBasis::ALL, AttributionBasis::label),
+        confidences: labels(Confidence::ALL, Confidence::label),
         evidence,
     })
 }
@@ -1055,7 +1055,7 @@ async fn stance_view(state: &AppState, viewer: &Viewer, head: Head, w: &Writer, 
         return Err(AppError::NotFound(format!("no claim {claim:?} on this incident")));
     };
     let summary = format!("{} attributes it to {}, {} ({}); {}", c.by, c.to, c.confidence.to_lowercase(), c.basis.to_lowercase(), c.origin);
-    Ok(StancePage { nav: "incidents", head, form, claim_id: c.id.clone(), claim: summary, confidences: labels(&Confidence::ALL, Confidence::label) })
+    Ok(StancePage { nav: "incidents", head, form, claim_id: c.id.clone(), claim: summary, confidences: labels(Confidence::ALL, Confidence::label) })
 }
 
 async fn stance_page(State(state): State<AppState>, viewer: Viewer, Path((id, claim)): Path<(String, String)>, RawQuery(query): RawQuery) -> Result<Response, PageError> {
@@ -1301,7 +1301,7 @@ async fn respond_view(state: &AppState, viewer: &Viewer, head: Head, id: &str, a
         propose,
         record,
         tlps: Tlp::ALL.iter().map(|t| t.label()).collect(),
-        kinds: labels(&ComplianceKind::ALL, ComplianceKind::label),
+        kinds: labels(ComplianceKind::ALL, ComplianceKind::label),
         error_in: "",
     })
 }
