@@ -36,14 +36,18 @@ pub async fn serve(store: pacta_store::Store, args: &ServeArgs, keys: &LogKeyArg
     // while no server ran (imports), before the first client asks for a checkpoint.
     store.sign_checkpoint(&signer).await?;
     let (sequencer, tasks) = Sequencer::start(store.clone(), Some(Arc::new(signer)));
-    // The same vault `pacta evidence` uses, so uploads through the forms sit beside the rest.
+    let mut state = AppState::new(store.clone()).with_limits(limits).with_sequencer(sequencer);
+    // The same vault `pacta evidence` uses, so uploads through the forms sit beside the
+    // rest. Without one the server still runs; the evidence form then says to use the CLI.
     let vault_dir = crate::cmd_evidence::vault_dir(store.url(), &crate::cmd_evidence::VaultArg::from_env());
-    let vault = pacta_vault::Vault::open(&vault_dir).map_err(|e| anyhow::anyhow!("cannot open the evidence vault at {}: {e}", vault_dir.display()))?;
+    match pacta_vault::Vault::open(&vault_dir) {
+        Ok(vault) => state = state.with_vault(vault),
+        Err(e) => eprintln!("warning: no evidence uploads: cannot open the vault at {}: {e}", vault_dir.display()),
+    }
     // The search index lives beside a SQLite file (in memory for PostgreSQL); warm_up
     // brings it up to the log.
     let search_dir = pacta_search::default_dir(store.url());
-    let search = pacta_search::SearchIndex::open(search_dir.as_deref())?;
-    let state = AppState::new(store).with_limits(limits).with_sequencer(sequencer).with_vault(vault).with_search(search);
+    state = state.with_search(pacta_search::SearchIndex::open(search_dir.as_deref())?);
     let server = Server::bind(args.listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
     let addr = server.local_addr()?;
     // Statistics take one pass over the registry; start it now rather than on the first

@@ -201,9 +201,19 @@ pub async fn dossier(state: &AppState, viewer: &Viewer, found: &StoredIncident) 
 }
 
 /// The claims that stand for `viewer` (imported and made in the registry, latest
-/// versions, withdrawn ones left out): what the incident page's assessment reads.
+/// versions, withdrawn ones left out): what an assessment for that viewer reads.
 pub async fn standing_attributions(state: &AppState, viewer: &Viewer, found: &StoredIncident) -> Result<Vec<Attribution>, AppError> {
     Ok(dossier(state, viewer, found).await?.standing_attributions())
+}
+
+/// What the incident page needs from the workflows, from one load of the dossier: the
+/// claims that stand for `viewer` (imported and made in the registry, latest versions,
+/// withdrawn ones left out), which the page's assessment reads, and the rendered
+/// [`incident_panel`].
+pub async fn incident_workflow(state: &AppState, viewer: &Viewer, found: &StoredIncident) -> Result<(Vec<Attribution>, String), AppError> {
+    let d = dossier(state, viewer, found).await?;
+    let panel = render_panel(state, viewer, found, &d).await?;
+    Ok((d.standing_attributions(), panel))
 }
 
 /// The artefacts of an incident that `viewer` may read: the policies decide over the
@@ -314,7 +324,7 @@ fn claim_rows(d: &Dossier, viewer: &Viewer, base: &str) -> Vec<ClaimRow> {
 /// The moves the lifecycle could allow from `state` (the ladder decides on submission).
 fn moves_from(state: MeasureState) -> Vec<(&'static str, &'static str)> {
     match state {
-        MeasureState::Proposed => vec![("notified", "Notify"), ("lifted", "Withdraw")],
+        MeasureState::Proposed => vec![("notified", "Notify"), ("enacted", "Enact"), ("lifted", "Withdraw")],
         MeasureState::Notified => vec![("enacted", "Enact"), ("lifted", "Lift")],
         MeasureState::Enacted => vec![("suspended", "Suspend"), ("lifted", "Lift")],
         MeasureState::Suspended => vec![("enacted", "Resume"), ("lifted", "Lift")],
@@ -342,8 +352,12 @@ fn measure_rows(d: &Dossier, viewer: &Viewer) -> Vec<MeasureRow> {
 /// The incident page's section on attribution, evidence and responses, with the actions
 /// the viewer may take. Rendered HTML (escaped by its template).
 pub async fn incident_panel(state: &AppState, viewer: &Viewer, found: &StoredIncident) -> Result<String, AppError> {
-    let base = incident_href(found);
     let d = dossier(state, viewer, found).await?;
+    render_panel(state, viewer, found, &d).await
+}
+
+async fn render_panel(state: &AppState, viewer: &Viewer, found: &StoredIncident, d: &Dossier) -> Result<String, AppError> {
+    let base = incident_href(found);
     let status = d.status();
     let evidence = visible_evidence(state, viewer, found.record.incident.id).await?;
     let panel = Panel {
@@ -365,7 +379,7 @@ pub async fn incident_panel(state: &AppState, viewer: &Viewer, found: &StoredInc
                 )
             })
             .collect(),
-        claims: claim_rows(&d, viewer, &base),
+        claims: claim_rows(d, viewer, &base),
         stances: d
             .stances
             .iter()
@@ -390,7 +404,7 @@ pub async fn incident_panel(state: &AppState, viewer: &Viewer, found: &StoredInc
                 log_index: e.log_index,
             })
             .collect(),
-        measures: measure_rows(&d, viewer),
+        measures: measure_rows(d, viewer),
         compliance: d.compliance.iter().map(|c| format!("{}: {} ({}, about {}){}", c.date.map(|d| d.to_string()).unwrap_or_else(|| "undated".into()), human(c.kind.label()), c.by, c.responsible, if c.note.is_empty() { String::new() } else { format!(" — {}", c.note) })).collect(),
         may_attribute: viewer.may(Action::Attribute),
         may_add_evidence: viewer.may(Action::AddEvidence),
@@ -660,7 +674,12 @@ pub async fn move_measure(state: &AppState, viewer: &Viewer, reference: &str, me
     let situation = Situation::of(&d.compliance, &current.by, current.against);
     let at = now();
     let actor = w.actor.clone();
-    let moved = state.store.move_measure(&w.actor, id, |m| pacta_ladder::transition(m, &rung, &situation, &actor, to, &input.note, &at)).await.map_err(store_error)?;
+    // The lifecycle names the measure's `state`; on the form and in the JSON that is `to`.
+    let moved = state
+        .store
+        .move_measure(&w.actor, id, |m| pacta_ladder::transition(m, &rung, &situation, &actor, to, &input.note, &at).map_err(|e| if e.field == "state" { Invalid { field: "to".into(), ..e } } else { e }))
+        .await
+        .map_err(store_error)?;
     tracing::info!(measure = %id, log_index = moved.log_index, party = %w.actor, to = %to, "measure moved");
     Ok(Written { id: id.to_string(), log_index: moved.log_index, href: incident_href(&w.incident) })
 }
@@ -855,6 +874,7 @@ impl From<&AppError> for Refusal {
     fn from(e: &AppError) -> Self {
         match e {
             // The field is shown beside the message; the message need not repeat it.
+            AppError::BadParameter { param, value, reason } if value.trim().is_empty() => Refusal { field: param.clone(), message: format!("missing: {reason}") },
             AppError::BadParameter { param, value, reason } => Refusal { field: param.clone(), message: format!("{value:?} is not valid: {reason}") },
             AppError::UnknownParameter { param, .. } => Refusal { field: param.clone(), message: e.public_message() },
             _ => Refusal { field: String::new(), message: e.public_message() },
@@ -972,9 +992,9 @@ async fn attribute_view(state: &AppState, viewer: &Viewer, head: Head, w: &Write
         nav: "incidents",
         head,
         form,
-        categories: labels(&ActorCategory::ALL, ActorCategory::label),
-        bases: labels(&AttributionBasis::ALL, AttributionBasis::label),
-        confidences: labels(&Confidence::ALL, Confidence::label),
+        categories: labels(ActorCategory::ALL, ActorCategory::label),
+        bases: labels(AttributionBasis::ALL, AttributionBasis::label),
+        confidences: labels(Confidence::ALL, Confidence::label),
         evidence,
     })
 }
@@ -1041,7 +1061,7 @@ async fn stance_view(state: &AppState, viewer: &Viewer, head: Head, w: &Writer, 
         return Err(AppError::NotFound(format!("no claim {claim:?} on this incident")));
     };
     let summary = format!("{} attributes it to {}, {} ({}); {}", c.by, c.to, c.confidence.to_lowercase(), c.basis.to_lowercase(), c.origin);
-    Ok(StancePage { nav: "incidents", head, form, claim_id: c.id.clone(), claim: summary, confidences: labels(&Confidence::ALL, Confidence::label) })
+    Ok(StancePage { nav: "incidents", head, form, claim_id: c.id.clone(), claim: summary, confidences: labels(Confidence::ALL, Confidence::label) })
 }
 
 async fn stance_page(State(state): State<AppState>, viewer: Viewer, Path((id, claim)): Path<(String, String)>, RawQuery(query): RawQuery) -> Result<Response, PageError> {
@@ -1287,7 +1307,7 @@ async fn respond_view(state: &AppState, viewer: &Viewer, head: Head, id: &str, a
         propose,
         record,
         tlps: Tlp::ALL.iter().map(|t| t.label()).collect(),
-        kinds: labels(&ComplianceKind::ALL, ComplianceKind::label),
+        kinds: labels(ComplianceKind::ALL, ComplianceKind::label),
         error_in: "",
     })
 }

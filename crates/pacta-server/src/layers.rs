@@ -34,7 +34,10 @@ pub(crate) fn apply(routes: Router<AppState>, state: AppState) -> Router {
         .layer(header(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(header(header::REFERRER_POLICY, "no-referrer"))
+        // Not `no-referrer`: under it browsers send `Origin: null` with this site's own form
+        // posts, and the sign-in form's same-origin check refuses them (the browser test
+        // caught it). `same-origin` still sends nothing to other sites.
+        .layer(header(header::REFERRER_POLICY, "same-origin"))
         .layer(header(HeaderName::from_static("cross-origin-opener-policy"), "same-origin"))
         .layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
         .layer(

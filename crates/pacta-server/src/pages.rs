@@ -397,9 +397,9 @@ fn code_name(code: &Option<String>) -> Option<String> {
 async fn incident(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> PageResult {
     let found = registry::incident(&state, &viewer, &id).await?;
     // Our own assessment, computed for this viewer from the standing claims (imported and
-    // made in the registry) that this viewer may see (see `crate::assessment` for why).
-    let visible = crate::forms::standing_attributions(&state, &viewer, &found).await?;
-    let workflow = crate::forms::incident_panel(&state, &viewer, &found).await?;
+    // made in the registry) that this viewer may see (see `crate::assessment` for why),
+    // and the workflow section with the viewer's actions.
+    let (visible, workflow) = crate::forms::incident_workflow(&state, &viewer, &found).await?;
     let instruments_version = pacta_norms::builtin().version().to_string();
     let assessment = match crate::assessment::assess(&found, &visible, None, true) {
         Ok(a) => pacta_norms::render::text(&a),

@@ -6,7 +6,10 @@
 //!
 //! Then the write path: who may report, and what a malformed report gets.
 //!
-//! Run: `cargo test -p pacta-server --test access`.
+//! Every test runs on SQLite and on PostgreSQL (`TestDb::both()`): the list filters are
+//! SQL, and each backend's SQL must keep the same secrets.
+//!
+//! Run: `CI=true cargo test -p pacta-server --test access`.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -59,8 +62,16 @@ struct World {
     tokens: Vec<Option<String>>,
 }
 
-async fn world() -> World {
-    let db = TestDb::sqlite().await.unwrap();
+/// The same world on each backend.
+async fn worlds() -> Vec<World> {
+    let mut out = Vec::new();
+    for db in TestDb::both().await {
+        out.push(world(db).await);
+    }
+    out
+}
+
+async fn world(db: TestDb) -> World {
     let store = Arc::new(pacta_store::Store::open(&db.url).await.unwrap());
     let reporter = PartyId::parse("as", "org:secretariat").unwrap();
     let mut ids = Vec::new();
@@ -109,49 +120,65 @@ async fn call(w: &World, token: Option<&str>, method: &str, uri: &str, body: Opt
 
 #[tokio::test]
 async fn every_role_sees_exactly_what_its_markings_allow_on_every_read_endpoint() {
-    let w = world().await;
+    for w in worlds().await {
+        matrix(&w).await;
+        w.db.drop_db().await;
+    }
+}
+
+async fn matrix(w: &World) {
+    let backend = w.db.url.split(':').next().unwrap_or("?").to_string();
     for (v, viewer) in VIEWERS.iter().enumerate() {
         let token = w.tokens[v].as_deref();
-        let who = viewer.map(|x| x.0).unwrap_or("public");
-        let list = call(&w, token, "GET", "/api/v1/incidents?limit=200", None).await.1;
-        let stats: serde_json::Value = serde_json::from_str(&call(&w, token, "GET", "/api/v1/stats", None).await.1).unwrap();
-        let state_record = call(&w, token, "GET", "/api/v1/states/FR", None).await.1;
-        let csv = call(&w, token, "GET", "/download/incidents.csv", None).await.1;
-        let json = call(&w, token, "GET", "/download/incidents.json", None).await.1;
+        let who = format!("{} on {backend}", viewer.map(|x| x.0).unwrap_or("public"));
+        let list = call(w, token, "GET", "/api/v1/incidents?limit=200", None).await.1;
+        let stats: serde_json::Value = serde_json::from_str(&call(w, token, "GET", "/api/v1/stats", None).await.1).unwrap();
+        let state_record = call(w, token, "GET", "/api/v1/states/FR", None).await.1;
+        let csv = call(w, token, "GET", "/download/incidents.csv", None).await.1;
+        let json = call(w, token, "GET", "/download/incidents.json", None).await.1;
         let mut visible = 0;
         for (k, (word, tlp, grants)) in INCIDENTS.iter().enumerate() {
             let expected = should_see(*viewer, *tlp, grants);
             visible += u64::from(expected);
             let (id, log_index) = w.ids[k];
-            let search = call(&w, token, "GET", &format!("/api/v1/incidents?q={word}"), None).await.1;
-            let (status, detail) = call(&w, token, "GET", &format!("/api/v1/incidents/{id}"), None).await;
-            let (_, page) = call(&w, token, "GET", &format!("/incidents/{id}"), None).await;
-            let (_, search_page) = call(&w, token, "GET", &format!("/incidents?q={word}"), None).await;
+            let search = call(w, token, "GET", &format!("/api/v1/incidents?q={word}"), None).await.1;
+            let (status, detail) = call(w, token, "GET", &format!("/api/v1/incidents/{id}"), None).await;
+            let (_, page) = call(w, token, "GET", &format!("/incidents/{id}"), None).await;
+            let (_, search_page) = call(w, token, "GET", &format!("/incidents?q={word}"), None).await;
             for (what, body) in [("list", &list), ("search", &search), ("detail", &detail), ("page", &page), ("search page", &search_page), ("state record", &state_record), ("csv", &csv), ("json", &json)] {
                 // The title, not the bare word: a search page echoes the query in its form.
                 assert_eq!(body.contains(&format!("{word} operation")), expected, "{who} {} TLP:{tlp} in the {what}", if expected { "must see" } else { "must not see" });
             }
             assert_eq!(status == StatusCode::OK, expected, "{who}: GET the TLP:{tlp} incident answered {status}");
+            // The workflow reads (claims, evidence, measures) answer exactly as the incident does.
+            for part in ["claims", "evidence", "measures"] {
+                let (status, body) = call(w, token, "GET", &format!("/api/v1/incidents/{id}/{part}"), None).await;
+                assert_eq!(status == StatusCode::OK, expected, "{who}: GET the TLP:{tlp} incident's {part} answered {status}: {body}");
+            }
             // Receipts are public by construction: a restricted record is only a hash there.
-            let (status, receipt) = call(&w, token, "GET", &format!("/api/v1/log/receipts/{log_index}"), None).await;
+            let (status, receipt) = call(w, token, "GET", &format!("/api/v1/log/receipts/{log_index}"), None).await;
             assert_eq!(status, StatusCode::OK);
             let entry = pacta_ledger::receipt::Receipt::parse(&receipt).unwrap().extra.unwrap();
             assert_eq!(String::from_utf8_lossy(&entry).contains(word), *tlp == Tlp::Clear, "{who}: the receipt of the TLP:{tlp} incident");
         }
         assert_eq!(stats["incidents"].as_u64(), Some(visible), "{who}: statistics count what the viewer sees: {stats}");
     }
-    w.db.drop_db().await;
 }
 
 #[tokio::test]
 async fn a_bad_or_revoked_token_is_refused_not_treated_as_public() {
-    let w = world().await;
-    assert_eq!(call(&w, Some("pacta_not-a-token"), "GET", "/api/v1/incidents", None).await.0, StatusCode::UNAUTHORIZED);
+    for w in worlds().await {
+        bad_tokens(&w).await;
+        w.db.drop_db().await;
+    }
+}
+
+async fn bad_tokens(w: &World) {
+    assert_eq!(call(w, Some("pacta_not-a-token"), "GET", "/api/v1/incidents", None).await.0, StatusCode::UNAUTHORIZED);
     let (token, _) = pacta_server::auth::new_token();
-    let (status, body) = call(&w, Some(&token), "GET", "/api/v1/incidents", None).await;
+    let (status, body) = call(w, Some(&token), "GET", "/api/v1/incidents", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert!(body.contains("\"unauthorized\""), "{body}");
-    w.db.drop_db().await;
 }
 
 fn report(tlp: &str, word: &str, shared_with: &[&str]) -> (&'static str, String) {
@@ -160,23 +187,29 @@ fn report(tlp: &str, word: &str, shared_with: &[&str]) -> (&'static str, String)
 
 #[tokio::test]
 async fn parties_report_through_the_log_and_their_markings_hold() {
-    let w = world().await;
+    for w in worlds().await {
+        reports(&w).await;
+        w.db.drop_db().await;
+    }
+}
+
+async fn reports(w: &World) {
     let (fr, de, lab) = (w.tokens[2].as_deref(), w.tokens[4].as_deref(), w.tokens[5].as_deref());
 
     // France reports an AMBER incident shared with Germany.
-    let (status, body) = call(&w, fr, "POST", "/api/v1/incidents", Some(report("AMBER", "Mistletoe", &["state:DE"]))).await;
+    let (status, body) = call(w, fr, "POST", "/api/v1/incidents", Some(report("AMBER", "Mistletoe", &["state:DE"]))).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let reported: serde_json::Value = serde_json::from_str(&body).unwrap();
     let href = format!("/api/v1/incidents/{}", reported["id"].as_str().unwrap());
     assert!(reported["log_index"].as_u64().unwrap() >= 5);
-    assert_eq!(call(&w, fr, "GET", &href, None).await.0, StatusCode::OK, "the reporter sees its report");
-    assert_eq!(call(&w, de, "GET", &href, None).await.0, StatusCode::OK, "the party it is shared with sees it");
-    assert_eq!(call(&w, lab, "GET", &href, None).await.0, StatusCode::NOT_FOUND, "a verifier it is not shared with does not");
-    assert_eq!(call(&w, None, "GET", &href, None).await.0, StatusCode::NOT_FOUND, "nor does the public");
+    assert_eq!(call(w, fr, "GET", &href, None).await.0, StatusCode::OK, "the reporter sees its report");
+    assert_eq!(call(w, de, "GET", &href, None).await.0, StatusCode::OK, "the party it is shared with sees it");
+    assert_eq!(call(w, lab, "GET", &href, None).await.0, StatusCode::NOT_FOUND, "a verifier it is not shared with does not");
+    assert_eq!(call(w, None, "GET", &href, None).await.0, StatusCode::NOT_FOUND, "nor does the public");
 
     // Who may not write, and what a malformed report gets: never a 500.
-    assert_eq!(call(&w, None, "POST", "/api/v1/incidents", Some(report("CLEAR", "x", &[]))).await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(call(&w, lab, "POST", "/api/v1/incidents", Some(report("CLEAR", "x", &[]))).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(call(w, None, "POST", "/api/v1/incidents", Some(report("CLEAR", "x", &[]))).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(call(w, lab, "POST", "/api/v1/incidents", Some(report("CLEAR", "x", &[]))).await.0, StatusCode::FORBIDDEN);
     for (body, expected) in [
         (("application/json", "{not json".to_string()), StatusCode::UNPROCESSABLE_ENTITY),
         (("application/json", r#"{"title":"t","tlp":"CLEAR","colour":"red"}"#.to_string()), StatusCode::UNPROCESSABLE_ENTITY),
@@ -188,11 +221,10 @@ async fn parties_report_through_the_log_and_their_markings_hold() {
         (("application/json", format!(r#"{{"title":"{}","tlp":"CLEAR"}}"#, "x".repeat(200_000))), StatusCode::PAYLOAD_TOO_LARGE),
     ] {
         let shown = body.1.chars().take(60).collect::<String>();
-        let (status, reply) = call(&w, fr, "POST", "/api/v1/incidents", Some(body)).await;
+        let (status, reply) = call(w, fr, "POST", "/api/v1/incidents", Some(body)).await;
         assert_eq!(status, expected, "{shown}: {reply}");
         assert!(reply.contains("\"error\""), "a clear error body for {shown}: {reply}");
     }
-    w.db.drop_db().await;
 }
 
 /// Full-text search answers from an index, not from the database's filtered list: the

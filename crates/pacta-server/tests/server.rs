@@ -472,7 +472,7 @@ async fn responses_carry_security_headers_and_requests_are_measured() {
         let csp = h("content-security-policy");
         assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{uri}: {csp}");
         assert_eq!(h("x-content-type-options"), "nosniff", "{uri}");
-        assert_eq!(h("referrer-policy"), "no-referrer", "{uri}");
+        assert_eq!(h("referrer-policy"), "same-origin", "{uri}");
         assert_eq!(h("x-frame-options"), "DENY", "{uri}");
     }
     // A body over the limit is refused before any handler runs.
