@@ -11,6 +11,7 @@
 //! | `/download/incidents.csv`, `/download/incidents.json` | bulk downloads ([`download`]) |
 //! | `/metrics` | Prometheus text ([`metrics`]) |
 //! | `/checkpoint`, `/tile/...`, `/api/v1/log/key`, `/api/v1/log/receipts/{index}` | the transparency log: C2SP tlog-tiles, tlog-proof receipts ([`ledger`]) |
+//! | `/api/v1/contacts`, `/api/v1/consultations`, `/api/v1/cases`, `/api/v1/precedent`, `/cases`, `/contacts`, `/precedent` | the forum: contacts, consultations, dispute cases, rulings, precedent ([`forum`]) |
 //! | `/assets/*` | the vendored stylesheet and htmx, compiled into the binary ([`assets`]) |
 //!
 //! Handlers are thin: they parse parameters ([`params`]), ask the [`registry`] (the only
@@ -47,6 +48,7 @@ pub mod auth;
 pub mod assets;
 mod charts;
 pub mod download;
+pub mod forum;
 mod error;
 mod layers;
 pub mod ledger;
@@ -159,6 +161,7 @@ pub fn app(state: AppState) -> Router {
         .merge(metrics::routes())
         .merge(ledger::routes())
         .merge(auth::routes())
+        .merge(forum::routes())
         .fallback(error::not_found_fallback);
     layers::apply(routes, state)
 }

@@ -316,6 +316,8 @@ struct IncidentPage {
     external_source: &'static str,
     targets: Vec<TargetView>,
     actors: Vec<ActorView>,
+    /// Earlier decided cases most like this incident: (case id, title, outcome, score).
+    similar: Vec<[String; 4]>,
 }
 
 struct TargetView {
@@ -357,13 +359,21 @@ async fn incident(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     // is the default view over every claim).
     let visible: Vec<_> = found.record.attributions.iter().filter(|a| viewer.may_see_attribution(a)).cloned().collect();
     let instruments = pacta_norms::builtin();
+    // The rules it engages also find similar earlier cases (the forum's precedent).
+    let mut engaged = std::collections::BTreeSet::new();
     let (assessment, instruments_version) = match pacta_norms::extract::case(&found.record.incident, &visible, None, &Default::default()) {
         Ok(case) => {
             let a = instruments.assess(&case, pacta_norms::AssessOptions { trace: true });
+            engaged.extend(a.findings.iter().filter(|f| matches!(f.status, pacta_norms::Status::Breached | pacta_norms::Status::InconsistentWithNorm)).map(|f| f.rule.to_string()));
             (pacta_norms::render::text(&a), instruments.version().to_string())
         }
         Err(e) => (format!("This incident cannot be assessed: {e}"), instruments.version().to_string()),
     };
+    let similar = crate::forum::similar_cases(&state, found.record.incident.id, &engaged)
+        .await?
+        .into_iter()
+        .map(|(score, p)| [p.case.to_string(), p.title, p.outcome.to_string(), format!("{score:.2}")])
+        .collect();
     let i = IncidentDetail::new(&found, &viewer);
     let dates = match (i.start_date, i.end_date) {
         (Some(a), Some(b)) if a != b => format!("{a} to {b}"),
@@ -455,7 +465,7 @@ async fn incident(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         _ => "Another data set",
     };
     let api_href = format!("/api/v1/incidents/{}", i.id);
-    html(&IncidentPage { nav: "incidents", api_href, dates, facts, effects, sources, claims, external, assessment, instruments_version, external_source, targets, actors, i })
+    html(&IncidentPage { nav: "incidents", api_href, dates, facts, effects, sources, claims, external, assessment, instruments_version, external_source, targets, actors, similar, i })
 }
 
 // ---------------------------------------------------------------- state record
