@@ -102,7 +102,7 @@ async fn a_case_is_filed_through_the_api_and_its_published_ruling_is_read_by_the
         // The mediator may not arbitrate: the secretariat's attempt is refused by rule.
         let e = store.act_on_case(&party("org:secretariat"), case, Action::Appoint { party: party("org:arb-okafor"), role: PanelRole::Arbitrator }, t0 + Duration::days(72)).await.unwrap_err().to_string();
         assert!(e.contains("panel.mediator_as_arbitrator"), "{e}");
-        // …so this case's tribunal is the same neutral only in this test's second case below.
+        // Another neutral sits as the tribunal.
         let other = Arbitrator { party: party("org:arb-lindqvist"), name: "Anna Lindqvist".into(), nationalities: vec![StateCode::parse("s", "SE").unwrap()], affiliations: vec![], roles: vec![PanelRole::Arbitrator] };
         store.list_neutral(&party("org:secretariat"), other).await.unwrap();
         step("org:secretariat", Action::Appoint { party: party("org:arb-lindqvist"), role: PanelRole::Arbitrator }, 72).await;

@@ -242,21 +242,21 @@ impl Store {
                 .bind(id.to_string())
                 .execute(&mut *tx)
                 .await?;
-            if after.complied() && !before.complied() {
-                if let Some(responsible) = after.respondent.state() {
-                    for incident in &after.incidents {
-                        let event = ComplianceEvent {
-                            id: ComplianceEventId::new(),
-                            incident: *incident,
-                            kind: ComplianceKind::ResponsibleStateComplied,
-                            by: actor.clone(),
-                            responsible,
-                            date: Some(at.date_naive()),
-                            note: format!("every remedy of the ruling in case {id} ({}) was complied with", after.title),
-                        };
-                        event.validate()?;
-                        insert_compliance!(tx, log, actor, event);
-                    }
+            if after.complied() && !before.complied()
+                && let Some(responsible) = after.respondent.state()
+            {
+                for incident in &after.incidents {
+                    let event = ComplianceEvent {
+                        id: ComplianceEventId::new(),
+                        incident: *incident,
+                        kind: ComplianceKind::ResponsibleStateComplied,
+                        by: actor.clone(),
+                        responsible,
+                        date: Some(at.date_naive()),
+                        note: format!("every remedy of the ruling in case {id} ({}) was complied with", after.title),
+                    };
+                    event.validate()?;
+                    insert_compliance!(tx, log, actor, event);
                 }
             }
             log.flush(&mut *tx).await?;
