@@ -58,7 +58,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/states/{code}", get(state_record))
         // Swagger UI is compiled in (utoipa-swagger-ui's `vendored` feature) and served
         // from here, so the docs page works offline and under a self-only CSP.
-        .merge(Router::from(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, ApiDoc::openapi())).layer(
+        .merge(Router::from(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, ApiDoc::openapi().merge_from(crate::forum::ForumDoc::openapi()))).layer(
             // Swagger UI's bundle sets a few inline styles; allow those on its pages only.
             // Scripts stay self-only.
             SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DOCS_CONTENT_SECURITY_POLICY)),

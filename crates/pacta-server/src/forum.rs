@@ -43,6 +43,15 @@ use serde::Deserialize;
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
+/// The forum's part of the OpenAPI document (merged into `api::ApiDoc`).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(api_contacts, api_reachability, api_consultations, api_consultation, api_send, api_reply, api_cases, api_case, api_file, api_act, api_precedent),
+    components(schemas(SendInput, ReplyInput, FileInput)),
+    tags((name = "forum", description = "Points of contact, consultation requests, dispute cases, rulings and precedent"))
+)]
+pub struct ForumDoc;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/contacts", get(api_contacts))
@@ -125,11 +134,15 @@ async fn visible_case(state: &AppState, viewer: &Viewer, id: &str) -> Result<Sto
 
 // ---------------------------------------------------------------- JSON
 
+/// The points-of-contact directory (TLP:GREEN).
+#[utoipa::path(get, path = "/api/v1/contacts", tag = "forum", responses((status = 200, description = "Active contacts of every party", body = serde_json::Value), (status = 401, description = "No valid credential", body = crate::error::ErrorBody)), security(("token" = [])))]
 async fn api_contacts(State(state): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {
     may_read_directory(&viewer)?;
     Ok(Json(state.store.contacts(None, false).await?).into_response())
 }
 
+/// Each party's reachability over the communication checks (TLP:GREEN).
+#[utoipa::path(get, path = "/api/v1/reachability", tag = "forum", responses((status = 200, description = "Per party: checks, on time, late, missed, median seconds to acknowledge", body = serde_json::Value), (status = 401, description = "No valid credential", body = crate::error::ErrorBody)), security(("token" = [])))]
 async fn api_reachability(State(state): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {
     may_read_directory(&viewer)?;
     let tests: Vec<_> = state.store.ping_tests().await?.into_iter().map(|p| p.test).collect();
@@ -146,6 +159,8 @@ async fn all_consultations(state: &AppState, viewer: &Viewer, incident: Option<I
     Ok(state.store.all_consultations(incident).await?.into_iter().filter(|c| consultation_visible(viewer, &c.consultation)).collect())
 }
 
+/// The consultation requests the viewer may read (its own, and CLEAR ones).
+#[utoipa::path(get, path = "/api/v1/consultations", tag = "forum", params(("incident" = Option<String>, Query, description = "Only those about this incident")), responses((status = 200, description = "Requests with their steps", body = serde_json::Value)))]
 async fn api_consultations(State(state): State<AppState>, viewer: Viewer, Query(q): Query<IncidentQuery>) -> Result<Response, AppError> {
     let incident = match q.incident {
         Some(i) => Some(crate::registry::incident(&state, &viewer, &i).await?.record.incident.id),
@@ -160,12 +175,14 @@ async fn get_visible_consultation(state: &AppState, viewer: &Viewer, id: &str) -
     all.into_iter().find(|c| c.consultation.request.id == id).ok_or_else(|| AppError::NotFound(format!("no consultation request {id} in the registry")))
 }
 
+/// One consultation request.
+#[utoipa::path(get, path = "/api/v1/consultations/{id}", tag = "forum", params(("id" = String, Path, description = "The request's UUID")), responses((status = 200, description = "The request with its steps", body = serde_json::Value), (status = 404, description = "No such request (or not visible to you)", body = crate::error::ErrorBody)))]
 async fn api_consultation(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, AppError> {
     Ok(Json(get_visible_consultation(&state, &viewer, &id).await?).into_response())
 }
 
 /// `POST /api/v1/consultations`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SendInput {
     template: String,
@@ -188,6 +205,8 @@ fn amber() -> String {
     "AMBER".into()
 }
 
+/// Send a consultation request as the account's party.
+#[utoipa::path(post, path = "/api/v1/consultations", tag = "forum", request_body = SendInput, responses((status = 201, description = "Sent, with its deadlines", body = serde_json::Value), (status = 400, description = "Refused; the message names the rule", body = crate::error::ErrorBody), (status = 401, description = "No valid credential", body = crate::error::ErrorBody)), security(("token" = [])))]
 async fn api_send(State(state): State<AppState>, viewer: Viewer, headers: HeaderMap, body: Bytes) -> Result<Response, AppError> {
     let me = actor(&viewer)?;
     let input: SendInput = json_body(&headers, &body)?;
@@ -208,7 +227,7 @@ async fn api_send(State(state): State<AppState>, viewer: Viewer, headers: Header
     Ok((StatusCode::CREATED, Json(sent)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReplyInput {
     /// `acknowledge`, or an answer: `granted`, `partly`, `refused`.
@@ -219,6 +238,8 @@ struct ReplyInput {
     evidence: Vec<String>,
 }
 
+/// Acknowledge or answer a request, as its recipient.
+#[utoipa::path(post, path = "/api/v1/consultations/{id}/reply", tag = "forum", params(("id" = String, Path, description = "The request's UUID")), request_body = ReplyInput, responses((status = 200, description = "Recorded", body = serde_json::Value), (status = 400, description = "Refused; the message names the rule", body = crate::error::ErrorBody), (status = 401, description = "No valid credential", body = crate::error::ErrorBody)), security(("token" = [])))]
 async fn api_reply(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Response, AppError> {
     let me = actor(&viewer)?;
     let input: ReplyInput = json_body(&headers, &body)?;
@@ -236,6 +257,8 @@ async fn all_cases(state: &AppState, viewer: &Viewer, incident: Option<IncidentI
     Ok(state.store.all_cases(incident).await?.into_iter().filter_map(|c| case_for(viewer, c)).collect())
 }
 
+/// The dispute cases the viewer may see (published rulings of the others).
+#[utoipa::path(get, path = "/api/v1/cases", tag = "forum", params(("incident" = Option<String>, Query, description = "Only those about this incident")), responses((status = 200, description = "Cases; `full` is false where only the published ruling may be read", body = serde_json::Value)))]
 async fn api_cases(State(state): State<AppState>, viewer: Viewer, Query(q): Query<IncidentQuery>) -> Result<Response, AppError> {
     let incident = match q.incident {
         Some(i) => Some(crate::registry::incident(&state, &viewer, &i).await?.record.incident.id),
@@ -244,12 +267,14 @@ async fn api_cases(State(state): State<AppState>, viewer: Viewer, Query(q): Quer
     Ok(Json(all_cases(&state, &viewer, incident).await?).into_response())
 }
 
+/// One dispute case.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "forum", params(("id" = String, Path, description = "The case's UUID")), responses((status = 200, description = "The case", body = serde_json::Value), (status = 404, description = "No such case (or not visible to you)", body = crate::error::ErrorBody)))]
 async fn api_case(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, AppError> {
     Ok(Json(visible_case(&state, &viewer, &id).await?).into_response())
 }
 
 /// `POST /api/v1/cases`: the claimant is the account's party.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct FileInput {
     respondent: String,
@@ -280,6 +305,8 @@ async fn file_case(state: &AppState, viewer: &Viewer, input: FileInput) -> Resul
     state.store.file_case(&me, new, Utc::now()).await.map_err(refused)
 }
 
+/// File a case as the claimant (the account's party).
+#[utoipa::path(post, path = "/api/v1/cases", tag = "forum", request_body = FileInput, responses((status = 201, description = "Filed, with its deadlines", body = serde_json::Value), (status = 400, description = "Refused; the message names the rule", body = crate::error::ErrorBody), (status = 401, description = "No valid credential", body = crate::error::ErrorBody)), security(("token" = [])))]
 async fn api_file(State(state): State<AppState>, viewer: Viewer, headers: HeaderMap, body: Bytes) -> Result<Response, AppError> {
     actor(&viewer)?;
     let input: FileInput = json_body(&headers, &body)?;
@@ -297,6 +324,8 @@ async fn act(state: &AppState, viewer: &Viewer, id: &str, mut action: Action) ->
     state.store.act_on_case(&me, uuid("id", id)?, action, now).await.map_err(refused)
 }
 
+/// A step in a case: `{"action": "file" | "escalate" | "appoint" | "extend" | "schedule_hearing" | "declare_impasse" | "order_interim_measure" | "propose_settlement" | "accept_settlement" | "rule" | "report_compliance" | "confirm_compliance", …}`.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/actions", tag = "forum", params(("id" = String, Path, description = "The case's UUID")), request_body = serde_json::Value, responses((status = 200, description = "The case after the step", body = serde_json::Value), (status = 400, description = "Refused: late filing, conflict of interest, not a party…; the message names the rule", body = crate::error::ErrorBody), (status = 401, description = "No valid credential", body = crate::error::ErrorBody)), security(("token" = [])))]
 async fn api_act(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Response, AppError> {
     actor(&viewer)?;
     let action: Action = json_body(&headers, &body)?;
@@ -323,6 +352,8 @@ fn precedent_query(p: PrecedentParams) -> Result<PrecedentQuery, AppError> {
     })
 }
 
+/// Published rulings and public settlements.
+#[utoipa::path(get, path = "/api/v1/precedent", tag = "forum", params(("text" = Option<String>, Query, description = "Words"), ("instrument" = Option<String>, Query, description = "An instrument id"), ("rule" = Option<String>, Query, description = "A rule id"), ("outcome" = Option<String>, Query, description = "settled, breach or no_breach")), responses((status = 200, description = "Scored precedents, best first", body = serde_json::Value)))]
 async fn api_precedent(State(state): State<AppState>, Query(p): Query<PrecedentParams>) -> Result<Response, AppError> {
     let q = precedent_query(p)?;
     let corpus = state.store.precedents().await?;

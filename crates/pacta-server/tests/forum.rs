@@ -139,6 +139,12 @@ async fn a_case_is_filed_through_the_api_and_its_published_ruling_is_read_by_the
         let (_, page) = call(&state, None, "GET", &format!("/incidents/{later}"), None).await;
         assert!(page.contains("Similar earlier cases") && page.contains(&format!("/cases/{case}#ruling")), "{page}");
 
+        // The OpenAPI document describes the forum's endpoints.
+        let (_, doc) = call(&state, None, "GET", "/api/v1/openapi.json", None).await;
+        for path in ["/api/v1/cases/{id}/actions", "/api/v1/consultations/{id}/reply", "/api/v1/precedent", "/api/v1/reachability"] {
+            assert!(doc.contains(path), "{path} missing from the OpenAPI document");
+        }
+
         // The directory is for registered accounts.
         assert_eq!(call(&state, None, "GET", "/api/v1/contacts", None).await.0, StatusCode::UNAUTHORIZED);
         assert_eq!(call(&state, t("de").as_deref(), "GET", "/api/v1/reachability", None).await.0, StatusCode::OK);
