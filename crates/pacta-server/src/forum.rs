@@ -7,7 +7,7 @@
 //! | `GET, POST /api/v1/consultations`, `GET /api/v1/consultations/{id}`, `POST /api/v1/consultations/{id}/reply` | consultation requests |
 //! | `GET, POST /api/v1/cases`, `GET /api/v1/cases/{id}`, `POST /api/v1/cases/{id}/actions` | dispute cases (an action is a [`pacta_forum::Action`] as JSON) |
 //! | `GET /api/v1/precedent` | rulings and settlements by `text`, `instrument`, `rule`, `outcome` |
-//! | `/cases`, `/cases/new` (`#file-case-form`), `/cases/{id}` (`#ruling`, `#case-filing-form`), `/contacts`, `/precedent` | pages |
+//! | `/cases`, `/cases/new` (`#file-case-form`), `/cases/{id}` (`#ruling`, `#case-filing-form`), `/consultations`, `/contacts`, `/precedent` | pages |
 //!
 //! Invariants:
 //! - **Reads are decided by the policies.** A request or a case is a record marked with its
@@ -68,6 +68,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}", get(case_page))
         .route("/cases/{id}/filings", post(filing_form))
         .route("/contacts", get(contacts_page))
+        .route("/consultations", get(consultations_page))
         .route("/precedent", get(precedent_page))
 }
 
@@ -668,4 +669,53 @@ async fn precedent_page(State(state): State<AppState>, Query(p): Query<Precedent
         .map(|(s, p)| PrecedentRow { score: format!("{s:.2}"), case: p.case.to_string(), title: p.title.clone(), outcome: p.outcome.to_string(), decided: p.decided.clone(), rules: p.rules.iter().cloned().collect::<Vec<_>>().join(", ") })
         .collect();
     html(&PrecedentPage { nav: "precedent", text, instrument, rule, outcome, outcomes: Outcome::ALL.iter().map(|o| o.label()).collect(), results })
+}
+
+struct RequestRow {
+    id: String,
+    template: String,
+    from: String,
+    to: String,
+    subject: String,
+    incident: String,
+    status: String,
+    acknowledge_by: String,
+    answer_by: String,
+    facts: String,
+}
+
+#[derive(Template)]
+#[template(path = "forum_consultations.html")]
+struct ConsultationsPage {
+    nav: &'static str,
+    requests: Vec<RequestRow>,
+}
+
+async fn consultations_page(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+    if viewer.account_info().is_none() {
+        return Ok(Redirect::to("/login?next=/consultations").into_response());
+    }
+    let now = Utc::now();
+    let t = pacta_forum::fmt_time;
+    let requests = all_consultations(&state, &viewer, None)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let c = s.consultation;
+            let r = &c.request;
+            RequestRow {
+                id: r.id.to_string(),
+                template: r.template.title().to_string(),
+                from: r.from.to_string(),
+                to: r.to.to_string(),
+                subject: r.subject.clone(),
+                incident: r.incident.map(|i| i.to_string()).unwrap_or_default(),
+                status: c.status(now).label(),
+                acknowledge_by: t(r.acknowledge_by),
+                answer_by: t(r.answer_by),
+                facts: c.facts().iter().map(|(f, v)| format!("{f} = {}", if *v { "yes" } else { "no" })).collect::<Vec<_>>().join(", "),
+            }
+        })
+        .collect();
+    html(&ConsultationsPage { nav: "consultations", requests })
 }

@@ -85,6 +85,22 @@ async fn a_case_is_filed_through_the_api_and_its_published_ruling_is_read_by_the
         assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
         assert!(err.contains("a party acts only in cases it is part of"), "{err}");
 
+        // A request for information, answered through the API; a third state sees nothing.
+        let rfi = serde_json::json!({ "template": "request_for_information", "to": "state:RU", "subject": "Logs of the staging servers", "incident": incident.to_string() });
+        let (status, sent) = call(&state, t("fr").as_deref(), "POST", "/api/v1/consultations", Some(rfi)).await;
+        assert_eq!(status, StatusCode::CREATED, "{sent}");
+        let sent: serde_json::Value = serde_json::from_str(&sent).unwrap();
+        let request = sent["consultation"]["request"]["id"].as_str().unwrap().to_string();
+        let (status, err) = call(&state, t("de").as_deref(), "POST", &format!("/api/v1/consultations/{request}/reply"), Some(serde_json::json!({ "reply": "acknowledge" }))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(err.contains("unknown request"), "{err}");
+        let (status, _) = call(&state, t("ru").as_deref(), "POST", &format!("/api/v1/consultations/{request}/reply"), Some(serde_json::json!({ "reply": "refused", "text": "No logs are kept." }))).await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, page) = call(&state, t("fr").as_deref(), "GET", "/consultations", None).await;
+        assert!(page.contains("Logs of the staging servers") && page.contains("answered (refused)") && page.contains("cooperation_refused = yes"), "{page}");
+        let (_, page) = call(&state, t("de").as_deref(), "GET", "/consultations", None).await;
+        assert!(!page.contains("Logs of the staging servers"));
+
         // A case that has been through consultation and mediation (filed months ago):
         // the tribunal rules through the API.
         let t0 = Utc::now() - Duration::days(200);
