@@ -169,6 +169,8 @@ pub async fn load_dossier(store: &Store, incident: IncidentId, viewer: &PartyId)
         stances,
         compliance: store.compliance_of(incident).await?.into_iter().map(|c| c.event).collect(),
         measures: store.measures_of(incident, Some(viewer)).await?.into_iter().map(|m| m.measure).collect(),
+        // What the incident's consultations established (an unanswered request to stop...).
+        facts: store.assessment_inputs(pacta_store::assessments::Which::One(incident)).await?.pop().map(|i| i.facts).unwrap_or_default(),
     })
 }
 

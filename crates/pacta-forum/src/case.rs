@@ -342,8 +342,34 @@ impl DisputeCase {
         Ok(())
     }
 
+    /// The time of the case's latest recorded act.
+    pub fn latest_act(&self) -> DateTime<Utc> {
+        let mut t = self.filed_at;
+        let mut see = |x: DateTime<Utc>| t = t.max(x);
+        self.filings.iter().for_each(|f| see(f.at));
+        self.panel.iter().for_each(|a| see(a.at));
+        self.hearings.iter().for_each(|h| see(h.at));
+        self.interim_measures.iter().for_each(|m| see(m.at));
+        self.deadlines.iter().flat_map(|d| &d.extensions).for_each(|e| see(e.at));
+        if let Some(s) = &self.settlement {
+            see(s.at);
+        }
+        if let Some(r) = &self.ruling {
+            see(r.at);
+        }
+        for c in &self.compliance {
+            c.reported_at.into_iter().chain(c.confirmed_at).for_each(&mut see);
+        }
+        t
+    }
+
     /// Applies `action` by `actor` at `at`; returns the case after it, or the refusal.
     pub fn apply(&self, actor: &PartyId, action: &Action, at: DateTime<Utc>, roster: &Roster<'_>, rules: &CaseRules) -> Result<DisputeCase, Invalid> {
+        // Acts are recorded in time order, so a deadline cannot be met by dating a filing
+        // before acts already on record.
+        if at < self.latest_act() {
+            return Err(refuse("at", fmt_time(at), format!("an act in a case is not dated before its latest recorded act ({})", fmt_time(self.latest_act()))));
+        }
         let mut next = self.clone();
         match action {
             Action::File { kind, text: body, evidence } => {
@@ -396,7 +422,7 @@ impl DisputeCase {
                     }
                     (Stage::Mediation, Stage::Arbitration) => {
                         let ends = self.deadline("mediation_ends").map(|d| d.due);
-                        if self.impasse.is_none() && !ends.is_some_and(|e| at >= e) {
+                        if self.impasse.is_none() && ends.is_none_or(|e| at < e) {
                             return Err(refuse(
                                 "to",
                                 to,
@@ -575,5 +601,57 @@ impl DisputeCase {
 
     pub fn ruling_visible_to(&self, viewer: Option<&PartyId>) -> bool {
         self.ruling.as_ref().is_some_and(|r| r.published) || self.visible_to(viewer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use pacta_core::StateCode;
+
+    fn p(s: &str) -> PartyId {
+        PartyId::parse("p", s).unwrap()
+    }
+    fn t(days: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::days(days)
+    }
+    fn filed() -> DisputeCase {
+        DisputeCase::file(p("state:FR"), p("state:RU"), "FR v. RU", vec![IncidentId::new()], "Claim", vec![], Tlp::Amber, t(0), &CaseRules::default()).unwrap()
+    }
+    fn apply(c: &DisputeCase, who: &str, a: Action, day: i64) -> Result<DisputeCase, Invalid> {
+        c.apply(&p(who), &a, t(day), &Roster::default(), &CaseRules::default())
+    }
+    fn response() -> Action {
+        Action::File { kind: FilingKind::Response, text: "Denied".into(), evidence: vec![] }
+    }
+
+    #[test]
+    fn a_late_response_is_refused_and_a_settlement_needs_the_other_party() {
+        let c = filed();
+        assert!(apply(&c, "state:DE", response(), 1).unwrap_err().rule.contains("cases it is part of"));
+        assert!(apply(&c, "state:FR", response(), 1).unwrap_err().rule.contains("respondent the response"));
+        let late = apply(&c, "state:RU", response(), 31).unwrap_err();
+        assert_eq!(late.field, "deadline");
+        assert!(late.rule.contains("art. 25"), "{late}");
+        let answered = apply(&c, "state:RU", response(), 29).unwrap();
+        assert!(apply(&answered, "state:RU", response(), 28).unwrap_err().rule.contains("not dated before"), "no backdating below the latest act");
+        let proposed = apply(&answered, "state:RU", Action::ProposeSettlement { terms: "Joint statement".into() }, 30).unwrap();
+        assert!(apply(&proposed, "state:RU", Action::AcceptSettlement, 31).unwrap_err().rule.contains("other party"));
+        let settled = apply(&proposed, "state:FR", Action::AcceptSettlement, 31).unwrap();
+        assert_eq!(settled.stage, Stage::Settled);
+        assert!(apply(&settled, "state:FR", Action::File { kind: FilingKind::Submission, text: "x".into(), evidence: vec![] }, 32).unwrap_err().rule.contains("proceedings are over"));
+    }
+
+    #[test]
+    fn every_conflict_of_a_neutral_is_named_with_its_rule() {
+        let c = apply(&filed(), "state:FR", Action::Escalate { to: Stage::Mediation, reason: "r".into() }, 60).unwrap();
+        let biased = Arbitrator { party: p("org:arb-x"), name: "X".into(), nationalities: vec![StateCode::parse("s", "RU").unwrap()], affiliations: vec![p("state:FR")], roles: vec![PanelRole::Mediator] };
+        let inv = [Involvement { party: p("state:FR"), incident: c.incidents[0], what: "made an attribution claim".into() }];
+        let roster = Roster { arbitrator: Some(&biased), involvement: &inv };
+        let e = c.apply(&p("org:secretariat"), &Action::Appoint { party: p("org:arb-x"), role: PanelRole::Mediator }, t(61), &roster, &CaseRules::default()).unwrap_err();
+        for rule in ["panel.nationality", "panel.affiliation", "panel.prior_involvement"] {
+            assert!(e.rule.contains(rule), "{rule} missing from {e}");
+        }
     }
 }

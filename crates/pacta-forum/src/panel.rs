@@ -84,10 +84,10 @@ pub fn conflicts(arb: &Arbitrator, case: &CaseSide<'_>, role: PanelRole, involve
     let mut out = Vec::new();
     let sides = [case.claimant, case.respondent];
     for side in sides {
-        if let Some(s) = side.state() {
-            if arb.nationalities.contains(&s) {
-                out.push(Conflict { rule: "panel.nationality", cites: "UNCITRAL Arbitration Rules (2013), art. 6(7)", detail: format!("{} is a national of {s}, a party", arb.name) });
-            }
+        if let Some(s) = side.state()
+            && arb.nationalities.contains(&s)
+        {
+            out.push(Conflict { rule: "panel.nationality", cites: "UNCITRAL Arbitration Rules (2013), art. 6(7)", detail: format!("{} is a national of {s}, a party", arb.name) });
         }
         if &arb.party == side || arb.affiliations.contains(side) {
             out.push(Conflict {

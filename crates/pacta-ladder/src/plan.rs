@@ -43,6 +43,11 @@ pub struct Dossier {
     pub parties: Vec<Party>,
     pub compliance: Vec<ComplianceEvent>,
     pub measures: Vec<Measure>,
+    /// Facts the incident's consultation requests established (an unanswered request to
+    /// stop, a refused request for assistance...): the store's `AssessmentInput::facts`.
+    /// The planner gives them to the engine as the assessment does; the compliance
+    /// record's own facts (the call to comply, cessation...) take precedence.
+    pub facts: BTreeMap<String, bool>,
 }
 
 impl Dossier {
@@ -197,7 +202,8 @@ pub fn plan(ladder: &Ladder, law: &Instruments, dossier: &Dossier, req: &PlanReq
     // The engine reads only the claims against the state responded to, so that a claim
     // naming a different state does not make this one responsible.
     let attributions: Vec<Attribution> = dossier.standing_attributions().into_iter().filter(|a| against.is_none() || a.actor_state == against || a.actor_state.is_none()).collect();
-    let extra = extra_facts(&situation, req.urgent);
+    let mut extra = dossier.facts.clone();
+    extra.extend(extra_facts(&situation, req.urgent));
     let case = pacta_norms::extract::case(incident, &attributions, Some(req.by), &extra).map_err(|e| Invalid::new("facts", e.0, "is not a fact of the catalogue"))?;
     let base = law.assess(&case, AssessOptions { trace: true });
     let injury = injury_of(&base, &case);

@@ -44,6 +44,7 @@ pub struct ApiDoc;
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut d = ApiDoc::openapi();
     d.merge(crate::forms::WorkflowsApi::openapi());
+    d.merge(crate::forum::ForumDoc::openapi());
     d
 }
 

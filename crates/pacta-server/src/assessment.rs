@@ -6,8 +6,9 @@
 //!
 //! Invariant: **an assessment is computed from what the viewer may see.** A conclusion
 //! drawn from a private claim would reveal the claim (that someone attributed the incident,
-//! to whom, with what confidence), so the claims the viewer may not see are left out before
-//! the engine runs. That is why it is computed per request (microseconds) rather than read
+//! to whom, with what confidence), and one drawn from a restricted consultation would
+//! reveal that it took place, so the claims and consultations the viewer may not read are
+//! left out before the engine runs. That is why it is computed per request (microseconds) rather than read
 //! from the stored copy, which is made over every claim for the registry's own use.
 
 use crate::error::AppError;
@@ -19,17 +20,18 @@ use pacta_core::{Attribution, StateCode};
 use pacta_norms::{AssessOptions, Assessment};
 use pacta_store::StoredIncident;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/incidents/{id}/assessment", get(api))
 }
 
-/// The assessment of `found` from the claims `visible` to the viewer (see
-/// [`crate::forms::standing_attributions`]), from `perspective` (the first targeted state
+/// The assessment of `found` from the claims `visible` to the viewer and the facts of the
+/// consultations the viewer may read (see [`crate::forms::assessment_basis`]), from `perspective` (the first targeted state
 /// when `None`). An incident the engine cannot take (a fact it does not know) is an error
 /// naming the fact.
-pub fn assess(found: &StoredIncident, visible: &[Attribution], perspective: Option<StateCode>, trace: bool) -> Result<Assessment, String> {
-    let case = pacta_norms::extract::case(&found.record.incident, visible, perspective, &Default::default()).map_err(|e| e.to_string())?;
+pub fn assess(found: &StoredIncident, visible: &[Attribution], facts: &BTreeMap<String, bool>, perspective: Option<StateCode>, trace: bool) -> Result<Assessment, String> {
+    let case = pacta_norms::extract::case(&found.record.incident, visible, perspective, facts).map_err(|e| e.to_string())?;
     Ok(pacta_norms::builtin().assess(&case, AssessOptions { trace }))
 }
 
@@ -64,8 +66,8 @@ pub(crate) async fn api(State(state): State<AppState>, viewer: Viewer, Path(id):
         }
     }
     let found = registry::incident(&state, &viewer, &id).await?;
-    let visible = crate::forms::standing_attributions(&state, &viewer, &found).await?;
-    let assessment = assess(&found, &visible, perspective, true).map_err(|e| AppError::bad("id", &id, format!("this incident cannot be assessed: {e}")))?;
+    let (visible, facts) = crate::forms::assessment_basis(&state, &viewer, &found).await?;
+    let assessment = assess(&found, &visible, &facts, perspective, true).map_err(|e| AppError::bad("id", &id, format!("this incident cannot be assessed: {e}")))?;
     let body = AssessmentBody {
         incident: found.record.incident.id.to_string(),
         instruments_version: pacta_norms::builtin().version().to_string(),

@@ -50,7 +50,7 @@ use pacta_ledger::note::NoteSigner;
 use pacta_store::evidence::{Evidence, EvidenceId, NewEvidence};
 use pacta_store::{StoreError, StoredIncident};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 pub fn routes() -> Router<AppState> {
@@ -190,7 +190,12 @@ pub async fn dossier(state: &AppState, viewer: &Viewer, found: &StoredIncident) 
     let stances: Vec<Stance> = store.stances_of(id, party.as_ref()).await?.into_iter().map(|s| s.stance).filter(|s| visible.contains(&s.claim)).collect();
     let mut named: Vec<PartyId> = claims.iter().flat_map(|c| c.attribution.attributors.clone()).collect();
     named.extend(stances.iter().map(|s| s.party.clone()));
+    // Facts from the consultations about this incident that the viewer may read (an
+    // unanswered request to stop, an offer to negotiate...): a fact drawn from one the
+    // viewer may not read would reveal that it took place.
+    let consultations: Vec<_> = store.consultations(Some(id), party.as_ref()).await?.into_iter().map(|c| c.consultation).collect();
     Ok(Dossier {
+        facts: pacta_forum::consult::incident_facts(&consultations),
         incident: Some(found.record.incident.clone()),
         parties: store.parties_named(&named).await?,
         claims,
@@ -200,20 +205,22 @@ pub async fn dossier(state: &AppState, viewer: &Viewer, found: &StoredIncident) 
     })
 }
 
-/// The claims that stand for `viewer` (imported and made in the registry, latest
-/// versions, withdrawn ones left out): what an assessment for that viewer reads.
-pub async fn standing_attributions(state: &AppState, viewer: &Viewer, found: &StoredIncident) -> Result<Vec<Attribution>, AppError> {
-    Ok(dossier(state, viewer, found).await?.standing_attributions())
+/// What an assessment for `viewer` reads: the claims that stand for the viewer (imported
+/// and made in the registry, latest versions, withdrawn ones left out) and the facts of the
+/// consultations the viewer may read.
+pub async fn assessment_basis(state: &AppState, viewer: &Viewer, found: &StoredIncident) -> Result<(Vec<Attribution>, BTreeMap<String, bool>), AppError> {
+    let d = dossier(state, viewer, found).await?;
+    Ok((d.standing_attributions(), d.facts))
 }
 
 /// What the incident page needs from the workflows, from one load of the dossier: the
 /// claims that stand for `viewer` (imported and made in the registry, latest versions,
 /// withdrawn ones left out), which the page's assessment reads, and the rendered
 /// [`incident_panel`].
-pub async fn incident_workflow(state: &AppState, viewer: &Viewer, found: &StoredIncident) -> Result<(Vec<Attribution>, String), AppError> {
+pub async fn incident_workflow(state: &AppState, viewer: &Viewer, found: &StoredIncident) -> Result<(Vec<Attribution>, BTreeMap<String, bool>, String), AppError> {
     let d = dossier(state, viewer, found).await?;
     let panel = render_panel(state, viewer, found, &d).await?;
-    Ok((d.standing_attributions(), panel))
+    Ok((d.standing_attributions(), d.facts.clone(), panel))
 }
 
 /// The artefacts of an incident that `viewer` may read: the policies decide over the

@@ -12,6 +12,7 @@
 //! | `/metrics` | Prometheus text ([`metrics`]) |
 //! | `/checkpoint`, `/tile/...`, `/api/v1/log/key`, `/api/v1/log/receipts/{index}` | the transparency log: C2SP tlog-tiles, tlog-proof receipts ([`ledger`]) |
 //! | `/incidents/{id}/evidence`, `/attribute`, `/claims/{claim}/stance`, `/respond`, `/measures/{m}`, `/compliance` and their `/api/v1` twins | the workflows of a party ([`forms`]) |
+//! | `/api/v1/contacts`, `/api/v1/consultations`, `/api/v1/cases`, `/api/v1/precedent`, `/cases`, `/contacts`, `/precedent` | the forum: contacts, consultations, dispute cases, rulings, precedent ([`forum`]) |
 //! | `/assets/*` | the vendored stylesheet and htmx, compiled into the binary ([`assets`]) |
 //!
 //! Handlers are thin: they parse parameters ([`params`]), ask the [`registry`] (the only
@@ -49,6 +50,7 @@ pub mod auth;
 pub mod assets;
 mod charts;
 pub mod download;
+pub mod forum;
 mod error;
 pub mod forms;
 mod layers;
@@ -196,6 +198,7 @@ pub fn app(state: AppState) -> Router {
         .merge(norms::routes())
         .merge(assessment::routes())
         .merge(forms::routes())
+        .merge(forum::routes())
         .fallback(error::not_found_fallback);
     layers::apply(routes, state)
 }

@@ -361,6 +361,8 @@ struct IncidentPage {
     /// Attribution, evidence and responses in the registry, with the viewer's actions
     /// ([`crate::forms::incident_panel`], escaped by its own template).
     workflow: String,
+    /// Earlier decided cases most like this incident: (case id, title, outcome, score).
+    similar: Vec<[String; 4]>,
 }
 
 struct TargetView {
@@ -399,12 +401,22 @@ async fn incident(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     // Our own assessment, computed for this viewer from the standing claims (imported and
     // made in the registry) that this viewer may see (see `crate::assessment` for why),
     // and the workflow section with the viewer's actions.
-    let (visible, workflow) = crate::forms::incident_workflow(&state, &viewer, &found).await?;
+    let (visible, facts, workflow) = crate::forms::incident_workflow(&state, &viewer, &found).await?;
     let instruments_version = pacta_norms::builtin().version().to_string();
-    let assessment = match crate::assessment::assess(&found, &visible, None, true) {
-        Ok(a) => pacta_norms::render::text(&a),
+    // The rules it engages also find similar earlier cases (the forum's precedent).
+    let mut engaged = std::collections::BTreeSet::new();
+    let assessment = match crate::assessment::assess(&found, &visible, &facts, None, true) {
+        Ok(a) => {
+            engaged.extend(a.findings.iter().filter(|f| matches!(f.status, pacta_norms::Status::Breached | pacta_norms::Status::InconsistentWithNorm)).map(|f| f.rule.to_string()));
+            pacta_norms::render::text(&a)
+        }
         Err(e) => format!("This incident cannot be assessed: {e}"),
     };
+    let similar = crate::forum::similar_cases(&state, found.record.incident.id, &engaged)
+        .await?
+        .into_iter()
+        .map(|(score, p)| [p.case.to_string(), p.title, p.outcome.to_string(), format!("{score:.2}")])
+        .collect();
     let i = IncidentDetail::new(&found, &viewer);
     let dates = match (i.start_date, i.end_date) {
         (Some(a), Some(b)) if a != b => format!("{a} to {b}"),
@@ -496,7 +508,7 @@ async fn incident(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         _ => "Another data set",
     };
     let api_href = format!("/api/v1/incidents/{}", i.id);
-    html(&IncidentPage { nav: "incidents", api_href, dates, facts, effects, sources, claims, external, assessment, instruments_version, external_source, targets, actors, workflow, i })
+    html(&IncidentPage { nav: "incidents", api_href, dates, facts, effects, sources, claims, external, assessment, instruments_version, external_source, targets, actors, workflow, similar, i })
 }
 
 // ---------------------------------------------------------------- state record

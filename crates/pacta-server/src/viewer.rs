@@ -108,6 +108,12 @@ impl Viewer {
         }
     }
 
+    /// Whether the viewer is a signed-in account whose credential writes (the forum's
+    /// write paths then check what its party may do in each case or request).
+    pub fn may_write(&self) -> bool {
+        self.inner.may_write && self.inner.account.is_some()
+    }
+
     /// May the viewer report incidents (role by policy, and a credential that writes)?
     pub fn may_report(&self) -> bool {
         self.inner.may_write && self.inner.authz.may(&self.inner.principal, Action::Report)

@@ -233,39 +233,40 @@ async fn reports(w: &World) {
 /// France; each restricted one also has words of its own.
 #[tokio::test]
 async fn a_search_reveals_no_restricted_incident_nor_its_count_nor_its_facets() {
-    let w = world().await;
-    let (public, fr_official, de_official, fr_cert_officer) = (None, w.tokens[2].as_deref(), w.tokens[4].as_deref(), w.tokens[3].as_deref());
-    for (who, token, viewer) in [("public", public, VIEWERS[0]), ("de-official", de_official, VIEWERS[4]), ("fr-official", fr_official, VIEWERS[2]), ("fr-cert-officer", fr_cert_officer, VIEWERS[3])] {
-        let expected: Vec<&str> = INCIDENTS.iter().filter(|(_, tlp, grants)| should_see(viewer, *tlp, grants)).map(|(word, ..)| *word).collect();
-        let (status, body) = call(&w, token, "GET", "/api/v1/incidents?q=operation", None).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        let page: serde_json::Value = serde_json::from_str(&body).unwrap();
-        assert_eq!(page["total"].as_u64(), Some(expected.len() as u64), "{who}: the total counts only what {who} may read: {body}");
-        assert_eq!(page["facets"]["sector"]["energy"].as_u64(), Some(expected.len() as u64), "{who}: facet counts too: {body}");
-        assert_eq!(page["facets"]["target_state"]["FR"].as_u64(), Some(expected.len() as u64), "{who}: {body}");
-        let mut found: Vec<&str> = page["incidents"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap().split(' ').next().unwrap()).collect();
-        found.sort();
-        let mut want = expected.clone();
-        want.sort();
-        assert_eq!(found, want, "{who}");
-        // A phrase from a restricted description finds nothing for those who may not read it,
-        // not even a count, on the page as in the API.
-        for (word, tlp, grants) in INCIDENTS {
-            let may = should_see(viewer, tlp, grants);
-            let q = format!("%22cleared+for+{word}%22");
-            let page: serde_json::Value = serde_json::from_str(&call(&w, token, "GET", &format!("/api/v1/incidents?q={q}"), None).await.1).unwrap();
-            assert_eq!(page["total"].as_u64(), Some(u64::from(may)), "{who} searching TLP:{tlp}: {page}");
-            let html = call(&w, token, "GET", &format!("/incidents?q={q}"), None).await.1;
-            assert_eq!(html.contains("No incident matches"), !may, "{who} searching TLP:{tlp} on the page");
+    for w in worlds().await {
+        let (public, fr_official, de_official, fr_cert_officer) = (None, w.tokens[2].as_deref(), w.tokens[4].as_deref(), w.tokens[3].as_deref());
+        for (who, token, viewer) in [("public", public, VIEWERS[0]), ("de-official", de_official, VIEWERS[4]), ("fr-official", fr_official, VIEWERS[2]), ("fr-cert-officer", fr_cert_officer, VIEWERS[3])] {
+            let expected: Vec<&str> = INCIDENTS.iter().filter(|(_, tlp, grants)| should_see(viewer, *tlp, grants)).map(|(word, ..)| *word).collect();
+            let (status, body) = call(&w, token, "GET", "/api/v1/incidents?q=operation", None).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(page["total"].as_u64(), Some(expected.len() as u64), "{who}: the total counts only what {who} may read: {body}");
+            assert_eq!(page["facets"]["sector"]["energy"].as_u64(), Some(expected.len() as u64), "{who}: facet counts too: {body}");
+            assert_eq!(page["facets"]["target_state"]["FR"].as_u64(), Some(expected.len() as u64), "{who}: {body}");
+            let mut found: Vec<&str> = page["incidents"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap().split(' ').next().unwrap()).collect();
+            found.sort();
+            let mut want = expected.clone();
+            want.sort();
+            assert_eq!(found, want, "{who}");
+            // A phrase from a restricted description finds nothing for those who may not read it,
+            // not even a count, on the page as in the API.
+            for (word, tlp, grants) in INCIDENTS {
+                let may = should_see(viewer, tlp, grants);
+                let q = format!("%22cleared+for+{word}%22");
+                let page: serde_json::Value = serde_json::from_str(&call(&w, token, "GET", &format!("/api/v1/incidents?q={q}"), None).await.1).unwrap();
+                assert_eq!(page["total"].as_u64(), Some(u64::from(may)), "{who} searching TLP:{tlp}: {page}");
+                let html = call(&w, token, "GET", &format!("/incidents?q={q}"), None).await.1;
+                assert_eq!(html.contains("No incident matches"), !may, "{who} searching TLP:{tlp} on the page");
+            }
         }
+        // A malformed query is a 400 that names the parameter, on the API and on the page.
+        let (status, body) = call(&w, None, "GET", "/api/v1/incidents?q=%22unclosed", None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(body.contains("\"bad_parameter\"") && body.contains("q: "), "{body}");
+        assert_eq!(call(&w, None, "GET", "/incidents?q=title:(", None).await.0, StatusCode::BAD_REQUEST);
+        let (status, body) = call(&w, None, "GET", "/api/v1/incidents?q=operation&offset=9990&limit=50", None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(body.contains("offset"), "{body}");
+        w.db.drop_db().await;
     }
-    // A malformed query is a 400 that names the parameter, on the API and on the page.
-    let (status, body) = call(&w, None, "GET", "/api/v1/incidents?q=%22unclosed", None).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert!(body.contains("\"bad_parameter\"") && body.contains("q: "), "{body}");
-    assert_eq!(call(&w, None, "GET", "/incidents?q=title:(", None).await.0, StatusCode::BAD_REQUEST);
-    let (status, body) = call(&w, None, "GET", "/api/v1/incidents?q=operation&offset=9990&limit=50", None).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert!(body.contains("offset"), "{body}");
-    w.db.drop_db().await;
 }

@@ -125,6 +125,7 @@ async fn dossier(store: &Store, incident: IncidentId, viewer: &PartyId) -> Dossi
         stances,
         compliance: store.compliance_of(incident).await.unwrap().into_iter().map(|c| c.event).collect(),
         measures: store.measures_of(incident, Some(viewer)).await.unwrap().into_iter().map(|m| m.measure).collect(),
+        facts: Default::default(),
     }
 }
 

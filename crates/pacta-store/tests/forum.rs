@@ -231,6 +231,9 @@ async fn a_request_to_stop_goes_unanswered_and_the_due_diligence_assessment_chan
         assert_eq!(dd.status, Status::CannotTell);
         assert!(dd.missing.iter().any(|f| f.name() == "request_to_stop_unanswered"), "{dd:?}");
         assert!(assess_stale(store).await.is_empty(), "the stored assessment is fresh");
+        let plan_for_france = |d: Dossier| pacta_ladder::plan(Ladder::builtin(), pacta_norms::builtin(), &d, &pacta_ladder::PlanRequest { by: state("FR"), against: Some(state("RU")), urgent: false }).unwrap();
+        let before = plan_for_france(dossier(store, incident, &fr()).await);
+        assert_ne!(before.responsibility, Some(pacta_norms::ResponsibilityBasis::DueDiligenceFailure));
 
         // France asks Russia, through Russia's CERT, to stop the activity: 72 hours to answer.
         let t0 = Utc::now() - Duration::days(5);
@@ -268,6 +271,10 @@ async fn a_request_to_stop_goes_unanswered_and_the_due_diligence_assessment_chan
         assert_eq!(a.finding("tallinn.r6.due-diligence").unwrap().status, Status::Breached, "{:#?}", a.finding("tallinn.r6.due-diligence"));
         assert_eq!(a.finding("gge.13h").unwrap().status, Status::InconsistentWithNorm);
         assert_eq!(a.responsibility.basis, Some(pacta_norms::ResponsibilityBasis::DueDiligenceFailure), "{:?}", a.responsibility);
+        // The response planner reads the same facts: Russia's responsibility now rests on
+        // its failure of due diligence.
+        let after = plan_for_france(dossier(store, incident, &fr()).await);
+        assert_eq!(after.responsibility, Some(pacta_norms::ResponsibilityBasis::DueDiligenceFailure));
         let input = store.assessment_inputs(Which::One(incident)).await.unwrap().remove(0);
         assert_eq!(input.facts.get("request_to_stop_unanswered"), Some(&true));
         assert_eq!(input.facts.get("territorial_state_knew"), Some(&true));
@@ -310,6 +317,7 @@ async fn dossier(store: &Store, incident: IncidentId, viewer: &PartyId) -> Dossi
         stances,
         compliance: store.compliance_of(incident).await.unwrap().into_iter().map(|c| c.event).collect(),
         measures: store.measures_of(incident, Some(viewer)).await.unwrap().into_iter().map(|m| m.measure).collect(),
+        facts: store.assessment_inputs(Which::One(incident)).await.unwrap().remove(0).facts,
     }
 }
 

@@ -127,7 +127,7 @@ impl Store {
             return Err(refuse("--as", actor, "a state files cases in its own name only"));
         }
         check_time(at)?;
-        let case = DisputeCase::file(new.claimant, new.respondent, &new.title, new.incidents, &new.claim, new.evidence, new.tlp, at, &CaseRules::default())?;
+        let mut case = DisputeCase::file(new.claimant, new.respondent, &new.title, new.incidents, &new.claim, new.evidence, new.tlp, at, &CaseRules::default())?;
         let backend = self.backend();
         let stored = write_tx!(self, tx => {
             let mut log = LogAppender::lock(&mut *tx, backend).await?;
@@ -143,6 +143,8 @@ impl Store {
                 seqs.push(seq);
                 tlp = tlp.max(t);
             }
+            // A case is at least as confidential as the incidents it is about.
+            case.tlp = tlp;
             require_held!(tx, case.filings[0].evidence);
             let json = canonical_json(&case)?;
             let index = log.push(actor, "case.filed", &json, marking(tlp, false));
@@ -240,21 +242,21 @@ impl Store {
                 .bind(id.to_string())
                 .execute(&mut *tx)
                 .await?;
-            if after.complied() && !before.complied() {
-                if let Some(responsible) = after.respondent.state() {
-                    for incident in &after.incidents {
-                        let event = ComplianceEvent {
-                            id: ComplianceEventId::new(),
-                            incident: *incident,
-                            kind: ComplianceKind::ResponsibleStateComplied,
-                            by: actor.clone(),
-                            responsible,
-                            date: Some(at.date_naive()),
-                            note: format!("every remedy of the ruling in case {id} ({}) was complied with", after.title),
-                        };
-                        event.validate()?;
-                        insert_compliance!(tx, log, actor, event);
-                    }
+            if after.complied() && !before.complied()
+                && let Some(responsible) = after.respondent.state()
+            {
+                for incident in &after.incidents {
+                    let event = ComplianceEvent {
+                        id: ComplianceEventId::new(),
+                        incident: *incident,
+                        kind: ComplianceKind::ResponsibleStateComplied,
+                        by: actor.clone(),
+                        responsible,
+                        date: Some(at.date_naive()),
+                        note: format!("every remedy of the ruling in case {id} ({}) was complied with", after.title),
+                    };
+                    event.validate()?;
+                    insert_compliance!(tx, log, actor, event);
                 }
             }
             log.flush(&mut *tx).await?;
@@ -272,17 +274,24 @@ impl Store {
 
     /// The cases `viewer` may see, about `incident` when given, newest first.
     pub async fn cases(&self, incident: Option<IncidentId>, viewer: Option<&PartyId>) -> Result<Vec<StoredCase>, StoreError> {
+        Ok(self.all_cases(incident).await?.into_iter().filter_map(|c| view(c.case, c.log_index, viewer)).collect())
+    }
+
+    /// Every case, unfiltered: for a shell that decides visibility itself (the server's
+    /// policies), which must apply [`DisputeCase::visible_to`]'s rule or a stricter one.
+    pub async fn all_cases(&self, incident: Option<IncidentId>) -> Result<Vec<StoredCase>, StoreError> {
         let rows: Vec<(String, i64)> = on_pool!(self, pool => {
             match incident {
                 Some(i) => sqlx::query_as("SELECT c.body, c.log_index FROM dispute_cases c JOIN case_incidents ci ON ci.case_id = c.id JOIN incidents i ON i.seq = ci.incident_seq WHERE i.id = $1 ORDER BY c.id DESC").bind(i.to_string()).fetch_all(pool).await?,
                 None => sqlx::query_as("SELECT body, log_index FROM dispute_cases ORDER BY id DESC").fetch_all(pool).await?,
             }
         });
-        let mut out = Vec::new();
-        for (body, index) in rows {
-            out.extend(view(parse("case", &body)?, index as u64, viewer));
-        }
-        Ok(out)
+        rows.into_iter().map(|(body, index)| Ok(StoredCase { case: parse("case", &body)?, log_index: index as u64, full: true })).collect()
+    }
+
+    /// The published-ruling view of a case, for viewers who may not read its proceedings.
+    pub fn public_view(c: &StoredCase) -> Option<StoredCase> {
+        c.case.ruling.as_ref().is_some_and(|r| r.published).then(|| StoredCase { case: public_view(&c.case), log_index: c.log_index, full: false })
     }
 
     /// Every decided case that makes precedent (published rulings, CLEAR settlements).

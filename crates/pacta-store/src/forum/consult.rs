@@ -201,20 +201,19 @@ impl Store {
 
     /// The requests `viewer` may read: about `incident` when given, else all, newest first.
     pub async fn consultations(&self, incident: Option<IncidentId>, viewer: Option<&PartyId>) -> Result<Vec<StoredConsultation>, StoreError> {
+        Ok(self.all_consultations(incident).await?.into_iter().filter(|c| consultation_visible_to(&c.consultation, viewer)).collect())
+    }
+
+    /// Every request, unfiltered: for a shell that decides visibility itself (the server's
+    /// policies), which must apply [`consultation_visible_to`]'s rule or a stricter one.
+    pub async fn all_consultations(&self, incident: Option<IncidentId>) -> Result<Vec<StoredConsultation>, StoreError> {
         let rows: Vec<(String, i64)> = on_pool!(self, pool => {
             match incident {
                 Some(id) => sqlx::query_as("SELECT c.body, c.log_index FROM consultations c JOIN incidents i ON i.seq = c.incident_seq WHERE i.id = $1 ORDER BY c.id DESC").bind(id.to_string()).fetch_all(pool).await?,
                 None => sqlx::query_as("SELECT body, log_index FROM consultations ORDER BY id DESC").fetch_all(pool).await?,
             }
         });
-        let mut out = Vec::new();
-        for (body, index) in rows {
-            let c: Consultation = parse("consultation", &body)?;
-            if consultation_visible_to(&c, viewer) {
-                out.push(StoredConsultation { consultation: c, log_index: index as u64 });
-            }
-        }
-        Ok(out)
+        rows.into_iter().map(|(body, index)| Ok(StoredConsultation { consultation: parse("consultation", &body)?, log_index: index as u64 })).collect()
     }
 
     /// The facts the consultations of each incident (by `seq`) establish, for the engine.

@@ -1,0 +1,92 @@
+//! `pacta contact`, `ping`, `consult`, `case` and `precedent` through the real binary:
+//! the commands a secretariat and two states type, and the refusals they get.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn pacta(db: &str, actor: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pacta"))
+        .arg("--db")
+        .arg(db)
+        .arg("--as")
+        .arg(actor)
+        .args(args)
+        .current_dir(repo())
+        .env_remove("PACTA_DB")
+        .env_remove("PACTA_ACTOR")
+        .output()
+        .expect("the pacta binary runs")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(out.status.success(), "failed: {}\n{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn refused(out: &Output) -> String {
+    assert!(!out.status.success(), "should have been refused: {}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&ok(out)).unwrap()
+}
+
+#[test]
+fn two_states_and_the_secretariat_use_the_forum_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("f.db").display());
+    let db = db.as_str();
+    ok(&pacta(db, "org:secretariat", &["import", "eurepoc", "data/eurepoc-1.1-even"]));
+    for p in ["state:FR", "state:RU", "org:secretariat"] {
+        let key = dir.path().join(format!("{}.key", p.replace(':', "_")));
+        ok(&pacta(db, p, &["evidence", "keygen", "--out", key.to_str().unwrap(), p]));
+        ok(&pacta(db, p, &["evidence", "register-key", "--key", key.to_str().unwrap()]));
+    }
+
+    // Russia names its CERT; the secretariat checks it; Russia acknowledges.
+    ok(&pacta(db, "state:RU", &["contact", "add", "--role", "technical", "--name", "NCCCI", "--channel", "email:ncc@example.ru"]));
+    let bad = refused(&pacta(db, "state:RU", &["contact", "add", "--role", "technical", "--name", "x", "--channel", "pigeon"]));
+    assert!(bad.contains("expected KIND:ADDRESS"), "{bad}");
+    let contacts = json(&pacta(db, "org:secretariat", &["contact", "list", "--json"]));
+    let contact = contacts[0]["contact"]["id"].as_str().unwrap().to_string();
+    let check = ok(&pacta(db, "org:secretariat", &["ping", "schedule", "--within", "1h"]));
+    let ping = check.split_whitespace().nth(1).unwrap().to_string();
+    let e = refused(&pacta(db, "state:FR", &["ping", "ack", &ping, "--contact", &contact]));
+    assert!(e.contains("only state:RU acknowledges"), "{e}");
+    ok(&pacta(db, "state:RU", &["ping", "ack", &ping, "--contact", &contact]));
+    let report = json(&pacta(db, "org:secretariat", &["ping", "report", "--json"]));
+    assert_eq!((report[0]["party"].as_str(), report[0]["on_time"].as_u64()), (Some("state:RU"), Some(1)));
+
+    // France asks Russia to stop the activity; Russia refuses, and says so on record.
+    let sent = ok(&pacta(db, "state:FR", &["consult", "send", "request_to_stop", "--to", "state:RU", "--incident", "eurepoc:2", "--subject", "Stop the activity", "--contact", &contact]));
+    assert!(sent.contains("fact for the norms engine: prior_call_to_comply = yes"), "{sent}");
+    let requests = json(&pacta(db, "state:FR", &["consult", "list", "--json"]));
+    let request = requests[0]["consultation"]["request"]["id"].as_str().unwrap().to_string();
+    let e = refused(&pacta(db, "state:FR", &["consult", "answer", &request, "--answer", "granted", "--text", "x"]));
+    assert!(e.contains("only the recipient"), "{e}");
+    let answered = ok(&pacta(db, "state:RU", &["consult", "answer", &request, "--answer", "refused", "--text", "Not from our territory."]));
+    assert!(answered.contains("answered (refused)") && answered.contains("request_to_stop_unanswered = no"), "{answered}");
+
+    // France files a case; Russia responds; mediation cannot open yet.
+    let filed = ok(&pacta(db, "state:FR", &["case", "file", "--against", "state:RU", "--incident", "eurepoc:2", "--title", "France v. Russia", "--claim", "Russia let its territory be used."]));
+    let case = filed.split_whitespace().nth(1).unwrap().to_string();
+    assert!(filed.contains("response (state:RU): due"), "{filed}");
+    let response = ok(&pacta(db, "state:RU", &["case", "submit", &case, "--kind", "response", "--text", "Denied."]));
+    assert!(response.contains("case.filing: case") && response.contains("is in consultation"), "{response}");
+    let e = refused(&pacta(db, "state:FR", &["case", "escalate", &case, "--to", "mediation", "--reason", "No progress."]));
+    assert!(e.contains("consultation runs until"), "{e}");
+    let e = refused(&pacta(db, "org:secretariat", &["case", "submit", &case, "--kind", "submission", "--text", "x"]));
+    assert!(e.contains("a party acts only in cases it is part of"), "{e}");
+    let shown = ok(&pacta(db, "state:RU", &["case", "show", &case]));
+    assert!(shown.contains("response (state:RU): due") && shown.contains(", met "), "{shown}");
+
+    // The roster, and an empty precedent search.
+    ok(&pacta(db, "org:secretariat", &["case", "roster", "add", "--party", "org:arb-okafor", "--name", "Chidi Okafor", "--nationality", "NG", "--role", "arbitrator"]));
+    assert!(ok(&pacta(db, "org:secretariat", &["case", "roster", "list"])).contains("Chidi Okafor"));
+    assert_eq!(ok(&pacta(db, "org:secretariat", &["precedent", "search", "wiper"])).lines().count(), 1, "only the header: nothing decided yet");
+}
