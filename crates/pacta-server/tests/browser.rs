@@ -1,7 +1,8 @@
 //! A person's walk through the real pages, in headless Chromium: a French official signs
 //! in, searches, opens an incident, reads its assessment, attributes it through the form
-//! and sees the claim on the page; signed out, the public view hides the AMBER incident
-//! from the list and from its direct address. Screenshots of the main pages go to
+//! and sees the claim on the page, then files a dispute case; signed out, the public reads
+//! a published ruling, and the public view hides the AMBER incident from the list and from
+//! its direct address. Screenshots of the main pages go to
 //! `target/screenshots/`.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (see `browser_support`); skipped loudly
@@ -91,6 +92,53 @@ async fn other_forms(b: &Session, s: &Site) {
     b.shot("form-report").await;
 }
 
+/// France files a dispute about the harbour incident through the form, and lands on the
+/// case page at its first stage.
+async fn file_a_case(b: &Session, s: &Site) {
+    b.open(&s.url("/cases")).await;
+    b.click("#file-case-link").await;
+    assert!(b.path().await.starts_with("/cases/new"));
+    b.fill("#respondent", "state:RU").await;
+    b.fill("#title", "France v. Russia (second harbour outage)").await;
+    b.fill("#incidents", &s.clear.to_string()).await;
+    b.fill("#claim", "Russia's services wiped the vessel-traffic systems of Fos-sur-Mer; France asks for cessation and compensation.").await;
+    b.shot("form-file-case").await;
+    b.click("#file-case-submit").await;
+    let page = b.path().await;
+    assert!(page.starts_with("/cases/") && !page.starts_with("/cases/new"), "on the new case's page: {page}");
+    assert_eq!(b.text_of("#case-stage").await, "consultation", "a case starts with consultations");
+    assert!(b.text().await.contains("France v. Russia (second harbour outage)"));
+    b.shot("case-filed").await;
+}
+
+/// Anyone reads a published ruling: its summary, its findings on the rules, its remedies.
+async fn read_ruling(b: &Session, s: &Site) {
+    b.open(&s.url(&format!("/cases/{}", s.ruled_case))).await;
+    let summary = b.text_of("#ruling-summary").await;
+    assert!(summary.contains("violated French sovereignty"), "{summary}");
+    let findings = b.text_of("#ruling-findings").await;
+    assert!(findings.contains("tallinn.r4.sovereignty"), "the finding names the rule: {findings}");
+    let remedies = b.text_of("#ruling-remedies").await;
+    assert!(remedies.contains("compensation") && remedies.contains("1500000"), "{remedies}");
+    let page = b.text().await;
+    assert!(!page.contains("Confidential pleading"), "the public reads the ruling, not the pleadings");
+    b.shot("case-ruling").await;
+}
+
+/// The reading pages a forum publishes: state practice with its chart, the norms with their
+/// rules in place, the ledger with what is needed to verify it.
+async fn reading_pages(b: &Session, s: &Site) {
+    b.open(&s.url("/practice")).await;
+    assert!(b.text_of("h1").await.contains("State practice"));
+    b.shot("practice").await;
+    b.open(&s.url("/norms/tallinn-2#tallinn.r4.sovereignty")).await;
+    assert!(b.text().await.contains("tallinn.r4.sovereignty"));
+    b.shot("norms-tallinn").await;
+    b.open(&s.url("/ledger")).await;
+    assert!(b.text().await.contains("How to verify offline"));
+    b.shot("ledger").await;
+}
+
 async fn story(b: &Session, s: &Site) {
     public_sees_only_clear(b, s).await;
 
@@ -108,8 +156,11 @@ async fn story(b: &Session, s: &Site) {
     assert_ne!(before, after, "the assessment reads the new claim");
     b.shot("incident-attributed").await;
     other_forms(b, s).await;
+    file_a_case(b, s).await;
 
     b.logout(s).await;
+    read_ruling(b, s).await;
+    reading_pages(b, s).await;
     public_sees_only_clear(b, s).await;
     b.open(&s.url(&format!("/incidents/{}", s.clear))).await;
     assert!(b.text_of("#workflow").await.contains("Harbour Bear"), "the public claim is public");

@@ -33,6 +33,9 @@ pub struct Site {
     pub base: String,
     pub clear: IncidentId,
     pub amber: IncidentId,
+    /// A dispute about the CLEAR incident that went through mediation to a published
+    /// arbitral ruling (seeded through the store: the hearings took months).
+    pub ruled_case: String,
     db: Option<TestDb>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -83,6 +86,8 @@ pub async fn site() -> Site {
         db.store.create_account(name, role, p.as_ref(), o.as_ref(), Some(&hash)).await.unwrap();
     }
 
+    let ruled_case = seed_ruled_case(&db.store, clear).await;
+
     let vault = std::env::temp_dir().join(format!("pacta_browser_vault_{}", std::process::id()));
     let store = Arc::new(pacta_store::Store::open(&db.url).await.unwrap());
     let state = pacta_server::AppState::new(store).with_vault(pacta_vault::Vault::open(&vault).unwrap());
@@ -96,7 +101,54 @@ pub async fn site() -> Site {
             })
             .await;
     });
-    Site { base, clear, amber, db: Some(db), stop: Some(stop), server: Some(handle), vault }
+    Site { base, clear, amber, ruled_case, db: Some(db), stop: Some(stop), server: Some(handle), vault }
+}
+
+/// France v. Russia over `incident`, filed 200 days ago: consultation, mediation (impasse),
+/// arbitration before a neutral, and a published ruling with compensation.
+async fn seed_ruled_case(store: &pacta_store::Store, incident: IncidentId) -> String {
+    use chrono::{Duration, Utc};
+    use pacta_forum::case::{Action, Stage};
+    use pacta_forum::panel::{Arbitrator, PanelRole};
+    let party = |p: &str| PartyId::parse("p", p).unwrap();
+    let t0 = Utc::now() - Duration::days(200);
+    let new = pacta_store::forum::cases::NewCase {
+        claimant: party("state:FR"),
+        respondent: party("state:RU"),
+        title: "France v. Russia (harbour control outage)".into(),
+        incidents: vec![incident],
+        claim: "Confidential pleading.".into(),
+        evidence: vec![],
+        tlp: Tlp::Amber,
+    };
+    // The secretariat acts in the case (it lists neutrals and appoints them): it must be a
+    // registered party, as every actor in the log is.
+    let secretariat_key = pacta_ledger::note::NoteSigner::generate("secretariat.test").unwrap();
+    store.register_party_key(&party("org:secretariat"), &party("org:secretariat"), &secretariat_key.verifier().to_vkey()).await.expect("register the secretariat");
+    let case = store.file_case(&party("state:FR"), new, t0).await.expect("file the seeded case").case.id;
+    for (who, nationality, role) in [("org:arb-okafor", "NG", PanelRole::Mediator), ("org:arb-lindqvist", "SE", PanelRole::Arbitrator)] {
+        let neutral = Arbitrator { party: party(who), name: who.trim_start_matches("org:arb-").to_string(), nationalities: vec![state(nationality)], affiliations: vec![], roles: vec![role] };
+        store.list_neutral(&party("org:secretariat"), neutral).await.expect("list a neutral");
+    }
+    let ruling: pacta_forum::Ruling = serde_json::from_value(serde_json::json!({
+        "issued_by": "org:arb-lindqvist", "at": (t0 + Duration::days(90)).to_rfc3339(),
+        "summary": "Wiping the port authority's systems violated French sovereignty.",
+        "findings": [{ "incident": incident.to_string(), "instrument": "tallinn-2", "rule": "tallinn.r4.sovereignty", "breached": true, "text": "Vessel-traffic systems were destroyed and had to be rebuilt." }],
+        "remedies": [{ "kind": "compensation", "description": "The cost of rebuilding the systems.", "amount": { "value": 1500000, "currency": "EUR" }, "due": (Utc::now() + Duration::days(60)).to_rfc3339() }],
+        "published": true
+    }))
+    .expect("a ruling");
+    for (who, action, day) in [
+        ("state:FR", Action::Escalate { to: Stage::Mediation, reason: "No agreement in consultations.".into() }, 61),
+        ("org:secretariat", Action::Appoint { party: party("org:arb-okafor"), role: PanelRole::Mediator }, 62),
+        ("org:arb-okafor", Action::DeclareImpasse { reason: "No common ground.".into() }, 70),
+        ("state:FR", Action::Escalate { to: Stage::Arbitration, reason: "Mediation failed.".into() }, 71),
+        ("org:secretariat", Action::Appoint { party: party("org:arb-lindqvist"), role: PanelRole::Arbitrator }, 72),
+        ("org:arb-lindqvist", Action::Rule { ruling }, 90),
+    ] {
+        store.act_on_case(&party(who), case, action, t0 + Duration::days(day)).await.expect("a step of the seeded case");
+    }
+    case.to_string()
 }
 
 impl Site {
