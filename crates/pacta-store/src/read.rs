@@ -74,7 +74,7 @@ pub struct StoredIncident {
     pub log_index: u64,
 }
 
-/// Counts for `pacta stats`.
+/// Counts for `pacta stats` and the public statistics.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Stats {
     pub incidents: u64,
@@ -341,21 +341,29 @@ impl Store {
         })
     }
 
-    pub async fn stats(&self) -> Result<Stats, StoreError> {
+    /// Counts over the incidents matching `filter` (its access included), each computed
+    /// by one aggregate query: the public statistics use the viewer's filter, `pacta
+    /// stats` the empty one. `attributions` counts every claim filed with those incidents,
+    /// private ones included: a caller that must hide private claims counts what
+    /// [`Store::attributions_of`] returns after its own decision. `external_assessments`
+    /// counts those with at least one finding.
+    pub async fn stats(&self, filter: &IncidentFilter) -> Result<Stats, StoreError> {
         let mut s = Stats::default();
         on_pool!(self, pool => {
-            let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await };
-            s.incidents = count("SELECT COUNT(*) FROM incidents").await? as u64;
-            s.attributions = count("SELECT COUNT(*) FROM attributions").await? as u64;
-            s.responses = count("SELECT COUNT(*) FROM responses").await? as u64;
-            s.external_assessments = count("SELECT COUNT(*) FROM external_assessments").await? as u64;
-            s.log_entries = count("SELECT size FROM log_head WHERE id = 1").await? as u64;
-            for row in sqlx::query("SELECT year, COUNT(*) AS n FROM incidents GROUP BY year ORDER BY year").fetch_all(pool).await? {
+            let mut q = QueryBuilder::new("SELECT i.year, COUNT(*) AS n FROM incidents i");
+            push_filter(&mut q, filter);
+            q.push(" GROUP BY i.year");
+            for row in q.build().fetch_all(pool).await? {
                 let year: Option<i64> = row.try_get("year")?;
-                let key = year.map(|y| y.to_string()).unwrap_or_else(|| "undated".into());
-                s.by_year.insert(key, row.try_get::<i64, _>("n")? as u64);
+                let n = row.try_get::<i64, _>("n")? as u64;
+                s.incidents += n;
+                s.by_year.insert(year.map(|y| y.to_string()).unwrap_or_else(|| "undated".into()), n);
             }
-            for row in sqlx::query("SELECT facet, value, COUNT(*) AS n FROM incident_facets GROUP BY facet, value").fetch_all(pool).await? {
+            // One row per (facet, value, incident): counting rows counts incidents.
+            let mut q = QueryBuilder::new("SELECT fc.facet, fc.value, COUNT(*) AS n FROM incidents i JOIN incident_facets fc ON fc.incident_seq = i.seq");
+            push_filter(&mut q, filter);
+            q.push(" GROUP BY fc.facet, fc.value");
+            for row in q.build().fetch_all(pool).await? {
                 let facet: String = row.try_get("facet")?;
                 let value: String = row.try_get("value")?;
                 let n = row.try_get::<i64, _>("n")? as u64;
@@ -368,8 +376,44 @@ impl Store {
                 };
                 map.insert(value, n);
             }
+            for (table, out) in [("attributions", &mut s.attributions), ("responses", &mut s.responses)] {
+                let mut q = QueryBuilder::new(format!("SELECT COUNT(*) FROM incidents i JOIN {table} x ON x.incident_seq = i.seq"));
+                push_filter(&mut q, filter);
+                *out = q.build_query_scalar::<i64>().fetch_one(pool).await? as u64;
+            }
+            let mut q = QueryBuilder::new("SELECT x.body FROM incidents i JOIN external_assessments x ON x.incident_seq = i.seq");
+            push_filter(&mut q, filter);
+            for body in q.build_query_scalar::<String>().fetch_all(pool).await? {
+                let e: ExternalAssessment = serde_json::from_str(&body).map_err(|e| corrupt("external assessment", e))?;
+                s.external_assessments += u64::from(!e.is_empty());
+            }
+            s.log_entries = sqlx::query_scalar::<_, i64>("SELECT size FROM log_head WHERE id = 1").fetch_one(pool).await? as u64;
         });
         Ok(s)
+    }
+
+    /// Every attribution claim filed with the incidents matching `filter`, each with its
+    /// incident's summary, in list order (newest incident first, then by claim id): one
+    /// query for the index of who attributed what. Private claims are included; the
+    /// caller decides which a viewer may see.
+    pub async fn attributions_of(&self, filter: &IncidentFilter) -> Result<Vec<(IncidentSummary, Attribution)>, StoreError> {
+        on_pool!(self, pool => {
+            let mut q = QueryBuilder::new("SELECT i.id, i.body, i.dataset, i.record_id, x.body AS claim FROM incidents i JOIN attributions x ON x.incident_seq = i.seq");
+            push_filter(&mut q, filter);
+            q.push(" ORDER BY i.start_date IS NULL, i.start_date DESC, i.seq DESC, x.id");
+            let rows = q.build().fetch_all(pool).await?;
+            let mut out: Vec<(IncidentSummary, Attribution)> = Vec::with_capacity(rows.len());
+            for row in &rows {
+                // Rows of one incident are adjacent: parse its body once.
+                let summary = match out.last() {
+                    Some((prev, _)) if row.try_get::<String, _>("id")? == prev.id.to_string() => prev.clone(),
+                    _ => summary_from_row(row)?,
+                };
+                let claim: String = row.try_get("claim")?;
+                out.push((summary, serde_json::from_str(&claim).map_err(|e| corrupt("attribution", e))?));
+            }
+            Ok(out)
+        })
     }
 
     /// The number of entries in the log.
