@@ -302,27 +302,42 @@ impl Store {
         let Some((seq, body, log_index, source_hash)) = row else { return Ok(None) };
         let incident: Incident = serde_json::from_str(&body).map_err(|e| corrupt(format!("incident {seq}"), e))?;
         let (attributions, responses, external, parties) = on_pool!(self, pool => {
+            // Everything filed with the incident in one round trip (reads of single
+            // incidents are the hottest path of the public server).
+            let rows = sqlx::query(
+                "SELECT 0 AS part, id, body FROM attributions WHERE incident_seq = $1 \
+                 UNION ALL SELECT 1, id, body FROM responses WHERE incident_seq = $1 \
+                 UNION ALL SELECT 2, '', body FROM external_assessments WHERE incident_seq = $1 \
+                 ORDER BY 1, 2",
+            )
+            .bind(seq)
+            .fetch_all(pool)
+            .await?;
             let mut attributions = Vec::new();
-            for row in sqlx::query("SELECT body FROM attributions WHERE incident_seq = $1 ORDER BY id").bind(seq).fetch_all(pool).await? {
-                let b: String = row.try_get("body")?;
-                attributions.push(serde_json::from_str::<Attribution>(&b).map_err(|e| corrupt("attribution", e))?);
-            }
             let mut responses = Vec::new();
-            for row in sqlx::query("SELECT body FROM responses WHERE incident_seq = $1 ORDER BY id").bind(seq).fetch_all(pool).await? {
+            let mut external = None;
+            for row in rows {
+                let part: i32 = row.try_get::<i64, _>(0).map(|p| p as i32).or_else(|_| row.try_get::<i32, _>(0))?;
                 let b: String = row.try_get("body")?;
-                responses.push(serde_json::from_str::<Response>(&b).map_err(|e| corrupt("response", e))?);
+                match part {
+                    0 => attributions.push(serde_json::from_str::<Attribution>(&b).map_err(|e| corrupt("attribution", e))?),
+                    1 => responses.push(serde_json::from_str::<Response>(&b).map_err(|e| corrupt("response", e))?),
+                    _ => external = Some(serde_json::from_str::<ExternalAssessment>(&b).map_err(|e| corrupt("external assessment", e))?),
+                }
             }
-            let external = match sqlx::query("SELECT body FROM external_assessments WHERE incident_seq = $1").bind(seq).fetch_optional(pool).await? {
-                Some(row) => Some(serde_json::from_str::<ExternalAssessment>(&row.try_get::<String, _>("body")?).map_err(|e| corrupt("external assessment", e))?),
-                None => None,
-            };
             let mut party_ids: Vec<String> = attributions.iter().flat_map(|a: &Attribution| a.attributors.iter().map(|p| p.to_string())).collect();
             party_ids.extend(responses.iter().filter_map(|r: &Response| r.responder.as_ref().map(|p| p.to_string())));
             party_ids.sort();
             party_ids.dedup();
             let mut parties = Vec::new();
-            for id in party_ids {
-                if let Some(row) = sqlx::query("SELECT id, kind, name, state FROM parties WHERE id = $1").bind(id).fetch_optional(pool).await? {
+            if !party_ids.is_empty() {
+                let mut q = QueryBuilder::new("SELECT id, kind, name, state FROM parties WHERE id IN (");
+                let mut sep = q.separated(", ");
+                for id in party_ids {
+                    sep.push_bind(id);
+                }
+                q.push(") ORDER BY id");
+                for row in q.build().fetch_all(pool).await? {
                     parties.push(party_from_row(&row)?);
                 }
             }
