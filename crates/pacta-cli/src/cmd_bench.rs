@@ -43,6 +43,10 @@ pub enum BenchCommand {
     Synthetic {
         #[arg(long, default_value_t = 1_000_000)]
         count: u64,
+        /// Imports into this database and keeps it (one run), e.g. to serve it for the
+        /// HTTP benchmarks, instead of a fresh throwaway one.
+        #[arg(long, value_name = "URL")]
+        into: Option<String>,
         #[arg(long, value_enum, default_value = "sqlite")]
         backend: BackendArg,
         #[arg(long, default_value_t = 1)]
@@ -102,10 +106,23 @@ pub async fn run(_db: &str, actor: &PartyId, cmd: BenchCommand) -> anyhow::Resul
             let m = median(times.clone());
             println!("eurepoc import of {n} incidents on {}: median {:.3} s over {} runs (runs: {})", db_name(backend), m, times.len(), fmt_times(&times));
         }
-        BenchCommand::Synthetic { count, backend, runs } => {
+        BenchCommand::Synthetic { count, into, backend, runs } => {
             let mut rates = Vec::new();
-            for _ in 0..runs.max(1) {
-                let db = fresh(backend).await?;
+            let runs = if into.is_some() { 1 } else { runs.max(1) };
+            for _ in 0..runs {
+                let kept = match &into {
+                    Some(url) => Some(pacta_store::Store::open(url).await?),
+                    None => None,
+                };
+                let scratch = match &kept {
+                    Some(_) => None,
+                    None => Some(fresh(backend).await?),
+                };
+                let store = match (&kept, &scratch) {
+                    (Some(store), _) => store,
+                    (None, Some(db)) => &db.store,
+                    (None, None) => unreachable!("one of the two is set"),
+                };
                 let t = Instant::now();
                 // Generate and import in slices so memory stays bounded at any count.
                 let slice = 100_000u64;
@@ -113,13 +130,18 @@ pub async fn run(_db: &str, actor: &PartyId, cmd: BenchCommand) -> anyhow::Resul
                 while start < count {
                     let end = (start + slice).min(count);
                     let records: Vec<_> = (start..end).map(|n| pacta_import::synthetic::incident(42, n)).collect();
-                    db.store.import_records(records, actor, |_| {}).await?;
+                    store.import_records(records, actor, |_| {}).await?;
                     start = end;
                 }
                 let secs = t.elapsed().as_secs_f64();
                 rates.push(count as f64 / secs);
                 println!("  {count} incidents in {secs:.2} s = {:.0} incidents/s", count as f64 / secs);
-                db.drop_db().await;
+                if let Some(store) = &kept {
+                    store.close().await;
+                }
+                if let Some(db) = scratch {
+                    db.drop_db().await;
+                }
             }
             println!("synthetic import on {}: median {:.0} incidents/s over {} run(s)", db_name(backend), median(rates.clone()), rates.len());
         }

@@ -212,7 +212,7 @@ fn render(found: &pacta_store::StoredIncident) -> String {
 
 pub async fn stats(db: &str, args: StatsArgs) -> anyhow::Result<()> {
     let store = Store::open(db).await?;
-    let stats = store.stats().await?;
+    let stats = store.stats(&pacta_store::IncidentFilter::default()).await?;
     if args.json {
         return output::print_json(&stats);
     }

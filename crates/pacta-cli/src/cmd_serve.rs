@@ -21,6 +21,17 @@ pub struct ServeArgs {
     /// Seconds a request may run before it is answered with 503.
     #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub request_timeout: u64,
+    /// Requests per second each client may sustain (an account when signed in, else its
+    /// address). 0 turns the limit off, for load tests.
+    #[arg(long, default_value_t = 100.0, value_name = "PER_SECOND")]
+    pub rate_limit: f64,
+    /// Requests a client may make at once after being idle.
+    #[arg(long, default_value_t = 200, value_name = "REQUESTS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_burst: u32,
+    /// Take the client's address from the last X-Forwarded-For entry. Only behind a
+    /// reverse proxy that sets that header; otherwise clients could pick their address.
+    #[arg(long)]
+    pub trust_forwarded_for: bool,
     /// Log filter when RUST_LOG is not set (error, warn, info, debug, trace).
     #[arg(long, default_value = "info", value_name = "FILTER")]
     pub log: String,
@@ -29,7 +40,11 @@ pub struct ServeArgs {
 /// Serves `store` until Ctrl-C or SIGTERM, then lets requests in flight finish.
 pub async fn serve(store: pacta_store::Store, args: &ServeArgs, keys: &LogKeyArgs) -> anyhow::Result<()> {
     pacta_server::init_logging(&args.log);
-    let limits = Limits { request_timeout: Duration::from_secs(args.request_timeout), ..Limits::default() };
+    if !(args.rate_limit.is_finite() && args.rate_limit >= 0.0) {
+        anyhow::bail!("--rate-limit: {} is not valid: expected requests per second, 0 or more (0 turns the limit off)", args.rate_limit);
+    }
+    let rate_limit = (args.rate_limit > 0.0).then(|| pacta_server::ratelimit::RateLimit { per_second: args.rate_limit, burst: args.rate_burst, ..Default::default() });
+    let limits = Limits { request_timeout: Duration::from_secs(args.request_timeout), rate_limit, trust_forwarded_for: args.trust_forwarded_for, ..Limits::default() };
     let signer = logkey::load_or_create(store.url(), keys)?;
     let store = Arc::new(store);
     // Binds the key to the log (refusing a different one) and covers entries written

@@ -1,7 +1,7 @@
 //! The middleware stack every response passes through.
 //!
 //! From the outside in: request tracing (one structured log line per request), metrics,
-//! security headers, the error-body fix-up, compression, the timeout and the body limit.
+//! security headers, the per-client rate limit (which also authenticates), the error-body fix-up, compression, the timeout and the body limit.
 //! The fix-up sits outside the timeout and the body limit so that their refusals (and
 //! axum's own 405s and path rejections) get the same `{"error": {...}}` body as ours.
 
@@ -31,6 +31,8 @@ pub(crate) fn apply(routes: Router<AppState>, state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, state.limits.request_timeout))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(uniform_errors))
+        // Inside the security headers and metrics, so a 429 is counted and carries them.
+        .layer(middleware::from_fn_with_state(state.clone(), crate::ratelimit::limit))
         .layer(header(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header(header::X_FRAME_OPTIONS, "DENY"))

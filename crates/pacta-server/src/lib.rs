@@ -60,6 +60,7 @@ pub mod pages;
 pub mod norms;
 pub mod params;
 pub mod practice;
+pub mod ratelimit;
 pub mod registry;
 pub mod report;
 mod viewer;
@@ -82,11 +83,16 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// The largest request body accepted. The public slice takes no bodies at all.
     pub max_body_bytes: usize,
+    /// Requests per client ([`ratelimit`]); `None` turns the limit off (benchmarks).
+    pub rate_limit: Option<ratelimit::RateLimit>,
+    /// Take the client's address from the last `X-Forwarded-For` entry (only behind a
+    /// reverse proxy that sets it).
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { request_timeout: Duration::from_secs(30), max_body_bytes: 64 * 1024 }
+        Limits { request_timeout: Duration::from_secs(30), max_body_bytes: 64 * 1024, rate_limit: Some(ratelimit::RateLimit::default()), trust_forwarded_for: false }
     }
 }
 
@@ -112,18 +118,22 @@ pub struct AppState {
     pub(crate) vault: Option<Arc<pacta_vault::Vault>>,
     /// The full-text index behind `q=` (derived from the store; see `pacta_search`).
     pub(crate) search: Arc<pacta_search::SearchIndex>,
+    /// The per-client buckets, when `limits.rate_limit` is set.
+    pub(crate) limiter: Option<Arc<ratelimit::Limiter>>,
 }
 
 impl AppState {
     pub fn new(store: Arc<pacta_store::Store>) -> Self {
         let authz = Arc::new(pacta_authz::Authorizer::new());
+        let limits = Limits::default();
         AppState {
+            limiter: limits.rate_limit.clone().map(|r| Arc::new(ratelimit::Limiter::new(r))),
             public_viewer: Viewer::public(authz.clone()),
             authz,
             store,
             snapshots: Arc::new(registry::Snapshots::default()),
             metrics: Arc::new(metrics::Metrics::default()),
-            limits: Limits::default(),
+            limits,
             log_tree: Arc::new(ledger::LogTree::default()),
             sequencer: None,
             practice: Arc::new(practice::PracticeCache::default()),
@@ -155,6 +165,7 @@ impl AppState {
     }
 
     pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limiter = limits.rate_limit.clone().map(|r| Arc::new(ratelimit::Limiter::new(r)));
         self.limits = limits;
         self
     }
@@ -221,7 +232,8 @@ impl Server {
     /// Serves until `shutdown` completes, then stops accepting and lets requests in
     /// flight finish (graceful shutdown).
     pub async fn run(self, router: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await
+        // The peer address keys the rate limit of anonymous clients.
+        axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
     }
 }
 

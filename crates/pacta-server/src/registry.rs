@@ -6,23 +6,21 @@
 //! attribution claims by their visibility.
 //!
 //! Statistics and the index of who attributed what are derived from the incidents the
-//! viewer may see, never from [`pacta_store::Store::stats`], which counts everything: a
-//! public count must not reveal that restricted incidents exist. They are computed by one
-//! pass over the visible incidents and cached per audience until the transparency log
-//! grows; every change to the registry appends to the log, so a cached snapshot is
-//! never stale. The pass costs one query per incident; a filtered `Store::stats` and an
-//! attributions-by-party query in the store would replace it for large registries.
+//! viewer may see: [`pacta_store::Store::stats`] and
+//! [`pacta_store::Store::attributions_of`] with the viewer's access as their filter (a
+//! public count must not reveal that restricted incidents exist), a handful of aggregate
+//! queries whatever the registry's size. They are cached per audience until the
+//! transparency log grows; every change to the registry appends to the log, so a cached
+//! snapshot is never stale.
 
 use crate::error::AppError;
 use crate::params::ListParams;
 use crate::{AppState, Viewer};
 use pacta_core::{Attribution, Dataset, PartyId, StateCode};
 use pacta_store::{IncidentFilter, IncidentSummary, StoredIncident};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-/// The page size of internal scans (not a client-facing limit).
-const SCAN_PAGE: u32 = 200;
 /// How many incidents per role a state record lists inline.
 pub const STATE_RECORD_LIST: u32 = 20;
 
@@ -66,6 +64,21 @@ pub struct Listing {
 /// only what the viewer may read) and both re-check each row shown.
 pub async fn listing(state: &AppState, viewer: &Viewer, params: &ListParams) -> Result<Listing, AppError> {
     let Some(text) = params.filter.text.as_deref() else {
+        // The first pages come from the index (a filtered count is milliseconds there, a
+        // scan in the database); deep pages, and lists while the index is first built,
+        // from the database. Both orders are the same (`pacta_search::SearchIndex::list`).
+        let offset = usize::try_from(params.offset).unwrap_or(usize::MAX);
+        if offset.saturating_add(params.limit as usize) <= pacta_search::MAX_WINDOW {
+            let filter = IncidentFilter { text: None, access: None, ..params.filter.clone() };
+            match state.search.list(&state.store, viewer.access(), &filter, params.limit as usize, offset).await {
+                Ok(hits) => {
+                    let rows = recheck(state, viewer, state.store.summaries(&hits.ids).await?).await?;
+                    return Ok(Listing { rows, total: hits.total, facets: None });
+                }
+                Err(pacta_search::SearchError::Building) => {}
+                Err(e) => return Err(search_error(e, "", params.offset)),
+            }
+        }
         let filter = visible(viewer, &params.filter);
         let rows = recheck(state, viewer, state.store.list_incidents(&filter, params.limit, params.offset).await?).await?;
         let total = state.store.count_incidents(&filter).await?;
@@ -177,55 +190,49 @@ pub async fn snapshot(state: &AppState, viewer: &Viewer) -> Result<Arc<Snapshot>
 }
 
 async fn build_snapshot(state: &AppState, viewer: &Viewer, log_size: u64) -> Result<Snapshot, AppError> {
+    let filter = visible(viewer, &IncidentFilter::default());
+    // The counts are aggregates over the viewer's filter, computed by the database.
+    let counts = state.store.stats(&filter).await?;
     let mut snap = Snapshot { log_size, ..Default::default() };
     let s = &mut snap.stats;
-    let mut offset = 0;
-    let mut seen = HashSet::new();
-    loop {
-        let page = visible_page(state, viewer, offset, SCAN_PAGE).await?;
-        let n = page.len() as u64;
-        for (summary, found) in page {
-            // A write during the pass can shift the pages by one; count each incident once.
-            if !seen.insert(summary.id) {
-                continue;
+    s.incidents = counts.incidents;
+    s.responses = counts.responses;
+    s.external_assessments = counts.external_assessments;
+    s.by_year = counts.by_year.iter().map(|(y, n)| (y.parse::<i32>().ok(), *n)).collect();
+    s.by_sector = labels(&counts.by_sector, |v| pacta_core::Sector::parse("sector", v).map(|x| x.label()).ok());
+    s.by_operation_type = labels(&counts.by_operation_type, |v| pacta_core::OperationType::parse("operation_type", v).map(|x| x.label()).ok());
+    s.by_alleged_state = counts.by_alleged_state.iter().filter_map(|(k, n)| Some((StateCode::parse("state", k).ok()?, *n))).collect();
+    s.by_target_state = counts.by_target_state.iter().filter_map(|(k, n)| Some((StateCode::parse("state", k).ok()?, *n))).collect();
+    // Claims need a decision each (a private claim is shown only to the parties it
+    // names), so they are read in one query and decided here; the store's count of all
+    // claims is not used.
+    let mut decided: HashMap<pacta_core::IncidentId, bool> = HashMap::new();
+    for (summary, claim) in state.store.attributions_of(&filter).await? {
+        let shown = match decided.get(&summary.id) {
+            Some(shown) => *shown,
+            None => {
+                let shown = viewer.reads_level_outright(summary.tlp) || viewer.may_read(summary.tlp, state.store.incident_grants(summary.id).await?);
+                decided.insert(summary.id, shown);
+                shown
             }
-            let r = &found.record;
-            let i = &r.incident;
-            s.incidents += 1;
-            let claims: Vec<&Attribution> = r.attributions.iter().filter(|a| viewer.may_see_attribution(a)).collect();
-            s.attributions += claims.len() as u64;
-            s.responses += r.responses.len() as u64;
-            s.external_assessments += u64::from(r.external.as_ref().is_some_and(|x| !x.is_empty()));
-            *s.by_year.entry(i.year()).or_default() += 1;
-            let mut sectors: Vec<&'static str> = i.targets.iter().map(|t| t.sector.label()).collect();
-            sectors.sort_unstable();
-            sectors.dedup();
-            for sector in sectors {
-                *s.by_sector.entry(sector).or_default() += 1;
-            }
-            for o in &i.operation_types {
-                *s.by_operation_type.entry(o.label()).or_default() += 1;
-            }
-            for c in &summary.alleged_states {
-                *s.by_alleged_state.entry(*c).or_default() += 1;
-            }
-            for c in &summary.target_states {
-                *s.by_target_state.entry(*c).or_default() += 1;
-            }
-            for a in claims {
-                let mut by: Vec<StateCode> = a.attributors.iter().filter_map(PartyId::state).collect();
-                by.dedup();
-                for c in by {
-                    snap.attributions_by_state.entry(c).or_default().push((summary.clone(), a.clone()));
-                }
-            }
+        };
+        if !shown || !viewer.may_see_attribution(&claim) {
+            continue;
         }
-        if n < u64::from(SCAN_PAGE) {
-            break;
+        s.attributions += 1;
+        let mut by: Vec<StateCode> = claim.attributors.iter().filter_map(PartyId::state).collect();
+        by.dedup();
+        for c in by {
+            snap.attributions_by_state.entry(c).or_default().push((summary.clone(), claim.clone()));
         }
-        offset += n;
     }
     Ok(snap)
+}
+
+/// Stored labels as the closed vocabulary's static labels; an unknown label (from a newer
+/// version) is left out rather than shown raw.
+fn labels(m: &BTreeMap<String, u64>, known: impl Fn(&str) -> Option<&'static str>) -> BTreeMap<&'static str, u64> {
+    m.iter().filter_map(|(k, n)| Some((known(k)?, *n))).collect()
 }
 
 /// A page of visible incidents in list order, each with everything filed with it.

@@ -166,21 +166,30 @@ impl FromRequestParts<AppState> for Viewer {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
-            let token = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).unwrap_or("");
-            let Some(bytes) = crate::auth::decode_secret(token) else {
-                return Err(AppError::Unauthorized("the Authorization header must be `Bearer <token>` with a Pacta API token".into()));
-            };
-            return match state.store.account_for_token(&sha256(&bytes)).await? {
-                Some((account, scope)) => Ok(Viewer::account(state.authz.clone(), account, scope == TokenScope::ReadWrite, None)),
-                None => Err(AppError::Unauthorized("this API token is unknown or has been revoked".into())),
-            };
+        // The rate limiter authenticates first and leaves the viewer here.
+        if let Some(viewer) = parts.extensions.get::<Viewer>() {
+            return Ok(viewer.clone());
         }
-        if let Some(bytes) = cookie(parts, SESSION_COOKIE).and_then(crate::auth::decode_secret)
-            && let Some((account, csrf)) = state.store.session(&sha256(&bytes)).await?
-        {
-            return Ok(Viewer::account(state.authz.clone(), account, true, Some(csrf)));
-        }
-        Ok(state.public_viewer.clone())
+        authenticate(parts, state).await
     }
+}
+
+/// Who sent the request, from its credential (see the module documentation).
+pub(crate) async fn authenticate(parts: &Parts, state: &AppState) -> Result<Viewer, AppError> {
+    if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
+        let token = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).unwrap_or("");
+        let Some(bytes) = crate::auth::decode_secret(token) else {
+            return Err(AppError::Unauthorized("the Authorization header must be `Bearer <token>` with a Pacta API token".into()));
+        };
+        return match state.store.account_for_token(&sha256(&bytes)).await? {
+            Some((account, scope)) => Ok(Viewer::account(state.authz.clone(), account, scope == TokenScope::ReadWrite, None)),
+            None => Err(AppError::Unauthorized("this API token is unknown or has been revoked".into())),
+        };
+    }
+    if let Some(bytes) = cookie(parts, SESSION_COOKIE).and_then(crate::auth::decode_secret)
+        && let Some((account, csrf)) = state.store.session(&sha256(&bytes)).await?
+    {
+        return Ok(Viewer::account(state.authz.clone(), account, true, Some(csrf)));
+    }
+    Ok(state.public_viewer.clone())
 }

@@ -257,7 +257,7 @@ async fn a_restricted_incident_is_invisible_to_the_public_everywhere() {
     assert_eq!(fr["total"], 0, "{fr}");
     let stats = get(&f, "/api/v1/stats").await.json();
     assert_eq!(stats["incidents"], f.public_total);
-    let everything = f.db.store.stats().await.unwrap();
+    let everything = f.db.store.stats(&pacta_store::IncidentFilter::default()).await.unwrap();
     assert_eq!(everything.incidents, f.public_total + 1);
     let years: u64 = stats["by_year"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
     assert_eq!(years, f.public_total, "every public incident is counted once by year, and nothing else");

@@ -74,7 +74,7 @@ pub struct StoredIncident {
     pub log_index: u64,
 }
 
-/// Counts for `pacta stats`.
+/// Counts for `pacta stats` and the public statistics.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Stats {
     pub incidents: u64,
@@ -302,27 +302,42 @@ impl Store {
         let Some((seq, body, log_index, source_hash)) = row else { return Ok(None) };
         let incident: Incident = serde_json::from_str(&body).map_err(|e| corrupt(format!("incident {seq}"), e))?;
         let (attributions, responses, external, parties) = on_pool!(self, pool => {
+            // Everything filed with the incident in one round trip (reads of single
+            // incidents are the hottest path of the public server).
+            let rows = sqlx::query(
+                "SELECT 0 AS part, id, body FROM attributions WHERE incident_seq = $1 \
+                 UNION ALL SELECT 1, id, body FROM responses WHERE incident_seq = $1 \
+                 UNION ALL SELECT 2, '', body FROM external_assessments WHERE incident_seq = $1 \
+                 ORDER BY 1, 2",
+            )
+            .bind(seq)
+            .fetch_all(pool)
+            .await?;
             let mut attributions = Vec::new();
-            for row in sqlx::query("SELECT body FROM attributions WHERE incident_seq = $1 ORDER BY id").bind(seq).fetch_all(pool).await? {
-                let b: String = row.try_get("body")?;
-                attributions.push(serde_json::from_str::<Attribution>(&b).map_err(|e| corrupt("attribution", e))?);
-            }
             let mut responses = Vec::new();
-            for row in sqlx::query("SELECT body FROM responses WHERE incident_seq = $1 ORDER BY id").bind(seq).fetch_all(pool).await? {
+            let mut external = None;
+            for row in rows {
+                let part: i32 = row.try_get::<i64, _>(0).map(|p| p as i32).or_else(|_| row.try_get::<i32, _>(0))?;
                 let b: String = row.try_get("body")?;
-                responses.push(serde_json::from_str::<Response>(&b).map_err(|e| corrupt("response", e))?);
+                match part {
+                    0 => attributions.push(serde_json::from_str::<Attribution>(&b).map_err(|e| corrupt("attribution", e))?),
+                    1 => responses.push(serde_json::from_str::<Response>(&b).map_err(|e| corrupt("response", e))?),
+                    _ => external = Some(serde_json::from_str::<ExternalAssessment>(&b).map_err(|e| corrupt("external assessment", e))?),
+                }
             }
-            let external = match sqlx::query("SELECT body FROM external_assessments WHERE incident_seq = $1").bind(seq).fetch_optional(pool).await? {
-                Some(row) => Some(serde_json::from_str::<ExternalAssessment>(&row.try_get::<String, _>("body")?).map_err(|e| corrupt("external assessment", e))?),
-                None => None,
-            };
             let mut party_ids: Vec<String> = attributions.iter().flat_map(|a: &Attribution| a.attributors.iter().map(|p| p.to_string())).collect();
             party_ids.extend(responses.iter().filter_map(|r: &Response| r.responder.as_ref().map(|p| p.to_string())));
             party_ids.sort();
             party_ids.dedup();
             let mut parties = Vec::new();
-            for id in party_ids {
-                if let Some(row) = sqlx::query("SELECT id, kind, name, state FROM parties WHERE id = $1").bind(id).fetch_optional(pool).await? {
+            if !party_ids.is_empty() {
+                let mut q = QueryBuilder::new("SELECT id, kind, name, state FROM parties WHERE id IN (");
+                let mut sep = q.separated(", ");
+                for id in party_ids {
+                    sep.push_bind(id);
+                }
+                q.push(") ORDER BY id");
+                for row in q.build().fetch_all(pool).await? {
                     parties.push(party_from_row(&row)?);
                 }
             }
@@ -341,21 +356,29 @@ impl Store {
         })
     }
 
-    pub async fn stats(&self) -> Result<Stats, StoreError> {
+    /// Counts over the incidents matching `filter` (its access included), each computed
+    /// by one aggregate query: the public statistics use the viewer's filter, `pacta
+    /// stats` the empty one. `attributions` counts every claim filed with those incidents,
+    /// private ones included: a caller that must hide private claims counts what
+    /// [`Store::attributions_of`] returns after its own decision. `external_assessments`
+    /// counts those with at least one finding.
+    pub async fn stats(&self, filter: &IncidentFilter) -> Result<Stats, StoreError> {
         let mut s = Stats::default();
         on_pool!(self, pool => {
-            let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await };
-            s.incidents = count("SELECT COUNT(*) FROM incidents").await? as u64;
-            s.attributions = count("SELECT COUNT(*) FROM attributions").await? as u64;
-            s.responses = count("SELECT COUNT(*) FROM responses").await? as u64;
-            s.external_assessments = count("SELECT COUNT(*) FROM external_assessments").await? as u64;
-            s.log_entries = count("SELECT size FROM log_head WHERE id = 1").await? as u64;
-            for row in sqlx::query("SELECT year, COUNT(*) AS n FROM incidents GROUP BY year ORDER BY year").fetch_all(pool).await? {
+            let mut q = QueryBuilder::new("SELECT i.year, COUNT(*) AS n FROM incidents i");
+            push_filter(&mut q, filter);
+            q.push(" GROUP BY i.year");
+            for row in q.build().fetch_all(pool).await? {
                 let year: Option<i64> = row.try_get("year")?;
-                let key = year.map(|y| y.to_string()).unwrap_or_else(|| "undated".into());
-                s.by_year.insert(key, row.try_get::<i64, _>("n")? as u64);
+                let n = row.try_get::<i64, _>("n")? as u64;
+                s.incidents += n;
+                s.by_year.insert(year.map(|y| y.to_string()).unwrap_or_else(|| "undated".into()), n);
             }
-            for row in sqlx::query("SELECT facet, value, COUNT(*) AS n FROM incident_facets GROUP BY facet, value").fetch_all(pool).await? {
+            // One row per (facet, value, incident): counting rows counts incidents.
+            let mut q = QueryBuilder::new("SELECT fc.facet, fc.value, COUNT(*) AS n FROM incidents i JOIN incident_facets fc ON fc.incident_seq = i.seq");
+            push_filter(&mut q, filter);
+            q.push(" GROUP BY fc.facet, fc.value");
+            for row in q.build().fetch_all(pool).await? {
                 let facet: String = row.try_get("facet")?;
                 let value: String = row.try_get("value")?;
                 let n = row.try_get::<i64, _>("n")? as u64;
@@ -368,8 +391,44 @@ impl Store {
                 };
                 map.insert(value, n);
             }
+            for (table, out) in [("attributions", &mut s.attributions), ("responses", &mut s.responses)] {
+                let mut q = QueryBuilder::new(format!("SELECT COUNT(*) FROM incidents i JOIN {table} x ON x.incident_seq = i.seq"));
+                push_filter(&mut q, filter);
+                *out = q.build_query_scalar::<i64>().fetch_one(pool).await? as u64;
+            }
+            let mut q = QueryBuilder::new("SELECT x.body FROM incidents i JOIN external_assessments x ON x.incident_seq = i.seq");
+            push_filter(&mut q, filter);
+            for body in q.build_query_scalar::<String>().fetch_all(pool).await? {
+                let e: ExternalAssessment = serde_json::from_str(&body).map_err(|e| corrupt("external assessment", e))?;
+                s.external_assessments += u64::from(!e.is_empty());
+            }
+            s.log_entries = sqlx::query_scalar::<_, i64>("SELECT size FROM log_head WHERE id = 1").fetch_one(pool).await? as u64;
         });
         Ok(s)
+    }
+
+    /// Every attribution claim filed with the incidents matching `filter`, each with its
+    /// incident's summary, in list order (newest incident first, then by claim id): one
+    /// query for the index of who attributed what. Private claims are included; the
+    /// caller decides which a viewer may see.
+    pub async fn attributions_of(&self, filter: &IncidentFilter) -> Result<Vec<(IncidentSummary, Attribution)>, StoreError> {
+        on_pool!(self, pool => {
+            let mut q = QueryBuilder::new("SELECT i.id, i.body, i.dataset, i.record_id, x.body AS claim FROM incidents i JOIN attributions x ON x.incident_seq = i.seq");
+            push_filter(&mut q, filter);
+            q.push(" ORDER BY i.start_date IS NULL, i.start_date DESC, i.seq DESC, x.id");
+            let rows = q.build().fetch_all(pool).await?;
+            let mut out: Vec<(IncidentSummary, Attribution)> = Vec::with_capacity(rows.len());
+            for row in &rows {
+                // Rows of one incident are adjacent: parse its body once.
+                let summary = match out.last() {
+                    Some((prev, _)) if row.try_get::<String, _>("id")? == prev.id.to_string() => prev.clone(),
+                    _ => summary_from_row(row)?,
+                };
+                let claim: String = row.try_get("claim")?;
+                out.push((summary, serde_json::from_str(&claim).map_err(|e| corrupt("attribution", e))?));
+            }
+            Ok(out)
+        })
     }
 
     /// The number of entries in the log.

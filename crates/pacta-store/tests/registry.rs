@@ -46,7 +46,7 @@ async fn importing_the_eurepoc_sample_twice_changes_nothing_the_second_time() {
         let again = store.import_records(sample(), &importer(), |_| {}).await.unwrap();
         assert_eq!((again.inserted, again.updated, again.unchanged, again.log_entries), (0, 0, 820, 0));
         assert_eq!(store.log_size().await.unwrap(), 820, "an unchanged re-import appends nothing to the log");
-        assert_eq!(store.stats().await.unwrap().incidents, 820);
+        assert_eq!(store.stats(&IncidentFilter::default()).await.unwrap().incidents, 820);
     });
 }
 
@@ -100,7 +100,7 @@ async fn incidents_can_be_found_by_state_sector_type_date_and_text() {
         let in_2020 = store.list_incidents(&IncidentFilter { from: Some(from), to: Some(to), ..Default::default() }, 1000, 0).await.unwrap();
         assert!(!in_2020.is_empty());
         assert!(in_2020.iter().all(|h| h.start_date.is_some_and(|d| d >= from && d <= to)));
-        let stats = store.stats().await.unwrap();
+        let stats = store.stats(&IncidentFilter::default()).await.unwrap();
         assert_eq!(in_2020.len() as u64, stats.by_year["2020"]);
 
         let text = IncidentFilter { text: Some("ARMENIA".into()), ..Default::default() };
@@ -120,7 +120,7 @@ async fn incidents_can_be_found_by_state_sector_type_date_and_text() {
 async fn an_incident_shows_its_claims_responses_and_the_experts_view_apart_from_the_facts() {
     on_both!(|store| {
         store.import_records(sample(), &importer(), |_| {}).await.unwrap();
-        let stats = store.stats().await.unwrap();
+        let stats = store.stats(&IncidentFilter::default()).await.unwrap();
         assert!(stats.external_assessments >= 90);
         assert_eq!(stats.by_year.values().sum::<u64>(), 820);
 
@@ -169,7 +169,7 @@ async fn an_invalid_record_is_refused_by_field_and_nothing_is_written() {
         records[3].incident.title = "   ".into();
         let err = store.import_records(records, &importer(), |_| {}).await.unwrap_err().to_string();
         assert!(err.contains("title"), "{err}");
-        assert_eq!(store.stats().await.unwrap().incidents, 0, "the whole batch was refused");
+        assert_eq!(store.stats(&IncidentFilter::default()).await.unwrap().incidents, 0, "the whole batch was refused");
         assert_eq!(store.log_size().await.unwrap(), 0);
     });
 }

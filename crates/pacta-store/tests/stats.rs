@@ -1,0 +1,124 @@
+//! Statistics by aggregate query equal statistics by reading every incident: the public
+//! statistics and state pages used to load each visible incident on its own; now they
+//! ask `Store::stats(&filter)` and `Store::attributions_of(&filter)`. This story keeps
+//! the old computation here, written out, and checks that both agree for several
+//! audiences and filters, on SQLite and PostgreSQL.
+//!
+//! Run: `CI=true cargo test -p pacta-store --test stats`.
+
+use pacta_core::*;
+use pacta_store::testing::TestDb;
+use pacta_store::{Access, IncidentFilter, IncidentSummary, Stats, Store};
+use std::path::Path;
+
+fn sample() -> Vec<IncidentRecord> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/eurepoc-1.1-even");
+    pacta_import::eurepoc::read_dir(&dir).unwrap().records
+}
+
+fn actor() -> PartyId {
+    PartyId::parse("actor", "org:secretariat").unwrap()
+}
+
+/// The old way: page through the list, load each incident whole, tally in Rust.
+async fn by_reading_every_incident(store: &Store, filter: &IncidentFilter) -> (Stats, Vec<(IncidentSummary, Attribution)>) {
+    let mut s = Stats::default();
+    let mut claims = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = store.list_incidents(filter, 200, offset).await.unwrap();
+        for summary in &page {
+            let found = store.get_incident(&summary.id.to_string()).await.unwrap().unwrap();
+            let r = &found.record;
+            let i = &r.incident;
+            s.incidents += 1;
+            s.attributions += r.attributions.len() as u64;
+            s.responses += r.responses.len() as u64;
+            s.external_assessments += u64::from(r.external.as_ref().is_some_and(|x| !x.is_empty()));
+            *s.by_year.entry(i.year().map(|y| y.to_string()).unwrap_or_else(|| "undated".into())).or_default() += 1;
+            let mut sectors: Vec<&str> = i.targets.iter().map(|t| t.sector.label()).collect();
+            sectors.sort_unstable();
+            sectors.dedup();
+            for x in sectors {
+                *s.by_sector.entry(x.to_string()).or_default() += 1;
+            }
+            for o in &i.operation_types {
+                *s.by_operation_type.entry(o.label().to_string()).or_default() += 1;
+            }
+            for c in &summary.alleged_states {
+                *s.by_alleged_state.entry(c.to_string()).or_default() += 1;
+            }
+            for c in &summary.target_states {
+                *s.by_target_state.entry(c.to_string()).or_default() += 1;
+            }
+            for a in &r.attributions {
+                claims.push((summary.clone(), a.clone()));
+            }
+        }
+        if page.len() < 200 {
+            break;
+        }
+        offset += 200;
+    }
+    (s, claims)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aggregate_statistics_equal_a_pass_over_every_visible_incident() {
+    for db in TestDb::both().await {
+        let store = &db.store;
+        let backend = store.backend();
+        let mut records = sample();
+        // Re-mark some so that audiences differ: every fifth GREEN, every seventh AMBER.
+        for (k, r) in records.iter_mut().enumerate() {
+            if k % 5 == 0 {
+                r.incident.tlp = Tlp::Green;
+            } else if k % 7 == 0 {
+                r.incident.tlp = Tlp::Amber;
+            }
+        }
+        store.import_records(records.clone(), &actor(), |_| {}).await.unwrap();
+        let amber: Vec<IncidentId> = records.iter().filter(|r| r.incident.tlp == Tlp::Amber).map(|r| r.incident.id).collect();
+        for id in amber.iter().step_by(2) {
+            store.share_incident(*id, &["state:FR".to_string()], &actor()).await.unwrap();
+        }
+
+        let public = Access { open: vec![Tlp::Clear], granted: vec![] };
+        let france = Access { open: vec![Tlp::Clear, Tlp::Green], granted: vec![(Tlp::Amber, vec!["state:FR".into()])] };
+        let germany = Access { open: vec![Tlp::Clear, Tlp::Green], granted: vec![(Tlp::Amber, vec!["state:DE".into()])] };
+        let nobody = Access::default();
+        let ua = StateCode::parse("state", "UA").unwrap();
+        let ru = StateCode::parse("state", "RU").unwrap();
+        let filters = [
+            IncidentFilter::default(),
+            IncidentFilter { access: Some(public.clone()), ..Default::default() },
+            IncidentFilter { access: Some(france), ..Default::default() },
+            IncidentFilter { access: Some(germany), ..Default::default() },
+            IncidentFilter { access: Some(nobody), ..Default::default() },
+            IncidentFilter { access: Some(public.clone()), state: Some(ua), ..Default::default() },
+            IncidentFilter { access: Some(public), alleged_state: Some(ru), sector: Some(Sector::Government), ..Default::default() },
+        ];
+        let mut distinct = std::collections::BTreeSet::new();
+        for filter in &filters {
+            let (old, old_claims) = by_reading_every_incident(store, filter).await;
+            let new = store.stats(filter).await.unwrap();
+            let what = format!("{backend}, {filter:?}");
+            assert_eq!(new.incidents, old.incidents, "{what}");
+            assert_eq!(new.attributions, old.attributions, "{what}");
+            assert_eq!(new.responses, old.responses, "{what}");
+            assert_eq!(new.external_assessments, old.external_assessments, "{what}");
+            assert_eq!(new.by_year, old.by_year, "{what}");
+            assert_eq!(new.by_sector, old.by_sector, "{what}");
+            assert_eq!(new.by_operation_type, old.by_operation_type, "{what}");
+            assert_eq!(new.by_alleged_state, old.by_alleged_state, "{what}");
+            assert_eq!(new.by_target_state, old.by_target_state, "{what}");
+            let claims = store.attributions_of(filter).await.unwrap();
+            let key = |v: &[(IncidentSummary, Attribution)]| v.iter().map(|(s, a)| (s.id, s.title.clone(), a.id)).collect::<Vec<_>>();
+            assert_eq!(key(&claims), key(&old_claims), "{what}: the same claims in the same order");
+            distinct.insert(new.incidents);
+        }
+        assert!(distinct.len() >= 5, "the audiences and filters really differ: {distinct:?}");
+        assert!(store.stats(&filters[0]).await.unwrap().attributions > 1000, "the sample has claims to count");
+        db.drop_db().await;
+    }
+}
