@@ -15,8 +15,8 @@ pub struct Bar {
     pub href: Option<String>,
 }
 
-/// Escapes text for SVG/XML content and attribute values.
-fn esc(s: &str) -> String {
+/// Escapes text for HTML, SVG and XML content and attribute values.
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

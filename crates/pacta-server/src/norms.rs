@@ -17,6 +17,7 @@
 //! as text, and the rule blocks are escaped before they are wrapped.
 
 use crate::AppState;
+use crate::charts::esc as escape;
 use crate::error::AppError;
 use crate::pages::{PageResult, html};
 use askama::Template;
@@ -161,20 +162,6 @@ pub(crate) async fn api_instrument(Path(id): Path<String>) -> Result<Json<serde_
     serde_json::to_value(body).map(Json).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// The value of `key:` on its own line of a rule block, if any.
 fn field<'a>(block: &'a str, key: &str) -> Option<&'a str> {
