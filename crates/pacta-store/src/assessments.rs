@@ -124,43 +124,19 @@ impl Store {
         });
         let mut claims: HashMap<i64, Vec<Attribution>> = HashMap::new();
         let seqs: Vec<i64> = rows.iter().map(|(s, _, _)| *s).collect();
-        for chunk in seqs.chunks(MAX_BINDS / 2) {
-            on_pool!(self, pool => {
-                let mut q = QueryBuilder::new("SELECT incident_seq, body FROM attributions WHERE incident_seq IN (");
-                let mut sep = q.separated(", ");
-                for s in chunk {
-                    sep.push_bind(*s);
-                }
-                q.push(") ORDER BY incident_seq, id");
-                for row in q.build().fetch_all(pool).await? {
-                    let seq: i64 = row.try_get("incident_seq")?;
-                    let body: String = row.try_get("body")?;
-                    claims.entry(seq).or_default().push(serde_json::from_str(&body).map_err(|e| corrupt(format!("attribution of incident {seq}"), e))?);
-                }
-            });
+        for (seq, body) in self.bodies_by_incident("attributions", "id", &seqs).await? {
+            claims.entry(seq).or_default().push(serde_json::from_str(&body).map_err(|e| corrupt(format!("attribution of incident {seq}"), e))?);
         }
         // Claims made, amended or withdrawn in the registry: the latest version of each
         // claim replaces the imported one of the same id, and a withdrawn claim no longer
         // counts (its history stays in claim_versions and in the log).
-        for chunk in seqs.chunks(MAX_BINDS / 2) {
-            on_pool!(self, pool => {
-                let mut q = QueryBuilder::new("SELECT incident_seq, body FROM claim_versions WHERE incident_seq IN (");
-                let mut sep = q.separated(", ");
-                for s in chunk {
-                    sep.push_bind(*s);
-                }
-                q.push(") ORDER BY incident_seq, log_index");
-                for row in q.build().fetch_all(pool).await? {
-                    let seq: i64 = row.try_get("incident_seq")?;
-                    let body: String = row.try_get("body")?;
-                    let version: pacta_core::ClaimVersion = serde_json::from_str(&body).map_err(|e| corrupt(format!("claim of incident {seq}"), e))?;
-                    let list = claims.entry(seq).or_default();
-                    list.retain(|a| a.id != version.attribution.id);
-                    if version.stands() {
-                        list.push(version.attribution);
-                    }
-                }
-            });
+        for (seq, body) in self.bodies_by_incident("claim_versions", "log_index", &seqs).await? {
+            let version: pacta_core::ClaimVersion = serde_json::from_str(&body).map_err(|e| corrupt(format!("claim of incident {seq}"), e))?;
+            let list = claims.entry(seq).or_default();
+            list.retain(|a| a.id != version.attribution.id);
+            if version.stands() {
+                list.push(version.attribution);
+            }
         }
         let mut facts = self.consultation_facts(&seqs).await?;
         rows.into_iter()
@@ -169,6 +145,28 @@ impl Store {
                 Ok(AssessmentInput { incident, attributions: claims.remove(&seq).unwrap_or_default(), facts: facts.remove(&seq).unwrap_or_default(), log_index: log_index as u64 })
             })
             .collect()
+    }
+
+    /// `(incident_seq, body)` of every row of `table` that belongs to one of the incidents
+    /// `seqs`, ordered by incident and then by `order`: one query per chunk of bound
+    /// parameters, whatever the number of incidents. `table` and `order` are our own
+    /// identifiers, never user input.
+    pub(crate) async fn bodies_by_incident(&self, table: &'static str, order: &'static str, seqs: &[i64]) -> Result<Vec<(i64, String)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in seqs.chunks(MAX_BINDS / 2) {
+            on_pool!(self, pool => {
+                let mut q = QueryBuilder::new(format!("SELECT incident_seq, body FROM {table} WHERE incident_seq IN ("));
+                let mut sep = q.separated(", ");
+                for s in chunk {
+                    sep.push_bind(*s);
+                }
+                q.push(format!(") ORDER BY incident_seq, {order}"));
+                for row in q.build().fetch_all(pool).await? {
+                    out.push((row.try_get("incident_seq")?, row.try_get("body")?));
+                }
+            });
+        }
+        Ok(out)
     }
 
     /// The stored assessment of an incident from a perspective (`None`: the default view),

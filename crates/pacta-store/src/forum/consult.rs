@@ -3,14 +3,12 @@
 
 use super::{check_time, parse};
 use crate::claims::{incident_row, marking, refuse, require_party};
-use crate::dialect::MAX_BINDS;
 use crate::log::LogAppender;
 use crate::write::canonical_json;
 use crate::{Store, StoreError, on_pool, write_tx};
 use chrono::{DateTime, Utc};
 use pacta_core::{IncidentId, PartyId, Tlp};
 use pacta_forum::consult::{AnswerKind, Consultation, Draft, Step};
-use sqlx::{QueryBuilder, Row};
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
@@ -219,20 +217,8 @@ impl Store {
     /// The facts the consultations of each incident (by `seq`) establish, for the engine.
     pub(crate) async fn consultation_facts(&self, seqs: &[i64]) -> Result<HashMap<i64, BTreeMap<String, bool>>, StoreError> {
         let mut by_seq: HashMap<i64, Vec<Consultation>> = HashMap::new();
-        for chunk in seqs.chunks(MAX_BINDS / 2) {
-            on_pool!(self, pool => {
-                let mut q = QueryBuilder::new("SELECT incident_seq, body FROM consultations WHERE incident_seq IN (");
-                let mut sep = q.separated(", ");
-                for s in chunk {
-                    sep.push_bind(*s);
-                }
-                q.push(") ORDER BY incident_seq, id");
-                for row in q.build().fetch_all(pool).await? {
-                    let seq: i64 = row.try_get("incident_seq")?;
-                    let body: String = row.try_get("body")?;
-                    by_seq.entry(seq).or_default().push(parse("consultation", &body)?);
-                }
-            });
+        for (seq, body) in self.bodies_by_incident("consultations", "id", seqs).await? {
+            by_seq.entry(seq).or_default().push(parse("consultation", &body)?);
         }
         Ok(by_seq.into_iter().map(|(seq, cs)| (seq, pacta_forum::consult::incident_facts(&cs))).collect())
     }
