@@ -124,14 +124,21 @@ pub async fn run(_db: &str, actor: &PartyId, cmd: BenchCommand) -> anyhow::Resul
                     (None, None) => unreachable!("one of the two is set"),
                 };
                 let t = Instant::now();
-                // Generate and import in slices so memory stays bounded at any count.
+                // Generate and import in slices so memory stays bounded at any count; the
+                // next slice is generated while this one is written, as a reader of a
+                // source file would read ahead.
                 let slice = 100_000u64;
-                let mut start = 0;
-                while start < count {
+                let generate = |start: u64| {
                     let end = (start + slice).min(count);
-                    let records: Vec<_> = (start..end).map(|n| pacta_import::synthetic::incident(42, n)).collect();
+                    tokio::task::spawn_blocking(move || (start..end).map(|n| pacta_import::synthetic::incident(42, n)).collect::<Vec<_>>())
+                };
+                let mut next = (count > 0).then(|| generate(0));
+                let mut start = 0;
+                while let Some(pending) = next.take() {
+                    let records = pending.await?;
+                    start += records.len() as u64;
+                    next = (start < count).then(|| generate(start));
                     store.import_records(records, actor, |_| {}).await?;
-                    start = end;
                 }
                 let secs = t.elapsed().as_secs_f64();
                 rates.push(count as f64 / secs);

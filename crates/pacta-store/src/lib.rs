@@ -31,6 +31,8 @@ pub mod measures;
 mod migrate;
 pub mod practice;
 pub mod sequencer;
+mod backfill;
+mod direct;
 pub mod read;
 pub mod testing;
 pub mod write;
@@ -67,6 +69,9 @@ pub enum StoreError {
     Open { url: String, source: sqlx::Error },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// An error from a direct (read-only) SQLite read.
+    #[error("database error: {0}")]
+    Direct(String),
     #[error("{0}")]
     Invalid(#[from] pacta_core::Invalid),
     #[error("the stored record {what} is corrupt: {detail}")]
@@ -84,6 +89,10 @@ pub(crate) enum Pools {
 pub struct Store {
     pub(crate) pools: Pools,
     url: String,
+    /// SQLite only: copies committed WAL frames into the database off the writer's path.
+    backfill: Option<backfill::WalBackfill>,
+    /// SQLite only: read-only connections for the hottest reads (see `direct`).
+    direct: Option<direct::DirectReader>,
 }
 
 /// Runs the same code against whichever pool the store has. The body is compiled once per
@@ -109,6 +118,7 @@ macro_rules! write_tx {
                 let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 let out = $body;
                 $tx.commit().await?;
+                $store.wal_grew();
                 out
             }
             $crate::Pools::Postgres(pool) => {
@@ -135,7 +145,7 @@ impl Store {
                 .connect_with(opts)
                 .await
                 .map_err(open_err)?;
-            Pools::Postgres(pool)
+            (Pools::Postgres(pool), None)
         } else {
             let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
             if path.is_empty() || path.contains("://") {
@@ -155,16 +165,29 @@ impl Store {
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30))
-                .pragma("cache_size", "-65536");
+                .pragma("cache_size", "-65536")
+                // A multi-row INSERT keeps a statement journal (to undo just that statement
+                // on a constraint error); in memory it is a copy, on disk a write.
+                .pragma("temp_store", "MEMORY")
+                // Checkpoints are the backfill's job (see `backfill`); a writer checkpoints
+                // only as a backstop, when the WAL has grown past this many pages.
+                .pragma("wal_autocheckpoint", backfill::WRITER_BACKSTOP_PAGES)
+                .pragma("journal_size_limit", backfill::WAL_SIZE_LIMIT);
+            let backfill_opts = opts.clone();
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(opts)
                 .await
                 .map_err(open_err)?;
-            Pools::Sqlite(pool)
+            (Pools::Sqlite(pool), Some((backfill_opts, std::path::PathBuf::from(path))))
         };
-        let store = Store { pools, url: url.to_string() };
+        let (pools, sqlite) = pools;
+        let (backfill, direct) = match sqlite {
+            Some((opts, path)) => (Some(backfill::WalBackfill::start(opts).await.map_err(open_err)?), Some(direct::DirectReader::new(path))),
+            None => (None, None),
+        };
+        let store = Store { pools, url: url.to_string(), backfill, direct };
         migrate::run(&store).await?;
         Ok(store)
     }
@@ -182,6 +205,16 @@ impl Store {
 
     /// Closes the pools, waiting for connections to be returned.
     pub async fn close(&self) {
+        if let Some(b) = &self.backfill {
+            b.stop().await;
+        }
         on_pool!(self, pool => pool.close().await)
+    }
+
+    /// Tells the backfill that a write transaction committed (SQLite; a no-op otherwise).
+    pub(crate) fn wal_grew(&self) {
+        if let Some(b) = &self.backfill {
+            b.wake();
+        }
     }
 }

@@ -12,6 +12,7 @@ const SQLITE: &[(i64, &str)] = &[
     (6, include_str!("../migrations/sqlite/0006_accounts.sql")),
     (7, include_str!("../migrations/sqlite/0007_forum.sql")),
     (8, include_str!("../migrations/sqlite/0008_search.sql")),
+    (9, include_str!("../migrations/sqlite/0009_lean_incidents.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_registry.sql")),
@@ -22,6 +23,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (6, include_str!("../migrations/postgres/0006_accounts.sql")),
     (7, include_str!("../migrations/postgres/0007_forum.sql")),
     (8, include_str!("../migrations/postgres/0008_search.sql")),
+    (9, include_str!("../migrations/postgres/0009_lean_incidents.sql")),
 ];
 
 pub async fn run(store: &Store) -> Result<(), StoreError> {

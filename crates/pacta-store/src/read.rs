@@ -2,7 +2,7 @@
 
 use crate::write::LogEntry;
 use crate::{Store, StoreError, on_pool};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use pacta_core::*;
 use serde::Serialize;
 use sqlx::{QueryBuilder, Row};
@@ -98,6 +98,7 @@ fn corrupt(what: impl Into<String>, e: impl std::fmt::Display) -> StoreError {
 fn push_filter<DB: sqlx::Database>(q: &mut QueryBuilder<DB>, f: &IncidentFilter)
 where
     String: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
     q.push(" WHERE 1 = 1");
     let facet = |q: &mut QueryBuilder<DB>, name: &str, value: String| {
@@ -124,18 +125,31 @@ where
         q.push_bind(s.to_string());
         q.push(" AND f.incident_seq = i.seq)");
     }
+    // Dates are filtered through the year first: `year` is the start date's year, and its
+    // index is cheap to keep (a handful of append points), where an index on the start
+    // date itself is written at random places by every import.
     if let Some(d) = f.from {
+        q.push(" AND i.year >= ");
+        q.push_bind(i64::from(d.year()));
         q.push(" AND i.start_date >= ");
         q.push_bind(d.to_string());
     }
     if let Some(d) = f.to {
+        q.push(" AND i.year <= ");
+        q.push_bind(i64::from(d.year()));
         q.push(" AND i.start_date <= ");
         q.push_bind(d.to_string());
     }
     if let Some(t) = &f.text {
         // Escape LIKE's wildcards so the user's text is matched literally.
         let escaped = t.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        q.push(" AND i.search_text LIKE ");
+        // The title and the description, as full-text search indexes them; a literal
+        // scan, for the CLI and for pages deeper than the search index serves.
+        q.push(if DB::NAME == "PostgreSQL" {
+            " AND lower(i.title || chr(10) || coalesce(i.body::json ->> 'description', '')) LIKE "
+        } else {
+            " AND lower(i.title || char(10) || coalesce(json_extract(i.body, '$.description'), '')) LIKE "
+        });
         q.push_bind(format!("%{escaped}%"));
         q.push(" ESCAPE '\\'");
     }
@@ -174,6 +188,101 @@ where
             q.push(")))");
         }
         q.push(")");
+    }
+}
+
+/// Which incident a reference names: its id, or its origin (`DATASET:RECORD_ID`).
+pub(crate) enum IncidentKey {
+    Id(IncidentId),
+    Origin(Dataset, String),
+}
+
+impl IncidentKey {
+    fn parse(reference: &str) -> Result<IncidentKey, StoreError> {
+        let reference = reference.trim();
+        if let Ok(id) = IncidentId::parse(reference) {
+            Ok(IncidentKey::Id(id))
+        } else if let Some((dataset, record_id)) = reference.split_once(':') {
+            Ok(IncidentKey::Origin(Dataset::parse("dataset", dataset)?, record_id.to_string()))
+        } else {
+            Err(Invalid::new("incident", reference, "expected an incident id (UUID) or DATASET:RECORD_ID such as eurepoc:2").into())
+        }
+    }
+
+    /// The statement that finds the incident's row, and its parameters in order.
+    pub(crate) fn lookup(&self) -> (&'static str, Vec<String>) {
+        match self {
+            IncidentKey::Id(id) => ("SELECT seq, body, log_index, source_hash FROM incidents WHERE id = $1", vec![id.to_string()]),
+            IncidentKey::Origin(dataset, record_id) => {
+                ("SELECT seq, body, log_index, source_hash FROM incidents WHERE dataset = $1 AND record_id = $2", vec![dataset.label().to_string(), record_id.clone()])
+            }
+        }
+    }
+}
+
+/// Everything filed with one incident, in one statement: `(part, id, body)` where part is
+/// 0 for attribution claims, 1 for responses and 2 for the external assessment.
+pub(crate) const FILED_WITH_INCIDENT: &str = "SELECT 0 AS part, id, body FROM attributions WHERE incident_seq = $1 \
+     UNION ALL SELECT 1, id, body FROM responses WHERE incident_seq = $1 \
+     UNION ALL SELECT 2, '', body FROM external_assessments WHERE incident_seq = $1 \
+     ORDER BY 1, 2";
+
+/// The parties with `n` given ids (`$1` … `$n`), by id.
+pub(crate) fn parties_by_id(n: usize) -> String {
+    let ids: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+    format!("SELECT id, kind, name, state FROM parties WHERE id IN ({}) ORDER BY id", ids.join(", "))
+}
+
+/// The rows filed with an incident, parsed.
+pub(crate) struct Filed {
+    attributions: Vec<Attribution>,
+    responses: Vec<Response>,
+    external: Option<ExternalAssessment>,
+}
+
+impl Filed {
+    pub(crate) fn parse(rows: Vec<(i64, String)>) -> Result<Filed, StoreError> {
+        let mut filed = Filed { attributions: Vec::new(), responses: Vec::new(), external: None };
+        for (part, body) in rows {
+            match part {
+                0 => filed.attributions.push(serde_json::from_str(&body).map_err(|e| corrupt("attribution", e))?),
+                1 => filed.responses.push(serde_json::from_str(&body).map_err(|e| corrupt("response", e))?),
+                _ => filed.external = Some(serde_json::from_str(&body).map_err(|e| corrupt("external assessment", e))?),
+            }
+        }
+        Ok(filed)
+    }
+
+    /// The parties the filed rows name (attributors and responders), sorted, once each.
+    pub(crate) fn party_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.attributions.iter().flat_map(|a| a.attributors.iter().map(|p| p.to_string())).collect();
+        ids.extend(self.responses.iter().filter_map(|r| r.responder.as_ref().map(|p| p.to_string())));
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+}
+
+/// An incident as read, before its body and parties are parsed.
+pub(crate) struct RawIncident {
+    pub(crate) seq: i64,
+    pub(crate) body: String,
+    pub(crate) log_index: i64,
+    pub(crate) source_hash: Option<String>,
+    pub(crate) filed: Filed,
+    /// `(id, kind, name, state)` of the parties named in `filed`.
+    pub(crate) parties: Vec<(String, String, String, Option<String>)>,
+}
+
+impl RawIncident {
+    fn assemble(self) -> Result<StoredIncident, StoreError> {
+        let incident: Incident = serde_json::from_str(&self.body).map_err(|e| corrupt(format!("incident {}", self.seq), e))?;
+        let parties = self.parties.into_iter().map(|(id, kind, name, state)| party_from_parts(&id, &kind, name, state.as_deref())).collect::<Result<Vec<_>, _>>()?;
+        let Filed { attributions, responses, external } = self.filed;
+        Ok(StoredIncident {
+            record: IncidentRecord { incident, attributions, responses, external, parties, source_hash: self.source_hash },
+            log_index: self.log_index as u64,
+        })
     }
 }
 
@@ -279,74 +388,46 @@ impl Store {
     /// Finds an incident by its UUID or by its origin, written `DATASET:RECORD_ID`
     /// (`eurepoc:2`).
     pub async fn get_incident(&self, reference: &str) -> Result<Option<StoredIncident>, StoreError> {
-        let reference = reference.trim();
-        let row = on_pool!(self, pool => {
-            let q = if let Ok(id) = IncidentId::parse(reference) {
-                sqlx::query("SELECT seq, body, log_index, source_hash FROM incidents WHERE id = $1").bind(id.to_string())
-            } else if let Some((dataset, record_id)) = reference.split_once(':') {
-                let dataset = Dataset::parse("dataset", dataset)?;
-                sqlx::query("SELECT seq, body, log_index, source_hash FROM incidents WHERE dataset = $1 AND record_id = $2").bind(dataset.label().to_string()).bind(record_id.to_string())
-            } else {
-                return Err(Invalid::new("incident", reference, "expected an incident id (UUID) or DATASET:RECORD_ID such as eurepoc:2").into());
-            };
-            match q.fetch_optional(pool).await? {
-                None => None,
-                Some(row) => Some((
-                    row.try_get::<i64, _>("seq")?,
-                    row.try_get::<String, _>("body")?,
-                    row.try_get::<i64, _>("log_index")?,
-                    row.try_get::<Option<String>, _>("source_hash")?,
-                )),
+        let key = IncidentKey::parse(reference)?;
+        // The hottest read of the public server: on SQLite it runs in place (see `direct`).
+        let raw = match &self.direct {
+            Some(direct) => direct.incident(&key)?,
+            None => self.incident_pooled(&key).await?,
+        };
+        raw.map(RawIncident::assemble).transpose()
+    }
+
+    async fn incident_pooled(&self, key: &IncidentKey) -> Result<Option<RawIncident>, StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let (sql, params) = key.lookup();
+            let mut q = sqlx::query(sql);
+            for p in params {
+                q = q.bind(p);
             }
-        });
-        let Some((seq, body, log_index, source_hash)) = row else { return Ok(None) };
-        let incident: Incident = serde_json::from_str(&body).map_err(|e| corrupt(format!("incident {seq}"), e))?;
-        let (attributions, responses, external, parties) = on_pool!(self, pool => {
-            // Everything filed with the incident in one round trip (reads of single
-            // incidents are the hottest path of the public server).
-            let rows = sqlx::query(
-                "SELECT 0 AS part, id, body FROM attributions WHERE incident_seq = $1 \
-                 UNION ALL SELECT 1, id, body FROM responses WHERE incident_seq = $1 \
-                 UNION ALL SELECT 2, '', body FROM external_assessments WHERE incident_seq = $1 \
-                 ORDER BY 1, 2",
-            )
-            .bind(seq)
-            .fetch_all(pool)
-            .await?;
-            let mut attributions = Vec::new();
-            let mut responses = Vec::new();
-            let mut external = None;
-            for row in rows {
-                let part: i32 = row.try_get::<i64, _>(0).map(|p| p as i32).or_else(|_| row.try_get::<i32, _>(0))?;
-                let b: String = row.try_get("body")?;
-                match part {
-                    0 => attributions.push(serde_json::from_str::<Attribution>(&b).map_err(|e| corrupt("attribution", e))?),
-                    1 => responses.push(serde_json::from_str::<Response>(&b).map_err(|e| corrupt("response", e))?),
-                    _ => external = Some(serde_json::from_str::<ExternalAssessment>(&b).map_err(|e| corrupt("external assessment", e))?),
-                }
+            let Some(row) = q.fetch_optional(&mut *tx).await? else { return Ok(None) };
+            let seq: i64 = row.try_get("seq")?;
+            let mut filed = Vec::new();
+            for row in sqlx::query(FILED_WITH_INCIDENT).bind(seq).fetch_all(&mut *tx).await? {
+                let part: i64 = row.try_get::<i64, _>(0).or_else(|_| row.try_get::<i32, _>(0).map(i64::from))?;
+                filed.push((part, row.try_get::<String, _>("body")?));
             }
-            let mut party_ids: Vec<String> = attributions.iter().flat_map(|a: &Attribution| a.attributors.iter().map(|p| p.to_string())).collect();
-            party_ids.extend(responses.iter().filter_map(|r: &Response| r.responder.as_ref().map(|p| p.to_string())));
-            party_ids.sort();
-            party_ids.dedup();
+            let filed = Filed::parse(filed)?;
+            let ids = filed.party_ids();
             let mut parties = Vec::new();
-            if !party_ids.is_empty() {
-                let mut q = QueryBuilder::new("SELECT id, kind, name, state FROM parties WHERE id IN (");
-                let mut sep = q.separated(", ");
-                for id in party_ids {
-                    sep.push_bind(id);
+            if !ids.is_empty() {
+                let sql = parties_by_id(ids.len());
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for id in ids {
+                    q = q.bind(id);
                 }
-                q.push(") ORDER BY id");
-                for row in q.build().fetch_all(pool).await? {
-                    parties.push(party_from_row(&row)?);
+                for row in q.fetch_all(&mut *tx).await? {
+                    parties.push((row.try_get("id")?, row.try_get("kind")?, row.try_get("name")?, row.try_get("state")?));
                 }
             }
-            (attributions, responses, external, parties)
-        });
-        Ok(Some(StoredIncident {
-            record: IncidentRecord { incident, attributions, responses, external, parties, source_hash },
-            log_index: log_index as u64,
-        }))
+            tx.commit().await?;
+            Ok(Some(RawIncident { seq, body: row.try_get("body")?, log_index: row.try_get("log_index")?, source_hash: row.try_get("source_hash")?, filed, parties }))
+        })
     }
 
     pub async fn parties(&self) -> Result<Vec<Party>, StoreError> {
@@ -509,10 +590,14 @@ where
     let id: String = row.try_get("id")?;
     let kind: String = row.try_get("kind")?;
     let state: Option<String> = row.try_get("state")?;
+    party_from_parts(&id, &kind, row.try_get("name")?, state.as_deref())
+}
+
+fn party_from_parts(id: &str, kind: &str, name: String, state: Option<&str>) -> Result<Party, StoreError> {
     Ok(Party {
-        id: PartyId::parse("party", &id).map_err(|e| corrupt("party", e))?,
-        kind: PartyKind::parse("kind", &kind).map_err(|e| corrupt("party", e))?,
-        name: row.try_get("name")?,
-        state: state.map(|s| StateCode::parse("state", &s)).transpose().map_err(|e| corrupt("party", e))?,
+        id: PartyId::parse("party", id).map_err(|e| corrupt("party", e))?,
+        kind: PartyKind::parse("kind", kind).map_err(|e| corrupt("party", e))?,
+        name,
+        state: state.map(|s| StateCode::parse("state", s)).transpose().map_err(|e| corrupt("party", e))?,
     })
 }
