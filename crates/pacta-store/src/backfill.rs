@@ -28,8 +28,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::Notify;
 
-/// The WAL size, in pages, at which a writer checkpoints by itself (256 MiB of 4 KiB
-/// pages). The `-wal` file can only start over when a writer begins a transaction with
+/// The WAL size, in pages, at which a writer checkpoints by itself (1 GiB of the
+/// store's 16 KiB pages, see `Store::open`). The `-wal` file can only start over when a writer begins a transaction with
 /// every frame already copied, which a writer that never pauses (a large import) never
 /// does; so in such a run this backstop is what resets the file, and the larger it is,
 /// the less often the writer stops for it. Each time it copies only what the backfill
