@@ -155,7 +155,7 @@ fn held_out_eurepoc_incidents() {
     let (report, _, _) = fidelity::compare(&pairs);
     println!("{}", serde_json::to_string_pretty(&report).unwrap());
     assert!(report.legal_response.n >= 50, "{report:?}");
-    assert!(report.legal_response.accuracy >= 0.63, "{report:?}");
+    assert!(report.legal_response.accuracy >= 0.65, "{report:?}");
     assert!(report.legal_response.kappa >= 0.33, "{report:?}");
     assert!(report.state_responsibility.accuracy >= 0.80, "{report:?}");
     assert!(report.il_breach["sovereignty"].f1 >= SOVEREIGNTY_F1_FLOOR, "{report:?}");
