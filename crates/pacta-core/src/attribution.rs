@@ -19,6 +19,9 @@ labelled_enum! {
         LegalProceeding = "legal_proceeding",
         SelfAttribution = "self_attribution",
         MediaReport = "media_report",
+        /// Officials or insiders the report does not name: an accusation nobody stands
+        /// behind in public.
+        AnonymousSource = "anonymous_source",
         Other = "other",
     }
 }

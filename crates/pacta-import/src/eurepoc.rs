@@ -511,6 +511,9 @@ fn attribution_basis(kind: &str, basis: &str) -> AttributionBasis {
         AttributionBasis::TechnicalReport
     } else if k.starts_with("political statement") {
         AttributionBasis::PoliticalStatement
+    } else if k.starts_with("anonymous statement") {
+        // "Reuters cites unnamed officials": kept apart from reports whose source is named.
+        AttributionBasis::AnonymousSource
     } else if k.contains("media report") {
         AttributionBasis::MediaReport
     } else {

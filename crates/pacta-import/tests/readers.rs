@@ -1,6 +1,6 @@
 //! The importers' readers on the bundled real data and on broken variants of it.
 
-use pacta_core::{Dataset, OperationType, Sector, StateCode};
+use pacta_core::{AttributionBasis, Dataset, OperationType, Sector, StateCode};
 use pacta_import::{cfr, eurepoc};
 use std::path::{Path, PathBuf};
 
@@ -29,6 +29,10 @@ fn the_eurepoc_sample_reads_as_820_incidents_with_their_attributions_and_receive
     assert!(first.incident.targets.iter().any(|t| t.sector == Sector::Government || t.sector == Sector::Media));
     let with_external = read.records.iter().filter(|r| r.external.is_some()).count();
     assert!((90..=130).contains(&with_external), "about 100 incidents carry expert coding, got {with_external}");
+    // Claims relayed from unnamed officials keep that basis: they are weighed differently.
+    let claims = || read.records.iter().flat_map(|r| r.attributions.iter());
+    assert!(claims().any(|a| a.basis == AttributionBasis::AnonymousSource));
+    assert!(claims().any(|a| a.basis == AttributionBasis::MediaReport));
 }
 
 #[test]

@@ -17,6 +17,7 @@ embed!(
     "ilc-arsiwa-2001.md",
     "un-charter.md",
     "iccpr.md",
+    "icescr.md",
     "osce-cbm-2016.md",
     "positions/gb-2018.md",
     "positions/fr-2019.md",

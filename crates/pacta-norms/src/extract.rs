@@ -10,7 +10,7 @@
 use crate::assess::Case;
 use crate::facts::{Fact, FactSet, Tri};
 use pacta_core::{
-    ActorCategory, Attribution, Confidence, Disruption, EffectDuration, Hijacking, Incident, OperationType,
+    ActorCategory, Attribution, AttributionBasis, Confidence, Disruption, EffectDuration, Hijacking, Incident, OperationType,
     PhysicalEffects, Sector, StateCode,
 };
 use std::collections::BTreeMap;
@@ -51,9 +51,15 @@ pub fn case(
 }
 
 /// Whether a claim is credible enough to rest legal conclusions on: a stated likelihood
-/// of at least "likely" (ICD 203), or no stated likelihood.
+/// of at least "likely" (ICD 203), or no stated likelihood and a source that stands behind
+/// it. Accusations against a state are to be substantiated (A/70/174, para. 28(f)); an
+/// accusation voiced only by unnamed officials substantiates nothing until someone
+/// states a likelihood for it.
 pub fn credible(a: &Attribution) -> bool {
-    a.confidence.is_none_or(|c| c >= Confidence::Likely)
+    match a.confidence {
+        Some(c) => c >= Confidence::Likely,
+        None => a.basis != AttributionBasis::AnonymousSource,
+    }
 }
 
 fn incident_facts(i: &Incident, atts: &[Attribution], perspective: Option<StateCode>) -> FactSet {
@@ -169,6 +175,7 @@ fn incident_facts(i: &Incident, atts: &[Attribution], perspective: Option<StateC
     f.set(TargetsElections, sectors(&|s| s == Sector::Elections));
     f.set(TargetsHealth, sectors(&|s| s == Sector::Health));
     f.set(TargetsPeople, sectors(&|s| matches!(s, Sector::Individuals | Sector::CivilSociety)));
+    f.set(TargetsMedia, sectors(&|s| s == Sector::Media));
     f.set(TargetsInternationalOrganisation, sectors(&|s| s == Sector::InternationalOrganisation));
     let targets = i.target_states();
     // Every system is in some state's territory: a target whose state the source does not

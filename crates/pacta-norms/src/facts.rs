@@ -122,6 +122,7 @@ facts! {
     TargetsElections = "targets_elections": "a target is an election or its infrastructure",
     TargetsHealth = "targets_health": "a target is a health-care provider",
     TargetsPeople = "targets_people": "a target is individuals or civil society (journalists and activists included)",
+    TargetsMedia = "targets_media": "a target is a news medium (an outlet, its publication systems or its staff)",
     TargetsEmergencyResponseTeams = "targets_emergency_response_teams": "a target is a CERT or CSIRT",
     TargetsInternationalOrganisation = "targets_international_organisation": "a target is an international organisation",
     // Circumstances.

@@ -155,8 +155,23 @@ fn held_out_eurepoc_incidents() {
     let (report, _, _) = fidelity::compare(&pairs);
     println!("{}", serde_json::to_string_pretty(&report).unwrap());
     assert!(report.legal_response.n >= 50, "{report:?}");
-    assert!(report.legal_response.accuracy >= 0.63, "{report:?}");
+    assert!(report.legal_response.accuracy >= 0.65, "{report:?}");
     assert!(report.legal_response.kappa >= 0.33, "{report:?}");
     assert!(report.state_responsibility.accuracy >= 0.80, "{report:?}");
     assert!(report.il_breach["sovereignty"].f1 >= SOVEREIGNTY_F1_FLOOR, "{report:?}");
+}
+
+/// Accusations against a state are to be substantiated (A/70/174, para. 28(f)): a claim
+/// voiced only by unnamed officials is not relied on unless someone states a likelihood.
+#[test]
+fn a_claim_resting_on_unnamed_sources_is_not_relied_on_until_someone_vouches_for_it() {
+    let i = outage(Sector::Energy);
+    let mut anonymous = claim(&i, ActorCategory::State);
+    anonymous.basis = AttributionBasis::AnonymousSource;
+    anonymous.confidence = None;
+    let a = case_of(&i, std::slice::from_ref(&anonymous));
+    assert_eq!(a.responsibility.basis, Some(ResponsibilityBasis::None));
+    assert_eq!(eurepoc_legal_response(&a), LegalResponseIndicator::RetorsionJustified);
+    anonymous.confidence = Some(Confidence::Likely);
+    assert_eq!(case_of(&i, &[anonymous]).responsibility.basis, Some(ResponsibilityBasis::Organ));
 }

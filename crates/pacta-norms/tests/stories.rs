@@ -356,3 +356,44 @@ fn a_trace_names_only_the_exceptions_in_force_for_the_view_taken() {
     // Rules that do not apply say so, rather than "not breached".
     assert_eq!(status(&de, "gge.13c"), Status::NotApplicable);
 }
+
+#[test]
+fn a_ddos_that_takes_a_foreign_company_offline_is_an_effect_on_the_territory_on_frances_reading() {
+    // Nothing is entered and nothing lasts a day: below the Tallinn Manual's agreed floor,
+    // but France counts any effect produced on its territory by digital means.
+    let mut i = incident("DDoS on an operator", &[OperationType::Disruption], &[("FR", Sector::Telecommunications)]);
+    i.effects.disruption = Some(Disruption::ShortTerm);
+    i.effects.data_theft = Some(DataTheft::None);
+    i.effects.hijacking = Some(Hijacking::None);
+    i.effects.physical = Some(PhysicalEffects::None);
+    let atts = vec![claim(&i, "RU", ActorCategory::State)];
+    let case = extract::case(&i, &atts, None, &BTreeMap::new()).unwrap();
+    assert_eq!(case.facts.get(Fact::Intrusion), Tri::No);
+    let fr = assess_with(&i, &atts, Some("FR"), &[]);
+    let de = assess_with(&i, &atts, Some("DE"), &[]);
+    assert_eq!(status(&fr, "tallinn.r4.sovereignty"), Status::Breached);
+    assert_eq!(status(&de, "tallinn.r4.sovereignty"), Status::NotBreached);
+}
+
+#[test]
+fn knocking_hospitals_offline_interferes_with_the_right_to_health_however_briefly() {
+    let mut i = incident("DDoS on hospitals", &[OperationType::Disruption], &[("US", Sector::Health)]);
+    i.effects.disruption = Some(Disruption::ShortTerm);
+    let a = assess_with(&i, &[], None, &[]);
+    assert_eq!(a.conduct(Category::HumanRights), Tri::Yes);
+    // Nobody is named: the conduct is described, but no state has breached the Covenant.
+    assert_eq!(status(&a, "icescr.art12.health"), Status::NotBreached);
+    let a = assess_with(&i, &[claim(&i, "RU", ActorCategory::StateAffiliated)], None, &[]);
+    assert_eq!(status(&a, "icescr.art12.health"), Status::Breached);
+}
+
+#[test]
+fn a_state_seizing_a_news_sites_publishing_system_restricts_freedom_of_expression() {
+    let mut i = incident("News site hijacked", &[OperationType::Hijacking], &[("KZ", Sector::Media)]);
+    i.effects.hijacking = Some(Hijacking::WithMisuse);
+    i.effects.data_theft = Some(DataTheft::None);
+    let a = assess_with(&i, &[claim(&i, "KZ", ActorCategory::State)], None, &[]);
+    assert_eq!(status(&a, "iccpr.art19.expression"), Status::Breached);
+    // An outlet as such has no privacy under article 17.
+    assert_eq!(status(&a, "iccpr.art17.privacy"), Status::NotBreached);
+}
