@@ -7,7 +7,9 @@
 //!   data. A crash at any point leaves either the whole batch or none of it.
 //! - **Two backends, one code path.** Each query is written once where the SQL is the
 //!   same; where the dialects differ, both variants sit side by side in the same function.
-//!   Every storage test runs on both ([`testing`]).
+//!   Every storage test runs on both ([`testing`]). The one exception is how, not what:
+//!   on SQLite the read of one incident runs its statements on a read-only connection in
+//!   place (`direct`), the same SQL without sqlx's thread hops.
 //! - **Durable before acknowledged.** SQLite runs in WAL mode with `synchronous=FULL`, so
 //!   a commit that returned has been fsynced; PostgreSQL's default commit is durable.
 //!
