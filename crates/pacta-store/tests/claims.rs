@@ -8,32 +8,12 @@ use pacta_ledger::note::NoteSigner;
 use pacta_ledger::tree::MemoryTree;
 use pacta_store::Store;
 use pacta_store::evidence::NewEvidence;
-use pacta_store::testing::TestDb;
 use pacta_vault::Vault;
-use std::path::PathBuf;
 use uuid::Uuid;
 
-struct Dir(PathBuf);
-impl Dir {
-    fn new(tag: &str) -> Dir {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let d = std::env::temp_dir().join(format!("pacta-claims-{tag}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&d).unwrap();
-        Dir(d)
-    }
-}
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod support;
+use support::*;
 
-fn party(s: &str) -> PartyId {
-    PartyId::parse("party", s).unwrap()
-}
-fn state(c: &str) -> StateCode {
-    StateCode::parse("state", c).unwrap()
-}
 fn france() -> PartyId {
     party("state:FR")
 }
@@ -42,23 +22,6 @@ fn germany() -> PartyId {
 }
 fn lab() -> PartyId {
     party("verifier:forensic-lab")
-}
-
-macro_rules! on_both {
-    (|$db:ident| $body:block) => {{
-        for $db in TestDb::both().await {
-            eprintln!("-- on {}", $db.store.backend());
-            $body
-            $db.drop_db().await;
-        }
-    }};
-}
-
-/// A party with a registered key (which registers the party too).
-async fn register(store: &Store, p: &PartyId, seed: u8) -> NoteSigner {
-    let signer = NoteSigner::from_seed(p.as_str(), [seed; 32]).unwrap();
-    store.register_party_key(p, p, &signer.verifier().to_vkey()).await.unwrap();
-    signer
 }
 
 /// An artefact received by `holder` for `incident`.

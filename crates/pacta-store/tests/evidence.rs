@@ -4,35 +4,10 @@ use pacta_core::*;
 use pacta_ledger::note::NoteSigner;
 use pacta_store::Store;
 use pacta_store::evidence::{self, CustodyKind, EvidenceId, NewEvidence, Problem};
-use pacta_store::testing::TestDb;
 use pacta_vault::{BlobHash, Vault};
-use std::path::PathBuf;
 
-/// A scratch directory for one story (vault, tools, scratch runs), removed at the end.
-struct Dir(PathBuf);
-impl Dir {
-    fn new(tag: &str) -> Dir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let d = std::env::temp_dir().join(format!(
-            "pacta-evidence-{tag}-{}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&d).unwrap();
-        Dir(d)
-    }
-}
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn party(s: &str) -> PartyId {
-    PartyId::parse("party", s).unwrap()
-}
+mod support;
+use support::*;
 
 fn lab() -> PartyId {
     party("verifier:forensic-lab")
@@ -88,16 +63,6 @@ async fn tamper(url: &str, sql: &str) {
             .unwrap();
         pool.close().await;
     }
-}
-
-macro_rules! on_both {
-    (|$db:ident| $body:block) => {{
-        for $db in TestDb::both().await {
-            eprintln!("-- on {}", $db.store.backend());
-            $body
-            $db.drop_db().await;
-        }
-    }};
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -21,43 +21,13 @@ use pacta_store::assessments::{NewAssessment, Versions, Which};
 use pacta_store::evidence::NewEvidence;
 use pacta_store::forum::cases::NewCase;
 use pacta_store::forum::consult::Reply;
-use pacta_store::testing::TestDb;
 use pacta_vault::Vault;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use uuid::Uuid;
 
-struct Dir(PathBuf);
-impl Dir {
-    fn new(tag: &str) -> Dir {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let d = std::env::temp_dir().join(format!("pacta-forum-{tag}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&d).unwrap();
-        Dir(d)
-    }
-}
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod support;
+use support::*;
 
-macro_rules! on_both {
-    (|$db:ident| $body:block) => {{
-        for $db in TestDb::both().await {
-            eprintln!("-- on {}", $db.store.backend());
-            $body
-            $db.drop_db().await;
-        }
-    }};
-}
-
-fn party(s: &str) -> PartyId {
-    PartyId::parse("party", s).unwrap()
-}
-fn state(c: &str) -> StateCode {
-    StateCode::parse("state", c).unwrap()
-}
 fn fr() -> PartyId {
     party("state:FR")
 }
@@ -69,12 +39,6 @@ fn de() -> PartyId {
 }
 fn secretariat() -> PartyId {
     party("org:secretariat")
-}
-
-async fn register(store: &Store, p: &PartyId, seed: u8) -> NoteSigner {
-    let signer = NoteSigner::from_seed(p.as_str(), [seed; 32]).unwrap();
-    store.register_party_key(p, p, &signer.verifier().to_vkey()).await.unwrap();
-    signer
 }
 
 fn contact(p: &PartyId, role: ContactRole, name: &str) -> Contact {
