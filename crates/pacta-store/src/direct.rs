@@ -43,6 +43,13 @@ impl DirectReader {
         DirectReader { path, idle: Mutex::new(Vec::new()) }
     }
 
+    /// Closes the idle connections; a read after this opens a fresh one.
+    pub(crate) fn close(&self) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.clear();
+        }
+    }
+
     fn connect(&self) -> Result<Connection, StoreError> {
         let conn = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         // A reader in WAL mode waits only while a crashed writer's WAL is recovered.

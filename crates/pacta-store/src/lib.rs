@@ -139,7 +139,7 @@ impl Store {
     /// `sqlite://PATH` (or a bare path) or `postgres://…`.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         let open_err = |source| StoreError::Open { url: url.to_string(), source };
-        let pools = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let (pools, sqlite) = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url).map_err(|_| StoreError::BadUrl(url.to_string()))?;
             let pool = PgPoolOptions::new()
                 .max_connections(8)
@@ -189,7 +189,6 @@ impl Store {
                 .map_err(open_err)?;
             (Pools::Sqlite(pool), Some((backfill_opts, std::path::PathBuf::from(path))))
         };
-        let (pools, sqlite) = pools;
         let (backfill, direct) = match sqlite {
             Some((opts, path)) => (Some(backfill::WalBackfill::start(opts).await.map_err(open_err)?), Some(direct::DirectReader::new(path))),
             None => (None, None),
@@ -214,6 +213,9 @@ impl Store {
     pub async fn close(&self) {
         if let Some(b) = &self.backfill {
             b.stop().await;
+        }
+        if let Some(d) = &self.direct {
+            d.close();
         }
         on_pool!(self, pool => pool.close().await)
     }
