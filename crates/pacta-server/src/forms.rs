@@ -6,6 +6,7 @@
 //! | `GET/POST /incidents/{id}/evidence` (multipart) | `POST /api/v1/incidents/{id}/evidence` | `Store::add_evidence` |
 //! | `GET/POST /incidents/{id}/attribute` | `POST /api/v1/incidents/{id}/claims` | `Store::make_claim` |
 //! | `GET/POST /incidents/{id}/claims/{claim}/stance` | `POST /api/v1/incidents/{id}/claims/{claim}/stances` | `Store::take_stance` |
+//! | `GET/POST /incidents/{id}/claims/{claim}/withdraw` | `POST /api/v1/incidents/{id}/claims/{claim}/withdrawal` | `Store::withdraw_claim` |
 //! | `GET /incidents/{id}/respond` (the plan), `POST` (propose) | `GET …/plan`, `POST …/measures` | `Store::propose_measure` |
 //! | `POST /incidents/{id}/measures/{m}` | `POST /api/v1/incidents/{id}/measures/{m}/moves` | `Store::move_measure` |
 //! | `POST /incidents/{id}/compliance` | `POST /api/v1/incidents/{id}/compliance` | `Store::record_compliance` |
@@ -58,12 +59,14 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{id}/evidence", get(evidence_page).post(evidence_form))
         .route("/incidents/{id}/attribute", get(attribute_page).post(attribute_form))
         .route("/incidents/{id}/claims/{claim}/stance", get(stance_page).post(stance_form))
+        .route("/incidents/{id}/claims/{claim}/withdraw", get(withdraw_page).post(withdraw_form))
         .route("/incidents/{id}/respond", get(respond_page).post(propose_form))
         .route("/incidents/{id}/measures/{measure}", post(move_form))
         .route("/incidents/{id}/compliance", post(compliance_form))
         .route("/api/v1/incidents/{id}/evidence", get(api_evidence).post(api_add_evidence))
         .route("/api/v1/incidents/{id}/claims", get(api_claims).post(api_make_claim))
         .route("/api/v1/incidents/{id}/claims/{claim}/stances", post(api_take_stance))
+        .route("/api/v1/incidents/{id}/claims/{claim}/withdrawal", post(api_withdraw_claim))
         .route("/api/v1/incidents/{id}/plan", get(api_plan))
         .route("/api/v1/incidents/{id}/measures", get(api_measures).post(api_propose))
         .route("/api/v1/incidents/{id}/measures/{measure}/moves", post(api_move))
@@ -241,6 +244,8 @@ struct ClaimRow {
     endorsed: usize,
     contested: usize,
     stance_href: Option<String>,
+    /// For the claim's own attributors: where to withdraw it.
+    withdraw_href: Option<String>,
 }
 
 struct StanceRow {
@@ -298,6 +303,7 @@ fn party_list(ps: &[PartyId]) -> String {
 fn claim_rows(d: &Dossier, viewer: &Viewer, base: &str) -> Vec<ClaimRow> {
     let me = viewer.acting_party();
     let may_stance = viewer.may(Action::TakeStance);
+    let may_attribute = viewer.may(Action::Attribute);
     pacta_ladder::status::latest(&d.claims)
         .into_iter()
         .filter(|c| c.stands())
@@ -323,6 +329,7 @@ fn claim_rows(d: &Dossier, viewer: &Viewer, base: &str) -> Vec<ClaimRow> {
                 endorsed,
                 contested,
                 stance_href: (may_stance && !own).then(|| format!("{base}/claims/{}/stance", a.id)),
+                withdraw_href: (may_attribute && own).then(|| format!("{base}/claims/{}/withdraw", a.id)),
             }
         })
         .collect()
@@ -549,6 +556,30 @@ pub async fn take_stance(state: &AppState, viewer: &Viewer, reference: &str, cla
     Ok(Written { id: stored.stance.id.to_string(), log_index: stored.log_index, href: incident_href(&w.incident) })
 }
 
+/// Withdrawing one's own claim. The history is kept: the withdrawal is a new version of
+/// the claim that says why, and from then on the claim no longer counts toward the
+/// incident's attribution status and takes no further versions.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawInput {
+    /// Why the claim is withdrawn (required, at most 2,000 characters).
+    pub reason: String,
+}
+
+pub async fn withdraw_claim(state: &AppState, viewer: &Viewer, reference: &str, claim: &str, input: &WithdrawInput) -> Result<Written, AppError> {
+    // Withdrawing is part of attributing: the same policy action, and the store lets only
+    // the claim's attributors do it.
+    let w = writer(state, viewer, Action::Attribute, reference).await?;
+    let claim = AttributionId::parse(claim.trim()).map_err(|_| AppError::bad("claim", claim, "expected a claim id (UUID)"))?;
+    let d = dossier(state, viewer, &w.incident).await?;
+    if !d.claims.iter().any(|c| c.claim() == claim) {
+        return Err(AppError::NotFound(format!("no claim {claim} on this incident")));
+    }
+    let stored = state.store.withdraw_claim(&w.actor, claim, &input.reason).await.map_err(store_error)?;
+    tracing::info!(claim = %claim, log_index = stored.log_index, party = %w.actor, "claim withdrawn");
+    Ok(Written { id: claim.to_string(), log_index: stored.log_index, href: incident_href(&w.incident) })
+}
+
 /// An artefact for the vault. Over JSON the bytes travel as base64.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -761,6 +792,17 @@ pub async fn api_take_stance(State(state): State<AppState>, viewer: Viewer, Path
     Ok(created(take_stance(&state, &viewer, &id, &claim, &input).await?))
 }
 
+/// Withdraw the token's party's own claim on the incident, saying why.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/claims/{claim}/withdrawal", tag = "workflows", request_body = WithdrawInput,
+    params(("id" = String, Path, description = "Incident id or DATASET:RECORD_ID"), ("claim" = String, Path, description = "Claim id")),
+    responses((status = 201, body = Written), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)),
+    security(("token" = [])))]
+pub async fn api_withdraw_claim(State(state): State<AppState>, viewer: Viewer, Path((id, claim)): Path<(String, String)>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Response, AppError> {
+    writer(&state, &viewer, Action::Attribute, &id).await?;
+    let input: WithdrawInput = crate::report::json_body(&headers, &body)?;
+    Ok(created(withdraw_claim(&state, &viewer, &id, &claim, &input).await?))
+}
+
 /// Put an artefact in the vault, signed by the token's party.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/evidence", tag = "workflows", request_body = EvidenceInput,
     params(("id" = String, Path, description = "Incident id or DATASET:RECORD_ID")),
@@ -862,8 +904,8 @@ pub async fn api_compliance(State(state): State<AppState>, viewer: Viewer, Path(
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(api_make_claim, api_take_stance, api_add_evidence, api_evidence, api_claims, api_measures, api_plan, api_propose, api_move, api_compliance),
-    components(schemas(Written, ClaimInput, StanceInput, EvidenceInput, ProposeInput, MoveInput, ComplianceInput)),
+    paths(api_make_claim, api_take_stance, api_withdraw_claim, api_add_evidence, api_evidence, api_claims, api_measures, api_plan, api_propose, api_move, api_compliance),
+    components(schemas(Written, ClaimInput, StanceInput, WithdrawInput, EvidenceInput, ProposeInput, MoveInput, ComplianceInput)),
     tags((name = "workflows", description = "What a party does by hand: evidence, attribution, stances, responses"))
 )]
 pub struct WorkflowsApi;
@@ -1092,6 +1134,63 @@ async fn stance_form(State(state): State<AppState>, viewer: Viewer, Path((id, cl
         Ok(written) => Ok(done(&written.href, "workflow")),
         Err(e) => {
             let mut page = stance_view(&state, &viewer, head, &w, &claim, form).await?;
+            Ok(refused(e, |r| {
+                page.head.error = Some(r);
+                page
+            }))
+        }
+    }
+}
+
+// --- withdrawal
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "forms_withdraw.html")]
+struct WithdrawPage {
+    nav: &'static str,
+    head: Head,
+    form: WithdrawForm,
+    claim_id: String,
+    claim: String,
+}
+
+async fn withdraw_view(state: &AppState, viewer: &Viewer, head: Head, w: &Writer, claim: &str, form: WithdrawForm) -> Result<WithdrawPage, AppError> {
+    let d = dossier(state, viewer, &w.incident).await?;
+    let rows = claim_rows(&d, viewer, &head.base);
+    let Some(c) = rows.iter().find(|c| c.id == claim.trim()) else {
+        return Err(AppError::NotFound(format!("no claim {claim:?} on this incident")));
+    };
+    let summary = format!("{} attributes it to {}, {} ({}); {}", c.by, c.to, c.confidence.to_lowercase(), c.basis.to_lowercase(), c.origin);
+    Ok(WithdrawPage { nav: "incidents", head, form, claim_id: c.id.clone(), claim: summary })
+}
+
+async fn withdraw_page(State(state): State<AppState>, viewer: Viewer, Path((id, claim)): Path<(String, String)>) -> Result<Response, PageError> {
+    let (head, w) = match form_head(&state, &viewer, Action::Attribute, &id).await? {
+        Ok(x) => x,
+        Err(redirect) => return Ok(redirect),
+    };
+    Ok(Html(withdraw_view(&state, &viewer, head, &w, &claim, WithdrawForm::default()).await?.render().map_err(AppError::from)?).into_response())
+}
+
+async fn withdraw_form(State(state): State<AppState>, viewer: Viewer, Path((id, claim)): Path<(String, String)>, Form(form): Form<WithdrawForm>) -> Result<Response, PageError> {
+    csrf_gate(&viewer, Some(&form.csrf))?;
+    let (head, w) = match form_head(&state, &viewer, Action::Attribute, &id).await? {
+        Ok(x) => x,
+        Err(redirect) => return Ok(redirect),
+    };
+    match withdraw_claim(&state, &viewer, &id, &claim, &WithdrawInput { reason: form.reason.clone() }).await {
+        Ok(written) => Ok(done(&written.href, "workflow")),
+        Err(e) => {
+            let mut page = withdraw_view(&state, &viewer, head, &w, &claim, form).await?;
             Ok(refused(e, |r| {
                 page.head.error = Some(r);
                 page

@@ -11,7 +11,7 @@
 //! | `/download/incidents.csv`, `/download/incidents.json` | bulk downloads ([`download`]) |
 //! | `/metrics` | Prometheus text ([`metrics`]) |
 //! | `/checkpoint`, `/tile/...`, `/api/v1/log/key`, `/api/v1/log/receipts/{index}` | the transparency log: C2SP tlog-tiles, tlog-proof receipts ([`ledger`]) |
-//! | `/incidents/{id}/evidence`, `/attribute`, `/claims/{claim}/stance`, `/respond`, `/measures/{m}`, `/compliance` and their `/api/v1` twins | the workflows of a party ([`forms`]) |
+//! | `/incidents/{id}/evidence`, `/attribute`, `/claims/{claim}/stance`, `/claims/{claim}/withdraw`, `/respond`, `/measures/{m}`, `/compliance` and their `/api/v1` twins | the workflows of a party ([`forms`]) |
 //! | `/api/v1/contacts`, `/api/v1/consultations`, `/api/v1/cases`, `/api/v1/precedent`, `/cases`, `/contacts`, `/precedent` | the forum: contacts, consultations, dispute cases, rulings, precedent ([`forum`]) |
 //! | `/assets/*` | the vendored stylesheet and htmx, compiled into the binary ([`assets`]) |
 //!

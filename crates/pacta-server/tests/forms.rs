@@ -307,6 +307,67 @@ async fn parties_endorse_and_contest_a_claim_and_the_status_follows() {
     on_both!(stance_story);
 }
 
+// ---------------------------------------------------------------- withdraw
+
+async fn withdrawal_story(w: &World) {
+    let fr = account(w, "fr-officer", "party", Some("state:FR"), None).await;
+    let de = account(w, "de-officer", "party", Some("state:DE"), None).await;
+    let page = format!("/incidents/{}", w.clear);
+    let r = post_form(w, &fr, &format!("{page}/attribute"), &[("state", "RU"), ("actor_name", "Harbour Bear"), ("confidence", "likely"), ("basis", "technical_report")], true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let claims: serde_json::Value = serde_json::from_str(&get(w, &fr, &format!("/api/v1/incidents/{}/claims", w.clear)).await.body).unwrap();
+    let claim = claims["claims"][0]["attribution"]["id"].as_str().unwrap().to_string();
+    let form = format!("{page}/claims/{claim}/withdraw");
+
+    // Only the claim's maker is offered to withdraw it.
+    assert!(get(w, &fr, &page).await.body.contains(&form), "France may withdraw its own claim");
+    assert!(!get(w, &de, &page).await.body.contains(&form), "Germany may not");
+    assert!(!get(w, &Who::default(), &page).await.body.contains(&form), "nor may the public");
+    assert_eq!(get(w, &fr, &form).await.status, StatusCode::OK);
+
+    // Refusals, each naming the field and the rule; none of them changes anything.
+    let why = [("reason", "The loader turned out to be sold to criminal groups; our attribution no longer holds.")];
+    assert_eq!(post_form(w, &Who::default(), &form, &why, false).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(post_form(w, &fr, &form, &why, false).await.status, StatusCode::FORBIDDEN);
+    let r = post_form(w, &fr, &form, &[("reason", "  ")], true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "reason", "a withdrawal says why");
+    let r = post_form(w, &de, &form, &why, true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "party", "amend or withdraw it");
+    let r = post_form(w, &fr, &format!("{page}/claims/{}/withdraw", AttributionId::new()), &why, true).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    assert!(get(w, &Who::default(), &page).await.body.contains("Single source"), "the claim still stands");
+
+    // France withdraws it: the claim no longer counts, and the status is computed again.
+    let r = post_form(w, &fr, &form, &why, true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, format!("{page}#workflow"));
+    let shown = get(w, &Who::default(), &page).await.body;
+    assert!(shown.contains("<strong class=\"status\">None</strong>"), "no standing claim is left: {shown}");
+    assert!(!shown.contains(&format!("claim-{claim}")), "the withdrawn claim is not listed as standing");
+
+    // The JSON twin: Germany makes a claim and withdraws it with its token; a withdrawn
+    // claim takes no further versions.
+    let api = format!("/api/v1/incidents/{}/claims", w.clear);
+    let r = post_json(w, de.token.as_deref(), &api, serde_json::json!({ "state": "RU", "confidence": "unlikely", "basis": "political_statement", "visibility": "public" })).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let de_claim = serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["id"].as_str().unwrap().to_string();
+    let withdrawal = format!("{api}/{de_claim}/withdrawal");
+    let r = post_json(w, de.token.as_deref(), &withdrawal, serde_json::json!({ "reason": "Made in error.", "colour": "red" })).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "unknown fields are refused: {}", r.body);
+    assert_eq!(post_json(w, fr.token.as_deref(), &withdrawal, serde_json::json!({ "reason": "Not ours." })).await.status, StatusCode::BAD_REQUEST);
+    let r = post_json(w, de.token.as_deref(), &withdrawal, serde_json::json!({ "reason": "Made in error." })).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = post_json(w, de.token.as_deref(), &withdrawal, serde_json::json!({ "reason": "Again." })).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("was withdrawn"), "{}", r.body);
+    assert!(get(w, &Who::default(), "/api/v1/openapi.json").await.body.contains("/api/v1/incidents/{id}/claims/{claim}/withdrawal"));
+}
+
+#[tokio::test]
+async fn a_party_withdraws_its_own_claim_and_only_its_own() {
+    on_both!(withdrawal_story);
+}
+
 // ---------------------------------------------------------------- evidence
 
 async fn evidence_story(w: &World) {
