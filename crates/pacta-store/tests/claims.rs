@@ -75,29 +75,9 @@ fn stance(claim: AttributionId, p: &PartyId, kind: StanceKind, confidence: Optio
 }
 
 /// What the CLI does: load everything `viewer` may see about the incident.
-async fn dossier(store: &Store, incident: IncidentId, viewer: &PartyId) -> Dossier {
-    let stored = store.get_incident(&incident.to_string()).await.unwrap().unwrap();
-    let claims: Vec<ClaimVersion> = store.claims_of(incident, Some(viewer)).await.unwrap().into_iter().map(|c| c.version).collect();
-    let stances: Vec<Stance> = store.stances_of(incident, Some(viewer)).await.unwrap().into_iter().map(|s| s.stance).collect();
-    let mut named: Vec<PartyId> = claims.iter().flat_map(|c| c.attribution.attributors.clone()).collect();
-    named.extend(stances.iter().map(|s| s.party.clone()));
-    Dossier {
-        incident: Some(stored.record.incident),
-        parties: store.parties_named(&named).await.unwrap(),
-        claims,
-        stances,
-        compliance: store.compliance_of(incident).await.unwrap().into_iter().map(|c| c.event).collect(),
-        measures: store.measures_of(incident, Some(viewer)).await.unwrap().into_iter().map(|m| m.measure).collect(),
-        facts: Default::default(),
-    }
-}
 
 fn plan_for(d: &Dossier, by: &str) -> pacta_ladder::Plan {
     pacta_ladder::plan(Ladder::builtin(), pacta_norms::builtin(), d, &PlanRequest { by: state(by), against: None, urgent: false }).unwrap()
-}
-
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -174,20 +154,7 @@ async fn a_likely_attribution_is_contested_then_corroborated_and_a_countermeasur
         // France calls on Russia to comply, proposes a countermeasure, notifies and enacts it.
         let call = ComplianceEvent { id: ComplianceEventId::new(), incident, kind: ComplianceKind::CallToComply, by: france(), responsible: state("RU"), date: None, note: "Cease the operation and make reparation.".into() };
         steps.push(("call to comply", store.record_compliance(&france(), call).await.unwrap().log_index));
-        let measure = Measure {
-            id: ResponseId::new(),
-            incident,
-            by: france(),
-            with: vec![],
-            against: state("RU"),
-            rung: "countermeasures".into(),
-            description: "Suspend the bilateral data-sharing arrangement.".into(),
-            urgent: false,
-            tlp: Tlp::Amber,
-            state: MeasureState::Proposed,
-            history: vec![MeasureStep { state: MeasureState::Proposed, at: now(), by: france(), note: String::new() }],
-            kept_despite_lift_condition: None,
-        };
+        let measure = countermeasure(incident, &france(), state("RU"));
         let d = dossier(store, incident, &france()).await;
         let (rung, _) = pacta_ladder::check_proposal(Ladder::builtin(), pacta_norms::builtin(), &d, &measure).unwrap();
         let rung = rung.clone();

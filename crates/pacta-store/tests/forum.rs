@@ -268,22 +268,6 @@ fn wiper_incident(title: &str) -> Incident {
     i
 }
 
-async fn dossier(store: &Store, incident: IncidentId, viewer: &PartyId) -> Dossier {
-    let stored = store.get_incident(&incident.to_string()).await.unwrap().unwrap();
-    let claims: Vec<ClaimVersion> = store.claims_of(incident, Some(viewer)).await.unwrap().into_iter().map(|c| c.version).collect();
-    let stances: Vec<Stance> = store.stances_of(incident, Some(viewer)).await.unwrap().into_iter().map(|s| s.stance).collect();
-    let mut named: Vec<PartyId> = claims.iter().flat_map(|c| c.attribution.attributors.clone()).collect();
-    named.extend(stances.iter().map(|s| s.party.clone()));
-    Dossier {
-        incident: Some(stored.record.incident),
-        parties: store.parties_named(&named).await.unwrap(),
-        claims,
-        stances,
-        compliance: store.compliance_of(incident).await.unwrap().into_iter().map(|c| c.event).collect(),
-        measures: store.measures_of(incident, Some(viewer)).await.unwrap().into_iter().map(|m| m.measure).collect(),
-        facts: store.assessment_inputs(Which::One(incident)).await.unwrap().remove(0).facts,
-    }
-}
 
 fn neutral(handle: &str, name: &str, nationality: &str, affiliations: &[&str], roles: &[PanelRole]) -> Arbitrator {
     Arbitrator { party: party(handle), name: name.into(), nationalities: vec![state(nationality)], affiliations: affiliations.iter().map(|a| party(a)).collect(), roles: roles.to_vec() }
@@ -321,20 +305,7 @@ async fn a_dispute_goes_through_mediation_to_an_arbitral_ruling_and_compliance_l
         // offer to negotiate through the forum.
         let call = ComplianceEvent { id: ComplianceEventId::new(), incident, kind: ComplianceKind::CallToComply, by: fr(), responsible: state("RU"), date: None, note: "Cease and make reparation.".into() };
         store.record_compliance(&fr(), call).await.unwrap();
-        let measure = Measure {
-            id: ResponseId::new(),
-            incident,
-            by: fr(),
-            with: vec![],
-            against: state("RU"),
-            rung: "countermeasures".into(),
-            description: "Suspend the bilateral data-sharing arrangement.".into(),
-            urgent: false,
-            tlp: Tlp::Amber,
-            state: MeasureState::Proposed,
-            history: vec![MeasureStep { state: MeasureState::Proposed, at: now(), by: fr(), note: String::new() }],
-            kept_despite_lift_condition: None,
-        };
+        let measure = countermeasure(incident, &fr(), state("RU"));
         let d = dossier(store, incident, &fr()).await;
         let (rung, _) = pacta_ladder::check_proposal(Ladder::builtin(), pacta_norms::builtin(), &d, &measure).unwrap();
         let rung = rung.clone();

@@ -2,7 +2,9 @@
 //! databases, and parties with registered keys. Each test file takes what it needs.
 #![allow(dead_code)]
 
-use pacta_core::{PartyId, StateCode};
+use pacta_core::*;
+use pacta_ladder::Dossier;
+use pacta_store::assessments::Which;
 use pacta_ledger::note::NoteSigner;
 use pacta_store::Store;
 use std::path::PathBuf;
@@ -51,4 +53,47 @@ pub async fn register(store: &Store, p: &PartyId, seed: u8) -> NoteSigner {
     let signer = NoteSigner::from_seed(p.as_str(), [seed; 32]).unwrap();
     store.register_party_key(p, p, &signer.verifier().to_vkey()).await.unwrap();
     signer
+}
+
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339()
+}
+
+/// What `viewer` knows of `incident`, gathered as the CLI's planner gathers it: the claims,
+/// stances and measures it may see, the compliance record, and the facts the forum's
+/// consultations established.
+pub async fn dossier(store: &Store, incident: IncidentId, viewer: &PartyId) -> Dossier {
+    let stored = store.get_incident(&incident.to_string()).await.unwrap().unwrap();
+    let claims: Vec<ClaimVersion> = store.claims_of(incident, Some(viewer)).await.unwrap().into_iter().map(|c| c.version).collect();
+    let stances: Vec<Stance> = store.stances_of(incident, Some(viewer)).await.unwrap().into_iter().map(|s| s.stance).collect();
+    let mut named: Vec<PartyId> = claims.iter().flat_map(|c| c.attribution.attributors.clone()).collect();
+    named.extend(stances.iter().map(|s| s.party.clone()));
+    Dossier {
+        incident: Some(stored.record.incident),
+        parties: store.parties_named(&named).await.unwrap(),
+        claims,
+        stances,
+        compliance: store.compliance_of(incident).await.unwrap().into_iter().map(|c| c.event).collect(),
+        measures: store.measures_of(incident, Some(viewer)).await.unwrap().into_iter().map(|m| m.measure).collect(),
+        facts: store.assessment_inputs(Which::One(incident)).await.unwrap().remove(0).facts,
+    }
+}
+
+/// `by`'s proposal of a countermeasure against `against`: suspending a data-sharing
+/// arrangement, marked AMBER, not urgent.
+pub fn countermeasure(incident: IncidentId, by: &PartyId, against: StateCode) -> Measure {
+    Measure {
+        id: ResponseId::new(),
+        incident,
+        by: by.clone(),
+        with: vec![],
+        against,
+        rung: "countermeasures".into(),
+        description: "Suspend the bilateral data-sharing arrangement.".into(),
+        urgent: false,
+        tlp: Tlp::Amber,
+        state: MeasureState::Proposed,
+        history: vec![MeasureStep { state: MeasureState::Proposed, at: now(), by: by.clone(), note: String::new() }],
+        kept_despite_lift_condition: None,
+    }
 }
