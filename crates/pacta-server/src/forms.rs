@@ -515,6 +515,17 @@ pub async fn make_claim(state: &AppState, viewer: &Viewer, reference: &str, inpu
     Ok((Written { id: stored.version.claim().to_string(), log_index: stored.log_index, href: incident_href(&w.incident) }, w.incident))
 }
 
+/// The claim `claim` names, if it is one the viewer may see about this incident: only such
+/// a claim can be answered or withdrawn (any other is "not found", as a missing one is).
+async fn visible_claim(state: &AppState, viewer: &Viewer, w: &Writer, claim: &str) -> Result<AttributionId, AppError> {
+    let id = AttributionId::parse(claim.trim()).map_err(|_| AppError::bad("claim", claim, "expected a claim id (UUID)"))?;
+    let d = dossier(state, viewer, &w.incident).await?;
+    if !d.claims.iter().any(|c| c.claim() == id) {
+        return Err(AppError::NotFound(format!("no claim {id} on this incident")));
+    }
+    Ok(id)
+}
+
 /// An endorsement or a contest of another party's claim.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -533,12 +544,7 @@ pub struct StanceInput {
 
 pub async fn take_stance(state: &AppState, viewer: &Viewer, reference: &str, claim: &str, input: &StanceInput) -> Result<Written, AppError> {
     let w = writer(state, viewer, Action::TakeStance, reference).await?;
-    let claim = AttributionId::parse(claim.trim()).map_err(|_| AppError::bad("claim", claim, "expected a claim id (UUID)"))?;
-    // Only a claim the viewer may see about this incident can be answered.
-    let d = dossier(state, viewer, &w.incident).await?;
-    if !d.claims.iter().any(|c| c.claim() == claim) {
-        return Err(AppError::NotFound(format!("no claim {claim} on this incident")));
-    }
+    let claim = visible_claim(state, viewer, &w, claim).await?;
     let s = Stance {
         id: StanceId::new(),
         claim,
@@ -570,11 +576,7 @@ pub async fn withdraw_claim(state: &AppState, viewer: &Viewer, reference: &str, 
     // Withdrawing is part of attributing: the same policy action, and the store lets only
     // the claim's attributors do it.
     let w = writer(state, viewer, Action::Attribute, reference).await?;
-    let claim = AttributionId::parse(claim.trim()).map_err(|_| AppError::bad("claim", claim, "expected a claim id (UUID)"))?;
-    let d = dossier(state, viewer, &w.incident).await?;
-    if !d.claims.iter().any(|c| c.claim() == claim) {
-        return Err(AppError::NotFound(format!("no claim {claim} on this incident")));
-    }
+    let claim = visible_claim(state, viewer, &w, claim).await?;
     let stored = state.store.withdraw_claim(&w.actor, claim, &input.reason).await.map_err(store_error)?;
     tracing::info!(claim = %claim, log_index = stored.log_index, party = %w.actor, "claim withdrawn");
     Ok(Written { id: claim.to_string(), log_index: stored.log_index, href: incident_href(&w.incident) })
@@ -1103,14 +1105,21 @@ struct StancePage {
     confidences: Vec<(&'static str, String)>,
 }
 
-async fn stance_view(state: &AppState, viewer: &Viewer, head: Head, w: &Writer, claim: &str, form: StanceForm) -> Result<StancePage, AppError> {
+/// The claim a stance or withdrawal page is about, as the viewer may see it: its id and a
+/// one-line summary. A claim the viewer may not see is not there.
+async fn claim_in_view(state: &AppState, viewer: &Viewer, head: &Head, w: &Writer, claim: &str) -> Result<(String, String), AppError> {
     let d = dossier(state, viewer, &w.incident).await?;
     let rows = claim_rows(&d, viewer, &head.base);
     let Some(c) = rows.iter().find(|c| c.id == claim.trim()) else {
         return Err(AppError::NotFound(format!("no claim {claim:?} on this incident")));
     };
     let summary = format!("{} attributes it to {}, {} ({}); {}", c.by, c.to, c.confidence.to_lowercase(), c.basis.to_lowercase(), c.origin);
-    Ok(StancePage { nav: "incidents", head, form, claim_id: c.id.clone(), claim: summary, confidences: labels(Confidence::ALL, Confidence::label) })
+    Ok((c.id.clone(), summary))
+}
+
+async fn stance_view(state: &AppState, viewer: &Viewer, head: Head, w: &Writer, claim: &str, form: StanceForm) -> Result<StancePage, AppError> {
+    let (claim_id, claim) = claim_in_view(state, viewer, &head, w, claim).await?;
+    Ok(StancePage { nav: "incidents", head, form, claim_id, claim, confidences: labels(Confidence::ALL, Confidence::label) })
 }
 
 async fn stance_page(State(state): State<AppState>, viewer: Viewer, Path((id, claim)): Path<(String, String)>, RawQuery(query): RawQuery) -> Result<Response, PageError> {
@@ -1164,13 +1173,8 @@ struct WithdrawPage {
 }
 
 async fn withdraw_view(state: &AppState, viewer: &Viewer, head: Head, w: &Writer, claim: &str, form: WithdrawForm) -> Result<WithdrawPage, AppError> {
-    let d = dossier(state, viewer, &w.incident).await?;
-    let rows = claim_rows(&d, viewer, &head.base);
-    let Some(c) = rows.iter().find(|c| c.id == claim.trim()) else {
-        return Err(AppError::NotFound(format!("no claim {claim:?} on this incident")));
-    };
-    let summary = format!("{} attributes it to {}, {} ({}); {}", c.by, c.to, c.confidence.to_lowercase(), c.basis.to_lowercase(), c.origin);
-    Ok(WithdrawPage { nav: "incidents", head, form, claim_id: c.id.clone(), claim: summary })
+    let (claim_id, claim) = claim_in_view(state, viewer, &head, w, claim).await?;
+    Ok(WithdrawPage { nav: "incidents", head, form, claim_id, claim })
 }
 
 async fn withdraw_page(State(state): State<AppState>, viewer: Viewer, Path((id, claim)): Path<(String, String)>) -> Result<Response, PageError> {
