@@ -10,7 +10,7 @@
 use crate::output;
 use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
-use pacta_norms::fidelity::{self, Confusion, FidelityReport, Projection};
+use pacta_norms::fidelity::{self, Confusion, Decomposition, FidelityReport, Projection};
 use pacta_norms::{AssessOptions, extract};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -87,7 +87,8 @@ pub fn run(cmd: EvalCommand) -> anyhow::Result<()> {
     }
     let pairs: Vec<_> = assessed.iter().map(|(a, e)| (a, e)).collect();
     let (report, lr, sr) = fidelity::compare(&pairs);
-    output::print(&render(&report, &lr, &sr, read.records.len(), assessed.len()))?;
+    let parts = fidelity::decompose(&pairs);
+    output::print(&render(&report, &lr, &sr, &parts, read.records.len(), assessed.len()))?;
     // The last line is for machines: one JSON object, nothing after it.
     output::print(&(serde_json::to_string(&report)? + "\n"))
 }
@@ -113,9 +114,23 @@ fn confusion_table(title: &str, c: &Confusion) -> String {
     format!("{title} (n = {}): accuracy {:.1} %, Cohen's kappa {:.2}\n{}\n", a.n, a.accuracy * 100.0, a.kappa, output::table(&headers, &rows, 30))
 }
 
-fn render(report: &FidelityReport, lr: &Confusion, sr: &Confusion, read: usize, coded: usize) -> String {
+fn render(report: &FidelityReport, lr: &Confusion, sr: &Confusion, parts: &Decomposition, read: usize, coded: usize) -> String {
     let mut s = format!("Read {read} incident(s); {coded} carry expert legal coding and were assessed (the coding was not read as facts).\n\n");
     s.push_str(&confusion_table("Legal response indicator", lr));
+    let c = parts.experts_self_consistency.agreement();
+    s.push_str(&format!(
+        "The indicator rests on two questions; on each, our answer against the experts':\n\
+         \x20 attributed to a state              agreement {:.1} %, kappa {:.2}\n\
+         \x20 a breach of international law      agreement {:.1} %, kappa {:.2}\n\
+         The experts' own answers to the two questions give the indicator they coded in {:.1} % of the {} incident(s):\n\
+         what answering both questions exactly as they did would reach.\n\n",
+        parts.state_attribution.accuracy() * 100.0,
+        parts.state_attribution.kappa(),
+        parts.breach.accuracy() * 100.0,
+        parts.breach.kappa(),
+        c.accuracy * 100.0,
+        c.n,
+    ));
     s.push_str(&confusion_table("State responsibility indicator", sr));
     let rows: Vec<Vec<String>> = report
         .il_breach

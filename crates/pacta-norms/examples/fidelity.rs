@@ -1,6 +1,6 @@
 //! Agreement of our assessments with EuRepoC's expert legal coding.
 //!
-//! Run: `cargo run -p pacta-norms --example fidelity -- data/eurepoc-1.1-even [tune|holdout|all] [--cases] [--show ID] [--view FR]`
+//! Run: `cargo run -p pacta-norms --example fidelity -- data/eurepoc-1.1-even [tune|holdout|all] [--cases] [--show ID] [--view FR] [--default-reading]`
 //!
 //! The split: incidents whose EuRepoC ID is divisible by 4 are the tuning half (looked at
 //! while improving the law and the fact mapping); the others (ID = 2 mod 4 in the even
@@ -20,6 +20,8 @@ fn main() {
     let show: Option<u64> = args.iter().position(|a| a == "--show").and_then(|i| args.get(i + 1)).and_then(|s| s.parse().ok());
     // `--view FR`: take one state's reading of the law for every incident (a what-if:
     // how far does the experts' coding follow that state's position?).
+    // `--default-reading`: compare the default reading alone, without the national ones.
+    let default_only = args.iter().any(|a| a == "--default-reading");
     let view: Option<pacta_core::StateCode> = args.iter().position(|a| a == "--view").and_then(|i| args.get(i + 1)).map(|s| s.parse().expect("an ISO 3166 code"));
     let read = pacta_import::eurepoc::read_dir(Path::new(dir)).unwrap_or_else(|e| panic!("{e}"));
     let law = builtin();
@@ -67,11 +69,16 @@ fn main() {
                 );
             }
         }
-        assessed.push((fidelity::Projection::across_views(law, &case, &a), ext.clone()));
+        let proj = if default_only { fidelity::Projection::of(&a) } else { fidelity::Projection::across_views(law, &case, &a) };
+        assessed.push((proj, ext.clone()));
     }
     let pairs: Vec<_> = assessed.iter().map(|(a, e)| (a, e)).collect();
     let (report, lr, sr) = fidelity::compare(&pairs);
     println!("{}", serde_json::to_string_pretty(&report).unwrap());
+    let d = fidelity::decompose(&pairs);
+    eprintln!("state attribution {:?} {:?}", d.state_attribution.agreement(), d.state_attribution.counts);
+    eprintln!("any breach {:?} {:?}", d.breach.agreement(), d.breach.counts);
+    eprintln!("experts' indicator from their own codes {:?}", d.experts_self_consistency.agreement());
     eprintln!("split {split}: legal response confusion (expert -> ours) {:?}", lr.counts);
     eprintln!("state responsibility confusion (expert -> ours) {:?}", sr.counts);
 }

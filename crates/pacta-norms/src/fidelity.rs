@@ -189,11 +189,7 @@ impl Projection {
     fn from_parts(a: &Assessment, il_breach: Vec<Category>) -> Projection {
         // EuRepoC's two questions: attributed to a state? a breach of international law?
         // Both: countermeasures; one: retorsion; neither: no response.
-        let legal_response = match (state_attribution(a), !il_breach.is_empty()) {
-            (true, true) => LegalResponseIndicator::CountermeasuresJustified,
-            (true, false) | (false, true) => LegalResponseIndicator::RetorsionJustified,
-            (false, false) => LegalResponseIndicator::NoResponseJustified,
-        };
+        let legal_response = indicator(state_attribution(a), !il_breach.is_empty());
         Projection { legal_response, state_responsibility: eurepoc_state_responsibility(a), il_breach }
     }
 }
@@ -238,6 +234,59 @@ pub fn compare(pairs: &[(&Projection, &ExternalAssessment)]) -> (FidelityReport,
     (FidelityReport { legal_response: lr.agreement(), state_responsibility: sr.agreement(), il_breach: il }, lr, sr)
 }
 
+/// The legal-response indicator taken apart into its two questions, each compared on its
+/// own, with a measure of how far the indicator can be reproduced at all.
+///
+/// `experts_self_consistency` applies EuRepoC's own rule (both: countermeasures; one:
+/// retorsion; neither: no response) to the experts' own answers to the two questions and
+/// compares the result with the indicator they coded. Where the experts' indicator does
+/// not follow from their own codes, a reading of the law that answers the two questions
+/// as they did cannot agree with it: its accuracy is what perfect agreement on the two
+/// questions would give on the indicator.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Decomposition {
+    pub state_attribution: Confusion,
+    pub breach: Confusion,
+    pub experts_self_consistency: Confusion,
+}
+
+/// The experts' answer to "attributed to a state?": responsibility coded direct or indirect.
+fn expert_attribution(e: &ExternalAssessment) -> bool {
+    matches!(e.state_responsibility, Some(StateResponsibilityIndicator::Direct | StateResponsibilityIndicator::Indirect))
+}
+
+/// The experts' answer to "a breach of international law?": any category, including the
+/// ones we do not codify (diplomatic law, telecommunication law...), since the indicator
+/// rests on any breach.
+fn expert_breach(e: &ExternalAssessment) -> bool {
+    e.il_breach.iter().any(|l| !l.trim().is_empty() && !l.trim().eq_ignore_ascii_case("not available"))
+}
+
+fn indicator(attributed: bool, breach: bool) -> LegalResponseIndicator {
+    match (attributed, breach) {
+        (true, true) => LegalResponseIndicator::CountermeasuresJustified,
+        (true, false) | (false, true) => LegalResponseIndicator::RetorsionJustified,
+        (false, false) => LegalResponseIndicator::NoResponseJustified,
+    }
+}
+
+/// Compares the two questions on the incidents whose legal response was coded.
+pub fn decompose(pairs: &[(&Projection, &ExternalAssessment)]) -> Decomposition {
+    let coded: Vec<&(&Projection, &ExternalAssessment)> = pairs.iter().filter(|(_, e)| e.legal_response.is_some()).collect();
+    let yes_no = |yes: &'static str, no: &'static str| move |b: bool| if b { yes } else { no };
+    let attributed = yes_no("attributed", "not attributed");
+    let breached = yes_no("breach", "no breach");
+    Decomposition {
+        state_attribution: Confusion::from_pairs(
+            coded.iter().map(|(p, e)| (attributed(expert_attribution(e)), attributed(p.state_responsibility != StateResponsibilityIndicator::NoneOrNegligent))),
+        ),
+        breach: Confusion::from_pairs(coded.iter().map(|(p, e)| (breached(expert_breach(e)), breached(!p.il_breach.is_empty())))),
+        experts_self_consistency: Confusion::from_pairs(coded.iter().filter_map(|(_, e)| {
+            e.legal_response.map(|coded| (coded.label(), indicator(expert_attribution(e), expert_breach(e)).label()))
+        })),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,6 +314,35 @@ mod tests {
         // po = 0.7; pe = 0.5*0.6 + 0.5*0.4 = 0.5; kappa = 0.4.
         assert!((c.accuracy() - 0.7).abs() < 1e-12);
         assert!((c.kappa() - 0.4).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_experts_own_codes_bound_the_agreement_that_can_be_reached() {
+        use LegalResponseIndicator::*;
+        // Two incidents the experts coded alike: a state organ, a breach of sovereignty.
+        // They gave one "countermeasures" and the other "no response", which their own
+        // rule does not give; a third is coded "Not available" for breach.
+        let coded = |lr, breach: &str| ExternalAssessment {
+            state_responsibility: Some(StateResponsibilityIndicator::Direct),
+            il_breach: vec![breach.to_string()],
+            legal_response: Some(lr),
+            ..Default::default()
+        };
+        let experts = [coded(CountermeasuresJustified, "Sovereignty"), coded(NoResponseJustified, "Sovereignty"), coded(RetorsionJustified, "Not available")];
+        let ours = Projection {
+            legal_response: CountermeasuresJustified,
+            state_responsibility: StateResponsibilityIndicator::Direct,
+            il_breach: vec![Category::Sovereignty],
+        };
+        let pairs: Vec<_> = experts.iter().map(|e| (&ours, e)).collect();
+        let d = decompose(&pairs);
+        // We answer both questions as the experts did on the first two...
+        assert_eq!(d.state_attribution.accuracy(), 1.0);
+        assert_eq!(d.breach.counts["breach"]["breach"], 2);
+        assert_eq!(d.breach.counts["no breach"]["breach"], 1);
+        // ...yet no answer to them can reach the second incident's indicator.
+        assert!((d.experts_self_consistency.accuracy() - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(d.experts_self_consistency.counts["no_response_justified"]["countermeasures_justified"], 1);
     }
 
     #[test]

@@ -397,3 +397,20 @@ fn a_state_seizing_a_news_sites_publishing_system_restricts_freedom_of_expressio
     // An outlet as such has no privacy under article 17.
     assert_eq!(status(&a, "iccpr.art17.privacy"), Status::NotBreached);
 }
+
+#[test]
+fn a_news_site_down_for_hours_is_not_yet_a_restriction_of_expression_but_down_for_days_is() {
+    let mut i = incident("DDoS on a news site", &[OperationType::Disruption], &[("MA", Sector::Media)]);
+    i.effects.disruption = Some(Disruption::ShortTerm);
+    i.effects.hijacking = Some(Hijacking::None);
+    let by_a_state = [claim(&i, "RU", ActorCategory::State)];
+    let a = assess_with(&i, &by_a_state, None, &[]);
+    assert_eq!(status(&a, "iccpr.art19.expression"), Status::NotBreached);
+    i.effects.disruption = Some(Disruption::LongTerm);
+    let a = assess_with(&i, &by_a_state, None, &[]);
+    assert_eq!(status(&a, "iccpr.art19.expression"), Status::Breached);
+    // How long the outage lasted is not on record: the finding says so.
+    i.effects.disruption = None;
+    let a = assess_with(&i, &by_a_state, None, &[]);
+    assert_eq!(status(&a, "iccpr.art19.expression"), Status::CannotTell);
+}
