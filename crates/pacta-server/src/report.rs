@@ -4,11 +4,11 @@
 //!
 //! The record goes through the store's sequencer (group commit), so the answer comes after
 //! its log entry is durable, and the checkpointer covers it with a signed checkpoint within
-//! about a second. The sharing list is written next, in its own logged transaction: the
-//! reporter's party and organisation always, the parties named for AMBER and AMBER+STRICT,
-//! and the reporting account plus the named recipients for RED. If the process died between
-//! the two, the incident would be visible to nobody beyond its marking's open audience
-//! until shared again: the failure closes access, never opens it.
+//! about a second. The sharing list travels with the record and is written, and logged, in
+//! the same transaction: the reporter's party and organisation always, the parties named
+//! for AMBER and AMBER+STRICT, and the reporting account plus the named recipients for RED.
+//! So an acknowledged report is readable by exactly the audience asked for, and a crash
+//! before the commit leaves neither the incident nor its sharing behind.
 //!
 //! Extension point: attribution claims and responses (a colleague's work) get their own
 //! input types and `submit_*` functions here, with the same shape: parse, authorize by
@@ -142,10 +142,9 @@ pub async fn submit(state: &AppState, viewer: &Viewer, input: &ReportInput) -> R
         return Err(AppError::Unavailable("this server is read-only: it was started without the write path".into()));
     };
     let id = record.incident.id;
-    let log_index = sequencer.submit(record, actor.clone()).await?;
-    if tlp != Tlp::Clear {
-        state.store.share_incident(id, &grants, &actor).await?;
-    }
+    // TLP:CLEAR is open to all: nobody needs to be named.
+    let shared_with = if tlp == Tlp::Clear { Vec::new() } else { grants };
+    let log_index = sequencer.submit_shared(record, actor, shared_with).await?;
     tracing::info!(incident = %id, log_index, account = %account.name, tlp = %tlp, "incident reported");
     Ok(Reported { id: id.to_string(), log_index, href: format!("/incidents/{id}") })
 }

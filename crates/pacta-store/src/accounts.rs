@@ -67,6 +67,25 @@ pub struct TokenInfo {
 
 pub const ROLES: [&str; 5] = ["administrator", "party", "verifier", "arbitrator", "mediator"];
 
+/// Each grantee is a party id or `account:NAME`.
+pub(crate) fn check_grantees(grantees: &[String]) -> Result<(), Invalid> {
+    for g in grantees {
+        match g.strip_prefix("account:") {
+            Some(name) => check_name(name)?,
+            None => {
+                PartyId::parse("shared_with", g)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What an `incident.shared` log entry commits to: the incident and everyone it is now
+/// shared with, sorted.
+pub(crate) fn shared_record(incident: IncidentId, all: &[String]) -> String {
+    serde_json::json!({ "incident": incident.to_string(), "shared_with": all }).to_string()
+}
+
 fn check_name(name: &str) -> Result<(), Invalid> {
     let ok = (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
     if ok { Ok(()) } else { Err(Invalid::new("name", name, "1 to 64 characters from a-z, 0-9, '.', '_' and '-'")) }
@@ -229,14 +248,7 @@ impl Store {
     /// list, with a log entry committing to the new list under the incident's marking.
     /// Grants only widen access; nothing here narrows it.
     pub async fn share_incident(&self, incident: IncidentId, grantees: &[String], actor: &PartyId) -> Result<Option<u64>, StoreError> {
-        for g in grantees {
-            match g.strip_prefix("account:") {
-                Some(name) => check_name(name)?,
-                None => {
-                    PartyId::parse("shared_with", g)?;
-                }
-            }
-        }
+        check_grantees(grantees)?;
         if grantees.is_empty() {
             return Ok(None);
         }
@@ -251,8 +263,7 @@ impl Store {
                 sqlx::query("INSERT INTO incident_grants (incident_seq, grantee) VALUES ($1, $2) ON CONFLICT DO NOTHING").bind(seq).bind(g.clone()).execute(&mut *tx).await?;
             }
             let all: Vec<String> = sqlx::query_scalar("SELECT grantee FROM incident_grants WHERE incident_seq = $1 ORDER BY grantee").bind(seq).fetch_all(&mut *tx).await?;
-            let record = serde_json::json!({ "incident": incident.to_string(), "shared_with": all }).to_string();
-            let index = log.push(actor, "incident.shared", &record, tlp);
+            let index = log.push(actor, "incident.shared", &shared_record(incident, &all), tlp);
             log.flush(&mut *tx).await?;
             index
         });

@@ -8,6 +8,7 @@
 //! the log grows, so an acknowledged entry is covered by a signed checkpoint within about
 //! a second.
 
+use crate::write::Filing;
 use crate::{Store, StoreError};
 use pacta_core::{IncidentRecord, PartyId};
 use pacta_ledger::note::NoteSigner;
@@ -16,8 +17,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 struct Submission {
-    record: IncidentRecord,
-    actor: PartyId,
+    filing: Filing,
     ack: oneshot::Sender<Result<u64, String>>,
 }
 
@@ -49,8 +49,7 @@ impl Sequencer {
                         Err(_) => break,
                     }
                 }
-                let (records, acks): (Vec<(IncidentRecord, PartyId)>, Vec<oneshot::Sender<Result<u64, String>>>) =
-                    batch.into_iter().map(|s| ((s.record, s.actor), s.ack)).unzip();
+                let (records, acks): (Vec<Filing>, Vec<oneshot::Sender<Result<u64, String>>>) = batch.into_iter().map(|s| (s.filing, s.ack)).unzip();
                 match seq_store.write_batch(records, "incident.reported").await {
                     // The transaction has committed (durably): now, and only now, acknowledge.
                     Ok((_, indices)) => {
@@ -91,11 +90,18 @@ impl Sequencer {
 
     /// Submits a record and waits until its log entry is durable. Returns the entry's index.
     pub async fn submit(&self, record: IncidentRecord, actor: PartyId) -> Result<u64, StoreError> {
+        self.submit_shared(record, actor, Vec::new()).await
+    }
+
+    /// Submits a record with who it is shared with (parties, organisations, `account:NAME`),
+    /// and waits until both are durable, in one transaction. Returns the record's entry.
+    pub async fn submit_shared(&self, record: IncidentRecord, actor: PartyId, shared_with: Vec<String>) -> Result<u64, StoreError> {
         // Refuse invalid input here, so one bad record never fails a whole batch.
         record.validate()?;
+        crate::accounts::check_grantees(&shared_with)?;
         let (ack, wait) = oneshot::channel();
         self.queue
-            .send(Submission { record, actor, ack })
+            .send(Submission { filing: Filing { record, actor, shared_with }, ack })
             .await
             .map_err(|_| StoreError::NotFound("the sequencer has stopped".into()))?;
         match wait.await {

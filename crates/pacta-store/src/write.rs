@@ -106,18 +106,24 @@ struct Prepared {
     attribution_rows: Vec<(String, String)>,
     response_rows: Vec<(String, String)>,
     external_json: Option<String>,
+    /// Who the incident is shared with beyond its marking's open audience, when it is
+    /// filed with a sharing list (a report); empty for imports.
+    shared_with: Vec<String>,
 }
 
 /// Validates and serialises a batch, before any transaction starts: a refusal writes nothing.
-fn prepare_batch(batch: Vec<(IncidentRecord, PartyId)>) -> Result<Vec<(Prepared, PartyId)>, StoreError> {
+fn prepare_batch(batch: Vec<Filing>) -> Result<Vec<(Prepared, PartyId)>, StoreError> {
     batch
         .into_iter()
-        .map(|(r, actor)| {
+        .map(|Filing { record: r, actor, shared_with }| {
+            crate::accounts::check_grantees(&shared_with)?;
             r.validate().map_err(|e| match &r.incident.origin {
                 Some(o) => pacta_core::Invalid::new(format!("{} record {}: {}", o.dataset, o.record_id, e.field), &e.value, &e.rule),
                 None => e,
             })?;
-            Ok((prepare(r)?, actor))
+            let mut p = prepare(r)?;
+            p.shared_with = shared_with;
+            Ok((p, actor))
         })
         .collect()
 }
@@ -157,7 +163,7 @@ fn prepare(record: IncidentRecord) -> Result<Prepared, StoreError> {
     }
     record_json.push('}');
     let facets = facets_of(&record.incident);
-    Ok(Prepared { incident_json, record_json, facets, attribution_rows, response_rows, external_json, record })
+    Ok(Prepared { incident_json, record_json, facets, attribution_rows, response_rows, external_json, record, shared_with: Vec::new() })
 }
 
 /// The facet rows of an incident: one per distinct (facet, value). A pure function of the
@@ -240,6 +246,23 @@ impl Rows {
     }
 }
 
+/// One record to write, by whom, and who it is shared with beyond its marking's open
+/// audience (empty for imports).
+pub(crate) struct Filing {
+    pub record: IncidentRecord,
+    pub actor: PartyId,
+    pub shared_with: Vec<String>,
+}
+
+/// A sharing list to write once its incident's row exists.
+struct Share {
+    seq: i64,
+    incident: IncidentId,
+    tlp: pacta_core::Tlp,
+    actor: PartyId,
+    shared_with: Vec<String>,
+}
+
 enum Fate {
     New,
     Update { seq: i64 },
@@ -253,10 +276,10 @@ impl Store {
     /// number of records handled after each batch commits.
     pub async fn import_records(&self, records: Vec<IncidentRecord>, actor: &PartyId, mut progress: impl FnMut(u64)) -> Result<ImportOutcome, StoreError> {
         let mut total = ImportOutcome::default();
-        let mut batches: Vec<Vec<(IncidentRecord, PartyId)>> = Vec::new();
+        let mut batches: Vec<Vec<Filing>> = Vec::new();
         let mut records = records.into_iter().peekable();
         while records.peek().is_some() {
-            batches.push(records.by_ref().take(BATCH).map(|r| (r, actor.clone())).collect());
+            batches.push(records.by_ref().take(BATCH).map(|record| Filing { record, actor: actor.clone(), shared_with: Vec::new() }).collect());
         }
         // Pipeline: while SQLite's worker thread writes batch k, batch k+1 is validated and
         // serialised on a blocking thread, so the two cores work at once.
@@ -282,14 +305,14 @@ impl Store {
     /// of its log entry; the entry is durable when this returns.
     pub async fn report_incident(&self, record: IncidentRecord, actor: &PartyId) -> Result<(IncidentId, u64), StoreError> {
         let id = record.incident.id;
-        let (_, indices) = self.write_batch(vec![(record, actor.clone())], "incident.reported").await?;
+        let (_, indices) = self.write_batch(vec![Filing { record, actor: actor.clone(), shared_with: Vec::new() }], "incident.reported").await?;
         let index = indices.first().copied().flatten().ok_or_else(|| StoreError::Corrupt { what: "report".into(), detail: "no log entry was written".into() })?;
         Ok((id, index))
     }
 
     /// The incident write path. Writes `batch` in one transaction and returns what it did
     /// and, per record, the index of its log entry (`None` when it was unchanged).
-    pub(crate) async fn write_batch(&self, batch: Vec<(IncidentRecord, PartyId)>, kind_new: &'static str) -> Result<(ImportOutcome, Vec<Option<u64>>), StoreError> {
+    pub(crate) async fn write_batch(&self, batch: Vec<Filing>, kind_new: &'static str) -> Result<(ImportOutcome, Vec<Option<u64>>), StoreError> {
         let prepared = prepare_batch(batch)?;
         self.write_prepared(prepared, kind_new).await
     }
@@ -320,6 +343,7 @@ impl Store {
             let mut to_update: Vec<(i64, i64, Prepared)> = Vec::new();
             let mut seen_in_batch = std::collections::HashSet::new();
             let mut indices: Vec<Option<u64>> = Vec::with_capacity(batch.len());
+            let mut shares: Vec<Share> = Vec::new();
             for (p, actor) in batch {
                 let key = p.record.incident.origin.as_ref().map(|o| (o.dataset.label().to_string(), o.record_id.clone()));
                 if let Some(k) = &key {
@@ -352,6 +376,8 @@ impl Store {
                 };
                 let index = log.push(&actor, kind, &p.record_json, p.record.incident.tlp) as i64;
                 indices.push(Some(index as u64));
+                let mut p = p;
+                let shared_with = std::mem::take(&mut p.shared_with);
                 outcome.attributions += p.attribution_rows.len() as u64;
                 outcome.responses += p.response_rows.len() as u64;
                 outcome.external_assessments += p.external_json.is_some() as u64;
@@ -359,10 +385,16 @@ impl Store {
                     Fate::New => {
                         next_seq += 1;
                         outcome.inserted += 1;
+                        if !shared_with.is_empty() {
+                            shares.push(Share { seq: next_seq, incident: p.record.incident.id, tlp: p.record.incident.tlp, actor, shared_with });
+                        }
                         to_insert.push((next_seq, index, p));
                     }
                     Fate::Update { seq } => {
                         outcome.updated += 1;
+                        if !shared_with.is_empty() {
+                            shares.push(Share { seq, incident: p.record.incident.id, tlp: p.record.incident.tlp, actor, shared_with });
+                        }
                         to_update.push((seq, index, p));
                     }
                     Fate::Unchanged => unreachable!("handled above"),
@@ -436,6 +468,16 @@ impl Store {
                         .push_bind(r.log_index);
                 });
                 q.build().execute(&mut *tx).await?;
+            }
+            // A sharing list filed with its incident is written with it, and logged after it:
+            // an acknowledged report is never left readable by fewer (or more) than its
+            // reporter asked, and a refused one shares nothing.
+            for share in shares {
+                for g in &share.shared_with {
+                    sqlx::query("INSERT INTO incident_grants (incident_seq, grantee) VALUES ($1, $2) ON CONFLICT DO NOTHING").bind(share.seq).bind(g.clone()).execute(&mut *tx).await?;
+                }
+                let all: Vec<String> = sqlx::query_scalar("SELECT grantee FROM incident_grants WHERE incident_seq = $1 ORDER BY grantee").bind(share.seq).fetch_all(&mut *tx).await?;
+                log.push(&share.actor, "incident.shared", &crate::accounts::shared_record(share.incident, &all), share.tlp);
             }
             let mut facets = rows.facets;
             while !facets.is_empty() {

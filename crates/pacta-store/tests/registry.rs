@@ -194,3 +194,44 @@ async fn the_public_log_commits_to_an_amber_record_without_revealing_it() {
         assert_eq!(v["record"]["sha256"], hex::encode(sha2::Sha256::digest(record_json.as_bytes())));
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_and_its_sharing_list_are_written_and_logged_together_or_not_at_all() {
+    for db in TestDb::both().await {
+        eprintln!("-- on {}", db.store.backend());
+        let store = std::sync::Arc::new(Store::open(&db.url).await.unwrap());
+        let (sequencer, tasks) = pacta_store::sequencer::Sequencer::start(store.clone(), None);
+        let lithuania = PartyId::parse("actor", "state:LT").unwrap();
+        let report = |title: &str| {
+            let mut incident = Incident::new(title, Tlp::Amber);
+            incident.targets.push(Target { state: Some(state("LT")), place: None, sector: Sector::Government, entity: None });
+            IncidentRecord::new(incident)
+        };
+
+        // Lithuania reports an AMBER intrusion, shared with Latvia and one of its own officers.
+        let record = report("Intrusion at the ministry");
+        let id = record.incident.id;
+        let shared_with = vec!["state:LV".to_string(), "account:lt-officer".to_string(), "state:LT".to_string()];
+        let index = sequencer.submit_shared(record, lithuania.clone(), shared_with).await.unwrap();
+        // As soon as the report is acknowledged, the audience is the one asked for...
+        assert_eq!(store.incident_grants(id).await.unwrap(), vec!["account:lt-officer", "state:LT", "state:LV"]);
+        // ...and the log holds the report and, after it, who it was shared with.
+        let entries = store.log_entries(index, index + 2).await.unwrap();
+        let kinds: Vec<&str> = entries.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["incident.reported", "incident.shared"]);
+
+        // A sharing list naming nobody valid refuses the whole report, by field and value.
+        let size = store.log_size().await.unwrap();
+        let refused = report("Second intrusion");
+        let refused_id = refused.incident.id;
+        let err = sequencer.submit_shared(refused, lithuania.clone(), vec!["the whole world".into()]).await.unwrap_err().to_string();
+        assert!(err.contains("shared_with") && err.contains("the whole world"), "{err}");
+        assert!(store.get_incident(&refused_id.to_string()).await.unwrap().is_none(), "nothing of the report was written");
+        assert_eq!(store.log_size().await.unwrap(), size);
+
+        drop(sequencer);
+        tasks.sequencer.await.unwrap();
+        drop(store);
+        db.drop_db().await;
+    }
+}
