@@ -116,9 +116,9 @@ impl AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            // The store refuses malformed references (`get_incident("nonsense")`) with the
-            // field it checked; the only user input that reaches it is an incident id.
-            StoreError::Invalid(inv) => AppError::from_invalid("id", inv),
+            // The store's refusals name the field it checked (`reason`, `shared_with`,
+            // `incident`...); a handler whose parameter has another name maps it itself.
+            StoreError::Invalid(inv) => AppError::from_invalid(&inv.field.clone(), inv),
             StoreError::NotFound(what) => AppError::NotFound(format!("not found: {what}")),
             other => AppError::Internal(other.to_string()),
         }

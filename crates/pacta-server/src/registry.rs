@@ -17,7 +17,7 @@ use crate::error::AppError;
 use crate::params::ListParams;
 use crate::{AppState, Viewer};
 use pacta_core::{Attribution, Dataset, PartyId, StateCode};
-use pacta_store::{IncidentFilter, IncidentSummary, StoredIncident};
+use pacta_store::{IncidentFilter, IncidentSummary, StoreError, StoredIncident};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -131,7 +131,12 @@ pub async fn incident(state: &AppState, viewer: &Viewer, reference: &str) -> Res
         && Dataset::parse("dataset", dataset).is_err() {
             return Err(not_found(reference));
         }
-    match state.store.get_incident(reference).await? {
+    // The path names the reference `id`; the store calls it `incident`.
+    let found = state.store.get_incident(reference).await.map_err(|e| match e {
+        StoreError::Invalid(inv) => AppError::from_invalid("id", inv),
+        other => AppError::from(other),
+    })?;
+    match found {
         Some(found) if may_see(state, viewer, &found).await? => Ok(found),
         _ => Err(not_found(reference)),
     }
