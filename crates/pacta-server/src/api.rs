@@ -148,7 +148,7 @@ async fn get_incident(State(state): State<AppState>, viewer: Viewer, Path(id): P
 async fn stats(State(state): State<AppState>, viewer: Viewer, RawQuery(query): RawQuery) -> Result<Json<StatsDto>, AppError> {
     params::none(query.as_deref())?;
     let snap = registry::snapshot(&state, &viewer).await?;
-    Ok(Json(StatsDto::from(&snap.stats)))
+    Ok(Json(StatsDto::from(&*snap)))
 }
 
 /// A state's record: incidents against it, incidents alleged against it, attributions it made.

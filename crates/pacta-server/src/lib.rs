@@ -88,11 +88,20 @@ pub struct Limits {
     /// Take the client's address from the last `X-Forwarded-For` entry (only behind a
     /// reverse proxy that sets it).
     pub trust_forwarded_for: bool,
+    /// How long a request waits for the statistics to be recounted after the log grew,
+    /// before it is answered with the previous count ([`registry::snapshot`]).
+    pub stats_wait: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { request_timeout: Duration::from_secs(30), max_body_bytes: 64 * 1024, rate_limit: Some(ratelimit::RateLimit::default()), trust_forwarded_for: false }
+        Limits {
+            request_timeout: Duration::from_secs(30),
+            max_body_bytes: 64 * 1024,
+            rate_limit: Some(ratelimit::RateLimit::default()),
+            trust_forwarded_for: false,
+            stats_wait: Duration::from_millis(500),
+        }
     }
 }
 

@@ -9,9 +9,11 @@
 //! viewer may see: [`pacta_store::Store::stats`] and
 //! [`pacta_store::Store::attributions_of`] with the viewer's access as their filter (a
 //! public count must not reveal that restricted incidents exist), a handful of aggregate
-//! queries whatever the registry's size. They are cached per audience until the
-//! transparency log grows; every change to the registry appends to the log, so a cached
-//! snapshot is never stale.
+//! queries whatever the registry's size. They are cached per audience and rebuilt when the
+//! transparency log grows (every change to the registry appends to the log). A request
+//! waits briefly for a rebuild; on a registry so large that the rebuild takes longer, it
+//! gets the previous snapshot, whose `log_size` says what it reflects, while the rebuild
+//! finishes in the background ([`snapshot`]).
 
 use crate::error::AppError;
 use crate::params::ListParams;
@@ -174,24 +176,92 @@ pub struct Snapshot {
 /// The per-audience cache of [`Snapshot`]s.
 #[derive(Default)]
 pub struct Snapshots {
-    /// Held across a rebuild so that concurrent requests wait for one pass instead of
-    /// each starting their own.
-    cache: tokio::sync::Mutex<HashMap<String, Arc<Snapshot>>>,
+    audiences: std::sync::Mutex<HashMap<String, Audience>>,
 }
 
-/// The viewer's snapshot, rebuilt first if the log has grown since it was taken.
+/// One audience's latest snapshot and the rebuild under way, if any. At most one rebuild
+/// runs per audience: concurrent requests wait for the same one.
+#[derive(Default)]
+struct Audience {
+    latest: Option<Arc<Snapshot>>,
+    rebuilding: Option<tokio::sync::watch::Receiver<Option<Result<Arc<Snapshot>, String>>>>,
+}
+
+/// The viewer's snapshot. If the log has grown since it was taken, a rebuild starts (or
+/// the one under way is joined) and the request waits up to `limits.stats_wait` (half a
+/// second by default) for it; past that, it answers with the previous snapshot and the
+/// rebuild finishes in the background. With no previous snapshot, it waits for the
+/// rebuild.
+///
+/// A rebuild is a few aggregate queries: milliseconds on a registry of thousands, so the
+/// answer is fresh; about half a minute at a million incidents, where a reader gets the
+/// previous snapshot (its `log_size` says what it reflects) rather than waiting behind
+/// every new entry, as it did when the cache was rebuilt under one lock.
 pub async fn snapshot(state: &AppState, viewer: &Viewer) -> Result<Arc<Snapshot>, AppError> {
-    let mut cache = state.snapshots.cache.lock().await;
     let size = state.store.log_size().await?;
-    if let Some(s) = cache.get(&viewer.audience())
-        && s.log_size == size {
-            return Ok(s.clone());
-        }
+    let audience = viewer.audience();
+    let (previous, mut rebuilt) = {
+        let mut audiences = state.snapshots.audiences.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let entry = audiences.entry(audience.clone()).or_default();
+        if let Some(s) = &entry.latest
+            && s.log_size >= size {
+                return Ok(s.clone());
+            }
+        let rx = match &entry.rebuilding {
+            Some(rx) => rx.clone(),
+            None => {
+                let (tx, rx) = tokio::sync::watch::channel(None);
+                entry.rebuilding = Some(rx.clone());
+                let (state, viewer) = (state.clone(), viewer.clone());
+                tokio::spawn(async move { rebuild(state, viewer, size, tx).await });
+                rx
+            }
+        };
+        (entry.latest.clone(), rx)
+    };
+    let done = rebuilt.wait_for(Option::is_some);
+    let outcome = match &previous {
+        // A zero wait does not wait at all (a timer of zero still yields to the runtime).
+        Some(_) if state.limits.stats_wait.is_zero() => None,
+        Some(_) => tokio::time::timeout(state.limits.stats_wait, done).await.ok(),
+        None => Some(done.await),
+    };
+    match outcome {
+        Some(Ok(r)) => match r.as_ref().expect("waited for a value") {
+            Ok(snap) => Ok(snap.clone()),
+            Err(e) => match previous {
+                // A failed rebuild leaves the previous snapshot standing; the next request retries.
+                Some(p) => Ok(p),
+                None => Err(AppError::Internal(format!("statistics: {e}"))),
+            },
+        },
+        // The rebuild task ended without a word (it panicked): the next request retries.
+        Some(Err(_)) => previous.ok_or_else(|| AppError::Internal("statistics: the rebuild stopped".into())),
+        // Still rebuilding: answer with what we have.
+        None => Ok(previous.expect("the wait is bounded only when a previous snapshot exists")),
+    }
+}
+
+/// Builds the audience's snapshot as of `size`, files it, and tells whoever waits. The
+/// rebuild slot is cleared in every case, so a failure is retried by the next request.
+async fn rebuild(state: AppState, viewer: Viewer, size: u64, tx: tokio::sync::watch::Sender<Option<Result<Arc<Snapshot>, String>>>) {
     let started = std::time::Instant::now();
-    let snap = Arc::new(build_snapshot(state, viewer, size).await?);
-    tracing::info!(audience = viewer.audience(), incidents = snap.stats.incidents, log_size = size, ms = started.elapsed().as_millis() as u64, "statistics rebuilt");
-    cache.insert(viewer.audience(), snap.clone());
-    Ok(snap)
+    let built = build_snapshot(&state, &viewer, size).await.map(Arc::new);
+    let audience = viewer.audience();
+    {
+        let mut audiences = state.snapshots.audiences.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let entry = audiences.entry(audience.clone()).or_default();
+        entry.rebuilding = None;
+        if let Ok(snap) = &built
+            && entry.latest.as_ref().is_none_or(|l| l.log_size < snap.log_size) {
+                entry.latest = Some(snap.clone());
+            }
+    }
+    match &built {
+        Ok(snap) => tracing::info!(audience, incidents = snap.stats.incidents, log_size = size, ms = started.elapsed().as_millis() as u64, "statistics rebuilt"),
+        Err(e) => tracing::warn!(audience, error = %e, "rebuilding the statistics failed"),
+    }
+    let _ = tx.send(Some(built.map_err(|e| e.to_string())));
 }
 
 async fn build_snapshot(state: &AppState, viewer: &Viewer, log_size: u64) -> Result<Snapshot, AppError> {

@@ -7,7 +7,7 @@
 //! (`"CLEAR"`); states as ISO 3166-1 alpha-2 codes; dates as `YYYY-MM-DD`.
 
 use crate::Viewer;
-use crate::registry::{PublicStats, StateRecord};
+use crate::registry::{Snapshot, StateRecord};
 use chrono::NaiveDate;
 use pacta_core::*;
 use pacta_store::{IncidentSummary, StoredIncident};
@@ -329,10 +329,15 @@ pub struct StatsDto {
     pub by_operation_type: BTreeMap<String, u64>,
     pub by_alleged_state: BTreeMap<String, u64>,
     pub by_target_state: BTreeMap<String, u64>,
+    /// The transparency log's size when the counts were taken: they reflect every entry
+    /// before it. On a very large registry the counts may trail the newest entries by
+    /// the time a recount takes.
+    pub as_of_log_size: u64,
 }
 
-impl From<&PublicStats> for StatsDto {
-    fn from(s: &PublicStats) -> Self {
+impl From<&Snapshot> for StatsDto {
+    fn from(snap: &Snapshot) -> Self {
+        let s = &snap.stats;
         let codes = |m: &BTreeMap<StateCode, u64>| m.iter().map(|(k, v)| (k.to_string(), *v)).collect();
         let named = |m: &BTreeMap<&'static str, u64>| m.iter().map(|(k, v)| (k.to_string(), *v)).collect();
         StatsDto {
@@ -345,6 +350,7 @@ impl From<&PublicStats> for StatsDto {
             by_operation_type: named(&s.by_operation_type),
             by_alleged_state: codes(&s.by_alleged_state),
             by_target_state: codes(&s.by_target_state),
+            as_of_log_size: snap.log_size,
         }
     }
 }

@@ -270,3 +270,40 @@ async fn a_search_reveals_no_restricted_incident_nor_its_count_nor_its_facets() 
         w.db.drop_db().await;
     }
 }
+
+/// A new report shows in the statistics at once on a registry this size; where the recount
+/// takes longer than a reader is made to wait (a million incidents), the reader gets the
+/// previous counts, marked with the log size they reflect, and the recount lands after.
+#[tokio::test]
+async fn the_statistics_follow_new_reports_without_holding_readers_behind_a_recount() {
+    for w in worlds().await {
+        let fr = w.tokens[2].as_deref();
+        let stats = |state: AppState| async move {
+            let res = app(state).oneshot(Request::get("/api/v1/stats").body(Body::empty()).unwrap()).await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            let v: serde_json::Value = serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+            (v["incidents"].as_u64().unwrap(), v["as_of_log_size"].as_u64().unwrap())
+        };
+        let (before, as_of) = stats(w.state.clone()).await;
+        assert_eq!(call(&w, fr, "POST", "/api/v1/incidents", Some(report("CLEAR", "Tidewater", &[]))).await.0, StatusCode::CREATED);
+        let (after, as_of_after) = stats(w.state.clone()).await;
+        assert_eq!(after, before + 1, "the new public report is counted");
+        assert!(as_of_after > as_of);
+
+        // Now a reader that will not wait at all, as on a registry whose recount is slow.
+        let impatient = w.state.clone().with_limits(pacta_server::Limits { stats_wait: std::time::Duration::ZERO, rate_limit: None, ..Default::default() });
+        assert_eq!(call(&w, fr, "POST", "/api/v1/incidents", Some(report("CLEAR", "Saltmarsh", &[]))).await.0, StatusCode::CREATED);
+        assert_eq!(stats(impatient.clone()).await, (after, as_of_after), "the previous counts, saying what they reflect");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let (n, as_of) = stats(impatient.clone()).await;
+            if n == after + 1 {
+                assert!(as_of > as_of_after);
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "the recount never landed");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        w.db.drop_db().await;
+    }
+}
