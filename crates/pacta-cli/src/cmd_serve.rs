@@ -32,6 +32,10 @@ pub struct ServeArgs {
     /// reverse proxy that sets that header; otherwise clients could pick their address.
     #[arg(long)]
     pub trust_forwarded_for: bool,
+    /// The largest artefact an evidence upload may carry, in MiB. The form streams it into
+    /// the vault; other requests stay limited to 64 KiB.
+    #[arg(long, default_value_t = 256, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub max_evidence_mib: u64,
     /// Log filter when RUST_LOG is not set (error, warn, info, debug, trace).
     #[arg(long, default_value = "info", value_name = "FILTER")]
     pub log: String,
@@ -44,7 +48,10 @@ pub async fn serve(store: pacta_store::Store, args: &ServeArgs, keys: &LogKeyArg
         anyhow::bail!("--rate-limit: {} is not valid: expected requests per second, 0 or more (0 turns the limit off)", args.rate_limit);
     }
     let rate_limit = (args.rate_limit > 0.0).then(|| pacta_server::ratelimit::RateLimit { per_second: args.rate_limit, burst: args.rate_burst, ..Default::default() });
-    let limits = Limits { request_timeout: Duration::from_secs(args.request_timeout), rate_limit, trust_forwarded_for: args.trust_forwarded_for, ..Limits::default() };
+    let limits = Limits { request_timeout: Duration::from_secs(args.request_timeout), rate_limit, trust_forwarded_for: args.trust_forwarded_for,
+        max_evidence_bytes: usize::try_from(args.max_evidence_mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX),
+        ..Limits::default()
+    };
     let signer = logkey::load_or_create(store.url(), keys)?;
     let store = Arc::new(store);
     // Binds the key to the log (refusing a different one) and covers entries written

@@ -36,6 +36,9 @@ pub enum AppError {
     /// The write path is not running (a read-only server) or has stopped.
     #[error("{0}")]
     Unavailable(String),
+    /// A body past the route's limit, found while it streamed in.
+    #[error("{0}")]
+    TooLarge(String),
     /// A store or rendering failure. The detail is logged, not shown.
     #[error("internal error")]
     Internal(String),
@@ -81,6 +84,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::BadBody(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -94,6 +98,7 @@ impl AppError {
             AppError::Forbidden(_) => "forbidden",
             AppError::BadBody(_) => "bad_body",
             AppError::Unavailable(_) => "unavailable",
+            AppError::TooLarge(_) => "payload_too_large",
             AppError::Internal(_) => "internal",
         }
     }

@@ -39,6 +39,7 @@ use crate::pages::{PageError, human};
 use crate::{AppState, Viewer, registry};
 use askama::Template;
 use axum::extract::{Form, Multipart, Path, RawQuery, State};
+use std::sync::Arc;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -603,14 +604,18 @@ pub struct EvidenceInput {
     pub custody_key: String,
 }
 
-async fn add_evidence(state: &AppState, viewer: &Viewer, reference: &str, input: &EvidenceInput, bytes: Vec<u8>) -> Result<Written, AppError> {
+/// What is checked before an artefact's bytes are stored: the gates, the vault, the key
+/// and the marking.
+struct EvidenceGate {
+    w: Writer,
+    vault: Arc<pacta_vault::Vault>,
+    signer: NoteSigner,
+    tlp: Tlp,
+}
+
+async fn evidence_gate(state: &AppState, viewer: &Viewer, reference: &str, input: &EvidenceInput) -> Result<EvidenceGate, AppError> {
     let w = writer(state, viewer, Action::AddEvidence, reference).await?;
-    let Some(vault) = state.vault.clone() else {
-        return Err(AppError::Unavailable("this server holds no evidence vault: add evidence with `pacta evidence add`".into()));
-    };
-    if bytes.is_empty() {
-        return Err(AppError::bad("file", "", "choose a file: an artefact has content"));
-    }
+    let vault = vault_of(state)?;
     if input.custody_key.trim().is_empty() {
         return Err(AppError::bad("custody_key", "", "the custody event is signed with the acting party's key (`pacta evidence keygen`)"));
     }
@@ -621,11 +626,24 @@ async fn add_evidence(state: &AppState, viewer: &Viewer, reference: &str, input:
         Some(t) => Tlp::parse("tlp", t).map_err(|e| bad("tlp", e))?,
         None => Tlp::Amber,
     };
-    // Blob before record: the bytes are durable in the vault before the write path names them.
-    let put = {
-        let vault = vault.clone();
-        tokio::task::spawn_blocking(move || vault.put(std::io::Cursor::new(bytes))).await.map_err(|e| AppError::Internal(format!("vault task: {e}")))?.map_err(|e| AppError::Internal(format!("vault: {e}")))?
-    };
+    Ok(EvidenceGate { w, vault, signer, tlp })
+}
+
+fn vault_of(state: &AppState) -> Result<Arc<pacta_vault::Vault>, AppError> {
+    state.vault.clone().ok_or_else(|| AppError::Unavailable("this server holds no evidence vault: add evidence with `pacta evidence add`".into()))
+}
+
+fn vault_error(e: pacta_vault::VaultError) -> AppError {
+    AppError::Internal(format!("vault: {e}"))
+}
+
+/// Records an artefact whose bytes are in the vault already (blob before record: the
+/// bytes are durable before the write path names them).
+async fn record_evidence(state: &AppState, gate: EvidenceGate, input: &EvidenceInput, put: pacta_vault::Put) -> Result<Written, AppError> {
+    if put.size == 0 {
+        return Err(AppError::bad("file", "", "choose a file: an artefact has content"));
+    }
+    let EvidenceGate { w, vault, signer, tlp } = gate;
     let new = NewEvidence {
         sha256: put.hash,
         size: put.size,
@@ -641,7 +659,7 @@ async fn add_evidence(state: &AppState, viewer: &Viewer, reference: &str, input:
         StoreError::Invalid(inv) if inv.field.contains("key") || inv.rule.contains("key") => AppError::bad("custody_key", "(not shown)", inv.rule),
         other => store_error(other),
     })?;
-    tracing::info!(evidence = %item.id, log_index = event.log_index, party = %w.actor, "evidence added");
+    tracing::info!(evidence = %item.id, log_index = event.log_index, party = %w.actor, size = put.size, "evidence added");
     Ok(Written { id: item.id.to_string(), log_index: event.log_index, href: incident_href(&w.incident) })
 }
 
@@ -813,10 +831,17 @@ pub async fn api_withdraw_claim(State(state): State<AppState>, viewer: Viewer, P
 pub async fn api_add_evidence(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Response, AppError> {
     writer(&state, &viewer, Action::AddEvidence, &id).await?;
     let input: EvidenceInput = crate::report::json_body(&headers, &body)?;
+    drop(body);
+    let gate = evidence_gate(&state, &viewer, &id, &input).await?;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(input.content_base64.trim())
         .map_err(|e| AppError::bad("content_base64", "(not shown)", format!("is not base64: {e}")))?;
-    Ok(created(add_evidence(&state, &viewer, &id, &input, bytes).await?))
+    if bytes.is_empty() {
+        return Err(AppError::bad("content_base64", "", "an artefact has content"));
+    }
+    let vault = gate.vault.clone();
+    let put = tokio::task::spawn_blocking(move || vault.put(std::io::Cursor::new(bytes))).await.map_err(|e| AppError::Internal(format!("vault task: {e}")))?.map_err(vault_error)?;
+    Ok(created(record_evidence(&state, gate, &input, put).await?))
 }
 
 /// The artefacts of an incident the viewer may read.
@@ -1228,32 +1253,44 @@ async fn evidence_page(State(state): State<AppState>, viewer: Viewer, Path(id): 
         Ok(x) => x,
         Err(redirect) => return Ok(redirect),
     };
-    let page = EvidencePage { nav: "incidents", head, form: EvidenceForm { tlp: "AMBER".into(), ..Default::default() }, tlps: Tlp::ALL.iter().map(|t| t.label()).collect(), max_bytes: state.limits.max_body_bytes };
+    let page = EvidencePage { nav: "incidents", head, form: EvidenceForm { tlp: "AMBER".into(), ..Default::default() }, tlps: Tlp::ALL.iter().map(|t| t.label()).collect(), max_bytes: state.limits.max_evidence_bytes };
     Ok(Html(page.render().map_err(AppError::from)?).into_response())
 }
 
-/// Reads the multipart form: text fields and one file. Unknown fields are refused, as in
-/// every other form.
-async fn read_multipart(mut m: Multipart) -> Result<(String, EvidenceInput, Vec<u8>), AppError> {
-    let mut csrf = String::new();
+/// The upload form, read as it streams. The CSRF token must come before the file (the
+/// form puts it first), so the session, the token and the policy are checked before a
+/// byte of the file is stored; the file then goes straight into the vault, never whole
+/// in memory; the other fields may come before or after it. Unknown fields are refused,
+/// as in every other form.
+///
+/// A refusal found after the file is stored (a bad custody key, say) leaves its blob in
+/// the vault unreferenced: content-addressed, complete, and found in place if the same
+/// file is sent again.
+async fn read_upload(state: &AppState, viewer: &Viewer, reference: &str, mut m: Multipart) -> Result<(EvidenceInput, Option<pacta_vault::Put>), PageError> {
+    let mut csrf: Option<String> = None;
     let mut input = EvidenceInput::default();
-    let mut bytes = Vec::new();
+    let mut put = None;
     let mut file_name = String::new();
-    let unreadable = |e: axum::extract::multipart::MultipartError| AppError::BadBody(format!("the upload could not be read: {e}"));
     while let Some(field) = m.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or("").to_string();
         match name.as_str() {
             "file" => {
+                if put.is_some() {
+                    return Err(AppError::bad("file", field.file_name().unwrap_or(""), "one file per upload").into());
+                }
+                csrf_gate(viewer, csrf.as_deref())?;
+                writer(state, viewer, Action::AddEvidence, reference).await?;
+                let vault = vault_of(state)?;
                 file_name = field.file_name().unwrap_or("").to_string();
                 if input.media_type.is_none() {
                     input.media_type = field.content_type().map(str::to_string).filter(|t| t != "application/octet-stream");
                 }
-                bytes = field.bytes().await.map_err(unreadable)?.to_vec();
+                put = Some(stream_into_vault(vault, field).await?);
             }
             "csrf" | "name" | "description" | "tlp" | "custody_key" | "media_type" => {
                 let text = field.text().await.map_err(unreadable)?;
                 match name.as_str() {
-                    "csrf" => csrf = text,
+                    "csrf" => csrf = Some(text),
                     "name" => input.name = text,
                     "description" => input.description = text,
                     "tlp" => input.tlp = Some(text),
@@ -1261,31 +1298,96 @@ async fn read_multipart(mut m: Multipart) -> Result<(String, EvidenceInput, Vec<
                     _ => input.media_type = Some(text).filter(|t| !t.trim().is_empty()),
                 }
             }
-            other => return Err(AppError::UnknownParameter { param: other.to_string(), accepted: "csrf, file, name, description, tlp, media_type, custody_key".into() }),
+            other => return Err(AppError::UnknownParameter { param: other.to_string(), accepted: "csrf, file, name, description, tlp, media_type, custody_key".into() }.into()),
         }
     }
+    csrf_gate(viewer, csrf.as_deref())?;
     if input.name.trim().is_empty() {
         input.name = file_name;
     }
-    Ok((csrf, input, bytes))
+    Ok((input, put))
+}
+
+fn unreadable(e: axum::extract::multipart::MultipartError) -> AppError {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::TooLarge(format!("the upload is too large: {e}"))
+    } else {
+        AppError::BadBody(format!("the upload could not be read: {e}"))
+    }
+}
+
+/// Feeds the file's chunks, as they arrive, to the vault's writer on a blocking thread.
+async fn stream_into_vault(vault: Arc<pacta_vault::Vault>, mut field: axum::extract::multipart::Field<'_>) -> Result<pacta_vault::Put, AppError> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<axum::body::Bytes>>(8);
+    let writing = tokio::task::spawn_blocking(move || vault.put(ChunkReader { rx, chunk: axum::body::Bytes::new() }));
+    let mut failed = None;
+    loop {
+        match field.chunk().await {
+            Ok(Some(chunk)) => {
+                if tx.send(Ok(chunk)).await.is_err() {
+                    break; // The writer stopped: its own error says why.
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let _ = tx.send(Err(std::io::Error::other("the upload was cut short"))).await;
+                failed = Some(unreadable(e));
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let put = writing.await.map_err(|e| AppError::Internal(format!("vault task: {e}")))?;
+    match failed {
+        // An upload cut short stores nothing under a name (the vault removes its temporary file).
+        Some(e) => Err(e),
+        None => put.map_err(vault_error),
+    }
+}
+
+/// A blocking reader over chunks sent from the async side.
+struct ChunkReader {
+    rx: tokio::sync::mpsc::Receiver<std::io::Result<axum::body::Bytes>>,
+    chunk: axum::body::Bytes,
+}
+
+impl std::io::Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.chunk.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(next)) => self.chunk = next,
+                Some(Err(e)) => return Err(e),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk.split_to(n));
+        Ok(n)
+    }
 }
 
 async fn evidence_form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, multipart: Multipart) -> Result<Response, PageError> {
-    // The session and the CSRF token are checked before the upload is read in full.
+    // The session is checked before the upload is read at all.
     if viewer.account_info().is_none() {
         return Err(AppError::Unauthorized(format!("to {}, sign in with a party's account", what(Action::AddEvidence))).into());
     }
-    let (csrf, input, bytes) = read_multipart(multipart).await?;
-    csrf_gate(&viewer, Some(&csrf))?;
+    let (input, put) = read_upload(&state, &viewer, &id, multipart).await?;
     let (head, _) = match form_head(&state, &viewer, Action::AddEvidence, &id).await? {
         Ok(x) => x,
         Err(redirect) => return Ok(redirect),
     };
-    match add_evidence(&state, &viewer, &id, &input, bytes).await {
+    let outcome = match evidence_gate(&state, &viewer, &id, &input).await {
+        Ok(gate) => match put {
+            Some(put) => record_evidence(&state, gate, &input, put).await,
+            None => Err(AppError::bad("file", "", "choose a file: an artefact has content")),
+        },
+        Err(e) => Err(e),
+    };
+    match outcome {
         Ok(written) => Ok(done(&written.href, "evidence")),
         Err(e) => {
             let form = EvidenceForm { name: input.name, description: input.description, media_type: input.media_type.unwrap_or_default(), tlp: input.tlp.unwrap_or_default() };
-            let page = EvidencePage { nav: "incidents", head, form, tlps: Tlp::ALL.iter().map(|t| t.label()).collect(), max_bytes: state.limits.max_body_bytes };
+            let page = EvidencePage { nav: "incidents", head, form, tlps: Tlp::ALL.iter().map(|t| t.label()).collect(), max_bytes: state.limits.max_evidence_bytes };
             Ok(refused(e, |r| EvidencePage { head: Head { error: Some(r), ..page.head }, ..page }))
         }
     }

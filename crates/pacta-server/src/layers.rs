@@ -13,7 +13,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
+use axum::extract::{DefaultBodyLimit, State};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
@@ -27,7 +27,10 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 pub(crate) fn apply(routes: Router<AppState>, state: AppState) -> Router {
     let header = |name: HeaderName, value: &'static str| SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value));
     routes
-        .layer(RequestBodyLimitLayer::new(state.limits.max_body_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), body_limit))
+        // Our limit below is the only one: axum's default (2 MB, per extractor) would cap
+        // evidence uploads whatever the configuration says.
+        .layer(DefaultBodyLimit::disable())
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, state.limits.request_timeout))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(uniform_errors))
@@ -48,6 +51,48 @@ pub(crate) fn apply(routes: Router<AppState>, state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .with_state(state)
+}
+
+/// The body limit of the route: evidence uploads get `max_evidence_bytes` (a third more
+/// for the JSON twin's base64), everything else `max_body_bytes`. A declared length past
+/// it is refused before a byte is read; a body that grows past it while streaming fails
+/// the extractor reading it, which answers 413 too.
+async fn body_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limits = &state.limits;
+    let limit = match evidence_upload(&req) {
+        Some(EvidenceUpload::Form) => limits.max_evidence_bytes.saturating_add(64 * 1024),
+        Some(EvidenceUpload::Json) => (limits.max_evidence_bytes / 3).saturating_mul(4).saturating_add(64 * 1024),
+        None => limits.max_body_bytes,
+    };
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return json_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the request body is too large: at most {limit} bytes here"));
+    }
+    let (parts, body) = req.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
+    next.run(Request::from_parts(parts, body)).await
+}
+
+enum EvidenceUpload {
+    Form,
+    Json,
+}
+
+/// `POST /incidents/{id}/evidence` (the multipart form) or its JSON twin under `/api/v1`.
+fn evidence_upload(req: &Request) -> Option<EvidenceUpload> {
+    if req.method() != axum::http::Method::POST {
+        return None;
+    }
+    let path = req.uri().path();
+    let rest = path.strip_suffix("/evidence")?;
+    let (api, id) = match rest.strip_prefix("/api/v1/incidents/") {
+        Some(id) => (true, id),
+        None => (false, rest.strip_prefix("/incidents/")?),
+    };
+    if id.is_empty() || id.contains('/') {
+        return None;
+    }
+    Some(if api { EvidenceUpload::Json } else { EvidenceUpload::Form })
 }
 
 /// Gives error responses produced outside our handlers (a 405 from the router, a 413

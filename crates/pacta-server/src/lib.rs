@@ -81,8 +81,12 @@ pub struct Limits {
     /// A request still running after this long is answered with 503. Bulk downloads of a
     /// large registry may need more than the default.
     pub request_timeout: Duration,
-    /// The largest request body accepted. The public slice takes no bodies at all.
+    /// The largest request body accepted, except evidence uploads. The public slice takes
+    /// no bodies at all.
     pub max_body_bytes: usize,
+    /// The largest artefact an evidence upload may carry (the form streams it into the
+    /// vault; the JSON twin's base64 body may be a third larger).
+    pub max_evidence_bytes: usize,
     /// Requests per client ([`ratelimit`]); `None` turns the limit off (benchmarks).
     pub rate_limit: Option<ratelimit::RateLimit>,
     /// Take the client's address from the last `X-Forwarded-For` entry (only behind a
@@ -98,6 +102,7 @@ impl Default for Limits {
         Limits {
             request_timeout: Duration::from_secs(30),
             max_body_bytes: 64 * 1024,
+            max_evidence_bytes: 256 * 1024 * 1024,
             rate_limit: Some(ratelimit::RateLimit::default()),
             trust_forwarded_for: false,
             stats_wait: Duration::from_millis(500),

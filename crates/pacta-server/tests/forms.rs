@@ -100,11 +100,15 @@ struct Reply {
 }
 
 async fn send(w: &World, who: &Who, req: axum::http::request::Builder, body: Body) -> Reply {
+    send_to(&w.state, who, req, body).await
+}
+
+async fn send_to(state: &AppState, who: &Who, req: axum::http::request::Builder, body: Body) -> Reply {
     let mut req = req;
     if let Some(c) = &who.cookie {
         req = req.header(header::COOKIE, c);
     }
-    let res = app(w.state.clone()).oneshot(req.body(body).unwrap()).await.unwrap();
+    let res = app(state.clone()).oneshot(req.body(body).unwrap()).await.unwrap();
     let status = res.status();
     let location = res.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
@@ -129,6 +133,12 @@ async fn post_form(w: &World, who: &Who, uri: &str, fields: &[(&str, &str)], csr
 }
 
 async fn post_multipart(w: &World, who: &Who, uri: &str, fields: &[(&str, &str)], file: Option<(&str, &[u8])>, csrf: bool) -> Reply {
+    post_multipart_to(w, &w.state, who, uri, fields, file, csrf, false).await
+}
+
+/// A multipart post to `state`'s app; `file_first` sends the file before the other parts.
+#[allow(clippy::too_many_arguments)]
+async fn post_multipart_to(w: &World, state: &AppState, who: &Who, uri: &str, fields: &[(&str, &str)], file: Option<(&str, &[u8])>, csrf: bool, file_first: bool) -> Reply {
     let boundary = "pacta-test-boundary-7d1f";
     let mut body: Vec<u8> = Vec::new();
     let mut part = |head: String, content: &[u8]| {
@@ -136,18 +146,27 @@ async fn post_multipart(w: &World, who: &Who, uri: &str, fields: &[(&str, &str)]
         body.extend_from_slice(content);
         body.extend_from_slice(b"\r\n");
     };
+    let file_part = |part: &mut dyn FnMut(String, &[u8])| {
+        if let Some((name, bytes)) = file {
+            part(format!("Content-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/plain"), bytes);
+        }
+    };
+    if file_first {
+        file_part(&mut part);
+    }
     if csrf {
         part("Content-Disposition: form-data; name=\"csrf\"".into(), who.csrf.as_bytes());
     }
     for (k, v) in fields {
         part(format!("Content-Disposition: form-data; name=\"{k}\""), v.as_bytes());
     }
-    if let Some((name, bytes)) = file {
-        part(format!("Content-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/plain"), bytes);
+    if !file_first {
+        file_part(&mut part);
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     let req = Request::builder().method("POST").uri(uri).header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"));
-    send(w, who, req, Body::from(body)).await
+    let _ = w;
+    send_to(state, who, req, Body::from(body)).await
 }
 
 async fn post_json(w: &World, token: Option<&str>, uri: &str, body: serde_json::Value) -> Reply {
@@ -426,6 +445,42 @@ async fn evidence_story(w: &World) {
     assert!(!get(w, &Who::default(), &api).await.body.contains("pcap-excerpt.txt"));
     let r = post_json(w, de.token.as_deref(), &api, body).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "Germany cannot sign with France's key: {}", r.body);
+
+    // A disk image excerpt of 3 MiB, far past the 64 KiB that other requests may carry,
+    // streams into the vault by the form and travels as base64 over JSON.
+    let image: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let r = post_multipart(w, &fr, &form, &fields, Some(("disk-excerpt.bin", &image)), true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let held = w.state.store().list_evidence(Some(w.clear)).await.unwrap();
+    let stored = held.iter().find(|e| e.name == "disk-excerpt.bin").expect("the image is recorded");
+    assert_eq!((stored.sha256.to_hex(), stored.size), (hex_sha256(&image), image.len() as u64));
+    let vault = pacta_vault::Vault::open(&w.vault_dir).unwrap();
+    assert_eq!(vault.get(&stored.sha256).unwrap(), image, "the vault holds the bytes sent, whole");
+    let mut other = image.clone();
+    other[0] ^= 1;
+    let body = serde_json::json!({ "name": "disk-excerpt-2.bin", "content_base64": STANDARD.encode(&other), "custody_key": key_text });
+    assert_eq!(post_json(w, fr.token.as_deref(), &api, body).await.status, StatusCode::CREATED);
+
+    // Past the server's evidence limit: 413, nothing recorded, nothing left in the vault.
+    let strict = w.state.clone().with_limits(pacta_server::Limits { max_evidence_bytes: 1024 * 1024, ..Default::default() });
+    let mut big = image.clone();
+    big[1] ^= 1;
+    let before = w.state.store().list_evidence(Some(w.clear)).await.unwrap().len();
+    let r = post_multipart_to(w, &strict, &fr, &form, &fields, Some(("too-big.bin", &big)), true, false).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    let body = serde_json::json!({ "name": "too-big.bin", "content_base64": STANDARD.encode(&big), "custody_key": key_text });
+    let req = Request::builder().method("POST").uri(&api).header(header::CONTENT_TYPE, "application/json").header(header::AUTHORIZATION, format!("Bearer {}", fr.token.as_deref().unwrap()));
+    let r = send_to(&strict, &Who::default(), req, Body::from(body.to_string())).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    assert!(r.body.contains("payload_too_large"), "{}", r.body);
+    assert_eq!(w.state.store().list_evidence(Some(w.clear)).await.unwrap().len(), before);
+    let big_hash = pacta_vault::BlobHash::of(&big);
+    assert_eq!(vault.stat(&big_hash).unwrap(), None, "a cut-short upload leaves no blob");
+
+    // A file sent before the CSRF token is refused before a byte of it is stored.
+    let r = post_multipart_to(w, &w.state, &fr, &form, &fields, Some(("early.bin", &big)), true, true).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(vault.stat(&big_hash).unwrap(), None);
 }
 
 fn hex_sha256(b: &[u8]) -> String {
