@@ -184,8 +184,11 @@ pub struct Snapshots {
 #[derive(Default)]
 struct Audience {
     latest: Option<Arc<Snapshot>>,
-    rebuilding: Option<tokio::sync::watch::Receiver<Option<Result<Arc<Snapshot>, String>>>>,
+    rebuilding: Option<tokio::sync::watch::Receiver<Rebuilt>>,
 }
+
+/// A rebuild's outcome, once it has one.
+type Rebuilt = Option<Result<Arc<Snapshot>, String>>;
 
 /// The viewer's snapshot. If the log has grown since it was taken, a rebuild starts (or
 /// the one under way is joined) and the request waits up to `limits.stats_wait` (half a
@@ -244,7 +247,7 @@ pub async fn snapshot(state: &AppState, viewer: &Viewer) -> Result<Arc<Snapshot>
 
 /// Builds the audience's snapshot as of `size`, files it, and tells whoever waits. The
 /// rebuild slot is cleared in every case, so a failure is retried by the next request.
-async fn rebuild(state: AppState, viewer: Viewer, size: u64, tx: tokio::sync::watch::Sender<Option<Result<Arc<Snapshot>, String>>>) {
+async fn rebuild(state: AppState, viewer: Viewer, size: u64, tx: tokio::sync::watch::Sender<Rebuilt>) {
     let started = std::time::Instant::now();
     let built = build_snapshot(&state, &viewer, size).await.map(Arc::new);
     let audience = viewer.audience();

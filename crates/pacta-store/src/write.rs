@@ -376,7 +376,6 @@ impl Store {
                 };
                 let index = log.push(&actor, kind, &p.record_json, p.record.incident.tlp) as i64;
                 indices.push(Some(index as u64));
-                let mut p = p;
                 let shared_with = std::mem::take(&mut p.shared_with);
                 outcome.attributions += p.attribution_rows.len() as u64;
                 outcome.responses += p.response_rows.len() as u64;
