@@ -7,6 +7,7 @@
 //! | `GET/POST /incidents/{id}/attribute` | `POST /api/v1/incidents/{id}/claims` | `Store::make_claim` |
 //! | `GET/POST /incidents/{id}/claims/{claim}/stance` | `POST /api/v1/incidents/{id}/claims/{claim}/stances` | `Store::take_stance` |
 //! | `GET/POST /incidents/{id}/claims/{claim}/withdraw` | `POST /api/v1/incidents/{id}/claims/{claim}/withdrawal` | `Store::withdraw_claim` |
+//! | `GET/POST /incidents/{id}/claims/{claim}/amend` | `POST /api/v1/incidents/{id}/claims/{claim}/amendment` | `Store::amend_claim` |
 //! | `GET /incidents/{id}/respond` (the plan), `POST` (propose) | `GET …/plan`, `POST …/measures` | `Store::propose_measure` |
 //! | `POST /incidents/{id}/measures/{m}` | `POST /api/v1/incidents/{id}/measures/{m}/moves` | `Store::move_measure` |
 //! | `POST /incidents/{id}/compliance` | `POST /api/v1/incidents/{id}/compliance` | `Store::record_compliance` |
@@ -61,6 +62,7 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{id}/attribute", get(attribute_page).post(attribute_form))
         .route("/incidents/{id}/claims/{claim}/stance", get(stance_page).post(stance_form))
         .route("/incidents/{id}/claims/{claim}/withdraw", get(withdraw_page).post(withdraw_form))
+        .route("/incidents/{id}/claims/{claim}/amend", get(amend_page).post(amend_form))
         .route("/incidents/{id}/respond", get(respond_page).post(propose_form))
         .route("/incidents/{id}/measures/{measure}", post(move_form))
         .route("/incidents/{id}/compliance", post(compliance_form))
@@ -68,6 +70,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/incidents/{id}/claims", get(api_claims).post(api_make_claim))
         .route("/api/v1/incidents/{id}/claims/{claim}/stances", post(api_take_stance))
         .route("/api/v1/incidents/{id}/claims/{claim}/withdrawal", post(api_withdraw_claim))
+        .route("/api/v1/incidents/{id}/claims/{claim}/amendment", post(api_amend_claim))
         .route("/api/v1/incidents/{id}/plan", get(api_plan))
         .route("/api/v1/incidents/{id}/measures", get(api_measures).post(api_propose))
         .route("/api/v1/incidents/{id}/measures/{measure}/moves", post(api_move))
@@ -247,6 +250,8 @@ struct ClaimRow {
     stance_href: Option<String>,
     /// For the claim's own attributors: where to withdraw it.
     withdraw_href: Option<String>,
+    /// For the claim's own attributors: where to amend it.
+    amend_href: Option<String>,
 }
 
 struct StanceRow {
@@ -331,6 +336,7 @@ fn claim_rows(d: &Dossier, viewer: &Viewer, base: &str) -> Vec<ClaimRow> {
                 contested,
                 stance_href: (may_stance && !own).then(|| format!("{base}/claims/{}/stance", a.id)),
                 withdraw_href: (may_attribute && own).then(|| format!("{base}/claims/{}/withdraw", a.id)),
+                amend_href: (may_attribute && own).then(|| format!("{base}/claims/{}/amend", a.id)),
             }
         })
         .collect()
@@ -583,6 +589,32 @@ pub async fn withdraw_claim(state: &AppState, viewer: &Viewer, reference: &str, 
     Ok(Written { id: claim.to_string(), log_index: stored.log_index, href: incident_href(&w.incident) })
 }
 
+/// Amending one's own claim: the claim as it now stands, in full, and why it changed. The
+/// history is kept: the amendment is a new version, and stances taken on an earlier
+/// version say which one they answered.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AmendInput {
+    /// The claim as amended (every field, as when it was made).
+    pub claim: ClaimInput,
+    /// Why the claim changed (required, at most 2,000 characters).
+    pub reason: String,
+}
+
+pub async fn amend_claim(state: &AppState, viewer: &Viewer, reference: &str, claim: &str, input: &AmendInput) -> Result<Written, AppError> {
+    // Amending is part of attributing: the same policy action, and the store lets only the
+    // claim's attributors do it.
+    let w = writer(state, viewer, Action::Attribute, reference).await?;
+    let claim = visible_claim(state, viewer, &w, claim).await?;
+    if input.reason.trim().is_empty() {
+        return Err(AppError::bad("reason", "", "say why the claim is amended: the reason is part of its history"));
+    }
+    let (a, evidence) = input.claim.to_attribution(w.incident.record.incident.id, &w.actor)?;
+    let stored = state.store.amend_claim(&w.actor, claim, a, evidence, &input.reason).await.map_err(store_error)?;
+    tracing::info!(claim = %claim, version = stored.version.version, log_index = stored.log_index, party = %w.actor, "claim amended");
+    Ok(Written { id: claim.to_string(), log_index: stored.log_index, href: incident_href(&w.incident) })
+}
+
 /// An artefact for the vault. Over JSON the bytes travel as base64.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -823,6 +855,17 @@ pub async fn api_withdraw_claim(State(state): State<AppState>, viewer: Viewer, P
     Ok(created(withdraw_claim(&state, &viewer, &id, &claim, &input).await?))
 }
 
+/// Amend a claim the token's party made: a new version, with the reason.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/claims/{claim}/amendment", tag = "workflows", request_body = AmendInput,
+    params(("id" = String, Path, description = "Incident id or DATASET:RECORD_ID"), ("claim" = String, Path, description = "Claim id")),
+    responses((status = 201, body = Written), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)),
+    security(("token" = [])))]
+pub async fn api_amend_claim(State(state): State<AppState>, viewer: Viewer, Path((id, claim)): Path<(String, String)>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Response, AppError> {
+    writer(&state, &viewer, Action::Attribute, &id).await?;
+    let input: AmendInput = crate::report::json_body(&headers, &body)?;
+    Ok(created(amend_claim(&state, &viewer, &id, &claim, &input).await?))
+}
+
 /// Put an artefact in the vault, signed by the token's party.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/evidence", tag = "workflows", request_body = EvidenceInput,
     params(("id" = String, Path, description = "Incident id or DATASET:RECORD_ID")),
@@ -931,7 +974,7 @@ pub async fn api_compliance(State(state): State<AppState>, viewer: Viewer, Path(
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(api_make_claim, api_take_stance, api_withdraw_claim, api_add_evidence, api_evidence, api_claims, api_measures, api_plan, api_propose, api_move, api_compliance),
+    paths(api_make_claim, api_take_stance, api_withdraw_claim, api_amend_claim, api_add_evidence, api_evidence, api_claims, api_measures, api_plan, api_propose, api_move, api_compliance),
     components(schemas(Written, ClaimInput, StanceInput, WithdrawInput, EvidenceInput, ProposeInput, MoveInput, ComplianceInput)),
     tags((name = "workflows", description = "What a party does by hand: evidence, attribution, stances, responses"))
 )]
@@ -1030,6 +1073,9 @@ pub struct AttributeForm {
     shared_with: String,
     #[serde(default)]
     date: String,
+    /// Only when amending: why.
+    #[serde(default)]
+    reason: String,
 }
 
 impl From<&AttributeForm> for ClaimInput {
@@ -1056,6 +1102,8 @@ struct AttributePage {
     nav: &'static str,
     head: Head,
     form: AttributeForm,
+    /// When amending: the claim's id and its summary as it stands.
+    amending: Option<(String, String)>,
     categories: Vec<(&'static str, String)>,
     bases: Vec<(&'static str, String)>,
     confidences: Vec<(&'static str, String)>,
@@ -1063,11 +1111,17 @@ struct AttributePage {
 }
 
 async fn attribute_view(state: &AppState, viewer: &Viewer, head: Head, w: &Writer, form: AttributeForm) -> Result<AttributePage, AppError> {
+    claim_form_view(state, viewer, head, w, form, None).await
+}
+
+/// The claim form, for a new claim or (with `amending`) a new version of one.
+async fn claim_form_view(state: &AppState, viewer: &Viewer, head: Head, w: &Writer, form: AttributeForm, amending: Option<(String, String)>) -> Result<AttributePage, AppError> {
     let evidence = visible_evidence(state, viewer, w.incident.record.incident.id).await?.into_iter().map(|e| (e.id.to_string(), format!("{} ({} bytes, TLP:{})", e.name, e.size, e.tlp))).collect();
     Ok(AttributePage {
         nav: "incidents",
         head,
         form,
+        amending,
         categories: labels(ActorCategory::ALL, ActorCategory::label),
         bases: labels(AttributionBasis::ALL, AttributionBasis::label),
         confidences: labels(Confidence::ALL, Confidence::label),
@@ -1086,6 +1140,9 @@ async fn attribute_page(State(state): State<AppState>, viewer: Viewer, Path(id):
 
 async fn attribute_form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, Form(form): Form<AttributeForm>) -> Result<Response, PageError> {
     csrf_gate(&viewer, Some(&form.csrf))?;
+    if !form.reason.trim().is_empty() {
+        return Err(AppError::UnknownParameter { param: "reason".into(), accepted: "a new claim has no reason field; amend a claim to give one".into() }.into());
+    }
     let (head, w) = match form_head(&state, &viewer, Action::Attribute, &id).await? {
         Ok(x) => x,
         Err(redirect) => return Ok(redirect),
@@ -1220,6 +1277,68 @@ async fn withdraw_form(State(state): State<AppState>, viewer: Viewer, Path((id, 
         Ok(written) => Ok(done(&written.href, "workflow")),
         Err(e) => {
             let mut page = withdraw_view(&state, &viewer, head, &w, &claim, form).await?;
+            Ok(refused(e, |r| {
+                page.head.error = Some(r);
+                page
+            }))
+        }
+    }
+}
+
+// --- amendment
+
+/// The claim's current version as the form's fields, for the amendment page to start from.
+async fn current_claim_form(state: &AppState, viewer: &Viewer, w: &Writer, claim: &str) -> Result<AttributeForm, AppError> {
+    let id = visible_claim(state, viewer, w, claim).await?;
+    let d = dossier(state, viewer, &w.incident).await?;
+    let Some(c) = pacta_ladder::status::latest(&d.claims).into_iter().find(|c| c.claim() == id) else {
+        return Err(AppError::NotFound(format!("no claim {id} on this incident")));
+    };
+    let a = &c.attribution;
+    let others: Vec<PartyId> = a.attributors.iter().filter(|p| **p != w.actor).cloned().collect();
+    Ok(AttributeForm {
+        state: a.actor_state.map(|s| s.to_string()).unwrap_or_default(),
+        actor_name: a.actor_name.clone().unwrap_or_default(),
+        category: a.actor_category.label().to_string(),
+        basis: a.basis.label().to_string(),
+        confidence: a.confidence.map(|c| c.label().to_string()).unwrap_or_default(),
+        evidence: c.evidence.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(", "),
+        with: party_list(&others),
+        visibility: if matches!(a.visibility, Visibility::Public) { "public".into() } else { "private".into() },
+        shared_with: match &a.visibility {
+            Visibility::Private { shared_with } => party_list(shared_with),
+            Visibility::Public => String::new(),
+        },
+        date: a.date.map(|d| d.to_string()).unwrap_or_default(),
+        ..Default::default()
+    })
+}
+
+async fn amend_view(state: &AppState, viewer: &Viewer, head: Head, w: &Writer, claim: &str, form: AttributeForm) -> Result<AttributePage, AppError> {
+    let amending = claim_in_view(state, viewer, &head, w, claim).await?;
+    claim_form_view(state, viewer, head, w, form, Some(amending)).await
+}
+
+async fn amend_page(State(state): State<AppState>, viewer: Viewer, Path((id, claim)): Path<(String, String)>) -> Result<Response, PageError> {
+    let (head, w) = match form_head(&state, &viewer, Action::Attribute, &id).await? {
+        Ok(x) => x,
+        Err(redirect) => return Ok(redirect),
+    };
+    let form = current_claim_form(&state, &viewer, &w, &claim).await?;
+    Ok(Html(amend_view(&state, &viewer, head, &w, &claim, form).await?.render().map_err(AppError::from)?).into_response())
+}
+
+async fn amend_form(State(state): State<AppState>, viewer: Viewer, Path((id, claim)): Path<(String, String)>, Form(form): Form<AttributeForm>) -> Result<Response, PageError> {
+    csrf_gate(&viewer, Some(&form.csrf))?;
+    let (head, w) = match form_head(&state, &viewer, Action::Attribute, &id).await? {
+        Ok(x) => x,
+        Err(redirect) => return Ok(redirect),
+    };
+    let input = AmendInput { claim: ClaimInput::from(&form), reason: form.reason.clone() };
+    match amend_claim(&state, &viewer, &id, &claim, &input).await {
+        Ok(written) => Ok(done(&written.href, "workflow")),
+        Err(e) => {
+            let mut page = amend_view(&state, &viewer, head, &w, &claim, form).await?;
             Ok(refused(e, |r| {
                 page.head.error = Some(r);
                 page

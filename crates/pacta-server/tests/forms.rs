@@ -387,6 +387,66 @@ async fn a_party_withdraws_its_own_claim_and_only_its_own() {
     on_both!(withdrawal_story);
 }
 
+async fn amendment_story(w: &World) {
+    let fr = account(w, "fr-officer", "party", Some("state:FR"), None).await;
+    let de = account(w, "de-officer", "party", Some("state:DE"), None).await;
+    let page = format!("/incidents/{}", w.clear);
+    let r = post_form(w, &fr, &format!("{page}/attribute"), &[("state", "RU"), ("actor_name", "Harbour Bear"), ("confidence", "likely"), ("basis", "technical_report")], true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let claims: serde_json::Value = serde_json::from_str(&get(w, &fr, &format!("/api/v1/incidents/{}/claims", w.clear)).await.body).unwrap();
+    let claim = claims["claims"][0]["attribution"]["id"].as_str().unwrap().to_string();
+    let form = format!("{page}/claims/{claim}/amend");
+
+    // Only the claim's maker is offered to amend it, and the form starts from the claim as it stands.
+    assert!(get(w, &fr, &page).await.body.contains(&form), "France may amend its own claim");
+    assert!(!get(w, &de, &page).await.body.contains(&form), "Germany may not");
+    let shown = get(w, &fr, &form).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    assert!(shown.body.contains("value=\"Harbour Bear\"") && shown.body.contains("value=\"likely\" selected"), "{}", shown.body);
+
+    // France's forensic lab has more: the likelihood rises, and the claim names the unit.
+    let amended = [("state", "RU"), ("actor_name", "Harbour Bear (GRU unit 74455)"), ("category", "state"), ("confidence", "very_likely"), ("basis", "technical_report"), ("visibility", "public")];
+    let why = [amended.as_slice(), &[("reason", "The lab matched the loader to the unit's earlier tooling.")]].concat();
+    assert_eq!(post_form(w, &Who::default(), &form, &why, false).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(post_form(w, &fr, &form, &why, false).await.status, StatusCode::FORBIDDEN, "no CSRF token");
+    let r = post_form(w, &fr, &form, &amended, true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "reason", "say why the claim is amended");
+    let unsure: Vec<(&str, &str)> = why.iter().map(|&(k, v)| if k == "confidence" { (k, "sure") } else { (k, v) }).collect();
+    let r = post_form(w, &fr, &form, &unsure, true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "confidence", "sure");
+    let r = post_form(w, &de, &form, &why, true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "party", "amend or withdraw it");
+    let r = post_form(w, &fr, &format!("{page}/attribute"), &why, true).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "a new claim takes no reason: {}", r.body);
+
+    let r = post_form(w, &fr, &form, &why, true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, format!("{page}#workflow"));
+    let shown = get(w, &Who::default(), &page).await.body;
+    assert!(shown.contains("GRU unit 74455") && shown.contains("version 2"), "{shown}");
+    let history = w.state.store().claim_history(AttributionId::parse(&claim).unwrap(), None).await.unwrap();
+    assert_eq!(history.len(), 2, "the first version stays on record");
+    assert_eq!(history[1].version.reason.as_deref(), Some("The lab matched the loader to the unit's earlier tooling."));
+
+    // The JSON twin: the whole claim as amended, and why.
+    let api = format!("/api/v1/incidents/{}/claims/{claim}/amendment", w.clear);
+    let body = serde_json::json!({ "claim": { "state": "RU", "confidence": "almost_certain", "basis": "legal_proceeding" }, "reason": "Indictment unsealed." });
+    assert_eq!(post_json(w, de.token.as_deref(), &api, body.clone()).await.status, StatusCode::BAD_REQUEST, "not Germany's claim");
+    let r = post_json(w, fr.token.as_deref(), &api, serde_json::json!({ "claim": { "state": "RU", "confidence": "likely", "basis": "technical_report" } })).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "the reason is required: {}", r.body);
+    let r = post_json(w, fr.token.as_deref(), &api, body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let claims: serde_json::Value = serde_json::from_str(&get(w, &fr, &format!("/api/v1/incidents/{}/claims", w.clear)).await.body).unwrap();
+    let latest = claims["claims"].as_array().unwrap().last().unwrap();
+    assert_eq!((latest["version"].as_u64(), latest["attribution"]["confidence"].as_str()), (Some(3), Some("almost_certain")), "{claims}");
+    assert_eq!(claims["status"]["by_state"][0]["confidence"], "almost_certain", "the status is computed from the amended claim");
+}
+
+#[tokio::test]
+async fn a_party_amends_its_own_claim_and_only_its_own() {
+    on_both!(amendment_story);
+}
+
 // ---------------------------------------------------------------- evidence
 
 async fn evidence_story(w: &World) {
