@@ -68,15 +68,38 @@ fn stored_row(input: &AssessmentInput, perspective: Option<StateCode>, a: &Asses
 /// results. Returns how many were assessed. `pacta import` calls this after each import.
 pub async fn refresh_stale(store: &Store) -> anyhow::Result<u64> {
     let v = versions();
-    let inputs = store.assessment_inputs(Which::Stale(v)).await?;
     let law = pacta_norms::builtin();
-    let mut rows = Vec::with_capacity(inputs.len());
-    for input in &inputs {
-        let a = assess(law, &input.incident, &input.attributions, &input.facts, None, true)?;
-        rows.push(stored_row(input, None, &a)?);
+    let mut assessed = 0u64;
+    let mut after = 0;
+    // A page at a time, each stored before the next is read: memory stays bounded however
+    // many incidents are stale (all of them, after a bulk load or a change of the law).
+    loop {
+        let inputs = store.assessment_inputs(Which::Page { stale: Some(v), after, limit: PAGE }).await?;
+        let Some(last) = inputs.last() else { break };
+        after = last.seq;
+        let mut rows = Vec::with_capacity(inputs.len());
+        for input in &inputs {
+            let a = assess(law, &input.incident, &input.attributions, &input.facts, None, true)?;
+            rows.push(stored_row(input, None, &a)?);
+        }
+        store.store_assessments(v, &rows).await?;
+        assessed += rows.len() as u64;
     }
-    store.store_assessments(v, &rows).await?;
-    Ok(rows.len() as u64)
+    Ok(assessed)
+}
+
+/// Incidents per page when assessing the whole registry.
+const PAGE: u32 = 5_000;
+
+/// Every incident's assessment input, a page at a time, handed to `each`.
+async fn for_each_input(store: &Store, mut each: impl FnMut(&[AssessmentInput]) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    let mut after = 0;
+    loop {
+        let inputs = store.assessment_inputs(Which::Page { stale: None, after, limit: PAGE }).await?;
+        let Some(last) = inputs.last() else { return Ok(()) };
+        after = last.seq;
+        each(&inputs)?;
+    }
 }
 
 pub async fn run(db: &str, args: AssessArgs) -> anyhow::Result<()> {
@@ -198,28 +221,34 @@ fn projection(incident: &Incident, claims: &[Attribution], perspective: Option<S
 async fn all(store: &Store, perspective: Option<StateCode>, json: bool) -> anyhow::Result<()> {
     let v = versions();
     let law = pacta_norms::builtin();
-    let inputs = store.assessment_inputs(Which::All).await?;
     let started = std::time::Instant::now();
-    let mut rows = Vec::with_capacity(inputs.len());
-    let mut changed = 0u64;
+    let (mut assessed, mut stored, mut changed) = (0usize, 0u64, 0u64);
     let mut by_response: BTreeMap<String, u64> = BTreeMap::new();
-    for input in &inputs {
-        let a = assess(law, &input.incident, &input.attributions, &input.facts, perspective, true)?;
-        if let Some(before) = store.stored_assessment(input.incident.id, perspective).await? {
-            let before: Option<Assessment> = serde_json::from_str(&before.body).ok();
-            if before.is_none_or(|b| !render::diff(&b, &a).is_empty()) {
-                changed += 1;
+    let mut after = 0;
+    loop {
+        let inputs = store.assessment_inputs(Which::Page { stale: None, after, limit: PAGE }).await?;
+        let Some(last) = inputs.last() else { break };
+        after = last.seq;
+        let mut rows = Vec::with_capacity(inputs.len());
+        for input in &inputs {
+            let a = assess(law, &input.incident, &input.attributions, &input.facts, perspective, true)?;
+            if let Some(before) = store.stored_assessment(input.incident.id, perspective).await? {
+                let before: Option<Assessment> = serde_json::from_str(&before.body).ok();
+                if before.is_none_or(|b| !render::diff(&b, &a).is_empty()) {
+                    changed += 1;
+                }
             }
+            let p = projection(&input.incident, &input.attributions, perspective, &a)?;
+            *by_response.entry(p["legal_response"].as_str().unwrap_or("?").to_string()).or_default() += 1;
+            rows.push(stored_row(input, perspective, &a)?);
         }
-        let p = projection(&input.incident, &input.attributions, perspective, &a)?;
-        *by_response.entry(p["legal_response"].as_str().unwrap_or("?").to_string()).or_default() += 1;
-        rows.push(stored_row(input, perspective, &a)?);
+        stored += store.store_assessments(v, &rows).await?;
+        assessed += rows.len();
     }
     let took = started.elapsed();
-    let stored = store.store_assessments(v, &rows).await?;
     if json {
         return output::print_json(&json!({
-            "assessed": rows.len(),
+            "assessed": assessed,
             "stored": stored,
             "changed_since_stored": changed,
             "instruments_version": v.instruments,
@@ -228,8 +257,8 @@ async fn all(store: &Store, perspective: Option<StateCode>, json: bool) -> anyho
         }));
     }
     let mut text = format!(
-        "Assessed {} incident(s) under instruments {} in {:.1} ms (with traces) and stored them; {changed} changed against the stored assessments.\n",
-        rows.len(),
+        "Assessed {} incident(s) under instruments {} in {:.1} ms (with traces, reading and storing included) and stored them; {changed} changed against the stored assessments.\n",
+        assessed,
         &v.instruments[..12],
         took.as_secs_f64() * 1000.0
     );
@@ -241,22 +270,27 @@ async fn all(store: &Store, perspective: Option<StateCode>, json: bool) -> anyho
 /// conclusions that differ. Nothing is stored: amended law is a question, not the law.
 async fn what_if(store: &Store, amended: &Instruments, perspective: Option<StateCode>, json: bool) -> anyhow::Result<()> {
     let builtin = pacta_norms::builtin();
-    let inputs = store.assessment_inputs(Which::All).await?;
+    let mut assessed = 0usize;
     let mut changed = Vec::new();
-    for input in &inputs {
-        let before = assess(builtin, &input.incident, &input.attributions, &input.facts, perspective, false)?;
-        let after = assess(amended, &input.incident, &input.attributions, &input.facts, perspective, false)?;
-        let changes = render::diff(&before, &after);
-        if !changes.is_empty() {
-            changed.push((&input.incident, changes));
+    for_each_input(store, |inputs| {
+        assessed += inputs.len();
+        for input in inputs {
+            let before = assess(builtin, &input.incident, &input.attributions, &input.facts, perspective, false)?;
+            let after = assess(amended, &input.incident, &input.attributions, &input.facts, perspective, false)?;
+            let changes = render::diff(&before, &after);
+            if !changes.is_empty() {
+                changed.push((input.incident.clone(), changes));
+            }
         }
-    }
+        Ok(())
+    })
+    .await?;
     if json {
         let list: Vec<_> = changed.iter().map(|(i, c)| json!({"incident": i.id, "reference": reference(i), "title": i.title, "changes": c})).collect();
         return output::print_json(&json!({
             "builtin_version": builtin.version(),
             "amended_version": amended.version(),
-            "assessed": inputs.len(),
+            "assessed": assessed,
             "changed": list,
             "stored": false,
         }));
@@ -271,7 +305,7 @@ async fn what_if(store: &Store, amended: &Instruments, perspective: Option<State
     text.push_str(&format!(
         "{} of {} incident(s) would be assessed differently under the amended instruments ({}) than under the built-in ones ({}). Nothing was stored.\n",
         changed.len(),
-        inputs.len(),
+        assessed,
         &amended.version()[..12],
         &builtin.version()[..12]
     ));

@@ -47,6 +47,8 @@ pub struct AssessmentInput {
     /// step that changes them is the incident's latest entry (see `forum`).
     pub facts: BTreeMap<String, bool>,
     pub log_index: u64,
+    /// The incident's position in the registry: where the next [`Which::Page`] starts.
+    pub seq: i64,
 }
 
 /// Which incidents to load for assessment.
@@ -58,6 +60,11 @@ pub enum Which<'a> {
     Stale(Versions<'a>),
     /// One incident.
     One(IncidentId),
+    /// A page of [`Which::All`] (with `stale: None`) or of [`Which::Stale`]: at most `limit`
+    /// incidents, those after the registry position `after` (0 to start; then the last
+    /// page's last [`AssessmentInput::seq`]). Paging keeps a pass over a million incidents
+    /// in bounded memory.
+    Page { stale: Option<Versions<'a>>, after: i64, limit: u32 },
 }
 
 /// One assessment to store. `body` is the engine's JSON.
@@ -115,6 +122,19 @@ impl Store {
                 )
                 .bind(v.instruments.to_string())
                 .bind(v.engine.to_string()),
+                Which::Page { stale: None, after, limit } => {
+                    sqlx::query("SELECT seq, body, log_index FROM incidents WHERE seq > $1 ORDER BY seq LIMIT $2").bind(after).bind(i64::from(limit))
+                }
+                Which::Page { stale: Some(v), after, limit } => sqlx::query(
+                    "SELECT i.seq, i.body, i.log_index FROM incidents i \
+                     LEFT JOIN assessments a ON a.incident_seq = i.seq AND a.perspective = '' \
+                     WHERE i.seq > $3 AND (a.incident_seq IS NULL OR a.instruments_version <> $1 OR a.engine_version <> $2 OR a.log_index <> i.log_index) \
+                     ORDER BY i.seq LIMIT $4",
+                )
+                .bind(v.instruments.to_string())
+                .bind(v.engine.to_string())
+                .bind(after)
+                .bind(i64::from(limit)),
             };
             let mut out = Vec::new();
             for row in q.fetch_all(pool).await? {
@@ -142,7 +162,7 @@ impl Store {
         rows.into_iter()
             .map(|(seq, body, log_index)| {
                 let incident: Incident = serde_json::from_str(&body).map_err(|e| corrupt(format!("incident {seq}"), e))?;
-                Ok(AssessmentInput { incident, attributions: claims.remove(&seq).unwrap_or_default(), facts: facts.remove(&seq).unwrap_or_default(), log_index: log_index as u64 })
+                Ok(AssessmentInput { incident, attributions: claims.remove(&seq).unwrap_or_default(), facts: facts.remove(&seq).unwrap_or_default(), log_index: log_index as u64, seq })
             })
             .collect()
     }

@@ -164,3 +164,34 @@ async fn a_claim_made_or_withdrawn_in_the_registry_makes_the_assessment_stale_an
         assert_eq!(stale[0].attributions.len(), before, "the withdrawn claim is gone from the inputs");
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pass_over_the_registry_reads_it_a_page_at_a_time_each_incident_once() {
+    on_both!(|store| {
+        store.import_records(sample(), &importer(), |_| {}).await.unwrap();
+        let everything: Vec<IncidentId> = store.assessment_inputs(Which::All).await.unwrap().iter().map(|i| i.incident.id).collect();
+
+        // Pages of 7 over 20 incidents: 7, 7, 6, then nothing; in registry order.
+        let mut seen = Vec::new();
+        let mut sizes = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = store.assessment_inputs(Which::Page { stale: None, after, limit: 7 }).await.unwrap();
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            sizes.push(page.len());
+            seen.extend(page.iter().map(|i| i.incident.id));
+        }
+        assert_eq!(sizes, [7, 7, 6]);
+        assert_eq!(seen, everything);
+
+        // Stale pages skip what is fresh: assess the first page, and the stale pass starts after it.
+        let first = store.assessment_inputs(Which::Page { stale: None, after: 0, limit: 7 }).await.unwrap();
+        let rows: Vec<NewAssessment> = first.iter().map(|i| NewAssessment { incident: i.incident.id, perspective: None, log_index: i.log_index, body: "{}".into() }).collect();
+        store.store_assessments(LAW_V1, &rows).await.unwrap();
+        let stale = store.assessment_inputs(Which::Page { stale: Some(LAW_V1), after: 0, limit: 100 }).await.unwrap();
+        assert_eq!(stale.iter().map(|i| i.incident.id).collect::<Vec<_>>(), everything[7..]);
+        // Claims come with their incident on a page as they do in a whole pass.
+        assert!(stale.iter().any(|i| !i.attributions.is_empty()));
+    });
+}
