@@ -179,7 +179,10 @@ impl Store {
                 // Checkpoints are the backfill's job (see `backfill`); a writer checkpoints
                 // only as a backstop, when the WAL has grown past this many pages.
                 .pragma("wal_autocheckpoint", backfill::WRITER_BACKSTOP_PAGES)
-                .pragma("journal_size_limit", backfill::WAL_SIZE_LIMIT);
+                .pragma("journal_size_limit", backfill::WAL_SIZE_LIMIT)
+                // SQLite's own lower() and LIKE fold ASCII letters only; the literal text
+                // filter matches with a case-insensitive Unicode regex instead (`read.rs`).
+                .with_regexp();
             let backfill_opts = opts.clone();
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)

@@ -141,17 +141,21 @@ where
         q.push_bind(d.to_string());
     }
     if let Some(t) = &f.text {
-        // Escape LIKE's wildcards so the user's text is matched literally.
-        let escaped = t.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        // The title and the description, as full-text search indexes them; a literal
-        // scan, for the CLI and for pages deeper than the search index serves.
-        q.push(if DB::NAME == "PostgreSQL" {
-            " AND lower(i.title || chr(10) || coalesce(i.body::json ->> 'description', '')) LIKE "
+        // The title and the description, as full-text search indexes them; a literal,
+        // case-insensitive scan, for the CLI and for pages deeper than the search index
+        // serves. Both backends fold case over all of Unicode, so "ärzte" finds "ÄRZTE":
+        // PostgreSQL's lower() follows the database's UTF-8 locale; SQLite's folds ASCII
+        // only, so there the text is matched by a case-insensitive regex of the escaped
+        // words (the REGEXP function registered when the store opens).
+        if DB::NAME == "PostgreSQL" {
+            let escaped = t.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            q.push(" AND lower(i.title || chr(10) || coalesce(i.body::json ->> 'description', '')) LIKE ");
+            q.push_bind(format!("%{escaped}%"));
+            q.push(" ESCAPE '\\'");
         } else {
-            " AND lower(i.title || char(10) || coalesce(json_extract(i.body, '$.description'), '')) LIKE "
-        });
-        q.push_bind(format!("%{escaped}%"));
-        q.push(" ESCAPE '\\'");
+            q.push(" AND (i.title || char(10) || coalesce(json_extract(i.body, '$.description'), '')) REGEXP ");
+            q.push_bind(format!("(?i){}", regex::escape(t)));
+        }
     }
     if let Some(d) = f.dataset {
         q.push(" AND i.dataset = ");

@@ -235,3 +235,24 @@ async fn a_report_and_its_sharing_list_are_written_and_logged_together_or_not_at
         db.drop_db().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_literal_text_filter_folds_case_beyond_ascii_and_takes_every_character_literally() {
+    on_both!(|store| {
+        let mut incident = Incident::new("Angriff auf die ÄRZTEKAMMER Nordrhein", Tlp::Clear);
+        incident.description = "Ransomware (variant \"Σ.*\") hit the chamber's [member] portal.".into();
+        incident.targets.push(Target { state: Some(state("DE")), place: None, sector: Sector::Health, entity: None });
+        let actor = PartyId::parse("actor", "state:DE").unwrap();
+        store.report_incident(IncidentRecord::new(incident), &actor).await.unwrap();
+        let count = |text: &str| {
+            let filter = IncidentFilter { text: Some(text.into()), ..Default::default() };
+            async move { store.count_incidents(&filter).await.unwrap() }
+        };
+        assert_eq!(count("ärztekammer").await, 1, "Ä and ä are one letter to a reader");
+        assert_eq!(count("σ.*").await, 1, "so are Σ and σ; and the dot and star are characters, not a pattern");
+        assert_eq!(count("Σx*").await, 0);
+        assert_eq!(count("[member]").await, 1);
+        assert_eq!(count("[mem").await, 1, "an unbalanced bracket is a character too, never an error");
+        assert_eq!(count("100%_").await, 0);
+    });
+}
