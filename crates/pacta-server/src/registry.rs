@@ -210,7 +210,8 @@ pub async fn snapshot(state: &AppState, viewer: &Viewer) -> Result<Arc<Snapshot>
             && s.log_size >= size {
                 return Ok(s.clone());
             }
-        let rx = match &entry.rebuilding {
+        // A rebuild whose task died (a panic) closed its channel without a word: start anew.
+        let rx = match entry.rebuilding.as_ref().filter(|rx| rx.has_changed().is_ok()) {
             Some(rx) => rx.clone(),
             None => {
                 let (tx, rx) = tokio::sync::watch::channel(None);
