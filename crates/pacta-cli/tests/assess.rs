@@ -148,3 +148,37 @@ fn eval_compares_with_the_experts_and_ends_with_one_json_line() {
     assert!(lines[0]["ours"]["legal_response"].is_string());
     assert!(lines[0]["trace"]["findings"].is_array());
 }
+
+/// The stored copy keeps the conclusions and not the traces; showing it assesses the same
+/// facts again for the trace, and a stored copy that no longer agrees is reported, never
+/// shown as if it did.
+#[test]
+fn a_stored_assessment_keeps_its_conclusions_and_a_tampered_one_is_caught() {
+    let (_dir, db) = registry();
+    let url = format!("sqlite://{}", db.display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (id, stored) = runtime.block_on(async {
+        let store = pacta_store::Store::open(&url).await.unwrap();
+        let id = store.get_incident("eurepoc:2").await.unwrap().unwrap().record.incident.id;
+        let stored = store.stored_assessment(id, None).await.unwrap().unwrap();
+        store.close().await;
+        (id, stored)
+    });
+    assert!(!stored.body.contains("\"trace\""), "no trace is stored: {}", &stored.body[..200.min(stored.body.len())]);
+    assert!(ok(&pacta(&db, &["assess", "eurepoc:2"])).contains("its trace reproduced now"));
+
+    // Someone edits the stored conclusions behind the engine's back.
+    let mut body: serde_json::Value = serde_json::from_str(&stored.body).unwrap();
+    body["threshold"]["reached"] = "armed_attack".into();
+    runtime.block_on(async {
+        let store = pacta_store::Store::open(&url).await.unwrap();
+        let versions = pacta_store::assessments::Versions { instruments: &stored.instruments_version, engine: &stored.engine_version };
+        let row = pacta_store::assessments::NewAssessment { incident: id, perspective: None, log_index: stored.log_index, body: body.to_string() };
+        store.store_assessments(versions, &[row]).await.unwrap();
+        store.close().await;
+    });
+    let out = pacta(&db, &["assess", "eurepoc:2"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("differs from the same assessment made now") && err.contains("threshold: armed_attack"), "{err}");
+}

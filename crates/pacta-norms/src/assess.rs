@@ -106,6 +106,22 @@ pub struct ResponseConclusion {
 }
 
 impl Assessment {
+    /// The conclusions without their traces: what assessing the same case with traces off
+    /// gives. The trace explains a conclusion; it is reproduced, identically, by assessing
+    /// the same facts under the same instruments again, so a stored copy need not keep it.
+    pub fn without_traces(mut self) -> Assessment {
+        for f in &mut self.findings {
+            f.trace = None;
+        }
+        for r in &mut self.responses {
+            r.trace = None;
+            for d in &mut r.duties {
+                d.trace = None;
+            }
+        }
+        self
+    }
+
     pub fn finding(&self, rule: &str) -> Option<&Finding> {
         self.findings.iter().find(|f| &*f.rule == rule).or_else(|| self.responses.iter().flat_map(|r| &r.duties).find(|f| &*f.rule == rule))
     }
@@ -615,6 +631,28 @@ impl Instruments {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A stored assessment keeps the conclusions only: stripping the traces must give
+    /// exactly what the engine gives with traces off, on every kind of fact set and view.
+    #[test]
+    fn an_assessment_without_its_traces_is_the_traces_off_assessment() {
+        let law = crate::builtin();
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for round in 0..500 {
+            let mut facts = FactSet::unknown();
+            for f in Fact::ALL {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                facts.set(*f, [Tri::Yes, Tri::No, Tri::Unknown][(x % 3) as usize]);
+            }
+            let perspective = ["FR", "GB", "DE", "NL", "UA"][round % 5].parse().ok();
+            let case = Case { facts, perspective, date: None };
+            let traced = law.assess(&case, AssessOptions { trace: true });
+            assert!(traced.findings.iter().any(|f| f.trace.is_some()));
+            assert_eq!(traced.without_traces(), law.assess(&case, AssessOptions { trace: false }));
+        }
+    }
 
     /// The bit-mask evaluation of flat rules must agree with the tree walk, value and
     /// missing facts, on every kind of fact set.
