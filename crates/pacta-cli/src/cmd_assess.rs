@@ -75,16 +75,14 @@ pub async fn refresh_stale(store: &Store) -> anyhow::Result<u64> {
     let v = versions();
     let law = pacta_norms::builtin();
     let mut assessed = 0u64;
-    let mut after = 0;
     // A page at a time, each stored before the next is read: memory stays bounded however
     // many incidents are stale (all of them, after a bulk load or a change of the law).
-    loop {
-        let inputs = store.assessment_inputs(Which::Page { stale: Some(v), after, limit: PAGE }).await?;
-        let Some(last) = inputs.last() else { break };
-        after = last.seq;
+    let mut pages = Pages { store, stale: Some(v), after: 0 };
+    while let Some(inputs) = pages.next().await? {
         let mut rows = Vec::with_capacity(inputs.len());
         for input in &inputs {
-            let a = assess(law, &input.incident, &input.attributions, &input.facts, None, true)?;
+            // Traces off: the stored row keeps the conclusions only (see `stored_row`).
+            let a = assess(law, &input.incident, &input.attributions, &input.facts, None, false)?;
             rows.push(stored_row(input, None, &a)?);
         }
         store.store_assessments(v, &rows).await?;
@@ -96,14 +94,24 @@ pub async fn refresh_stale(store: &Store) -> anyhow::Result<u64> {
 /// Incidents per page when assessing the whole registry.
 const PAGE: u32 = 5_000;
 
-/// Every incident's assessment input, a page at a time, handed to `each`.
-async fn for_each_input(store: &Store, mut each: impl FnMut(&[AssessmentInput]) -> anyhow::Result<()>) -> anyhow::Result<()> {
-    let mut after = 0;
-    loop {
-        let inputs = store.assessment_inputs(Which::Page { stale: None, after, limit: PAGE }).await?;
-        let Some(last) = inputs.last() else { return Ok(()) };
-        after = last.seq;
-        each(&inputs)?;
+/// The registry's assessment inputs a page at a time: every incident, or (with `stale`)
+/// those whose stored assessment is missing or stale under those versions.
+struct Pages<'a> {
+    store: &'a Store,
+    stale: Option<Versions<'a>>,
+    after: i64,
+}
+
+impl Pages<'_> {
+    async fn next(&mut self) -> anyhow::Result<Option<Vec<AssessmentInput>>> {
+        let inputs = self.store.assessment_inputs(Which::Page { stale: self.stale, after: self.after, limit: PAGE }).await?;
+        match inputs.last() {
+            Some(last) => {
+                self.after = last.seq;
+                Ok(Some(inputs))
+            }
+            None => Ok(None),
+        }
     }
 }
 
@@ -238,14 +246,11 @@ async fn all(store: &Store, perspective: Option<StateCode>, json: bool) -> anyho
     let started = std::time::Instant::now();
     let (mut assessed, mut stored, mut changed) = (0usize, 0u64, 0u64);
     let mut by_response: BTreeMap<String, u64> = BTreeMap::new();
-    let mut after = 0;
-    loop {
-        let inputs = store.assessment_inputs(Which::Page { stale: None, after, limit: PAGE }).await?;
-        let Some(last) = inputs.last() else { break };
-        after = last.seq;
+    let mut pages = Pages { store, stale: None, after: 0 };
+    while let Some(inputs) = pages.next().await? {
         let mut rows = Vec::with_capacity(inputs.len());
         for input in &inputs {
-            let a = assess(law, &input.incident, &input.attributions, &input.facts, perspective, true)?;
+            let a = assess(law, &input.incident, &input.attributions, &input.facts, perspective, false)?;
             if let Some(before) = store.stored_assessment(input.incident.id, perspective).await? {
                 let before: Option<Assessment> = serde_json::from_str(&before.body).ok();
                 if before.is_none_or(|b| !render::diff(&b, &a).is_empty()) {
@@ -271,7 +276,7 @@ async fn all(store: &Store, perspective: Option<StateCode>, json: bool) -> anyho
         }));
     }
     let mut text = format!(
-        "Assessed {} incident(s) under instruments {} in {:.1} ms (with traces, reading and storing included) and stored them; {changed} changed against the stored assessments.\n",
+        "Assessed {} incident(s) under instruments {} in {:.1} ms (reading and storing included) and stored them; {changed} changed against the stored assessments.\n",
         assessed,
         &v.instruments[..12],
         took.as_secs_f64() * 1000.0
@@ -286,19 +291,18 @@ async fn what_if(store: &Store, amended: &Instruments, perspective: Option<State
     let builtin = pacta_norms::builtin();
     let mut assessed = 0usize;
     let mut changed = Vec::new();
-    for_each_input(store, |inputs| {
+    let mut pages = Pages { store, stale: None, after: 0 };
+    while let Some(inputs) = pages.next().await? {
         assessed += inputs.len();
         for input in inputs {
             let before = assess(builtin, &input.incident, &input.attributions, &input.facts, perspective, false)?;
             let after = assess(amended, &input.incident, &input.attributions, &input.facts, perspective, false)?;
             let changes = render::diff(&before, &after);
             if !changes.is_empty() {
-                changed.push((input.incident.clone(), changes));
+                changed.push((input.incident, changes));
             }
         }
-        Ok(())
-    })
-    .await?;
+    }
     if json {
         let list: Vec<_> = changed.iter().map(|(i, c)| json!({"incident": i.id, "reference": reference(i), "title": i.title, "changes": c})).collect();
         return output::print_json(&json!({
