@@ -632,6 +632,18 @@ impl Instruments {
 mod tests {
     use super::*;
 
+    /// A fact set with each fact yes, no or unknown at random (xorshift from `x`).
+    fn random_facts(x: &mut u64) -> FactSet {
+        let mut facts = FactSet::unknown();
+        for f in Fact::ALL {
+            *x ^= *x << 13;
+            *x ^= *x >> 7;
+            *x ^= *x << 17;
+            facts.set(*f, [Tri::Yes, Tri::No, Tri::Unknown][(*x % 3) as usize]);
+        }
+        facts
+    }
+
     /// A stored assessment keeps the conclusions only: stripping the traces must give
     /// exactly what the engine gives with traces off, on every kind of fact set and view.
     #[test]
@@ -639,13 +651,7 @@ mod tests {
         let law = crate::builtin();
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         for round in 0..500 {
-            let mut facts = FactSet::unknown();
-            for f in Fact::ALL {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                facts.set(*f, [Tri::Yes, Tri::No, Tri::Unknown][(x % 3) as usize]);
-            }
+            let facts = random_facts(&mut x);
             let perspective = ["FR", "GB", "DE", "NL", "UA"][round % 5].parse().ok();
             let case = Case { facts, perspective, date: None };
             let traced = law.assess(&case, AssessOptions { trace: true });
@@ -663,13 +669,7 @@ mod tests {
         assert!(flat.len() >= 15, "{} flat rules", flat.len());
         let mut x: u64 = 0x2545_F491_4F6C_DD1D;
         for _ in 0..3000 {
-            let mut facts = FactSet::unknown();
-            for f in Fact::ALL {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                facts.set(*f, [Tri::Yes, Tri::No, Tri::Unknown][(x % 3) as usize]);
-            }
+            let facts = random_facts(&mut x);
             let (yes, no, unknown) = facts.masks();
             let blank = Eval { value: Tri::No, applies: Tri::No, decider: NONE, missing: Missing::default() };
             let mut cx = Ctx { facts: &facts, evals: vec![blank; law.rules.len()], nodes: vec![Cell::new(Tri::Unknown); law.nodes.len()], active: u64::MAX, yes, no, unknown };

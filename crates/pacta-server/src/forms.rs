@@ -645,8 +645,8 @@ struct EvidenceGate {
     tlp: Tlp,
 }
 
-async fn evidence_gate(state: &AppState, viewer: &Viewer, reference: &str, input: &EvidenceInput) -> Result<EvidenceGate, AppError> {
-    let w = writer(state, viewer, Action::AddEvidence, reference).await?;
+/// `w` has passed the gates for [`Action::AddEvidence`] on the incident.
+fn evidence_gate(state: &AppState, w: Writer, input: &EvidenceInput) -> Result<EvidenceGate, AppError> {
     let vault = vault_of(state)?;
     if input.custody_key.trim().is_empty() {
         return Err(AppError::bad("custody_key", "", "the custody event is signed with the acting party's key (`pacta evidence keygen`)"));
@@ -872,10 +872,10 @@ pub async fn api_amend_claim(State(state): State<AppState>, viewer: Viewer, Path
     responses((status = 201, body = Written), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)),
     security(("token" = [])))]
 pub async fn api_add_evidence(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Response, AppError> {
-    writer(&state, &viewer, Action::AddEvidence, &id).await?;
+    let w = writer(&state, &viewer, Action::AddEvidence, &id).await?;
     let input: EvidenceInput = crate::report::json_body(&headers, &body)?;
     drop(body);
-    let gate = evidence_gate(&state, &viewer, &id, &input).await?;
+    let gate = evidence_gate(&state, w, &input)?;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(input.content_base64.trim())
         .map_err(|e| AppError::bad("content_base64", "(not shown)", format!("is not base64: {e}")))?;
@@ -1491,11 +1491,11 @@ async fn evidence_form(State(state): State<AppState>, viewer: Viewer, Path(id): 
         return Err(AppError::Unauthorized(format!("to {}, sign in with a party's account", what(Action::AddEvidence))).into());
     }
     let (input, put) = read_upload(&state, &viewer, &id, multipart).await?;
-    let (head, _) = match form_head(&state, &viewer, Action::AddEvidence, &id).await? {
+    let (head, w) = match form_head(&state, &viewer, Action::AddEvidence, &id).await? {
         Ok(x) => x,
         Err(redirect) => return Ok(redirect),
     };
-    let outcome = match evidence_gate(&state, &viewer, &id, &input).await {
+    let outcome = match evidence_gate(&state, w, &input) {
         Ok(gate) => match put {
             Some(put) => record_evidence(&state, gate, &input, put).await,
             None => Err(AppError::bad("file", "", "choose a file: an artefact has content")),

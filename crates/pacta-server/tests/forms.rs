@@ -326,9 +326,11 @@ async fn parties_endorse_and_contest_a_claim_and_the_status_follows() {
     on_both!(stance_story);
 }
 
-// ---------------------------------------------------------------- withdraw
+// ---------------------------------------------------------------- withdraw and amend
 
-async fn withdrawal_story(w: &World) {
+/// France's officer attributes the CLEAR incident to Russia ("Harbour Bear", likely) by the
+/// form; Germany's officer looks on. Returns both, the incident page and the claim's id.
+async fn france_claims_harbour_bear(w: &World) -> (Who, Who, String, String) {
     let fr = account(w, "fr-officer", "party", Some("state:FR"), None).await;
     let de = account(w, "de-officer", "party", Some("state:DE"), None).await;
     let page = format!("/incidents/{}", w.clear);
@@ -336,6 +338,11 @@ async fn withdrawal_story(w: &World) {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let claims: serde_json::Value = serde_json::from_str(&get(w, &fr, &format!("/api/v1/incidents/{}/claims", w.clear)).await.body).unwrap();
     let claim = claims["claims"][0]["attribution"]["id"].as_str().unwrap().to_string();
+    (fr, de, page, claim)
+}
+
+async fn withdrawal_story(w: &World) {
+    let (fr, de, page, claim) = france_claims_harbour_bear(w).await;
     let form = format!("{page}/claims/{claim}/withdraw");
 
     // Only the claim's maker is offered to withdraw it.
@@ -388,13 +395,7 @@ async fn a_party_withdraws_its_own_claim_and_only_its_own() {
 }
 
 async fn amendment_story(w: &World) {
-    let fr = account(w, "fr-officer", "party", Some("state:FR"), None).await;
-    let de = account(w, "de-officer", "party", Some("state:DE"), None).await;
-    let page = format!("/incidents/{}", w.clear);
-    let r = post_form(w, &fr, &format!("{page}/attribute"), &[("state", "RU"), ("actor_name", "Harbour Bear"), ("confidence", "likely"), ("basis", "technical_report")], true).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let claims: serde_json::Value = serde_json::from_str(&get(w, &fr, &format!("/api/v1/incidents/{}/claims", w.clear)).await.body).unwrap();
-    let claim = claims["claims"][0]["attribution"]["id"].as_str().unwrap().to_string();
+    let (fr, de, page, claim) = france_claims_harbour_bear(w).await;
     let form = format!("{page}/claims/{claim}/amend");
 
     // Only the claim's maker is offered to amend it, and the form starts from the claim as it stands.

@@ -80,11 +80,21 @@ pub(crate) fn check_grantees(grantees: &[String]) -> Result<(), Invalid> {
     Ok(())
 }
 
-/// What an `incident.shared` log entry commits to: the incident and everyone it is now
-/// shared with, sorted.
-pub(crate) fn shared_record(incident: IncidentId, all: &[String]) -> String {
-    serde_json::json!({ "incident": incident.to_string(), "shared_with": all }).to_string()
+/// Adds `grantees` to the sharing list of the incident at `seq` and queues its
+/// `incident.shared` entry, which commits to everyone the incident is now shared with,
+/// sorted; evaluates to the entry's index. The one body of the sharing write path, shared
+/// by [`Store::share_incident`] and by a report filed with its list (`write.rs`).
+macro_rules! share_rows {
+    ($tx:expr, $log:expr, $actor:expr, $incident:expr, $seq:expr, $tlp:expr, $grantees:expr) => {{
+        for g in $grantees.iter() {
+            sqlx::query("INSERT INTO incident_grants (incident_seq, grantee) VALUES ($1, $2) ON CONFLICT DO NOTHING").bind($seq).bind(g.clone()).execute(&mut *$tx).await?;
+        }
+        let all: Vec<String> = sqlx::query_scalar("SELECT grantee FROM incident_grants WHERE incident_seq = $1 ORDER BY grantee").bind($seq).fetch_all(&mut *$tx).await?;
+        let record = serde_json::json!({ "incident": $incident.to_string(), "shared_with": all }).to_string();
+        $log.push($actor, "incident.shared", &record, $tlp)
+    }};
 }
+pub(crate) use share_rows;
 
 fn check_name(name: &str) -> Result<(), Invalid> {
     let ok = (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
@@ -259,11 +269,7 @@ impl Store {
             let Some(row) = row else { return Err(StoreError::NotFound(format!("incident {incident}"))) };
             let seq: i64 = row.try_get("seq")?;
             let tlp = Tlp::parse("tlp", &row.try_get::<String, _>("tlp")?)?;
-            for g in grantees {
-                sqlx::query("INSERT INTO incident_grants (incident_seq, grantee) VALUES ($1, $2) ON CONFLICT DO NOTHING").bind(seq).bind(g.clone()).execute(&mut *tx).await?;
-            }
-            let all: Vec<String> = sqlx::query_scalar("SELECT grantee FROM incident_grants WHERE incident_seq = $1 ORDER BY grantee").bind(seq).fetch_all(&mut *tx).await?;
-            let index = log.push(actor, "incident.shared", &shared_record(incident, &all), tlp);
+            let index = share_rows!(tx, log, actor, incident, seq, tlp, grantees);
             log.flush(&mut *tx).await?;
             index
         });

@@ -472,11 +472,7 @@ impl Store {
             // an acknowledged report is never left readable by fewer (or more) than its
             // reporter asked, and a refused one shares nothing.
             for share in shares {
-                for g in &share.shared_with {
-                    sqlx::query("INSERT INTO incident_grants (incident_seq, grantee) VALUES ($1, $2) ON CONFLICT DO NOTHING").bind(share.seq).bind(g.clone()).execute(&mut *tx).await?;
-                }
-                let all: Vec<String> = sqlx::query_scalar("SELECT grantee FROM incident_grants WHERE incident_seq = $1 ORDER BY grantee").bind(share.seq).fetch_all(&mut *tx).await?;
-                log.push(&share.actor, "incident.shared", &crate::accounts::shared_record(share.incident, &all), share.tlp);
+                crate::accounts::share_rows!(tx, log, &share.actor, share.incident, share.seq, share.tlp, share.shared_with);
             }
             let mut facets = rows.facets;
             while !facets.is_empty() {
