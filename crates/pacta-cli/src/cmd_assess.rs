@@ -103,6 +103,7 @@ struct Pages<'a> {
 }
 
 impl Pages<'_> {
+    /// The next page, never empty; `None` once the registry is done.
     async fn next(&mut self) -> anyhow::Result<Option<Vec<AssessmentInput>>> {
         let inputs = self.store.assessment_inputs(Which::Page { stale: self.stale, after: self.after, limit: PAGE }).await?;
         match inputs.last() {
@@ -238,8 +239,9 @@ fn projection(incident: &Incident, claims: &[Attribution], perspective: Option<S
     }))
 }
 
-/// Re-assesses every incident under the built-in law and stores the results; reports how
-/// many conclusions moved against what was stored before.
+/// Re-assesses every incident under the built-in law and stores the results that differ
+/// from the stored ones (or are missing); reports how many conclusions moved against what
+/// was stored before.
 async fn all(store: &Store, perspective: Option<StateCode>, json: bool) -> anyhow::Result<()> {
     let v = versions();
     let law = pacta_norms::builtin();
@@ -248,21 +250,34 @@ async fn all(store: &Store, perspective: Option<StateCode>, json: bool) -> anyho
     let mut by_response: BTreeMap<String, u64> = BTreeMap::new();
     let mut pages = Pages { store, stale: None, after: 0 };
     while let Some(inputs) = pages.next().await? {
+        // The page's stored assessments in one read (the page is a range of registry
+        // positions), to count what moved.
+        let (first, last) = (inputs[0].seq, inputs[inputs.len() - 1].seq);
+        let mut kept = store.stored_assessments_between(first, last, perspective).await?;
         let mut rows = Vec::with_capacity(inputs.len());
         for input in &inputs {
             let a = assess(law, &input.incident, &input.attributions, &input.facts, perspective, false)?;
-            if let Some(before) = store.stored_assessment(input.incident.id, perspective).await? {
+            let p = projection(&input.incident, &input.attributions, perspective, &a)?;
+            *by_response.entry(p["legal_response"].as_str().unwrap_or("?").to_string()).or_default() += 1;
+            let row = stored_row(input, perspective, &a)?;
+            assessed += 1;
+            if let Some(before) = kept.remove(&input.incident.id) {
+                // A fresh row holding the very text just computed is left as it is: writing
+                // it again would change nothing but its timestamp, and after a refresh that
+                // is every row (a million rewritten rows is most of a pass's time).
+                if before.is_fresh(v, input.log_index) && before.body == row.body {
+                    continue;
+                }
                 let before: Option<Assessment> = serde_json::from_str(&before.body).ok();
                 if before.is_none_or(|b| !render::diff(&b, &a).is_empty()) {
                     changed += 1;
                 }
             }
-            let p = projection(&input.incident, &input.attributions, perspective, &a)?;
-            *by_response.entry(p["legal_response"].as_str().unwrap_or("?").to_string()).or_default() += 1;
-            rows.push(stored_row(input, perspective, &a)?);
+            rows.push(row);
         }
-        stored += store.store_assessments(v, &rows).await?;
-        assessed += rows.len();
+        if !rows.is_empty() {
+            stored += store.store_assessments(v, &rows).await?;
+        }
     }
     let took = started.elapsed();
     if json {
@@ -276,7 +291,7 @@ async fn all(store: &Store, perspective: Option<StateCode>, json: bool) -> anyho
         }));
     }
     let mut text = format!(
-        "Assessed {} incident(s) under instruments {} in {:.1} ms (reading and storing included) and stored them; {changed} changed against the stored assessments.\n",
+        "Assessed {} incident(s) under instruments {} in {:.1} ms (reading and storing included); stored {stored}, the others were stored already as assessed now; {changed} changed against the stored assessments.\n",
         assessed,
         &v.instruments[..12],
         took.as_secs_f64() * 1000.0
@@ -287,45 +302,55 @@ async fn all(store: &Store, perspective: Option<StateCode>, json: bool) -> anyho
 
 /// Assesses every incident under the built-in and the amended instruments and lists the
 /// conclusions that differ. Nothing is stored: amended law is a question, not the law.
+///
+/// The report is written a page at a time, as the pass goes: an amendment can move every
+/// incident (a new instrument in force does), and a million changed incidents held until
+/// the end took 1.2 GB. The JSON is still one object; its `assessed` comes last, when known.
 async fn what_if(store: &Store, amended: &Instruments, perspective: Option<StateCode>, json: bool) -> anyhow::Result<()> {
     let builtin = pacta_norms::builtin();
-    let mut assessed = 0usize;
-    let mut changed = Vec::new();
+    let (mut assessed, mut changed) = (0usize, 0usize);
+    let mut out = String::new();
+    if json {
+        out.push_str(&format!(
+            "{{\"builtin_version\": {}, \"amended_version\": {}, \"stored\": false, \"changed\": [",
+            json!(builtin.version()),
+            json!(amended.version())
+        ));
+    }
     let mut pages = Pages { store, stale: None, after: 0 };
     while let Some(inputs) = pages.next().await? {
         assessed += inputs.len();
-        for input in inputs {
+        for input in &inputs {
             let before = assess(builtin, &input.incident, &input.attributions, &input.facts, perspective, false)?;
             let after = assess(amended, &input.incident, &input.attributions, &input.facts, perspective, false)?;
             let changes = render::diff(&before, &after);
-            if !changes.is_empty() {
-                changed.push((input.incident, changes));
+            if changes.is_empty() {
+                continue;
             }
+            let i = &input.incident;
+            if json {
+                out.push_str(if changed == 0 { "\n  " } else { ",\n  " });
+                out.push_str(&serde_json::to_string(&json!({"incident": i.id, "reference": reference(i), "title": i.title, "changes": changes}))?);
+            } else {
+                out.push_str(&format!("{} — {}\n", reference(i), i.title));
+                for line in render::diff_text(&changes).lines() {
+                    out.push_str(&format!("  {line}\n"));
+                }
+            }
+            changed += 1;
         }
+        output::print(&out)?;
+        out.clear();
     }
+    // `out` still holds the JSON's opening when the registry is empty.
     if json {
-        let list: Vec<_> = changed.iter().map(|(i, c)| json!({"incident": i.id, "reference": reference(i), "title": i.title, "changes": c})).collect();
-        return output::print_json(&json!({
-            "builtin_version": builtin.version(),
-            "amended_version": amended.version(),
-            "assessed": assessed,
-            "changed": list,
-            "stored": false,
-        }));
+        out.push_str(&format!("{}], \"assessed\": {assessed}}}\n", if changed == 0 { "" } else { "\n" }));
+    } else {
+        out.push_str(&format!(
+            "{changed} of {assessed} incident(s) would be assessed differently under the amended instruments ({}) than under the built-in ones ({}). Nothing was stored.\n",
+            &amended.version()[..12],
+            &builtin.version()[..12]
+        ));
     }
-    let mut text = String::new();
-    for (i, changes) in &changed {
-        text.push_str(&format!("{} — {}\n", reference(i), i.title));
-        for line in render::diff_text(changes).lines() {
-            text.push_str(&format!("  {line}\n"));
-        }
-    }
-    text.push_str(&format!(
-        "{} of {} incident(s) would be assessed differently under the amended instruments ({}) than under the built-in ones ({}). Nothing was stored.\n",
-        changed.len(),
-        assessed,
-        &amended.version()[..12],
-        &builtin.version()[..12]
-    ));
-    output::print(&text)
+    output::print(&out)
 }

@@ -78,6 +78,14 @@ fn re_assessing_everything_under_unchanged_law_changes_nothing() {
     let text = ok(&pacta(&db, &["assess", "--all"]));
     assert!(text.contains("Assessed 820 incident(s)"), "{text}");
     assert!(text.contains("0 changed against the stored assessments"), "{text}");
+    // The import stored every assessment already, and nothing moved: nothing is rewritten.
+    assert!(text.contains("stored 0,"), "{text}");
+
+    // France's view was never stored: the first pass stores all of it, the second nothing.
+    let first: serde_json::Value = serde_json::from_str(&ok(&pacta(&db, &["assess", "--all", "--perspective", "FR", "--json"]))).unwrap();
+    assert_eq!((first["assessed"].as_u64(), first["stored"].as_u64(), first["changed_since_stored"].as_u64()), (Some(820), Some(820), Some(0)));
+    let again: serde_json::Value = serde_json::from_str(&ok(&pacta(&db, &["assess", "--all", "--perspective", "FR", "--json"]))).unwrap();
+    assert_eq!((again["assessed"].as_u64(), again["stored"].as_u64()), (Some(820), Some(0)));
 }
 
 #[test]
@@ -181,4 +189,9 @@ fn a_stored_assessment_keeps_its_conclusions_and_a_tampered_one_is_caught() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("differs from the same assessment made now") && err.contains("threshold: armed_attack"), "{err}");
+
+    // Re-assessing everything writes back the one row that differs, and only that one.
+    let text = ok(&pacta(&db, &["assess", "--all"]));
+    assert!(text.contains("stored 1,") && text.contains("1 changed against the stored assessments"), "{text}");
+    assert!(ok(&pacta(&db, &["assess", "eurepoc:2"])).contains("its trace reproduced now"));
 }

@@ -102,6 +102,25 @@ fn corrupt(what: impl Into<String>, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt { what: what.into(), detail: e.to_string() }
 }
 
+/// A row of `assessments` (the columns both reads select) as a [`StoredAssessment`].
+fn stored_row<R: Row>(r: &R, incident: IncidentId, perspective: Option<StateCode>) -> Result<StoredAssessment, StoreError>
+where
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    for<'q> String: sqlx::Decode<'q, R::Database> + sqlx::Type<R::Database>,
+    for<'q> i64: sqlx::Decode<'q, R::Database> + sqlx::Type<R::Database>,
+{
+    let log_index: i64 = r.try_get("log_index")?;
+    Ok(StoredAssessment {
+        incident,
+        perspective,
+        instruments_version: r.try_get("instruments_version")?,
+        engine_version: r.try_get("engine_version")?,
+        log_index: log_index as u64,
+        body: r.try_get("body")?,
+        assessed_at: r.try_get("assessed_at")?,
+    })
+}
+
 /// The perspective column: '' for the default view, so that it can be part of the key.
 fn perspective_key(p: Option<StateCode>) -> String {
     p.map(|s| s.to_string()).unwrap_or_default()
@@ -192,7 +211,7 @@ impl Store {
     /// The stored assessment of an incident from a perspective (`None`: the default view),
     /// whether fresh or stale: see [`StoredAssessment::is_fresh`].
     pub async fn stored_assessment(&self, incident: IncidentId, perspective: Option<StateCode>) -> Result<Option<StoredAssessment>, StoreError> {
-        let row: Option<(String, String, i64, String, String)> = on_pool!(self, pool => {
+        let row = on_pool!(self, pool => {
             let row = sqlx::query(
                 "SELECT a.instruments_version, a.engine_version, a.log_index, a.body, a.assessed_at \
                  FROM assessments a JOIN incidents i ON i.seq = a.incident_seq WHERE i.id = $1 AND a.perspective = $2",
@@ -201,20 +220,36 @@ impl Store {
             .bind(perspective_key(perspective))
             .fetch_optional(pool)
             .await?;
-            match row {
-                None => None,
-                Some(r) => Some((r.try_get("instruments_version")?, r.try_get("engine_version")?, r.try_get("log_index")?, r.try_get("body")?, r.try_get("assessed_at")?)),
+            row.map(|r| stored_row(&r, incident, perspective)).transpose()?
+        });
+        Ok(row)
+    }
+
+    /// The stored assessments, from one perspective, of the incidents at registry positions
+    /// `from..=through` (a page of [`Which::Page`]: its first and last
+    /// [`AssessmentInput::seq`]), keyed by incident. One range read of the assessments'
+    /// key instead of a lookup per incident, so a pass that compares a million new
+    /// assessments with the stored ones makes 200 reads, not a million.
+    pub async fn stored_assessments_between(&self, from: i64, through: i64, perspective: Option<StateCode>) -> Result<HashMap<IncidentId, StoredAssessment>, StoreError> {
+        let mut out = HashMap::new();
+        on_pool!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT i.id, a.instruments_version, a.engine_version, a.log_index, a.body, a.assessed_at \
+                 FROM assessments a JOIN incidents i ON i.seq = a.incident_seq \
+                 WHERE a.incident_seq BETWEEN $1 AND $2 AND a.perspective = $3",
+            )
+            .bind(from)
+            .bind(through)
+            .bind(perspective_key(perspective))
+            .fetch_all(pool)
+            .await?;
+            for r in rows {
+                let id: String = r.try_get("id")?;
+                let incident = IncidentId::parse(&id).map_err(|e| corrupt("incident id", e))?;
+                out.insert(incident, stored_row(&r, incident, perspective)?);
             }
         });
-        Ok(row.map(|(instruments_version, engine_version, log_index, body, assessed_at)| StoredAssessment {
-            incident,
-            perspective,
-            instruments_version,
-            engine_version,
-            log_index: log_index as u64,
-            body,
-            assessed_at,
-        }))
+        Ok(out)
     }
 
     /// Stores assessments computed under `versions`, replacing any earlier one of the

@@ -195,3 +195,32 @@ async fn a_pass_over_the_registry_reads_it_a_page_at_a_time_each_incident_once()
         assert!(stale.iter().any(|i| !i.attributions.is_empty()));
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_reads_what_was_stored_for_its_incidents_in_one_go_and_nothing_else() {
+    on_both!(|store| {
+        store.import_records(sample(), &importer(), |_| {}).await.unwrap();
+        assess_all(store, Which::All, LAW_V1).await;
+        let fr = StateCode::parse("p", "FR").unwrap();
+        let second = store.assessment_inputs(Which::Page { stale: None, after: 0, limit: 14 }).await.unwrap().split_off(7);
+        let (first, last) = (second[0].seq, second[6].seq);
+        // One incident of the page also has France's view stored, and it is not the default one.
+        store
+            .store_assessments(LAW_V1, &[NewAssessment { incident: second[3].incident.id, perspective: Some(fr), log_index: second[3].log_index, body: "{\"view\":\"FR\"}".into() }])
+            .await
+            .unwrap();
+
+        let kept = store.stored_assessments_between(first, last, None).await.unwrap();
+        // Exactly the page's seven, each the row a lookup of its own gives.
+        assert_eq!(kept.len(), 7);
+        for input in &second {
+            let alone = store.stored_assessment(input.incident.id, None).await.unwrap().unwrap();
+            assert_eq!(kept[&input.incident.id], alone);
+        }
+        let french = store.stored_assessments_between(first, last, Some(fr)).await.unwrap();
+        assert_eq!(french.keys().collect::<Vec<_>>(), [&second[3].incident.id]);
+        assert_eq!(french[&second[3].incident.id].body, "{\"view\":\"FR\"}");
+        // A range past the registry holds nothing.
+        assert!(store.stored_assessments_between(last + 1_000_000, last + 2_000_000, None).await.unwrap().is_empty());
+    });
+}
