@@ -181,27 +181,25 @@ fn practice_record(n: u64) -> pacta_core::IncidentRecord {
     use pacta_core::*;
     let mut r = pacta_import::synthetic::incident(42, n);
     let alleged = r.incident.alleged_states().first().copied();
-    if n % 3 != 0 {
-        if let Some(state) = alleged {
-            let by = r.incident.target_states().first().copied().map(Party::state);
-            r.attributions.push(Attribution {
-                id: AttributionId::new(),
-                incident: r.incident.id,
-                attributors: by.iter().map(|p| p.id.clone()).collect(),
-                attributor_label: Some("synthetic".into()),
-                actor_name: None,
-                actor_state: Some(state),
-                actor_category: ActorCategory::State,
-                basis: AttributionBasis::TechnicalReport,
-                confidence: None,
-                visibility: Visibility::Public,
-                date: r.incident.start_date.map(|d| d + chrono::Duration::days((n % 400) as i64)),
-                origin_ref: None,
-            });
-            r.parties.extend(by);
-        }
+    if !n.is_multiple_of(3) && let Some(state) = alleged {
+        let by = r.incident.target_states().first().copied().map(Party::state);
+        r.attributions.push(Attribution {
+            id: AttributionId::new(),
+            incident: r.incident.id,
+            attributors: by.iter().map(|p| p.id.clone()).collect(),
+            attributor_label: Some("synthetic".into()),
+            actor_name: None,
+            actor_state: Some(state),
+            actor_category: ActorCategory::State,
+            basis: AttributionBasis::TechnicalReport,
+            confidence: None,
+            visibility: Visibility::Public,
+            date: r.incident.start_date.map(|d| d + chrono::Duration::days((n % 400) as i64)),
+            origin_ref: None,
+        });
+        r.parties.extend(by);
     }
-    if n % 7 == 0 {
+    if n.is_multiple_of(7) {
         r.responses.push(Response {
             id: ResponseId::new(),
             incident: r.incident.id,
@@ -244,10 +242,8 @@ async fn appends(store: pacta_store::Store, actor: &PartyId, submitters: usize, 
     let watcher = tokio::spawn(async move {
         let mut seen: Vec<(f64, u64)> = Vec::new();
         while Instant::now() < deadline + Duration::from_secs(3) {
-            if let Ok(Some(c)) = watch_store.latest_checkpoint().await {
-                if seen.last().is_none_or(|(_, s)| *s < c.size) {
-                    seen.push((started.elapsed().as_secs_f64(), c.size));
-                }
+            if let Ok(Some(c)) = watch_store.latest_checkpoint().await && seen.last().is_none_or(|(_, s)| *s < c.size) {
+                seen.push((started.elapsed().as_secs_f64(), c.size));
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }

@@ -191,7 +191,7 @@ pub fn vault_dir(db: &str, arg: &VaultArg) -> PathBuf {
 
 fn open_vault(db: &str, arg: &VaultArg) -> anyhow::Result<Vault> {
     let dir = vault_dir(db, arg);
-    Ok(Vault::open(&dir).with_context(|| format!("cannot open the vault at {}", dir.display()))?)
+    Vault::open(&dir).with_context(|| format!("cannot open the vault at {}", dir.display()))
 }
 
 fn load_key(arg: &KeyArg) -> anyhow::Result<NoteSigner> {
@@ -426,13 +426,11 @@ async fn run_with(
             let to = to.map(|t| party("--to", &t)).transpose()?;
             let vault = open_vault(db, &vault)?;
             // Refuse an existing destination before anything is recorded.
-            if let Some(out) = &out {
-                if out.exists() {
-                    bail!(
-                        "{} already exists: a working copy never replaces an existing file",
-                        out.display()
-                    );
-                }
+            if let Some(out) = &out && out.exists() {
+                bail!(
+                    "{} already exists: a working copy never replaces an existing file",
+                    out.display()
+                );
             }
             let (copy, _, received) = store
                 .copy_evidence(actor, &signer, evidence_id(&id)?, to.as_ref(), &note)

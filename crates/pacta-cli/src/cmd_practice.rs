@@ -46,10 +46,8 @@ pub struct PracticeArgs {
 
 impl PracticeArgs {
     fn filter(&self) -> anyhow::Result<Filter> {
-        if let (Some(a), Some(b)) = (self.from, self.to) {
-            if a > b {
-                bail!("--from {a} is after --to {b}");
-            }
+        if let (Some(a), Some(b)) = (self.from, self.to) && a > b {
+            bail!("--from {a} is after --to {b}");
         }
         Ok(Filter {
             norm: self.norm.clone(),
@@ -214,20 +212,18 @@ pub fn render(p: &Practice) -> String {
         &rows,
         32,
     ));
-    if let Some(st) = f.state {
-        if let Some(r) = p.states.iter().find(|r| r.state == st) {
-            s.push_str(&format!("\n{} ({st}) as target: detection {}, punishment {}\n", r.name, pct(r.as_target.detection), pct(r.as_target.punishment)));
-            let named: Vec<String> = r.as_attributor.states_named.iter().map(|(k, v)| format!("{k} {v}")).collect();
-            if !named.is_empty() {
-                s.push_str(&format!("as attributor, the states its claims named: {}\n", named.join(", ")));
-            }
-            let mut m: Vec<(&String, &u64)> = r.as_responder.measures.iter().collect();
-            m.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-            if !m.is_empty() {
-                s.push_str("as responder, its measures:\n");
-                for (k, v) in m.iter().take(10) {
-                    s.push_str(&format!("  {v:>5}  {k}\n"));
-                }
+    if let Some(st) = f.state && let Some(r) = p.states.iter().find(|r| r.state == st) {
+        s.push_str(&format!("\n{} ({st}) as target: detection {}, punishment {}\n", r.name, pct(r.as_target.detection), pct(r.as_target.punishment)));
+        let named: Vec<String> = r.as_attributor.states_named.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        if !named.is_empty() {
+            s.push_str(&format!("as attributor, the states its claims named: {}\n", named.join(", ")));
+        }
+        let mut m: Vec<(&String, &u64)> = r.as_responder.measures.iter().collect();
+        m.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        if !m.is_empty() {
+            s.push_str("as responder, its measures:\n");
+            for (k, v) in m.iter().take(10) {
+                s.push_str(&format!("  {v:>5}  {k}\n"));
             }
         }
     }

@@ -250,10 +250,8 @@ async fn run_with(store: &Store, actor: &PartyId, cmd: RespondCommand) -> anyhow
             let ladder = Ladder::builtin();
             let d = load_dossier(store, incident, actor).await?;
             for m in &d.measures {
-                if let Some(rung) = ladder.rung(&m.rung) {
-                    if let Some(due) = pacta_ladder::lift_due(m, rung, &Situation::of(&d.compliance, &m.by, m.against)) {
-                        println!("  measure {} ({}) is due to be lifted: {} ({})", m.id, m.rung, due.condition, due.cites);
-                    }
+                if let Some(rung) = ladder.rung(&m.rung) && let Some(due) = pacta_ladder::lift_due(m, rung, &Situation::of(&d.compliance, &m.by, m.against)) {
+                    println!("  measure {} ({}) is due to be lifted: {} ({})", m.id, m.rung, due.condition, due.cites);
                 }
             }
         }

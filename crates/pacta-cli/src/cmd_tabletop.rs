@@ -287,10 +287,8 @@ fn load(path: &Path) -> anyhow::Result<Checked> {
         let at = DateTime::parse_from_rfc3339(&inj.at.to_string())
             .map_err(|_| anyhow!("{name}: at = {} must be a date-time with an offset, e.g. 2026-03-02T06:40:00Z", inj.at))?
             .with_timezone(&Utc);
-        if let Some(prev) = times.last() {
-            if at < *prev {
-                bail!("{name}: at {at} is before the previous inject ({prev}); injects are replayed in time order");
-            }
+        if let Some(prev) = times.last() && at < *prev {
+            bail!("{name}: at {at} is before the previous inject ({prev}); injects are replayed in time order");
         }
         times.push(at);
         let handle = inj.what.incident();

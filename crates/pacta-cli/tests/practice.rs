@@ -9,15 +9,15 @@ fn repo() -> PathBuf {
 }
 
 fn pacta(db: &str, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_pacta"))
+    
+    Command::new(env!("CARGO_BIN_EXE_pacta"))
         .arg("--db")
         .arg(db)
         .args(args)
         .current_dir(repo())
         .env_remove("PACTA_DB")
         .output()
-        .expect("the pacta binary runs");
-    out
+        .expect("the pacta binary runs")
 }
 
 fn ok(out: &Output) -> String {

@@ -88,15 +88,11 @@ impl Attribution {
         if self.actor_name.is_none() && self.actor_state.is_none() && self.actor_category == ActorCategory::Unknown {
             return Err(Invalid::new("actor", "(nothing)", "an attribution names an actor, a state or at least an actor category"));
         }
-        if let Visibility::Private { shared_with } = &self.visibility {
-            if shared_with.is_empty() {
-                return Err(Invalid::new("visibility.shared_with", "[]", "a private attribution is shared with at least one party"));
-            }
+        if let Visibility::Private { shared_with } = &self.visibility && shared_with.is_empty() {
+            return Err(Invalid::new("visibility.shared_with", "[]", "a private attribution is shared with at least one party"));
         }
-        if let Some(label) = &self.attributor_label {
-            if label.len() > 300 {
-                return Err(Invalid::new("attributor_label", label, "must be at most 300 characters"));
-            }
+        if let Some(label) = &self.attributor_label && label.len() > 300 {
+            return Err(Invalid::new("attributor_label", label, "must be at most 300 characters"));
         }
         Ok(())
     }

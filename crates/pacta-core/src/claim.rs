@@ -86,10 +86,8 @@ impl ClaimVersion {
         if self.action == ClaimAction::Withdrawn && self.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
             return Err(Invalid::new("reason", "(none)", "a withdrawal says why"));
         }
-        if let Some(r) = &self.reason {
-            if r.chars().count() > 2_000 {
-                return Err(Invalid::new("reason", r, "must be at most 2,000 characters"));
-            }
+        if let Some(r) = &self.reason && r.chars().count() > 2_000 {
+            return Err(Invalid::new("reason", r, "must be at most 2,000 characters"));
         }
         let mut seen = self.evidence.clone();
         seen.sort();

@@ -148,20 +148,16 @@ impl Incident {
         if self.description.chars().count() > MAX_DESCRIPTION {
             return Err(Invalid::new("description", &self.description, format!("must be at most {MAX_DESCRIPTION} characters")));
         }
-        if let (Some(start), Some(end)) = (self.start_date, self.end_date) {
-            if end < start {
-                return Err(Invalid::new("end_date", end, format!("must not be before start_date {start}")));
-            }
+        if let (Some(start), Some(end)) = (self.start_date, self.end_date) && end < start {
+            return Err(Invalid::new("end_date", end, format!("must not be before start_date {start}")));
         }
         for (i, t) in self.targets.iter().enumerate() {
             if t.state.is_none() && t.place.as_deref().is_none_or(|p| p.trim().is_empty()) && t.entity.is_none() {
                 return Err(Invalid::new(format!("targets[{i}]"), "(empty)", "a target names a state, a place or an entity"));
             }
         }
-        if let Some(c) = self.context.conflict_intensity {
-            if !(1..=5).contains(&c) {
-                return Err(Invalid::new("context.conflict_intensity", c, "the HIIK scale runs from 1 to 5"));
-            }
+        if let Some(c) = self.context.conflict_intensity && !(1..=5).contains(&c) {
+            return Err(Invalid::new("context.conflict_intensity", c, "the HIIK scale runs from 1 to 5"));
         }
         for (i, url) in self.sources.iter().enumerate() {
             validate_source(&format!("sources[{i}]"), url)?;

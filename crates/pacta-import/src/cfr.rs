@@ -170,7 +170,7 @@ fn incident_record(row: &Row) -> Result<IncidentRecord, String> {
 
 /// The tracker separates sponsors with commas, but some names contain one
 /// ("Korea, Republic of"): rejoin two pieces when together they are a state's name.
-fn merge_split_names<'a>(parts: &[&'a str]) -> Vec<String> {
+fn merge_split_names(parts: &[&str]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut i = 0;
     while i < parts.len() {
@@ -201,10 +201,8 @@ fn states_named_in(text: &str) -> Vec<StateCode> {
             if phrase.len() < 4 || !phrase.starts_with(|c: char| c.is_uppercase()) {
                 continue;
             }
-            if let Some(code) = StateCode::from_name(&phrase) {
-                if !out.contains(&code) {
-                    out.push(code);
-                }
+            if let Some(code) = StateCode::from_name(&phrase) && !out.contains(&code) {
+                out.push(code);
             }
         }
     }

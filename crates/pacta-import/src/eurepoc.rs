@@ -85,9 +85,9 @@ pub fn read_release(files: &ReleaseFiles, texts: &[String; 3]) -> Result<Eurepoc
     let mut read = EurepocRead::default();
     // Check all three headers before mapping anything, so a wrong file refuses the import
     // as a whole rather than after half of it.
-    let (global_cols, global_rows) = table(&files.global, &global_text, GLOBAL_REQUIRED)?;
-    let (attr_cols, attr_rows) = table(&files.attribution, &attribution_text, ATTRIBUTION_REQUIRED)?;
-    let (recv_cols, recv_rows) = table(&files.receiver, &receiver_text, RECEIVER_REQUIRED)?;
+    let (global_cols, global_rows) = table(&files.global, global_text, GLOBAL_REQUIRED)?;
+    let (attr_cols, attr_rows) = table(&files.attribution, attribution_text, ATTRIBUTION_REQUIRED)?;
+    let (recv_cols, recv_rows) = table(&files.receiver, receiver_text, RECEIVER_REQUIRED)?;
 
     let global_name = file_name(&files.global);
     let attr_name = file_name(&files.attribution);
@@ -238,10 +238,8 @@ fn incident_record(row: &Row, key: &str, targets: Vec<(Target, String)>, attr_ro
     }
     for (domain, prefix) in [(ResponseDomain::Political, "political_response"), (ResponseDomain::Legal, "legal_response")] {
         for (resp, party) in responses(row, record.incident.id, domain, prefix) {
-            if let Some(p) = party {
-                if !record.parties.iter().any(|q| q.id == p.id) {
-                    record.parties.push(p);
-                }
+            if let Some(p) = party && !record.parties.iter().any(|q| q.id == p.id) {
+                record.parties.push(p);
             }
             record.responses.push(resp);
         }
@@ -413,77 +411,78 @@ fn alleged_actors(row: &Row) -> Result<Vec<Actor>, String> {
 
 fn effects(row: &Row) -> Effects {
     let grade = |col: &str| row.known(col).map(|v| v.to_lowercase());
-    let mut e = Effects::default();
-    e.disruption = grade("disruption").map(|v| {
-        if v.starts_with("none") {
-            Disruption::None
-        } else if v.starts_with("long") {
-            Disruption::LongTerm
-        } else {
-            Disruption::ShortTerm
-        }
-    });
-    e.data_theft = grade("data_theft").map(|v| {
-        if v.starts_with("none") {
-            DataTheft::None
-        } else if v.contains("non-sensitive") {
-            DataTheft::NonSensitive
-        } else {
-            DataTheft::Sensitive
-        }
-    });
-    e.hijacking = grade("hijacking").map(|v| {
-        if v.starts_with("none") {
-            Hijacking::None
-        } else if v.contains("not used") {
-            Hijacking::WithoutMisuse
-        } else {
-            Hijacking::WithMisuse
-        }
-    });
-    e.physical = grade("physical_effects_spatial").map(|v| {
-        if v.starts_with("none") {
-            PhysicalEffects::None
-        } else if v.starts_with("widespread") {
-            PhysicalEffects::Widespread
-        } else {
-            PhysicalEffects::Local
-        }
-    });
-    e.physical_duration = grade("physical_effects_temporal").map(|v| {
-        if v.starts_with("none") {
-            EffectDuration::None
-        } else if v.starts_with("long") {
-            EffectDuration::Days
-        } else {
-            EffectDuration::Hours
-        }
-    });
-    e.disruption_duration = grade("functional_impact").and_then(|v| {
-        if v.starts_with("no system") {
-            Some(EffectDuration::None)
-        } else if v.starts_with("day (") {
-            Some(EffectDuration::Hours)
-        } else if v.starts_with("days") {
-            Some(EffectDuration::Days)
-        } else if v.starts_with("weeks") {
-            Some(EffectDuration::Weeks)
-        } else if v.starts_with("months") {
-            Some(EffectDuration::Months)
-        } else {
-            None
-        }
-    });
-    e.casualties = row.known("casualties").and_then(|v| v.parse::<f64>().ok()).filter(|v| *v >= 0.0).map(|v| v as u32);
-    e.economic_loss_eur = row.known("economic_impact_exact_value").and_then(|v| v.parse::<f64>().ok()).filter(|v| *v > 0.0).map(|v| v as u64);
     let intelligence = grade("intelligence_impact");
     let doxing = row.get("incident_type").to_lowercase().contains("doxing");
-    e.data_leaked = if doxing {
-        Some(true)
-    } else {
-        intelligence.map(|v| v.contains("leaking of data") && !v.contains("no leaking") && !v.starts_with("no data breach"))
-    };
-    e
+    Effects {
+        disruption: grade("disruption").map(|v| {
+            if v.starts_with("none") {
+                Disruption::None
+            } else if v.starts_with("long") {
+                Disruption::LongTerm
+            } else {
+                Disruption::ShortTerm
+            }
+        }),
+        data_theft: grade("data_theft").map(|v| {
+            if v.starts_with("none") {
+                DataTheft::None
+            } else if v.contains("non-sensitive") {
+                DataTheft::NonSensitive
+            } else {
+                DataTheft::Sensitive
+            }
+        }),
+        hijacking: grade("hijacking").map(|v| {
+            if v.starts_with("none") {
+                Hijacking::None
+            } else if v.contains("not used") {
+                Hijacking::WithoutMisuse
+            } else {
+                Hijacking::WithMisuse
+            }
+        }),
+        physical: grade("physical_effects_spatial").map(|v| {
+            if v.starts_with("none") {
+                PhysicalEffects::None
+            } else if v.starts_with("widespread") {
+                PhysicalEffects::Widespread
+            } else {
+                PhysicalEffects::Local
+            }
+        }),
+        physical_duration: grade("physical_effects_temporal").map(|v| {
+            if v.starts_with("none") {
+                EffectDuration::None
+            } else if v.starts_with("long") {
+                EffectDuration::Days
+            } else {
+                EffectDuration::Hours
+            }
+        }),
+        disruption_duration: grade("functional_impact").and_then(|v| {
+            if v.starts_with("no system") {
+                Some(EffectDuration::None)
+            } else if v.starts_with("day (") {
+                Some(EffectDuration::Hours)
+            } else if v.starts_with("days") {
+                Some(EffectDuration::Days)
+            } else if v.starts_with("weeks") {
+                Some(EffectDuration::Weeks)
+            } else if v.starts_with("months") {
+                Some(EffectDuration::Months)
+            } else {
+                None
+            }
+        }),
+        casualties: row.known("casualties").and_then(|v| v.parse::<f64>().ok()).filter(|v| *v >= 0.0).map(|v| v as u32),
+        economic_loss_eur: row.known("economic_impact_exact_value").and_then(|v| v.parse::<f64>().ok()).filter(|v| *v > 0.0).map(|v| v as u64),
+        data_leaked: if doxing {
+            Some(true)
+        } else {
+            intelligence.map(|v| v.contains("leaking of data") && !v.contains("no leaking") && !v.starts_with("no data breach"))
+        },
+        ..Effects::default()
+    }
 }
 
 fn context(row: &Row) -> Context {

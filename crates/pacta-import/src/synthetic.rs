@@ -40,9 +40,9 @@ pub fn incident(seed: u64, n: u64) -> IncidentRecord {
     let day = rng.below(365 * 20) as i64;
     i.start_date = chrono::NaiveDate::from_ymd_opt(2005, 1, 1).map(|d| d + chrono::Duration::days(day));
     i.operation_types = vec![*rng.pick(OperationType::ALL)];
-    let target = StateCode::parse("state", *rng.pick::<&str>(STATES)).ok();
+    let target = StateCode::parse("state", rng.pick::<&str>(STATES)).ok();
     i.targets = vec![Target { state: target, place: None, sector: *rng.pick(Sector::ALL), entity: None }];
-    let author = StateCode::parse("state", *rng.pick::<&str>(STATES)).ok();
+    let author = StateCode::parse("state", rng.pick::<&str>(STATES)).ok();
     i.alleged_actors = vec![Actor { name: None, state: author, category: *rng.pick(ActorCategory::ALL) }];
     i.effects.disruption = Some(*rng.pick(taxonomy::Disruption::ALL));
     i.effects.data_theft = Some(*rng.pick(taxonomy::DataTheft::ALL));

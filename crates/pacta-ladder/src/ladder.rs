@@ -129,6 +129,9 @@ pub const REQUIRED_RUNGS: &[&str] = &[
     "self_defence",
 ];
 
+/// A `rung` block being read: the line it opens on, and its `(line, key, value)` entries.
+type OpenBlock = (usize, Vec<(usize, String, String)>);
+
 impl Ladder {
     /// The built-in ladder, compiled once. It is checked by a test, so this cannot fail in
     /// a release.
@@ -151,7 +154,7 @@ impl Ladder {
     /// Compiles the `rung` blocks of `text`. Errors name `path:line`.
     pub fn parse(path: &str, text: &str) -> Result<Ladder, Invalid> {
         let mut rungs: Vec<Rung> = Vec::new();
-        let mut block: Option<(usize, Vec<(usize, String, String)>)> = None;
+        let mut block: Option<OpenBlock> = None;
         for (n, line) in text.lines().enumerate() {
             let n = n + 1;
             let trimmed = line.trim();

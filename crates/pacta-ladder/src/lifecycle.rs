@@ -121,10 +121,8 @@ pub fn transition(measure: &Measure, rung: &Rung, situation: &Situation, actor: 
         ));
     }
     let countermeasure = rung.basis == LegalBasis::Countermeasure;
-    if countermeasure && matches!(to, Notified | Enacted) {
-        if let Some(due) = lift_due(&Measure { state: Enacted, ..measure.clone() }, rung, situation) {
-            return Err(refuse("state", to, format!("{}: {} — a countermeasure may only be suspended or lifted now", due.cites, due.condition)));
-        }
+    if countermeasure && matches!(to, Notified | Enacted) && let Some(due) = lift_due(&Measure { state: Enacted, ..measure.clone() }, rung, situation) {
+        return Err(refuse("state", to, format!("{}: {} — a countermeasure may only be suspended or lifted now", due.cites, due.condition)));
     }
     if countermeasure && to == Enacted {
         if !situation.called_to_comply {

@@ -140,7 +140,7 @@ pub fn compute(versions: &[ClaimVersion], stances: &[Stance], parties: &[Party])
             let signers = &c.attribution.attributors;
             // A claim whose every attributor was already counted adds no new source.
             if signers.is_empty() || signers.iter().any(|p| !counted.contains(p)) {
-                verified |= signers.iter().any(|p| is_verifier(p));
+                verified |= signers.iter().any(&is_verifier);
                 sources.push(signers.clone());
                 counted.extend(signers.iter().cloned());
                 confidence = confidence.max(c.attribution.confidence);

@@ -65,11 +65,11 @@ fn status_of(claims: &[ClaimVersion], stances: &[Stance]) -> AttributionStatus {
 fn a_joint_attribution_is_one_source_and_a_second_state_with_its_own_evidence_corroborates() {
     let i = IncidentId::new();
     let joint = claim(i, &["state:FR", "state:GB"], Confidence::Likely, vec![Uuid::now_v7()]);
-    assert_eq!(status_of(&[joint.clone()], &[]), AttributionStatus::SingleSource);
+    assert_eq!(status_of(std::slice::from_ref(&joint), &[]), AttributionStatus::SingleSource);
     let words_only = stance(&joint, "state:DE", StanceKind::Endorse, joint.evidence.clone());
-    assert_eq!(status_of(&[joint.clone()], &[words_only]), AttributionStatus::SingleSource, "support without new evidence is not corroboration");
+    assert_eq!(status_of(std::slice::from_ref(&joint), &[words_only]), AttributionStatus::SingleSource, "support without new evidence is not corroboration");
     let with_evidence = stance(&joint, "state:DE", StanceKind::Endorse, vec![Uuid::now_v7()]);
-    assert_eq!(status_of(&[joint.clone()], &[with_evidence]), AttributionStatus::Corroborated);
+    assert_eq!(status_of(std::slice::from_ref(&joint), &[with_evidence]), AttributionStatus::Corroborated);
     let by_lab = stance(&joint, "verifier:lab", StanceKind::Endorse, vec![Uuid::now_v7()]);
     assert_eq!(status_of(&[joint], &[by_lab]), AttributionStatus::IndependentlyVerified);
 }
@@ -79,11 +79,11 @@ fn contests_weigh_against_sources_but_the_accused_states_denial_does_not() {
     let i = IncidentId::new();
     let c = claim(i, &["state:FR"], Confidence::Likely, vec![]);
     let denial = stance(&c, "state:RU", StanceKind::Contest, vec![]);
-    assert_eq!(status_of(&[c.clone()], &[denial]), AttributionStatus::SingleSource);
+    assert_eq!(status_of(std::slice::from_ref(&c), &[denial]), AttributionStatus::SingleSource);
     let lab = stance(&c, "verifier:lab", StanceKind::Contest, vec![]);
-    assert_eq!(status_of(&[c.clone()], &[lab.clone()]), AttributionStatus::Contested);
+    assert_eq!(status_of(std::slice::from_ref(&c), std::slice::from_ref(&lab)), AttributionStatus::Contested);
     let de = stance(&c, "state:DE", StanceKind::Endorse, vec![Uuid::now_v7()]);
-    assert_eq!(status_of(&[c.clone()], &[lab.clone(), de.clone()]), AttributionStatus::Corroborated);
+    assert_eq!(status_of(std::slice::from_ref(&c), &[lab.clone(), de.clone()]), AttributionStatus::Corroborated);
     // The lab changes its mind: its latest stance counts.
     let lab_again = stance(&c, "verifier:lab", StanceKind::Endorse, vec![]);
     let report = status::compute(&[c], &[lab, de, lab_again], &parties());

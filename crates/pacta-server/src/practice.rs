@@ -52,10 +52,8 @@ pub struct PracticeCache {
 pub async fn public_practice(state: &AppState) -> Result<Arc<Practice>, AppError> {
     let size = state.store.log_size().await?;
     let mut slot = state.practice.slot.lock().await;
-    if let Some((at, p)) = slot.as_ref() {
-        if *at == size {
-            return Ok(p.clone());
-        }
+    if let Some((at, p)) = slot.as_ref() && *at == size {
+        return Ok(p.clone());
     }
     let started = std::time::Instant::now();
     let mut tally = Tally::new(pacta_norms::builtin(), Options::default()).map_err(|e| AppError::Internal(format!("practice: {e}")))?;
@@ -84,10 +82,8 @@ fn norm_param(raw: Option<String>, practice: &Practice) -> Result<Option<String>
             other => return Err(AppError::UnknownParameter { param: other.to_string(), accepted: "norm".into() }),
         }
     }
-    if let Some(n) = &norm {
-        if practice.norm(n).is_none() {
-            return Err(AppError::NotFound(format!("norm {n:?}: no public incident engaged this rule (see /practice for the rules that were)")));
-        }
+    if let Some(n) = &norm && practice.norm(n).is_none() {
+        return Err(AppError::NotFound(format!("norm {n:?}: no public incident engaged this rule (see /practice for the rules that were)")));
     }
     Ok(norm)
 }

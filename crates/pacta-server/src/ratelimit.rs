@@ -119,7 +119,7 @@ fn peer(req: &Request, trust_forwarded_for: bool) -> Client {
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-            .last()
+            .next_back()
     {
         return Client::Peer(ip);
     }

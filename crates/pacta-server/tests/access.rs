@@ -32,7 +32,8 @@ const INCIDENTS: [(&str, Tlp, &[&str]); 5] = [
 ];
 
 /// (account, role, party, organisation); `None` is the anonymous public.
-const VIEWERS: [Option<(&str, &str, Option<&str>, Option<&str>)>; 8] = [
+type Viewer = Option<(&'static str, &'static str, Option<&'static str>, Option<&'static str>)>;
+const VIEWERS: [Viewer; 8] = [
     None,
     Some(("admin", "administrator", None, Some("org:secretariat"))),
     Some(("fr-official", "party", Some("state:FR"), Some("org:fr-mfa"))),

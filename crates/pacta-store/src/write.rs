@@ -346,10 +346,8 @@ impl Store {
             let mut shares: Vec<Share> = Vec::new();
             for (p, actor) in batch {
                 let key = p.record.incident.origin.as_ref().map(|o| (o.dataset.label().to_string(), o.record_id.clone()));
-                if let Some(k) = &key {
-                    if !seen_in_batch.insert(k.clone()) {
-                        return Err(pacta_core::Invalid::new("origin", format!("{}:{}", k.0, k.1), "appears twice in one import").into());
-                    }
+                if let Some(k) = &key && !seen_in_batch.insert(k.clone()) {
+                    return Err(pacta_core::Invalid::new("origin", format!("{}:{}", k.0, k.1), "appears twice in one import").into());
                 }
                 let mut p = p;
                 let fate = match key.as_ref().and_then(|k| existing.get(k)) {

@@ -74,8 +74,7 @@ fn stance(claim: AttributionId, p: &PartyId, kind: StanceKind, confidence: Optio
     Stance { id: StanceId::new(), claim, claim_version: 1, incident: IncidentId::new(), party: p.clone(), kind, confidence, evidence, reasoning: reasoning.into(), date: None }
 }
 
-/// What the CLI does: load everything `viewer` may see about the incident.
-
+/// The response plan `by` gets from the built-in ladder and law over what the dossier holds.
 fn plan_for(d: &Dossier, by: &str) -> pacta_ladder::Plan {
     pacta_ladder::plan(Ladder::builtin(), pacta_norms::builtin(), d, &PlanRequest { by: state(by), against: None, urgent: false }).unwrap()
 }
