@@ -305,10 +305,14 @@ async fn all(store: &Store, perspective: Option<StateCode>, json: bool) -> anyho
 ///
 /// The report is written a page at a time, as the pass goes: an amendment can move every
 /// incident (a new instrument in force does), and a million changed incidents held until
-/// the end took 1.2 GB. The JSON is still one object; its `assessed` comes last, when known.
+/// the end took 1.2 GB. The JSON is still one object; `by_change` and `assessed` come last,
+/// when known.
 async fn what_if(store: &Store, amended: &Instruments, perspective: Option<StateCode>, json: bool) -> anyhow::Result<()> {
     let builtin = pacta_norms::builtin();
     let (mut assessed, mut changed) = (0usize, 0usize);
+    // How many incidents each change touches: at a million incidents the list is for
+    // searching, the tally is what a forum reads first.
+    let mut tally: BTreeMap<String, u64> = BTreeMap::new();
     let mut out = String::new();
     if json {
         out.push_str(&format!(
@@ -327,6 +331,9 @@ async fn what_if(store: &Store, amended: &Instruments, perspective: Option<State
             if changes.is_empty() {
                 continue;
             }
+            for c in &changes {
+                *tally.entry(c.to_string()).or_default() += 1;
+            }
             let i = &input.incident;
             if json {
                 out.push_str(if changed == 0 { "\n  " } else { ",\n  " });
@@ -344,8 +351,18 @@ async fn what_if(store: &Store, amended: &Instruments, perspective: Option<State
     }
     // `out` still holds the JSON's opening when the registry is empty.
     if json {
-        out.push_str(&format!("{}], \"assessed\": {assessed}}}\n", if changed == 0 { "" } else { "\n" }));
+        out.push_str(&format!("{}], \"by_change\": {}, \"assessed\": {assessed}}}\n", if changed == 0 { "" } else { "\n" }, json!(tally)));
     } else {
+        if !tally.is_empty() {
+            // The count first: a change to the instruments in force is a long line.
+            let mut by_count: Vec<(&String, &u64)> = tally.iter().collect();
+            by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let width = by_count[0].1.to_string().len();
+            out.push_str("Incidents touched, by change:\n");
+            for (change, n) in by_count {
+                out.push_str(&format!("  {n:>width$}  {change}\n"));
+            }
+        }
         out.push_str(&format!(
             "{changed} of {assessed} incident(s) would be assessed differently under the amended instruments ({}) than under the built-in ones ({}). Nothing was stored.\n",
             &amended.version()[..12],

@@ -103,9 +103,19 @@ fn amended_instruments_report_the_conclusions_they_would_change_without_storing_
     assert!(text.contains("Nothing was stored."), "{text}");
     let changed: u64 = text.lines().last().unwrap().split(' ').next().unwrap().parse().unwrap();
     assert!(changed > 0 && changed < 820, "{changed} incidents changed");
+    // The tally before the last line counts each change over the incidents it touches.
+    let listed = text.lines().filter(|l| l.trim() == "rule tallinn.r4.conduct: does_not_hold -> holds").count() as u64;
+    let tallied: u64 = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Incidents touched, by change:"))
+        .find_map(|l| l.trim_start().strip_suffix("  rule tallinn.r4.conduct: does_not_hold -> holds"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no tally line for the amended rule:\n{text}"));
+    assert!(listed > 0 && tallied == listed && tallied <= changed, "listed {listed}, tallied {tallied}, changed {changed}");
 
     let json: serde_json::Value = serde_json::from_str(&ok(&pacta(&db, &["assess", "--all", "--norms", norms.to_str().unwrap(), "--json"]))).unwrap();
     assert_eq!(json["changed"].as_array().unwrap().len() as u64, changed);
+    assert_eq!(json["by_change"]["rule tallinn.r4.conduct: does_not_hold -> holds"].as_u64(), Some(tallied));
     assert_eq!(json["stored"], false);
 
     // What was stored is still the built-in law's assessment.

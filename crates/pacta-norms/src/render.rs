@@ -126,6 +126,13 @@ pub struct Change {
     pub after: String,
 }
 
+/// `threshold: sovereignty -> below_threshold`.
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {} -> {}", self.what, self.before, self.after)
+    }
+}
+
 /// Which conclusions change from `before` to `after` (typically the same incident under
 /// current and amended instruments).
 pub fn diff(before: &Assessment, after: &Assessment) -> Vec<Change> {
@@ -181,5 +188,5 @@ pub fn diff_text(changes: &[Change]) -> String {
     if changes.is_empty() {
         return "No conclusion changes.\n".into();
     }
-    changes.iter().map(|c| format!("{}: {} -> {}\n", c.what, c.before, c.after)).collect()
+    changes.iter().map(|c| format!("{c}\n")).collect()
 }
