@@ -225,13 +225,34 @@ pub fn compare(pairs: &[(&Projection, &ExternalAssessment)]) -> (FidelityReport,
     let coded: Vec<&(&Projection, &ExternalAssessment)> = pairs.iter().filter(|(_, e)| e.legal_response.is_some()).collect();
     let mut il = BTreeMap::new();
     for c in Category::ALL {
-        let pairs = coded.iter().map(|(p, e)| {
-            let expected = e.il_breach.iter().any(|l| eurepoc_category(l) == Some(*c));
-            (expected, p.il_breach.contains(c))
-        });
+        let pairs = coded.iter().map(|(p, e)| (experts_found(e, *c), we_found(p, *c)));
         il.insert(c.label().to_string(), prf(pairs));
     }
     (FidelityReport { legal_response: lr.agreement(), state_responsibility: sr.agreement(), il_breach: il }, lr, sr)
+}
+
+/// Whether the experts coded a breach in category `c`.
+///
+/// EuRepoC's categories are not ours one for one: it files the prohibition of intervention
+/// and the use of force both under "International peace", and its subcode says which
+/// ("International peace" with the subcode "Prohibition of intervention"). So an
+/// intervention is that subcode (or the label, should a release use it as a category),
+/// and "International peace" is the label, whichever of the two it covers.
+fn experts_found(e: &ExternalAssessment, c: Category) -> bool {
+    let labelled = e.il_breach.iter().any(|l| eurepoc_category(l) == Some(c));
+    match c {
+        Category::Intervention => labelled || e.il_breach_subcode.iter().any(|s| s.trim().eq_ignore_ascii_case("prohibition of intervention")),
+        _ => labelled,
+    }
+}
+
+/// Whether we found a breach in what EuRepoC calls category `c`: for "International
+/// peace", a use of force or an intervention (see [`experts_found`]).
+fn we_found(p: &Projection, c: Category) -> bool {
+    match c {
+        Category::InternationalPeace => p.il_breach.contains(&Category::InternationalPeace) || p.il_breach.contains(&Category::Intervention),
+        _ => p.il_breach.contains(&c),
+    }
 }
 
 /// The legal-response indicator taken apart into its two questions, each compared on its
@@ -343,6 +364,31 @@ mod tests {
         // ...yet no answer to them can reach the second incident's indicator.
         assert!((d.experts_self_consistency.accuracy() - 2.0 / 3.0).abs() < 1e-12);
         assert_eq!(d.experts_self_consistency.counts["no_response_justified"]["countermeasures_justified"], 1);
+    }
+
+    #[test]
+    fn eurepoc_files_intervention_under_international_peace() {
+        use LegalResponseIndicator::*;
+        let coded = |breach: &[&str], subcode: &[&str]| ExternalAssessment {
+            il_breach: breach.iter().map(|s| s.to_string()).collect(),
+            il_breach_subcode: subcode.iter().map(|s| s.to_string()).collect(),
+            legal_response: Some(RetorsionJustified),
+            ..Default::default()
+        };
+        let ours = |found: &[Category]| Projection { legal_response: RetorsionJustified, state_responsibility: StateResponsibilityIndicator::NoneOrNegligent, il_breach: found.to_vec() };
+        // Election interference the experts coded "International peace: Prohibition of
+        // intervention", and which we find an intervention; then a use of force, coded
+        // "International peace: Use of force", which we find one too.
+        let experts = [coded(&["Human rights", "International peace"], &["Civic / political rights", "Prohibition of intervention"]), coded(&["International peace"], &["Use of force"])];
+        let found = [ours(&[Category::Intervention]), ours(&[Category::InternationalPeace])];
+        let pairs: Vec<_> = found.iter().zip(&experts).collect();
+        let (report, _, _) = compare(&pairs);
+        let peace = &report.il_breach["international_peace"];
+        assert_eq!((peace.precision, peace.recall), (1.0, 1.0));
+        let intervention = &report.il_breach["prohibition_of_intervention"];
+        assert_eq!((intervention.precision, intervention.recall), (1.0, 1.0));
+        // A use of force is not an intervention, for them or for us.
+        assert!(!experts_found(&experts[1], Category::Intervention) && !we_found(&found[1], Category::Intervention));
     }
 
     #[test]
