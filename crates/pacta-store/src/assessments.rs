@@ -103,7 +103,7 @@ fn corrupt(what: impl Into<String>, e: impl std::fmt::Display) -> StoreError {
 }
 
 /// A row of `assessments` (the columns both reads select) as a [`StoredAssessment`].
-fn stored_row<R: Row>(r: &R, incident: IncidentId, perspective: Option<StateCode>) -> Result<StoredAssessment, StoreError>
+fn assessment_from_row<R: Row>(r: &R, incident: IncidentId, perspective: Option<StateCode>) -> Result<StoredAssessment, StoreError>
 where
     for<'c> &'c str: sqlx::ColumnIndex<R>,
     for<'q> String: sqlx::Decode<'q, R::Database> + sqlx::Type<R::Database>,
@@ -220,7 +220,7 @@ impl Store {
             .bind(perspective_key(perspective))
             .fetch_optional(pool)
             .await?;
-            row.map(|r| stored_row(&r, incident, perspective)).transpose()?
+            row.map(|r| assessment_from_row(&r, incident, perspective)).transpose()?
         });
         Ok(row)
     }
@@ -246,7 +246,7 @@ impl Store {
             for r in rows {
                 let id: String = r.try_get("id")?;
                 let incident = IncidentId::parse(&id).map_err(|e| corrupt("incident id", e))?;
-                out.insert(incident, stored_row(&r, incident, perspective)?);
+                out.insert(incident, assessment_from_row(&r, incident, perspective)?);
             }
         });
         Ok(out)
