@@ -155,22 +155,23 @@ pub async fn incident_id(store: &Store, reference: &str) -> anyhow::Result<Incid
     Ok(store.get_incident(reference).await?.with_context(|| format!("unknown incident {reference}"))?.record.incident.id)
 }
 
-/// Everything `viewer` may see about an incident's attribution and response.
+/// Everything `viewer` may see about an incident's attribution and response, from one read
+/// of its workflow (`Store::workflow_of`), as the server builds it for its pages.
 pub async fn load_dossier(store: &Store, incident: IncidentId, viewer: &PartyId) -> anyhow::Result<Dossier> {
     let stored = store.get_incident(&incident.to_string()).await?.with_context(|| format!("unknown incident {incident}"))?;
-    let claims: Vec<ClaimVersion> = store.claims_of(incident, Some(viewer)).await?.into_iter().map(|c| c.version).collect();
-    let stances: Vec<Stance> = store.stances_of(incident, Some(viewer)).await?.into_iter().map(|s| s.stance).collect();
-    let mut named: Vec<PartyId> = claims.iter().flat_map(|c| c.attribution.attributors.clone()).collect();
-    named.extend(stances.iter().map(|s| s.party.clone()));
+    let w = store.workflow_of(incident, Some(viewer)).await?;
+    // What the incident's consultations that the viewer may read established (an
+    // unanswered request to stop...): a fact drawn from one it may not read would reveal
+    // that the consultation took place.
+    let consultations: Vec<_> = w.consultations.into_iter().map(|c| c.consultation).collect();
     Ok(Dossier {
         incident: Some(stored.record.incident),
-        parties: store.parties_named(&named).await?,
-        claims,
-        stances,
-        compliance: store.compliance_of(incident).await?.into_iter().map(|c| c.event).collect(),
-        measures: store.measures_of(incident, Some(viewer)).await?.into_iter().map(|m| m.measure).collect(),
-        // What the incident's consultations established (an unanswered request to stop...).
-        facts: store.assessment_inputs(pacta_store::assessments::Which::One(incident)).await?.pop().map(|i| i.facts).unwrap_or_default(),
+        parties: w.parties,
+        claims: w.claims.into_iter().map(|c| c.version).collect(),
+        stances: w.stances.into_iter().map(|s| s.stance).collect(),
+        compliance: w.compliance.into_iter().map(|c| c.event).collect(),
+        measures: w.measures.into_iter().map(|m| m.measure).collect(),
+        facts: pacta_forum::consult::incident_facts(&consultations),
     })
 }
 

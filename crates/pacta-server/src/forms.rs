@@ -188,28 +188,35 @@ fn incident_href(found: &StoredIncident) -> String {
 
 /// Everything about an incident's attribution and response that `viewer` may see.
 pub async fn dossier(state: &AppState, viewer: &Viewer, found: &StoredIncident) -> Result<Dossier, AppError> {
-    let id = found.record.incident.id;
+    Ok(dossier_with_evidence(state, viewer, found).await?.0)
+}
+
+/// The [`dossier`] and the artefacts held for the incident that `viewer` may read, from
+/// one read of the incident's workflow (`Store::workflow_of`, one snapshot).
+async fn dossier_with_evidence(state: &AppState, viewer: &Viewer, found: &StoredIncident) -> Result<(Dossier, Vec<Evidence>), AppError> {
     let party = viewer.acting_party();
-    let store = &state.store;
-    let claims: Vec<ClaimVersion> =
-        store.claims_of(id, party.as_ref()).await?.into_iter().map(|c| c.version).filter(|v| viewer.may_see_attribution(&v.attribution)).collect();
+    let w = state.store.workflow_of(found.record.incident.id, party.as_ref()).await?;
+    // The store has kept what the acting party may read; the policies may narrow it.
+    let claims: Vec<ClaimVersion> = w.claims.into_iter().map(|c| c.version).filter(|v| viewer.may_see_attribution(&v.attribution)).collect();
     let visible: BTreeSet<AttributionId> = claims.iter().map(|c| c.claim()).collect();
-    let stances: Vec<Stance> = store.stances_of(id, party.as_ref()).await?.into_iter().map(|s| s.stance).filter(|s| visible.contains(&s.claim)).collect();
-    let mut named: Vec<PartyId> = claims.iter().flat_map(|c| c.attribution.attributors.clone()).collect();
-    named.extend(stances.iter().map(|s| s.party.clone()));
+    let stances: Vec<Stance> = w.stances.into_iter().map(|s| s.stance).filter(|s| visible.contains(&s.claim)).collect();
     // Facts from the consultations about this incident that the viewer may read (an
     // unanswered request to stop, an offer to negotiate...): a fact drawn from one the
     // viewer may not read would reveal that it took place.
-    let consultations: Vec<_> = store.consultations(Some(id), party.as_ref()).await?.into_iter().map(|c| c.consultation).collect();
-    Ok(Dossier {
+    let consultations: Vec<_> = w.consultations.into_iter().map(|c| c.consultation).collect();
+    let evidence = w.evidence.into_iter().filter(|e| may_read_evidence(viewer, e)).collect();
+    let dossier = Dossier {
         facts: pacta_forum::consult::incident_facts(&consultations),
         incident: Some(found.record.incident.clone()),
-        parties: store.parties_named(&named).await?,
+        // Named by the claims and stances the store let through. `status` only looks
+        // parties up, so one named only by a claim the policies hid changes nothing.
+        parties: w.parties,
         claims,
         stances,
-        compliance: store.compliance_of(id).await?.into_iter().map(|c| c.event).collect(),
-        measures: store.measures_of(id, party.as_ref()).await?.into_iter().map(|m| m.measure).collect(),
-    })
+        compliance: w.compliance.into_iter().map(|c| c.event).collect(),
+        measures: w.measures.into_iter().map(|m| m.measure).collect(),
+    };
+    Ok((dossier, evidence))
 }
 
 /// What an assessment for `viewer` reads: the claims that stand for the viewer (imported
@@ -220,20 +227,25 @@ pub async fn assessment_basis(state: &AppState, viewer: &Viewer, found: &StoredI
     Ok((d.standing_attributions(), d.facts))
 }
 
-/// What the incident page needs from the workflows, from one load of the dossier: the
+/// What the incident page needs from the workflows, from one read of the workflow: the
 /// claims that stand for `viewer` (imported and made in the registry, latest versions,
 /// withdrawn ones left out), which the page's assessment reads, and the rendered
 /// [`incident_panel`].
 pub async fn incident_workflow(state: &AppState, viewer: &Viewer, found: &StoredIncident) -> Result<(Vec<Attribution>, BTreeMap<String, bool>, String), AppError> {
-    let d = dossier(state, viewer, found).await?;
-    let panel = render_panel(state, viewer, found, &d).await?;
+    let (d, evidence) = dossier_with_evidence(state, viewer, found).await?;
+    let panel = render_panel(viewer, found, &d, &evidence)?;
     Ok((d.standing_attributions(), d.facts.clone(), panel))
 }
 
-/// The artefacts of an incident that `viewer` may read: the policies decide over the
-/// artefact's marking, shared with its custodian.
+/// Whether `viewer` may read an artefact: the policies decide over its marking, shared
+/// with its custodian.
+fn may_read_evidence(viewer: &Viewer, e: &Evidence) -> bool {
+    viewer.may_read(e.tlp, vec![e.custodian.to_string()])
+}
+
+/// The artefacts of an incident that `viewer` may read ([`may_read_evidence`]).
 pub async fn visible_evidence(state: &AppState, viewer: &Viewer, incident: IncidentId) -> Result<Vec<Evidence>, AppError> {
-    Ok(state.store.list_evidence(Some(incident)).await?.into_iter().filter(|e| viewer.may_read(e.tlp, vec![e.custodian.to_string()])).collect())
+    Ok(state.store.list_evidence(Some(incident)).await?.into_iter().filter(|e| may_read_evidence(viewer, e)).collect())
 }
 
 struct ClaimRow {
@@ -373,14 +385,13 @@ fn measure_rows(d: &Dossier, viewer: &Viewer) -> Vec<MeasureRow> {
 /// The incident page's section on attribution, evidence and responses, with the actions
 /// the viewer may take. Rendered HTML (escaped by its template).
 pub async fn incident_panel(state: &AppState, viewer: &Viewer, found: &StoredIncident) -> Result<String, AppError> {
-    let d = dossier(state, viewer, found).await?;
-    render_panel(state, viewer, found, &d).await
+    let (d, evidence) = dossier_with_evidence(state, viewer, found).await?;
+    render_panel(viewer, found, &d, &evidence)
 }
 
-async fn render_panel(state: &AppState, viewer: &Viewer, found: &StoredIncident, d: &Dossier) -> Result<String, AppError> {
+fn render_panel(viewer: &Viewer, found: &StoredIncident, d: &Dossier, evidence: &[Evidence]) -> Result<String, AppError> {
     let base = incident_href(found);
     let status = d.status();
-    let evidence = visible_evidence(state, viewer, found.record.incident.id).await?;
     let panel = Panel {
         signed_in: viewer.account_info().is_some(),
         login_href: format!("/login?next={base}"),

@@ -32,7 +32,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{Duration, Utc};
-use pacta_core::{IncidentId, PartyId, ResponseId, Tlp};
+use pacta_core::{Incident, IncidentId, PartyId, ResponseId, Tlp};
 use pacta_forum::case::{Action, DisputeCase, FilingKind};
 use pacta_forum::consult::{AnswerKind, Consultation, Draft, Template as RequestTemplate};
 use pacta_forum::precedent::{self, Outcome, Precedent, Query as PrecedentQuery};
@@ -364,8 +364,8 @@ async fn api_precedent(State(state): State<AppState>, Query(p): Query<PrecedentP
 
 /// The earlier decided cases most like an incident, for its page: published rulings and
 /// CLEAR settlements only, so nothing restricted is shown.
-pub async fn similar_cases(state: &AppState, incident: IncidentId, rules: &BTreeSet<String>) -> Result<Vec<(f64, Precedent)>, AppError> {
-    Ok(state.store.similar_cases(incident, rules, 5).await?)
+pub async fn similar_cases(state: &AppState, incident: &Incident, rules: &BTreeSet<String>) -> Result<Vec<(f64, Precedent)>, AppError> {
+    Ok(state.store.similar_cases_to(incident, rules, 5).await?)
 }
 
 // ---------------------------------------------------------------- pages

@@ -412,7 +412,7 @@ async fn incident(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         }
         Err(e) => format!("This incident cannot be assessed: {e}"),
     };
-    let similar = crate::forum::similar_cases(&state, found.record.incident.id, &engaged)
+    let similar = crate::forum::similar_cases(&state, &found.record.incident, &engaged)
         .await?
         .into_iter()
         .map(|(score, p)| [p.case.to_string(), p.title, p.outcome.to_string(), format!("{score:.2}")])

@@ -126,7 +126,7 @@ macro_rules! latest_claim {
     }};
 }
 
-fn imported_version(body: &str) -> Result<ClaimVersion, StoreError> {
+pub(crate) fn imported_version(body: &str) -> Result<ClaimVersion, StoreError> {
     let attribution = serde_json::from_str(body).map_err(|e| corrupt("attribution", e))?;
     Ok(ClaimVersion {
         version: 1,

@@ -12,6 +12,16 @@ pub fn lock_log_head(b: Backend) -> &'static str {
     }
 }
 
+/// Begins a read transaction whose statements all see one snapshot. PostgreSQL's default
+/// level (READ COMMITTED) takes a fresh snapshot for each statement; REPEATABLE READ takes
+/// one, at the first. A SQLite read transaction is one snapshot already.
+pub fn begin_snapshot(b: Backend) -> &'static str {
+    match b {
+        Backend::Sqlite => "BEGIN",
+        Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    }
+}
+
 /// The most variables one statement may bind (SQLite's default limit is 32,766;
 /// PostgreSQL's is 65,535). Batches are cut to stay under both with room to spare.
 pub const MAX_BINDS: usize = 30_000;

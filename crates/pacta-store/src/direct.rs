@@ -1,4 +1,5 @@
-//! Direct reads on SQLite: reading one incident without sqlx's worker threads.
+//! Direct reads on SQLite: reading one incident and its workflow without sqlx's worker
+//! threads.
 //!
 //! sqlx runs each SQLite connection on a thread of its own, and every statement is a round
 //! trip through channels to it. For a point read that SQLite answers in tens of
@@ -12,13 +13,18 @@
 //! - **One snapshot per read.** The statements of one read run inside one read
 //!   transaction, so a read never sees half of a concurrent write (an incident updated
 //!   between its row and its claims).
-//! - **Short.** A read is a unique-index lookup and the rows filed with one incident: it
-//!   holds the calling thread about as long as a channel round trip would have.
+//! - **Short.** A read is a unique-index lookup and the rows filed with one incident (its
+//!   claims, responses and external assessment; or its workflow): it holds the calling
+//!   thread about as long as a channel round trip would have.
 //! - **Same SQL.** The statements are the ones the sqlx path runs (`read`'s constants;
-//!   SQLite reads `$1` as a parameter as PostgreSQL does), so the two cannot drift apart.
+//!   and `workflow`'s; SQLite reads `$1` as a parameter as PostgreSQL does), so the two
+//!   cannot drift apart.
 
 use crate::StoreError;
-use crate::read::{FILED_WITH_INCIDENT, Filed, IncidentKey, RawIncident, parties_by_id};
+use crate::evidence::evidence_columns;
+use crate::read::{FILED_WITH_INCIDENT, Filed, IncidentKey, PartyRow, RawIncident, parties_by_id};
+use crate::workflow::{INCIDENT_SEQ, IncidentWorkflow, WORKFLOW_OF_INCIDENT, evidence_of_incident, unknown_incident};
+use pacta_core::{IncidentId, PartyId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -75,34 +81,59 @@ impl DirectReader {
         out
     }
 
-    /// The incident `key` names and the rows filed with it, from one snapshot.
-    pub(crate) fn incident(&self, key: &IncidentKey) -> Result<Option<RawIncident>, StoreError> {
+    /// Runs `read` inside one read transaction (one snapshot), ended whether or not the
+    /// read succeeded.
+    fn in_snapshot<T>(&self, read: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         self.with(|conn| {
             conn.execute_batch("BEGIN")?;
-            let out = (|| {
-                let (sql, params): (&str, Vec<String>) = key.lookup();
-                let mut stmt = conn.prepare_cached(sql)?;
-                let row = stmt
-                    .query_row(rusqlite::params_from_iter(params.iter()), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, Option<String>>(3)?)))
-                    .optional()?;
-                let Some((seq, body, log_index, source_hash)) = row else { return Ok(None) };
-                let mut stmt = conn.prepare_cached(FILED_WITH_INCIDENT)?;
-                let filed = stmt.query_map([seq], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(2)?)))?.collect::<Result<Vec<_>, _>>()?;
-                let filed = Filed::parse(filed)?;
-                let ids = filed.party_ids();
-                let mut parties = Vec::new();
-                if !ids.is_empty() {
-                    let mut stmt = conn.prepare(&parties_by_id(ids.len()))?;
-                    parties = stmt
-                        .query_map(rusqlite::params_from_iter(ids.iter()), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-                        .collect::<Result<Vec<_>, _>>()?;
-                }
-                let raw = RawIncident { seq, body, log_index, source_hash, filed, parties };
-                Ok(Some(raw))
-            })();
-            // Ends the read transaction whether or not the read succeeded.
+            let out = read(conn);
             conn.execute_batch("COMMIT")?;
             out
         })
     }
+
+    /// The incident `key` names and the rows filed with it, from one snapshot.
+    pub(crate) fn incident(&self, key: &IncidentKey) -> Result<Option<RawIncident>, StoreError> {
+        self.in_snapshot(|conn| {
+            let (sql, params): (&str, Vec<String>) = key.lookup();
+            let mut stmt = conn.prepare_cached(sql)?;
+            let row = stmt
+                .query_row(rusqlite::params_from_iter(params.iter()), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, Option<String>>(3)?)))
+                .optional()?;
+            let Some((seq, body, log_index, source_hash)) = row else { return Ok(None) };
+            let mut stmt = conn.prepare_cached(FILED_WITH_INCIDENT)?;
+            let filed = stmt.query_map([seq], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(2)?)))?.collect::<Result<Vec<_>, _>>()?;
+            let filed = Filed::parse(filed)?;
+            let parties = parties(conn, &filed.party_ids())?;
+            Ok(Some(RawIncident { seq, body, log_index, source_hash, filed, parties }))
+        })
+    }
+
+    /// What `viewer` may read of `incident`'s workflow, from one snapshot (see `workflow`).
+    pub(crate) fn workflow(&self, incident: IncidentId, viewer: Option<&PartyId>) -> Result<IncidentWorkflow, StoreError> {
+        self.in_snapshot(|conn| {
+            let id = incident.to_string();
+            let seq: Option<i64> = conn.prepare_cached(INCIDENT_SEQ)?.query_row([&id], |r| r.get(0)).optional()?;
+            let seq = seq.ok_or_else(|| unknown_incident(incident))?;
+            let rows = conn
+                .prepare_cached(WORKFLOW_OF_INCIDENT)?
+                .query_map([seq], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut w = IncidentWorkflow::from_rows(rows, viewer)?;
+            w.set_parties(parties(conn, &w.named_party_ids())?)?;
+            let evidence = conn.prepare_cached(&evidence_of_incident())?.query_map([&id], |row| Ok(evidence_columns!(row.get)))?.collect::<Result<Vec<_>, _>>()?;
+            w.set_evidence(evidence)?;
+            Ok(w)
+        })
+    }
+}
+
+/// The parties with these ids, by id.
+fn parties(conn: &Connection, ids: &[String]) -> Result<Vec<PartyRow>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare(&parties_by_id(ids.len()))?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(ids.iter()), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
 }

@@ -500,10 +500,92 @@ fn party_for(id: &PartyId) -> Party {
 // Rows.
 
 /// The columns of `evidence`, as read.
-struct EvidenceRow {
-    evidence: Evidence,
+pub(crate) struct EvidenceRow {
+    pub(crate) evidence: Evidence,
     meta: String,
     head_hash: String,
+}
+
+/// An `evidence` row's columns as stored, before they are checked. Both readers fill it
+/// by column name with [`evidence_columns!`]: sqlx here, and the direct reader on SQLite
+/// (`direct.rs`), so the two read the same columns the same way.
+pub(crate) struct EvidenceColumns {
+    pub(crate) id: String,
+    pub(crate) sha256: String,
+    pub(crate) size: i64,
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) media_type: Option<String>,
+    pub(crate) tlp: String,
+    pub(crate) incident_id: Option<String>,
+    pub(crate) copy_of: Option<String>,
+    pub(crate) produced_by: Option<String>,
+    pub(crate) meta: String,
+    pub(crate) custodian: String,
+    pub(crate) released: i64,
+    pub(crate) head_seq: i64,
+    pub(crate) head_hash: String,
+    pub(crate) log_index: i64,
+}
+
+/// [`EvidenceColumns`] from `$row` by calling `$row.$get(name)?` for each of
+/// [`EVIDENCE_COLUMNS`]: `try_get` on a sqlx row, `get` on a rusqlite one.
+macro_rules! evidence_columns {
+    ($row:ident . $get:ident) => {
+        $crate::evidence::EvidenceColumns {
+            id: $row.$get("id")?,
+            sha256: $row.$get("sha256")?,
+            size: $row.$get("size")?,
+            name: $row.$get("name")?,
+            description: $row.$get("description")?,
+            media_type: $row.$get("media_type")?,
+            tlp: $row.$get("tlp")?,
+            incident_id: $row.$get("incident_id")?,
+            copy_of: $row.$get("copy_of")?,
+            produced_by: $row.$get("produced_by")?,
+            meta: $row.$get("meta")?,
+            custodian: $row.$get("custodian")?,
+            released: $row.$get("released")?,
+            head_seq: $row.$get("head_seq")?,
+            head_hash: $row.$get("head_hash")?,
+            log_index: $row.$get("log_index")?,
+        }
+    };
+}
+pub(crate) use evidence_columns;
+
+impl EvidenceColumns {
+    /// Checks the columns: a value that does not parse is a corrupt row, named by its id.
+    pub(crate) fn parse(self) -> Result<EvidenceRow, StoreError> {
+        let what = format!("evidence {}", self.id);
+        let bad = |e: &dyn fmt::Display| corrupt(what.clone(), e);
+        let opt_uuid = |s: Option<String>| -> Result<Option<Uuid>, StoreError> {
+            s.map(|s| Uuid::parse_str(&s).map_err(|e| bad(&e)))
+                .transpose()
+        };
+        let evidence = Evidence {
+            id: EvidenceId::parse(&self.id).map_err(|e| bad(&e))?,
+            sha256: BlobHash::parse(&self.sha256).map_err(|e| bad(&e))?,
+            size: self.size as u64,
+            name: self.name,
+            description: self.description,
+            media_type: self.media_type,
+            tlp: Tlp::parse("tlp", &self.tlp).map_err(|e| bad(&e))?,
+            incident: opt_uuid(self.incident_id)?.map(IncidentId),
+            copy_of: opt_uuid(self.copy_of)?.map(EvidenceId),
+            produced_by: opt_uuid(self.produced_by)?.map(RunId),
+            custodian: PartyId::parse("custodian", &self.custodian)
+                .map_err(|e| bad(&e))?,
+            released: self.released != 0,
+            events: self.head_seq as u64 + 1,
+            log_index: self.log_index as u64,
+        };
+        Ok(EvidenceRow {
+            evidence,
+            meta: self.meta,
+            head_hash: self.head_hash,
+        })
+    }
 }
 
 fn evidence_from_row<R: Row>(row: &R) -> Result<EvidenceRow, StoreError>
@@ -513,38 +595,10 @@ where
     for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
 {
-    let id: String = row.try_get("id")?;
-    let what = format!("evidence {id}");
-    let bad = |e: &dyn fmt::Display| corrupt(what.clone(), e);
-    let opt_uuid = |s: Option<String>| -> Result<Option<Uuid>, StoreError> {
-        s.map(|s| Uuid::parse_str(&s).map_err(|e| bad(&e)))
-            .transpose()
-    };
-    let evidence = Evidence {
-        id: EvidenceId::parse(&id).map_err(|e| bad(&e))?,
-        sha256: BlobHash::parse(&row.try_get::<String, _>("sha256")?).map_err(|e| bad(&e))?,
-        size: row.try_get::<i64, _>("size")? as u64,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        media_type: row.try_get("media_type")?,
-        tlp: Tlp::parse("tlp", &row.try_get::<String, _>("tlp")?).map_err(|e| bad(&e))?,
-        incident: opt_uuid(row.try_get("incident_id")?)?.map(IncidentId),
-        copy_of: opt_uuid(row.try_get("copy_of")?)?.map(EvidenceId),
-        produced_by: opt_uuid(row.try_get("produced_by")?)?.map(RunId),
-        custodian: PartyId::parse("custodian", &row.try_get::<String, _>("custodian")?)
-            .map_err(|e| bad(&e))?,
-        released: row.try_get::<i64, _>("released")? != 0,
-        events: row.try_get::<i64, _>("head_seq")? as u64 + 1,
-        log_index: row.try_get::<i64, _>("log_index")? as u64,
-    };
-    Ok(EvidenceRow {
-        evidence,
-        meta: row.try_get("meta")?,
-        head_hash: row.try_get("head_hash")?,
-    })
+    evidence_columns!(row.try_get).parse()
 }
 
-const EVIDENCE_COLUMNS: &str = "id, sha256, size, name, description, media_type, tlp, incident_id, copy_of, produced_by, meta, custodian, released, head_seq, head_hash, log_index";
+pub(crate) const EVIDENCE_COLUMNS: &str = "id, sha256, size, name, description, media_type, tlp, incident_id, copy_of, produced_by, meta, custodian, released, head_seq, head_hash, log_index";
 
 /// A custody event row exactly as stored (verification reads these, not parsed values).
 struct RawEvent {

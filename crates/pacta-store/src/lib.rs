@@ -8,8 +8,8 @@
 //! - **Two backends, one code path.** Each query is written once where the SQL is the
 //!   same; where the dialects differ, both variants sit side by side in the same function.
 //!   Every storage test runs on both ([`testing`]). The one exception is how, not what:
-//!   on SQLite the read of one incident runs its statements on a read-only connection in
-//!   place (`direct`), the same SQL without sqlx's thread hops.
+//!   on SQLite the reads of one incident and of its workflow run their statements on a
+//!   read-only connection in place (`direct`), the same SQL without sqlx's thread hops.
 //! - **Durable before acknowledged.** SQLite runs in WAL mode with `synchronous=FULL`, so
 //!   a commit that returned has been fsynced; PostgreSQL's default commit is durable.
 //!
@@ -35,10 +35,12 @@ pub mod practice;
 pub mod sequencer;
 mod backfill;
 mod direct;
+pub mod workflow;
 pub mod read;
 pub mod testing;
 pub mod write;
 
+pub use workflow::IncidentWorkflow;
 pub use read::{Access, ChangedIncident, IncidentFilter, IncidentSummary, Stats, StoredIncident};
 pub use write::{ImportOutcome, LogEntry};
 

@@ -231,6 +231,9 @@ pub(crate) const FILED_WITH_INCIDENT: &str = "SELECT 0 AS part, id, body FROM at
      UNION ALL SELECT 2, '', body FROM external_assessments WHERE incident_seq = $1 \
      ORDER BY 1, 2";
 
+/// A `parties` row as [`parties_by_id`] selects it: `(id, kind, name, state)`.
+pub(crate) type PartyRow = (String, String, String, Option<String>);
+
 /// The parties with `n` given ids (`$1` … `$n`), by id.
 pub(crate) fn parties_by_id(n: usize) -> String {
     let ids: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
@@ -275,7 +278,7 @@ pub(crate) struct RawIncident {
     pub(crate) source_hash: Option<String>,
     pub(crate) filed: Filed,
     /// `(id, kind, name, state)` of the parties named in `filed`.
-    pub(crate) parties: Vec<(String, String, String, Option<String>)>,
+    pub(crate) parties: Vec<PartyRow>,
 }
 
 impl RawIncident {
@@ -597,7 +600,7 @@ where
     party_from_parts(&id, &kind, row.try_get("name")?, state.as_deref())
 }
 
-fn party_from_parts(id: &str, kind: &str, name: String, state: Option<&str>) -> Result<Party, StoreError> {
+pub(crate) fn party_from_parts(id: &str, kind: &str, name: String, state: Option<&str>) -> Result<Party, StoreError> {
     Ok(Party {
         id: PartyId::parse("party", id).map_err(|e| corrupt("party", e))?,
         kind: PartyKind::parse("kind", kind).map_err(|e| corrupt("party", e))?,

@@ -335,3 +335,68 @@ async fn imported_attributions_are_version_one_claims_with_a_computed_status() {
         assert_ne!(d.status().status, AttributionStatus::None, "an imported claim naming a state gives a status");
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incidents_workflow_read_in_one_go_shows_each_viewer_what_the_single_reads_show() {
+    on_both!(|db| {
+        let store = &db.store;
+        let dir = Dir::new("workflow");
+        let vault = Vault::open(dir.0.join("vault")).unwrap();
+        let russia = party("state:RU");
+        let fr_key = register(store, &france(), 1).await;
+        register(store, &germany(), 2).await;
+        let lab_key = register(store, &lab(), 3).await;
+        register(store, &russia, 4).await;
+
+        // A French wiper case with everything the incident page shows: a public claim and a
+        // private one shared with Germany, stances on each, two requests to Russia (one
+        // AMBER, one CLEAR), a call to comply, an AMBER countermeasure, and artefacts.
+        let (incident, _) = store.report_incident(IncidentRecord::new(wiper_incident()), &france()).await.unwrap();
+        let (sample, _) = artefact(store, &vault, &france(), &fr_key, incident, b"wiper sample").await;
+        artefact(store, &vault, &lab(), &lab_key, incident, b"lab notes").await;
+        let public = store.make_claim(&france(), claim_against_russia(incident, &france(), Confidence::Likely), vec![sample]).await.unwrap().version.claim();
+        let mut private = claim_against_russia(incident, &france(), Confidence::VeryLikely);
+        private.visibility = Visibility::Private { shared_with: vec![germany()] };
+        let private = store.make_claim(&france(), private, vec![]).await.unwrap().version.claim();
+        store.take_stance(&lab(), stance(public, &lab(), StanceKind::Contest, None, vec![], "Shared infrastructure.")).await.unwrap();
+        store.take_stance(&germany(), stance(private, &germany(), StanceKind::Endorse, Some(Confidence::VeryLikely), vec![], "Our sensors agree.")).await.unwrap();
+        let at = chrono::Utc::now() - chrono::Duration::hours(1);
+        for tlp in [Tlp::Amber, Tlp::Clear] {
+            let mut draft = pacta_forum::consult::Draft::new(pacta_forum::consult::Template::RequestToStop, france(), russia.clone(), "Stop the wiper campaign");
+            draft.incident = Some(incident);
+            draft.tlp = tlp;
+            store.send_consultation(&france(), draft, at).await.unwrap();
+        }
+        let call = ComplianceEvent { id: ComplianceEventId::new(), incident, kind: ComplianceKind::CallToComply, by: france(), responsible: state("RU"), date: None, note: "Cease.".into() };
+        store.record_compliance(&france(), call).await.unwrap();
+        store.propose_measure(&france(), countermeasure(incident, &france(), state("RU"))).await.unwrap();
+
+        for viewer in [None, Some(france()), Some(germany()), Some(lab()), Some(russia.clone())] {
+            let v = viewer.as_ref();
+            let w = store.workflow_of(incident, v).await.unwrap();
+            let who = format!("{viewer:?}");
+            assert_eq!(w.claims, store.claims_of(incident, v).await.unwrap(), "{who}");
+            assert_eq!(w.stances, store.stances_of(incident, v).await.unwrap(), "{who}");
+            assert_eq!(w.consultations, store.consultations(Some(incident), v).await.unwrap(), "{who}");
+            assert_eq!(w.compliance, store.compliance_of(incident).await.unwrap(), "{who}");
+            assert_eq!(w.measures, store.measures_of(incident, v).await.unwrap(), "{who}");
+            assert_eq!(w.evidence, store.list_evidence(Some(incident)).await.unwrap(), "{who}");
+            let mut named: Vec<PartyId> = w.claims.iter().flat_map(|c| c.version.attribution.attributors.clone()).collect();
+            named.extend(w.stances.iter().map(|s| s.stance.party.clone()));
+            assert_eq!(w.parties, store.parties_named(&named).await.unwrap(), "{who}");
+        }
+        // What each one sees differs, so the comparison above is not between empty lists.
+        let count = |w: &pacta_store::IncidentWorkflow| (w.claims.len(), w.stances.len(), w.consultations.len(), w.measures.len(), w.parties.len());
+        assert_eq!(count(&store.workflow_of(incident, Some(&france())).await.unwrap()), (2, 2, 2, 1, 3));
+        assert_eq!(count(&store.workflow_of(incident, Some(&germany())).await.unwrap()), (2, 2, 1, 0, 3));
+        assert_eq!(count(&store.workflow_of(incident, Some(&lab())).await.unwrap()), (1, 1, 1, 0, 2));
+        assert_eq!(count(&store.workflow_of(incident, None).await.unwrap()), (1, 1, 1, 0, 2));
+        let w = store.workflow_of(incident, None).await.unwrap();
+        assert_eq!((w.compliance.len(), w.evidence.len()), (1, 2), "compliance and evidence are the caller's to filter");
+
+        // An incident the registry does not hold is refused by name.
+        let unknown = IncidentId::new();
+        let err = store.workflow_of(unknown, None).await.unwrap_err().to_string();
+        assert!(err.contains("unknown incident") && err.contains(&unknown.to_string()), "{err}");
+    });
+}

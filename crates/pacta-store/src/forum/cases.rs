@@ -296,23 +296,51 @@ impl Store {
 
     /// Every decided case that makes precedent (published rulings, CLEAR settlements).
     pub async fn precedents(&self) -> Result<Vec<Precedent>, StoreError> {
-        let rows: Vec<String> = on_pool!(self, pool => sqlx::query_scalar("SELECT body FROM dispute_cases WHERE stage IN ('settled', 'ruled', 'closed') ORDER BY id").fetch_all(pool).await?);
-        let mut out = Vec::new();
-        for body in rows {
-            let case: DisputeCase = parse("case", &body)?;
-            let incidents = self.incident_bodies(&case.incidents).await?;
-            out.extend(precedent::of_case(&case, &incidents));
+        Ok(self.decided_cases().await?.iter().filter_map(|(case, incidents)| precedent::of_case(case, incidents)).collect())
+    }
+
+    /// Every decided case with the incidents it is about, in one statement: the incident
+    /// page reads them on every view, and one statement per case would grow with the
+    /// forum's history.
+    async fn decided_cases(&self) -> Result<Vec<(DisputeCase, Vec<Incident>)>, StoreError> {
+        let rows: Vec<(String, String, Option<String>)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT c.id, c.body, i.body FROM dispute_cases c LEFT JOIN case_incidents ci ON ci.case_id = c.id LEFT JOIN incidents i ON i.seq = ci.incident_seq \
+             WHERE c.stage IN ('settled', 'ruled', 'closed') ORDER BY c.id, ci.incident_seq"
+        ).fetch_all(pool).await?);
+        let mut out: Vec<(String, DisputeCase, Vec<Incident>)> = Vec::new();
+        for (id, case, incident) in rows {
+            if out.last().is_none_or(|(last, _, _)| *last != id) {
+                out.push((id, parse("case", &case)?, Vec::new()));
+            }
+            if let (Some(body), Some((_, _, incidents))) = (incident, out.last_mut()) {
+                incidents.push(parse("incident", &body)?);
+            }
         }
-        Ok(out)
+        Ok(out.into_iter().map(|(_, case, incidents)| (case, incidents)).collect())
     }
 
     /// The earlier decided cases most like `incident` (its features, and `rules` the caller
     /// found engaged), leaving out cases about the incident itself.
     pub async fn similar_cases(&self, incident: IncidentId, rules: &BTreeSet<String>, limit: usize) -> Result<Vec<(f64, Precedent)>, StoreError> {
-        let own: Vec<Uuid> = self.cases(Some(incident), None).await?.into_iter().map(|c| c.case.id).collect();
-        let corpus: Vec<Precedent> = self.precedents().await?.into_iter().filter(|p| !own.contains(&p.case)).collect();
         let features = precedent::incident_features(&self.incident_bodies(&[incident]).await?);
-        Ok(precedent::similar(&corpus, rules, &features, None, limit).into_iter().map(|(s, p)| (s, p.clone())).collect())
+        self.similar_by_features(incident, &features, rules, limit).await
+    }
+
+    /// [`Store::similar_cases`] for an incident the caller has already read.
+    pub async fn similar_cases_to(&self, incident: &Incident, rules: &BTreeSet<String>, limit: usize) -> Result<Vec<(f64, Precedent)>, StoreError> {
+        let features = precedent::incident_features(std::slice::from_ref(incident));
+        self.similar_by_features(incident.id, &features, rules, limit).await
+    }
+
+    async fn similar_by_features(&self, incident: IncidentId, features: &BTreeSet<String>, rules: &BTreeSet<String>, limit: usize) -> Result<Vec<(f64, Precedent)>, StoreError> {
+        let corpus: Vec<Precedent> = self
+            .decided_cases()
+            .await?
+            .iter()
+            .filter(|(case, _)| !case.incidents.contains(&incident))
+            .filter_map(|(case, incidents)| precedent::of_case(case, incidents))
+            .collect();
+        Ok(precedent::similar(&corpus, rules, features, None, limit).into_iter().map(|(s, p)| (s, p.clone())).collect())
     }
 
     async fn incident_bodies(&self, ids: &[IncidentId]) -> Result<Vec<Incident>, StoreError> {

@@ -4,7 +4,6 @@
 
 use pacta_core::*;
 use pacta_ladder::Dossier;
-use pacta_store::assessments::Which;
 use pacta_ledger::note::NoteSigner;
 use pacta_store::Store;
 use std::path::PathBuf;
@@ -61,21 +60,19 @@ pub fn now() -> String {
 
 /// What `viewer` knows of `incident`, gathered as the CLI's planner gathers it: the claims,
 /// stances and measures it may see, the compliance record, and the facts the forum's
-/// consultations established.
+/// consultations it may read established.
 pub async fn dossier(store: &Store, incident: IncidentId, viewer: &PartyId) -> Dossier {
     let stored = store.get_incident(&incident.to_string()).await.unwrap().unwrap();
-    let claims: Vec<ClaimVersion> = store.claims_of(incident, Some(viewer)).await.unwrap().into_iter().map(|c| c.version).collect();
-    let stances: Vec<Stance> = store.stances_of(incident, Some(viewer)).await.unwrap().into_iter().map(|s| s.stance).collect();
-    let mut named: Vec<PartyId> = claims.iter().flat_map(|c| c.attribution.attributors.clone()).collect();
-    named.extend(stances.iter().map(|s| s.party.clone()));
+    let w = store.workflow_of(incident, Some(viewer)).await.unwrap();
+    let consultations: Vec<_> = w.consultations.into_iter().map(|c| c.consultation).collect();
     Dossier {
         incident: Some(stored.record.incident),
-        parties: store.parties_named(&named).await.unwrap(),
-        claims,
-        stances,
-        compliance: store.compliance_of(incident).await.unwrap().into_iter().map(|c| c.event).collect(),
-        measures: store.measures_of(incident, Some(viewer)).await.unwrap().into_iter().map(|m| m.measure).collect(),
-        facts: store.assessment_inputs(Which::One(incident)).await.unwrap().remove(0).facts,
+        parties: w.parties,
+        claims: w.claims.into_iter().map(|c| c.version).collect(),
+        stances: w.stances.into_iter().map(|s| s.stance).collect(),
+        compliance: w.compliance.into_iter().map(|c| c.event).collect(),
+        measures: w.measures.into_iter().map(|m| m.measure).collect(),
+        facts: pacta_forum::consult::incident_facts(&consultations),
     }
 }
 
