@@ -239,6 +239,10 @@ async fn a_request_to_stop_goes_unanswered_and_the_due_diligence_assessment_chan
         // its failure of due diligence.
         let after = plan_for_france(dossier(store, incident, &fr()).await);
         assert_eq!(after.responsibility, Some(pacta_norms::ResponsibilityBasis::DueDiligenceFailure));
+        // Germany, a third state, cannot read the AMBER request: its dossier holds no fact
+        // drawn from it, which would reveal that the request was made.
+        assert_eq!(dossier(store, incident, &fr()).await.facts.get("request_to_stop_unanswered"), Some(&true));
+        assert!(dossier(store, incident, &de()).await.facts.is_empty(), "{:?}", dossier(store, incident, &de()).await.facts);
         let input = store.assessment_inputs(Which::One(incident)).await.unwrap().remove(0);
         assert_eq!(input.facts.get("request_to_stop_unanswered"), Some(&true));
         assert_eq!(input.facts.get("territorial_state_knew"), Some(&true));
