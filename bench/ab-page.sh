@@ -22,7 +22,7 @@ for round in $(seq 1 "$rounds"); do
     wrk -t2 -c2 -d3s -s "$lua" "http://$addr" >/dev/null
     for c in 2 32; do
       echo "== round $round $bin, $c connections"
-      wrk -t2 -c"$c" -d8s --latency -s "$lua" "http://$addr" | grep -E "50%|99%|Requests/sec|Non-2xx"
+      wrk -t2 -c"$c" -d8s --latency -s "$lua" "http://$addr" | grep -E "^ +(50|99)%|Requests/sec|Non-2xx"
     done
     kill "$pid"; wait "$pid" 2>/dev/null || true
   done

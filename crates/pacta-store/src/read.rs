@@ -406,7 +406,9 @@ impl Store {
 
     async fn incident_pooled(&self, key: &IncidentKey) -> Result<Option<RawIncident>, StoreError> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            // One snapshot for the three statements, as on the direct path: PostgreSQL's
+            // default level would let a re-import land between the row and its claims.
+            let mut tx = pool.begin_with(crate::dialect::begin_snapshot(self.backend())).await?;
             let (sql, params) = key.lookup();
             let mut q = sqlx::query(sql);
             for p in params {
