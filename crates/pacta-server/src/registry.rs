@@ -66,20 +66,19 @@ pub struct Listing {
 /// only what the viewer may read) and both re-check each row shown.
 pub async fn listing(state: &AppState, viewer: &Viewer, params: &ListParams) -> Result<Listing, AppError> {
     let Some(text) = params.filter.text.as_deref() else {
-        // The first pages come from the index (a filtered count is milliseconds there, a
-        // scan in the database); deep pages, and lists while the index is first built,
-        // from the database. Both orders are the same (`pacta_search::SearchIndex::list`).
+        // Pages come from the index (a filtered count is milliseconds there, a scan in the
+        // database, and a page 500,000 deep is a sort of every match); lists while the
+        // index is first built, from the database. Both orders are the same
+        // (`pacta_search::SearchIndex::list`).
         let offset = usize::try_from(params.offset).unwrap_or(usize::MAX);
-        if offset.saturating_add(params.limit as usize) <= pacta_search::MAX_WINDOW {
-            let filter = IncidentFilter { text: None, access: None, ..params.filter.clone() };
-            match state.search.list(&state.store, viewer.access(), &filter, params.limit as usize, offset).await {
-                Ok(hits) => {
-                    let rows = recheck(state, viewer, state.store.summaries(&hits.ids).await?).await?;
-                    return Ok(Listing { rows, total: hits.total, facets: None });
-                }
-                Err(pacta_search::SearchError::Building) => {}
-                Err(e) => return Err(search_error(e, "", params.offset)),
+        let filter = IncidentFilter { text: None, access: None, ..params.filter.clone() };
+        match state.search.list(&state.store, viewer.access(), &filter, params.limit as usize, offset).await {
+            Ok(hits) => {
+                let rows = recheck(state, viewer, state.store.summaries(&hits.ids).await?).await?;
+                return Ok(Listing { rows, total: hits.total, facets: None });
             }
+            Err(pacta_search::SearchError::Building) => {}
+            Err(e) => return Err(search_error(e, "", params.offset)),
         }
         let filter = visible(viewer, &params.filter);
         let rows = recheck(state, viewer, state.store.list_incidents(&filter, params.limit, params.offset).await?).await?;
