@@ -15,9 +15,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::extract::State;
 use futures_util::stream;
-use pacta_core::IncidentId;
-use pacta_store::StoredIncident;
-use std::collections::HashSet;
 
 const PAGE: u32 = 200;
 
@@ -95,22 +92,28 @@ fn csv_row(d: &IncidentDetail) -> String {
     line
 }
 
-/// Streams the visible incidents, one rendered chunk per page.
-fn pages(state: AppState, viewer: Viewer, render: fn(&[IncidentDetail], bool) -> String) -> Body {
+/// Streams the visible incidents in registry order, one rendered chunk per page. `render`
+/// gets the page's incidents and how many were sent before them (0 for the first chunk
+/// too, so `first` says which chunk opens the file).
+fn pages(state: AppState, viewer: Viewer, render: fn(&[IncidentDetail], bool, u64) -> String) -> Body {
     struct Cursor {
         state: AppState,
         viewer: Viewer,
-        offset: u64,
+        /// Where the next page starts (`None` before the first).
+        after: Option<i64>,
         done: bool,
         first: bool,
-        seen: HashSet<IncidentId>,
+        sent: u64,
     }
-    let start = Cursor { state, viewer, offset: 0, done: false, first: true, seen: HashSet::new() };
+    let start = Cursor { state, viewer, after: None, done: false, first: true, sent: 0 };
     let s = stream::unfold(start, move |mut c| async move {
         if c.done {
             return None;
         }
-        let page: Vec<(_, StoredIncident)> = match registry::visible_page(&c.state, &c.viewer, c.offset, PAGE).await {
+        // Pages are ranges of the registry's order, not offsets: each costs the same however
+        // deep the download is, and a write during it cannot shift a page, so no incident
+        // is sent twice or skipped.
+        let (page, next) = match registry::visible_page_after(&c.state, &c.viewer, c.after, PAGE).await {
             Ok(p) => p,
             Err(e) => {
                 e.log();
@@ -118,12 +121,12 @@ fn pages(state: AppState, viewer: Viewer, render: fn(&[IncidentDetail], bool) ->
                 return Some((Err(std::io::Error::other("the download was interrupted by a database error")), c));
             }
         };
-        c.done = page.len() < PAGE as usize;
-        c.offset += page.len() as u64;
-        // A write during the download can shift pages by one: never emit an incident twice.
-        let details: Vec<IncidentDetail> = page.iter().filter(|(s, _)| c.seen.insert(s.id)).map(|(_, f)| IncidentDetail::new(f, &c.viewer)).collect();
-        let chunk = render(&details, c.first);
+        c.done = next.is_none();
+        c.after = next;
+        let details: Vec<IncidentDetail> = page.iter().map(|f| IncidentDetail::new(f, &c.viewer)).collect();
+        let chunk = render(&details, c.first, c.sent);
         c.first = false;
+        c.sent += details.len() as u64;
         Some((Ok::<_, std::io::Error>(chunk), c))
     });
     Body::from_stream(s)
@@ -138,7 +141,7 @@ fn attachment(body: Body, content_type: &'static str, filename: &'static str) ->
 }
 
 async fn csv(State(state): State<AppState>, viewer: Viewer) -> Response {
-    fn render(rows: &[IncidentDetail], first: bool) -> String {
+    fn render(rows: &[IncidentDetail], first: bool, _sent: u64) -> String {
         let mut out = String::new();
         if first {
             out.push_str(&CSV_COLUMNS.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(","));
@@ -154,15 +157,17 @@ async fn csv(State(state): State<AppState>, viewer: Viewer) -> Response {
 
 async fn json(State(state): State<AppState>, viewer: Viewer) -> Response {
     // A JSON array written in pieces: "[" before the first page, "," between items, and
-    // the closing "]" with the last (short) page, which is always reached: a page shorter
-    // than PAGE, possibly empty, ends the stream.
-    fn render(rows: &[IncidentDetail], first: bool) -> String {
+    // the closing "]" with the last page, which is always reached: the page after which
+    // the registry has nothing more, possibly empty, ends the stream.
+    // A separator goes before every item but the very first sent, which need not be in
+    // the first chunk: a page whose incidents were all withheld sends nothing.
+    fn render(rows: &[IncidentDetail], first: bool, sent: u64) -> String {
         let mut out = String::new();
         if first {
             out.push('[');
         }
         for (k, d) in rows.iter().enumerate() {
-            if !(first && k == 0) {
+            if sent + k as u64 > 0 {
                 out.push(',');
             }
             out.push('\n');

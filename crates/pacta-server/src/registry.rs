@@ -313,20 +313,23 @@ fn labels(m: &BTreeMap<String, u64>, known: impl Fn(&str) -> Option<&'static str
     m.iter().filter_map(|(k, n)| Some((known(k)?, *n))).collect()
 }
 
-/// A page of visible incidents in list order, each with everything filed with it.
-pub async fn visible_page(state: &AppState, viewer: &Viewer, offset: u64, limit: u32) -> Result<Vec<(IncidentSummary, StoredIncident)>, AppError> {
+/// Up to `limit` visible incidents in registry order after the position `after`, each with
+/// everything filed with it, and the position to continue from (`None` once the pass has
+/// reached the end). See `Store::incident_ids_after`.
+pub async fn visible_page_after(state: &AppState, viewer: &Viewer, after: Option<i64>, limit: u32) -> Result<(Vec<StoredIncident>, Option<i64>), AppError> {
     let filter = visible(viewer, &IncidentFilter::default());
-    let rows = state.store.list_incidents(&filter, limit, offset).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
+    let ids = state.store.incident_ids_after(&filter, after, limit).await?;
+    let next = if ids.len() < limit as usize { None } else { ids.last().map(|(seq, _)| *seq) };
+    let mut out = Vec::with_capacity(ids.len());
+    for (_, id) in ids {
         // Re-checked on the full record: the incident may have been re-marked since the
-        // list was read.
-        if let Some(found) = state.store.get_incident(&row.id.to_string()).await?
+        // page was read.
+        if let Some(found) = state.store.get_incident(&id.to_string()).await?
             && may_see(state, viewer, &found).await? {
-                out.push((row, found));
+                out.push(found);
             }
     }
-    Ok(out)
+    Ok((out, next))
 }
 
 /// A state's record: incidents against it, incidents alleged against it, and the

@@ -314,6 +314,28 @@ impl Store {
         })
     }
 
+    /// The incidents matching `filter` in registry order (the order they were recorded),
+    /// after the position `after` (`None`: from the start), at most `limit`, as
+    /// `(position, id)`; continue from the last position returned.
+    ///
+    /// For passes over everything, such as the bulk downloads. A page is a range of the
+    /// primary key, so it costs the same however deep the pass is, where a page of
+    /// `list_incidents` sorts every match (a pass over a million incidents by offset never
+    /// finished); and a write during the pass cannot shift it, since a new incident comes
+    /// at the end.
+    pub async fn incident_ids_after(&self, filter: &IncidentFilter, after: Option<i64>, limit: u32) -> Result<Vec<(i64, IncidentId)>, StoreError> {
+        on_pool!(self, pool => {
+            let mut q = QueryBuilder::new("SELECT i.seq, i.id FROM incidents i");
+            push_filter(&mut q, filter);
+            q.push(" AND i.seq > ");
+            q.push_bind(after.unwrap_or(-1));
+            q.push(" ORDER BY i.seq LIMIT ");
+            q.push_bind(i64::from(limit));
+            let rows: Vec<(i64, String)> = q.build_query_as().fetch_all(pool).await?;
+            rows.into_iter().map(|(seq, id)| Ok((seq, IncidentId::parse(&id).map_err(|e| corrupt(format!("incident {seq}"), e))?))).collect()
+        })
+    }
+
     /// The summaries of the incidents `ids`, in the order given; ids not in the store are
     /// left out. For the search index, which finds ids and leaves the records to the store.
     pub async fn summaries(&self, ids: &[IncidentId]) -> Result<Vec<IncidentSummary>, StoreError> {

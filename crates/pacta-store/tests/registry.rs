@@ -256,3 +256,49 @@ async fn the_literal_text_filter_folds_case_beyond_ascii_and_takes_every_charact
         assert_eq!(count("100%_").await, 0);
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pass_in_registry_order_visits_each_matching_incident_once_even_as_incidents_arrive() {
+    on_both!(|store| {
+        let mut records = sample();
+        for (k, r) in records.iter_mut().enumerate() {
+            if k % 3 == 0 {
+                r.incident.tlp = Tlp::Green;
+            }
+        }
+        store.import_records(records, &importer(), |_| {}).await.unwrap();
+        let public = IncidentFilter { access: Some(pacta_store::Access { open: vec![Tlp::Clear], granted: vec![] }), ..Default::default() };
+        let ukraine = IncidentFilter { state: Some(state("UA")), ..public.clone() };
+        for (whole, filter) in [(true, &public), (false, &ukraine)] {
+            // A download's pass, 37 at a time; an incident reported half way through comes
+            // at the end, and nothing is visited twice.
+            let (mut seen, mut after, mut pages) = (Vec::new(), None, 0);
+            loop {
+                let page = store.incident_ids_after(filter, after, 37).await.unwrap();
+                assert!(page.windows(2).all(|w| w[0].0 < w[1].0), "in registry order");
+                seen.extend(page.iter().map(|(_, id)| *id));
+                pages += 1;
+                if pages == 3 && whole {
+                    let late = Incident::new("Reported during the download", Tlp::Clear);
+                    store.report_incident(IncidentRecord::new(late), &importer()).await.unwrap();
+                }
+                match page.last() {
+                    Some((seq, _)) if page.len() == 37 => after = Some(*seq),
+                    _ => break,
+                }
+            }
+            let total = store.count_incidents(filter).await.unwrap();
+            let mut want: Vec<IncidentId> = store.list_incidents(filter, 2000, 0).await.unwrap().iter().map(|s| s.id).collect();
+            assert_eq!(seen.len() as u64, total, "{filter:?}");
+            let mut got = seen.clone();
+            got.sort();
+            got.dedup();
+            want.sort();
+            assert_eq!(got, want, "every matching incident once: {filter:?}");
+            assert!(total > 37 * 3 || !whole, "the pass spans several pages");
+        }
+        let all = store.incident_ids_after(&public, None, 2000).await.unwrap();
+        let late = store.get_incident(&all.last().unwrap().1.to_string()).await.unwrap().unwrap();
+        assert_eq!(late.record.incident.title, "Reported during the download", "a new incident comes last");
+    });
+}
