@@ -234,6 +234,9 @@ pub struct Server {
     listener: tokio::net::TcpListener,
 }
 
+/// How long a stop waits for the requests in flight (see [`Server::run_with_grace`]).
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
 impl Server {
     pub async fn bind(addr: SocketAddr) -> std::io::Result<Server> {
         Ok(Server { listener: tokio::net::TcpListener::bind(addr).await? })
@@ -244,10 +247,39 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then stops accepting and lets requests in
-    /// flight finish (graceful shutdown).
+    /// flight finish (graceful shutdown), for at most [`SHUTDOWN_GRACE`].
     pub async fn run(self, router: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        self.run_with_grace(router, shutdown, SHUTDOWN_GRACE).await
+    }
+
+    /// [`Server::run`], waiting at most `grace` for the requests in flight once `shutdown`
+    /// has completed. A bulk download to a slow client can take hours; a stop that waited
+    /// for it would wait until a service manager killed the process, and a kill skips
+    /// what the caller does after `run` returns (the sequencer's drain, the last signed
+    /// checkpoint). Dropping a request cuts its connection: a download ends unfinished and
+    /// is seen to, and a write either committed before it was acknowledged or did not.
+    pub async fn run_with_grace(self, router: Router, shutdown: impl Future<Output = ()> + Send + 'static, grace: std::time::Duration) -> std::io::Result<()> {
+        let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+        let signal = async move {
+            shutdown.await;
+            let _ = stopping.send(true);
+        };
         // The peer address keys the rate limit of anonymous clients.
-        axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
+        let serving = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(signal);
+        let overdue = async move {
+            // The sender lives as long as the server; without a signal, never overdue.
+            if stopped.wait_for(|s| *s).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            served = std::future::IntoFuture::into_future(serving) => served,
+            () = overdue => {
+                tracing::warn!(grace_seconds = grace.as_secs_f64(), "stopping with requests still in flight (a download?): their connections are cut");
+                Ok(())
+            }
+        }
     }
 }
 

@@ -489,3 +489,32 @@ async fn responses_carry_security_headers_and_requests_are_measured() {
     assert!(!metrics.body.contains("eurepoc:2"), "routes are labelled by pattern, not by path");
     f.db.drop_db().await;
 }
+
+#[tokio::test]
+async fn a_stop_waits_for_requests_in_flight_but_not_forever() {
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+    let server = pacta_server::Server::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr = server.local_addr().unwrap();
+    // A request that never finishes, as a download to a client that stopped reading.
+    let router = axum::Router::new().route("/forever", axum::routing::get(|| async { std::future::pending::<&'static str>().await }));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let grace = Duration::from_millis(400);
+    let run = tokio::spawn(server.run_with_grace(router, async move { let _ = stopped.await; }, grace));
+    let mut client = std::net::TcpStream::connect(addr).unwrap();
+    client.write_all(b"GET /forever HTTP/1.1\r\nHost: pacta.test\r\n\r\n").unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let asked = Instant::now();
+    stop.send(()).unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(10), run).await.expect("the stop gave up on the request after its grace");
+    ended.unwrap().unwrap();
+    assert!(asked.elapsed() >= grace, "it waited {:?} for the request in flight, less than the grace", asked.elapsed());
+
+    // With nothing in flight, a stop does not wait for the grace at all.
+    let idle = pacta_server::Server::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let run = tokio::spawn(idle.run_with_grace(axum::Router::new(), async move { let _ = stopped.await; }, Duration::from_secs(60)));
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), run).await.expect("an idle server stops without its 60 s grace").unwrap().unwrap();
+}
