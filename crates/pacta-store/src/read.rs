@@ -67,7 +67,7 @@ impl ChangedIncident {
 }
 
 /// An incident with everything filed with it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StoredIncident {
     pub record: IncidentRecord,
     /// The index of the latest log entry about this incident.
@@ -234,6 +234,13 @@ pub(crate) const FILED_WITH_INCIDENT: &str = "SELECT 0 AS part, id, body FROM at
 /// A `parties` row as [`parties_by_id`] selects it: `(id, kind, name, state)`.
 pub(crate) type PartyRow = (String, String, String, Option<String>);
 
+/// What is filed with the incidents at positions `$1` to `$2`: `(incident_seq, part, id,
+/// body)`, with the parts of [`FILED_WITH_INCIDENT`], in the same order for each incident.
+pub(crate) const FILED_WITH_RANGE: &str = "SELECT incident_seq, 0 AS part, id, body FROM attributions WHERE incident_seq BETWEEN $1 AND $2 \
+     UNION ALL SELECT incident_seq, 1, id, body FROM responses WHERE incident_seq BETWEEN $1 AND $2 \
+     UNION ALL SELECT incident_seq, 2, '', body FROM external_assessments WHERE incident_seq BETWEEN $1 AND $2 \
+     ORDER BY 1, 2, 3";
+
 /// The parties with `n` given ids (`$1` … `$n`), by id.
 pub(crate) fn parties_by_id(n: usize) -> String {
     let ids: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
@@ -315,25 +322,61 @@ impl Store {
     }
 
     /// The incidents matching `filter` in registry order (the order they were recorded),
-    /// after the position `after` (`None`: from the start), at most `limit`, as
-    /// `(position, id)`; continue from the last position returned.
+    /// after the position `after` (`None`: from the start), at most `limit`, each with
+    /// everything filed with it, as `(position, incident)`; continue from the last
+    /// position returned.
     ///
     /// For passes over everything, such as the bulk downloads. A page is a range of the
     /// primary key, so it costs the same however deep the pass is, where a page of
     /// `list_incidents` sorts every match (a pass over a million incidents by offset never
-    /// finished); and a write during the pass cannot shift it, since a new incident comes
-    /// at the end.
-    pub async fn incident_ids_after(&self, filter: &IncidentFilter, after: Option<i64>, limit: u32) -> Result<Vec<(i64, IncidentId)>, StoreError> {
-        on_pool!(self, pool => {
-            let mut q = QueryBuilder::new("SELECT i.seq, i.id FROM incidents i");
+    /// finished); a write during the pass cannot shift it, since a new incident comes at
+    /// the end; and a page is three statements from one snapshot, not three per incident.
+    pub async fn incidents_after(&self, filter: &IncidentFilter, after: Option<i64>, limit: u32) -> Result<Vec<(i64, StoredIncident)>, StoreError> {
+        let raws: Vec<RawIncident> = on_pool!(self, pool => {
+            let mut tx = pool.begin_with(crate::dialect::begin_snapshot(self.backend())).await?;
+            let mut q = QueryBuilder::new("SELECT i.seq, i.body, i.log_index, i.source_hash FROM incidents i");
             push_filter(&mut q, filter);
             q.push(" AND i.seq > ");
             q.push_bind(after.unwrap_or(-1));
             q.push(" ORDER BY i.seq LIMIT ");
             q.push_bind(i64::from(limit));
-            let rows: Vec<(i64, String)> = q.build_query_as().fetch_all(pool).await?;
-            rows.into_iter().map(|(seq, id)| Ok((seq, IncidentId::parse(&id).map_err(|e| corrupt(format!("incident {seq}"), e))?))).collect()
-        })
+            let rows: Vec<(i64, String, i64, Option<String>)> = q.build_query_as().fetch_all(&mut *tx).await?;
+            let (Some(first), Some(last)) = (rows.first().map(|r| r.0), rows.last().map(|r| r.0)) else {
+                tx.commit().await?;
+                return Ok(Vec::new());
+            };
+            // What is filed with the whole range; rows of incidents the filter left out of
+            // the page are dropped below.
+            let mut filed: std::collections::HashMap<i64, Vec<(i64, String)>> = std::collections::HashMap::new();
+            for row in sqlx::query(FILED_WITH_RANGE).bind(first).bind(last).fetch_all(&mut *tx).await? {
+                let part: i64 = row.try_get::<i64, _>(1).or_else(|_| row.try_get::<i32, _>(1).map(i64::from))?;
+                filed.entry(row.try_get::<i64, _>(0)?).or_default().push((part, row.try_get::<String, _>("body")?));
+            }
+            let mut raws = Vec::with_capacity(rows.len());
+            let mut named = std::collections::BTreeSet::new();
+            for (seq, body, log_index, source_hash) in rows {
+                let filed = Filed::parse(filed.remove(&seq).unwrap_or_default())?;
+                named.extend(filed.party_ids());
+                raws.push(RawIncident { seq, body, log_index, source_hash, filed, parties: Vec::new() });
+            }
+            let named: Vec<String> = named.into_iter().collect();
+            let mut parties: Vec<PartyRow> = Vec::new();
+            for chunk in named.chunks(crate::dialect::MAX_BINDS) {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(parties_by_id(chunk.len())));
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                parties.extend(q.fetch_all(&mut *tx).await?);
+            }
+            tx.commit().await?;
+            // Each incident's parties in the order the database gave them, as `get_incident`.
+            for raw in &mut raws {
+                let own = raw.filed.party_ids();
+                raw.parties = parties.iter().filter(|p| own.binary_search(&p.0).is_ok()).cloned().collect();
+            }
+            raws
+        });
+        raws.into_iter().map(|r| Ok((r.seq, r.assemble()?))).collect()
     }
 
     /// The summaries of the incidents `ids`, in the order given; ids not in the store are

@@ -274,9 +274,13 @@ async fn a_pass_in_registry_order_visits_each_matching_incident_once_even_as_inc
             // at the end, and nothing is visited twice.
             let (mut seen, mut after, mut pages) = (Vec::new(), None, 0);
             loop {
-                let page = store.incident_ids_after(filter, after, 37).await.unwrap();
+                let page = store.incidents_after(filter, after, 37).await.unwrap();
                 assert!(page.windows(2).all(|w| w[0].0 < w[1].0), "in registry order");
-                seen.extend(page.iter().map(|(_, id)| *id));
+                for (_, found) in &page {
+                    // Each as `get_incident` reads it, with everything filed with it.
+                    assert_eq!(Some(found), store.get_incident(&found.record.incident.id.to_string()).await.unwrap().as_ref());
+                }
+                seen.extend(page.iter().map(|(_, found)| found.record.incident.id));
                 pages += 1;
                 if pages == 3 && whole {
                     let late = Incident::new("Reported during the download", Tlp::Clear);
@@ -297,8 +301,7 @@ async fn a_pass_in_registry_order_visits_each_matching_incident_once_even_as_inc
             assert_eq!(got, want, "every matching incident once: {filter:?}");
             assert!(total > 37 * 3 || !whole, "the pass spans several pages");
         }
-        let all = store.incident_ids_after(&public, None, 2000).await.unwrap();
-        let late = store.get_incident(&all.last().unwrap().1.to_string()).await.unwrap().unwrap();
-        assert_eq!(late.record.incident.title, "Reported during the download", "a new incident comes last");
+        let all = store.incidents_after(&public, None, 2000).await.unwrap();
+        assert_eq!(all.last().unwrap().1.record.incident.title, "Reported during the download", "a new incident comes last");
     });
 }
