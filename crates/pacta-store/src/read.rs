@@ -225,8 +225,11 @@ impl IncidentKey {
 }
 
 /// Everything filed with one incident, in one statement: `(part, id, body)` where part is
-/// 0 for attribution claims, 1 for responses and 2 for the external assessment.
-pub(crate) const FILED_WITH_INCIDENT: &str = "SELECT 0 AS part, id, body FROM attributions WHERE incident_seq = $1 \
+/// 0 for attribution claims, 1 for responses and 2 for the external assessment. The first
+/// part is cast to BIGINT so that the column reads as `i64` on both backends (a bare
+/// literal is a 32-bit integer on PostgreSQL); [`FILED_WITH_RANGE`] and `workflow`'s
+/// statement do the same.
+pub(crate) const FILED_WITH_INCIDENT: &str = "SELECT CAST(0 AS BIGINT) AS part, id, body FROM attributions WHERE incident_seq = $1 \
      UNION ALL SELECT 1, id, body FROM responses WHERE incident_seq = $1 \
      UNION ALL SELECT 2, '', body FROM external_assessments WHERE incident_seq = $1 \
      ORDER BY 1, 2";
@@ -236,7 +239,7 @@ pub(crate) type PartyRow = (String, String, String, Option<String>);
 
 /// What is filed with the incidents at positions `$1` to `$2`: `(incident_seq, part, id,
 /// body)`, with the parts of [`FILED_WITH_INCIDENT`], in the same order for each incident.
-pub(crate) const FILED_WITH_RANGE: &str = "SELECT incident_seq, 0 AS part, id, body FROM attributions WHERE incident_seq BETWEEN $1 AND $2 \
+pub(crate) const FILED_WITH_RANGE: &str = "SELECT incident_seq, CAST(0 AS BIGINT) AS part, id, body FROM attributions WHERE incident_seq BETWEEN $1 AND $2 \
      UNION ALL SELECT incident_seq, 1, id, body FROM responses WHERE incident_seq BETWEEN $1 AND $2 \
      UNION ALL SELECT incident_seq, 2, '', body FROM external_assessments WHERE incident_seq BETWEEN $1 AND $2 \
      ORDER BY 1, 2, 3";
@@ -349,7 +352,7 @@ impl Store {
             // the page are dropped below.
             let mut filed: std::collections::HashMap<i64, Vec<(i64, String)>> = std::collections::HashMap::new();
             for row in sqlx::query(FILED_WITH_RANGE).bind(first).bind(last).fetch_all(&mut *tx).await? {
-                let part: i64 = row.try_get::<i64, _>(1).or_else(|_| row.try_get::<i32, _>(1).map(i64::from))?;
+                let part: i64 = row.try_get::<i64, _>(1)?;
                 filed.entry(row.try_get::<i64, _>(0)?).or_default().push((part, row.try_get::<String, _>("body")?));
             }
             let mut raws = Vec::with_capacity(rows.len());
@@ -489,7 +492,7 @@ impl Store {
             let seq: i64 = row.try_get("seq")?;
             let mut filed = Vec::new();
             for row in sqlx::query(FILED_WITH_INCIDENT).bind(seq).fetch_all(&mut *tx).await? {
-                let part: i64 = row.try_get::<i64, _>(0).or_else(|_| row.try_get::<i32, _>(0).map(i64::from))?;
+                let part: i64 = row.try_get::<i64, _>(0)?;
                 filed.push((part, row.try_get::<String, _>("body")?));
             }
             let filed = Filed::parse(filed)?;

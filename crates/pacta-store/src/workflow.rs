@@ -39,7 +39,7 @@ pub(crate) const INCIDENT_SEQ: &str = "SELECT seq FROM incidents WHERE id = $1";
 /// columns are only sort keys: the log index for parts kept in log order, the id for parts
 /// kept in id order. Consultations come in ascending id order and are reversed in
 /// [`IncidentWorkflow::from_rows`], as `consultations` lists the newest first.
-pub(crate) const WORKFLOW_OF_INCIDENT: &str = "SELECT 0 AS part, a.body, i.log_index, 0 AS k, a.id FROM attributions a JOIN incidents i ON i.seq = a.incident_seq WHERE a.incident_seq = $1 \
+pub(crate) const WORKFLOW_OF_INCIDENT: &str = "SELECT CAST(0 AS BIGINT) AS part, a.body, i.log_index, 0 AS k, a.id FROM attributions a JOIN incidents i ON i.seq = a.incident_seq WHERE a.incident_seq = $1 \
      UNION ALL SELECT 1, body, log_index, log_index, '' FROM claim_versions WHERE incident_seq = $1 \
      UNION ALL SELECT 2, body, log_index, log_index, '' FROM claim_stances WHERE incident_seq = $1 \
      UNION ALL SELECT 3, body, log_index, 0, id FROM consultations WHERE incident_seq = $1 \
@@ -142,7 +142,7 @@ impl Store {
             let seq = seq.ok_or_else(|| unknown_incident(incident))?;
             let mut rows = Vec::new();
             for row in sqlx::query(WORKFLOW_OF_INCIDENT).bind(seq).fetch_all(&mut *tx).await? {
-                let part: i64 = row.try_get::<i64, _>(0).or_else(|_| row.try_get::<i32, _>(0).map(i64::from))?;
+                let part: i64 = row.try_get::<i64, _>(0)?;
                 rows.push((part, row.try_get::<String, _>(1)?, row.try_get::<i64, _>(2)?));
             }
             let mut w = IncidentWorkflow::from_rows(rows, viewer)?;
