@@ -54,7 +54,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable machine-readable code: `bad_parameter`, `unknown_parameter`, `not_found`,
     /// `unauthorized`, `forbidden`, `bad_body`, `unavailable`,
-    /// `method_not_allowed`, `payload_too_large`, `rate_limited` (with `Retry-After`),
+    /// `method_not_allowed`, `payload_too_large`, `bad_request` (a query string, form or
+    /// path that could not be read; the message names the field), `rate_limited` (with `Retry-After`),
     /// `timeout`, `internal`.
     pub code: String,
     /// A readable explanation naming the parameter and value at fault.

@@ -1,9 +1,11 @@
 //! The middleware stack every response passes through.
 //!
 //! From the outside in: request tracing (one structured log line per request), metrics,
-//! security headers, the per-client rate limit (which also authenticates), the error-body fix-up, compression, the timeout and the body limit.
+//! security headers, the per-client rate limit (which also authenticates), compression,
+//! the error-body fix-up, the timeout and the body limit.
 //! The fix-up sits outside the timeout and the body limit so that their refusals (and
-//! axum's own 405s and path rejections) get the same `{"error": {...}}` body as ours.
+//! axum's own 405s and extractor rejections) get the same error body as ours: the
+//! `{"error": {...}}` JSON under `/api/`, the HTML error page elsewhere.
 
 use crate::AppState;
 use crate::error::json_error;
@@ -32,8 +34,9 @@ pub(crate) fn apply(routes: Router<AppState>, state: AppState) -> Router {
         // evidence uploads whatever the configuration says.
         .layer(DefaultBodyLimit::disable())
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, state.limits.request_timeout))
-        .layer(CompressionLayer::new())
         .layer(middleware::from_fn(uniform_errors))
+        // Outside the fix-up, which reads a rejection's plain text before it is compressed.
+        .layer(CompressionLayer::new())
         // Inside the security headers and metrics, so a 429 is counted and carries them.
         .layer(middleware::from_fn_with_state(state.clone(), crate::ratelimit::limit))
         .layer(header(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
@@ -96,9 +99,12 @@ fn evidence_upload(req: &Request) -> Option<EvidenceUpload> {
 }
 
 /// Gives error responses produced outside our handlers (a 405 from the router, a 413
-/// from the body limit, a 503 from the timeout, a plain-text path rejection) the stable
-/// JSON error body. Our own errors are JSON or HTML already and pass untouched.
+/// from the body limit, a 503 from the timeout, an extractor's plain-text rejection) the
+/// body our own errors have: JSON under `/api/`, the HTML error page elsewhere, as the
+/// fallback for unknown paths does. Our own errors are JSON or HTML already and pass
+/// untouched.
 async fn uniform_errors(req: Request, next: Next) -> Response {
+    let page = !req.uri().path().starts_with("/api/");
     let response = next.run(req).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -112,19 +118,46 @@ async fn uniform_errors(req: Request, next: Next) -> Response {
     if ours {
         return response;
     }
+    let allow = response.headers().get(header::ALLOW).cloned();
     let (code, message) = match status {
         StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this path does not accept that method".to_string()),
         StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is too large".to_string()),
         StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => {
             ("timeout", "the request took too long and was stopped".to_string())
         }
-        s if s.is_client_error() => ("bad_request", format!("the request could not be understood ({})", s.canonical_reason().unwrap_or("client error"))),
+        s if s.is_client_error() => ("bad_request", match rejection_text(response).await {
+            Some(why) => format!("the request could not be read: {why}"),
+            None => format!("the request could not be understood ({})", s.canonical_reason().unwrap_or("client error")),
+        }),
         _ => ("internal", "the server could not answer this request".to_string()),
     };
-    let mut fixed = json_error(status, code, message);
+    let mut fixed = if page { crate::pages::error_page(status, message) } else { json_error(status, code, message) };
     // Keep headers the router set on purpose (Allow on a 405).
-    if let Some(allow) = response.headers().get(header::ALLOW) {
-        fixed.headers_mut().insert(header::ALLOW, allow.clone());
+    if let Some(allow) = allow {
+        fixed.headers_mut().insert(header::ALLOW, allow);
     }
     fixed
+}
+
+/// The plain-text reason axum's extractors give when they refuse a query string, a form
+/// or a path ("Failed to deserialize query string: unknown field `q`, expected one of
+/// `text`, ..."): it names the field at fault, which a refusal must. Only a short text
+/// body is read; anything else gives `None`.
+async fn rejection_text(response: Response) -> Option<String> {
+    const MAX: usize = 2048;
+    let plain = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("text/plain"));
+    if !plain {
+        return None;
+    }
+    let bytes = axum::body::to_bytes(response.into_body(), MAX).await.ok()?;
+    let text = String::from_utf8_lossy(&bytes);
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let mut out: String = text.chars().take(300).collect();
+    if text.chars().count() > 300 {
+        out.push_str("...");
+    }
+    Some(out)
 }

@@ -14,7 +14,7 @@ use crate::{AppState, Viewer, params};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use pacta_core::StateCode;
@@ -50,17 +50,16 @@ struct ErrorPage {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         self.0.log();
-        let status = self.0.status();
-        let page = ErrorPage {
-            nav: "",
-            status: status.as_u16(),
-            reason: status.canonical_reason().unwrap_or("Error").to_string(),
-            message: self.0.public_message(),
-        };
-        match page.render() {
-            Ok(html) => (status, Html(html)).into_response(),
-            Err(e) => AppError::Internal(format!("error page: {e}")).into_response(),
-        }
+        error_page(self.0.status(), self.0.public_message())
+    }
+}
+
+/// The HTML error page: the status and a message naming what was refused.
+pub(crate) fn error_page(status: StatusCode, message: String) -> Response {
+    let page = ErrorPage { nav: "", status: status.as_u16(), reason: status.canonical_reason().unwrap_or("Error").to_string(), message };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => AppError::Internal(format!("error page: {e}")).into_response(),
     }
 }
 

@@ -210,9 +210,6 @@ async fn chart(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result
     )
 )]
 pub(crate) async fn api(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Arc<Practice>>, AppError> {
-    if let Some(q) = raw.filter(|q| !q.is_empty()) {
-        let param = q.split('&').next().unwrap_or_default().split('=').next().unwrap_or_default().to_string();
-        return Err(AppError::UnknownParameter { param, accepted: "none: this endpoint takes no parameters".into() });
-    }
+    crate::params::none(raw.as_deref())?;
     Ok(Json(public_practice(&state).await?))
 }

@@ -156,7 +156,7 @@ pub fn json_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &Byt
     if !ct.starts_with("application/json") {
         return Err(AppError::BadBody(format!("expected Content-Type: application/json, got {ct:?}")));
     }
-    serde_json::from_slice(body).map_err(|e| AppError::BadBody(format!("the body is not a valid report: {e}")))
+    serde_json::from_slice(body).map_err(|e| AppError::BadBody(format!("the body does not fit this endpoint (its schema is in /api/docs/): {e}")))
 }
 
 /// Report an incident. The answer comes once its log entry is durable.

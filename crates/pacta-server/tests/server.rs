@@ -223,6 +223,15 @@ async fn bad_parameters_are_refused_with_400_naming_them() {
     // A method the endpoint does not take gets the same error body, from the router.
     let delete = send(&f, Request::delete("/api/v1/incidents").body(Body::from("{}")).unwrap()).await;
     delete.error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    // A refusal that comes from axum's extractors rather than our parsers still names
+    // the field: as JSON under /api/, as the error page on the pages.
+    let precedent = get(&f, "/api/v1/precedent?q=sovereignty").await.error(StatusCode::BAD_REQUEST, "bad_request");
+    assert!(precedent.contains("`q`") && precedent.contains("`text`"), "{precedent}");
+    let page = get(&f, "/precedent?q=sovereignty").await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
+    assert!(page.body.contains("<html") && page.body.contains("`q`") && page.body.contains("`text`"), "{}", page.body);
+    let login = send(&f, Request::post("/login").header("content-type", "application/x-www-form-urlencoded").body(Body::from("user=x")).unwrap()).await;
+    assert!(login.status.is_client_error() && login.body.contains("<html") && login.body.contains("`user`"), "{} {}", login.status, login.body);
     f.db.drop_db().await;
 }
 
