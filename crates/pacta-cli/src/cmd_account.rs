@@ -43,7 +43,7 @@ pub enum AccountCommand {
     Revoke { id: String },
 }
 
-pub async fn run(db: &str, cmd: AccountCommand) -> anyhow::Result<()> {
+pub async fn run(db: &str, actor: &PartyId, cmd: AccountCommand) -> anyhow::Result<()> {
     let store = Store::open(db).await?;
     match cmd {
         AccountCommand::Add { name, role, party, organisation, password_env } => {
@@ -53,7 +53,7 @@ pub async fn run(db: &str, cmd: AccountCommand) -> anyhow::Result<()> {
                 Some(var) => Some(pacta_server::auth::hash_password(&std::env::var(&var).with_context(|| format!("environment variable {var} is not set"))?)?),
                 None => None,
             };
-            let a = store.create_account(&name, &role, party.as_ref(), organisation.as_ref(), hash.as_deref()).await?;
+            let a = store.create_account(actor, &name, &role, party.as_ref(), organisation.as_ref(), hash.as_deref()).await?;
             println!("added account {} ({}{})", a.name, a.role, a.party.map(|p| format!(", acting for {p}")).unwrap_or_default());
         }
         AccountCommand::Token { name, scope, label } => {

@@ -64,7 +64,7 @@ pub async fn run(args: DemoArgs, actor: &PartyId, keys: &crate::logkey::LogKeyAr
 (or export PACTA_DB={url} and drop the --db flag)"
     );
     // A demo administrator, so the signed-in views and the write API can be tried at once.
-    let admin = store.create_account("demo-admin", "administrator", None, Some(&PartyId::for_organisation("secretariat")), None).await?;
+    let admin = store.create_account(actor, "demo-admin", "administrator", None, Some(&PartyId::for_organisation("secretariat")), None).await?;
     let token = crate::cmd_account::issue_token(&store, &admin.name, pacta_store::accounts::TokenScope::ReadWrite, "demo").await?;
     println!(
         "\nDemo administrator: account {} with the API token\n  {token}\nfor example:\n  curl -H 'Authorization: Bearer {token}' http://{}/api/v1/incidents?limit=1",

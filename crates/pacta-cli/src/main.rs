@@ -137,7 +137,7 @@ fn run_async(cli: Cli) -> anyhow::Result<()> {
             Command::Demo(a) => cmd_demo::run(a, &actor, &cli.log_key).await,
             Command::Serve(a) => cmd_serve::serve(pacta_store::Store::open(&cli.db).await?, &a, &cli.log_key).await,
             Command::Bench(c) => cmd_bench::run(&cli.db, &actor, c).await,
-            Command::Account(c) => cmd_account::run(&cli.db, c).await,
+            Command::Account(c) => cmd_account::run(&cli.db, &actor, c).await,
             Command::Assess(a) => cmd_assess::run(&cli.db, a).await,
             Command::Evidence(c) => cmd_evidence::run(&cli.db, &actor, c).await,
             Command::Attribute(c) => cmd_attribute::run(&cli.db, &actor, c).await,

@@ -92,7 +92,7 @@ async fn world(db: TestDb) -> World {
             Some((name, role, party, org)) => {
                 let p = party.map(|p| PartyId::parse("p", p).unwrap());
                 let o = org.map(|p| PartyId::parse("o", p).unwrap());
-                store.create_account(name, role, p.as_ref(), o.as_ref(), None).await.unwrap();
+                store.create_account(&pacta_core::PartyId::for_organisation("secretariat"), name, role, p.as_ref(), o.as_ref(), None).await.unwrap();
                 let (token, digest) = pacta_server::auth::new_token();
                 store.add_token(name, &digest, TokenScope::ReadWrite, "test").await.unwrap();
                 Some(token)

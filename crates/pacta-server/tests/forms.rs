@@ -73,7 +73,7 @@ async fn account(w: &World, name: &str, role: &str, party: Option<&str>, org: Op
     let p = party.map(|p| PartyId::parse("p", p).unwrap());
     let o = org.map(|o| PartyId::parse("o", o).unwrap());
     let store = w.state.store();
-    let acc = store.create_account(name, role, p.as_ref(), o.as_ref(), None).await.unwrap();
+    let acc = store.create_account(&pacta_core::PartyId::for_organisation("secretariat"), name, role, p.as_ref(), o.as_ref(), None).await.unwrap();
     let session: [u8; 32] = rand_bytes();
     let csrf = URL_SAFE_NO_PAD.encode(&rand_bytes()[..24]);
     let digest: [u8; 32] = sha2::Sha256::digest(session).into();

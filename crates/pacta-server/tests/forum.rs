@@ -61,7 +61,7 @@ async fn a_case_is_filed_through_the_api_and_its_published_ruling_is_read_by_the
         store.list_neutral(&party("org:secretariat"), arbitrator).await.unwrap();
         let mut tokens = std::collections::HashMap::new();
         for (name, role, p, o) in [("fr", "party", Some("state:FR"), None), ("ru", "party", Some("state:RU"), None), ("de", "party", Some("state:DE"), None), ("okafor", "arbitrator", None, Some("org:arb-okafor"))] {
-            store.create_account(name, role, p.map(party).as_ref(), o.map(party).as_ref(), None).await.unwrap();
+            store.create_account(&pacta_core::PartyId::for_organisation("secretariat"), name, role, p.map(party).as_ref(), o.map(party).as_ref(), None).await.unwrap();
             let (token, digest) = pacta_server::auth::new_token();
             store.add_token(name, &digest, TokenScope::ReadWrite, "test").await.unwrap();
             tokens.insert(name, token);
@@ -122,7 +122,7 @@ async fn a_case_is_filed_through_the_api_and_its_published_ruling_is_read_by_the
         let other = Arbitrator { party: party("org:arb-lindqvist"), name: "Anna Lindqvist".into(), nationalities: vec![StateCode::parse("s", "SE").unwrap()], affiliations: vec![], roles: vec![PanelRole::Arbitrator] };
         store.list_neutral(&party("org:secretariat"), other).await.unwrap();
         step("org:secretariat", Action::Appoint { party: party("org:arb-lindqvist"), role: PanelRole::Arbitrator }, 72).await;
-        store.create_account("lindqvist", "arbitrator", None, Some(&party("org:arb-lindqvist")), None).await.unwrap();
+        store.create_account(&party("org:secretariat"), "lindqvist", "arbitrator", None, Some(&party("org:arb-lindqvist")), None).await.unwrap();
         let (token, digest) = pacta_server::auth::new_token();
         store.add_token("lindqvist", &digest, TokenScope::ReadWrite, "test").await.unwrap();
         let due = (Utc::now() + Duration::days(30)).to_rfc3339();

@@ -22,7 +22,7 @@ const BURST: u32 = 5;
 async fn state(trust_forwarded_for: bool) -> (TestDb, AppState, String) {
     let db = TestDb::sqlite().await.unwrap();
     let store = Arc::new(pacta_store::Store::open(&db.url).await.unwrap());
-    store.create_account("analyst", "verifier", None, None, None).await.unwrap();
+    store.create_account(&pacta_core::PartyId::for_organisation("secretariat"), "analyst", "verifier", None, None, None).await.unwrap();
     let (token, digest) = pacta_server::auth::new_token();
     store.add_token("analyst", &digest, TokenScope::Read, "test").await.unwrap();
     // A slow refill, so that the test's own pace cannot refill a bucket.

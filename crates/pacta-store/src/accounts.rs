@@ -131,7 +131,7 @@ fn same_digest(a: &[u8], b: &[u8]) -> bool {
 impl Store {
     /// Registers an account. `party` and `organisation` are party ids (`state:FR`,
     /// `org:fr-cert`).
-    pub async fn create_account(&self, name: &str, role: &str, party: Option<&PartyId>, organisation: Option<&PartyId>, password_hash: Option<&str>) -> Result<Account, StoreError> {
+    pub async fn create_account(&self, actor: &PartyId, name: &str, role: &str, party: Option<&PartyId>, organisation: Option<&PartyId>, password_hash: Option<&str>) -> Result<Account, StoreError> {
         check_name(name)?;
         if !ROLES.contains(&role) {
             return Err(Invalid::new("role", role, "expected administrator, party, verifier, arbitrator or mediator").into());
@@ -147,15 +147,36 @@ impl Store {
             organisation: organisation.map(|p| p.to_string()),
             password_hash: password_hash.map(str::to_string),
         };
-        on_pool!(self, pool => {
-            let taken: Option<String> = sqlx::query_scalar("SELECT id FROM accounts WHERE name = $1").bind(name).fetch_optional(pool).await?;
+        let backend = self.backend();
+        write_tx!(self, tx => {
+            let taken: Option<String> = sqlx::query_scalar("SELECT id FROM accounts WHERE name = $1").bind(name).fetch_optional(&mut *tx).await?;
             if taken.is_some() {
                 return Err(Invalid::new("name", name, "an account with this name exists").into());
+            }
+            // A party account acts for its party from the first request: every write it
+            // makes names that party, and the write paths refuse a party the registry does
+            // not know. So the party is registered now, on first sight, and that is a change
+            // to the registry like any other: it has its log entry, in this transaction.
+            if let Some(party) = party {
+                // The log's lock first: two accounts for the same new party, made at once,
+                // must not both find it unknown.
+                let mut log = LogAppender::lock(&mut *tx, backend).await?;
+                let known: Option<String> = sqlx::query_scalar("SELECT kind FROM parties WHERE id = $1").bind(party.to_string()).fetch_optional(&mut *tx).await?;
+                if known.is_none() {
+                    let p = crate::evidence::party_for(party);
+                    p.validate()?;
+                    sqlx::query("INSERT INTO parties (id, kind, name, state) VALUES ($1, $2, $3, $4)")
+                        .bind(p.id.to_string()).bind(p.kind.label()).bind(p.name.clone()).bind(p.state.map(|s| s.to_string()))
+                        .execute(&mut *tx).await?;
+                    let record = crate::write::canonical_json(&serde_json::json!({ "party": p.id.as_str(), "kind": p.kind.label(), "name": p.name }))?;
+                    log.push(actor, "party.registered", &record, Tlp::Clear);
+                    log.flush(&mut *tx).await?;
+                }
             }
             sqlx::query("INSERT INTO accounts (id, name, role, party, organisation, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                 .bind(account.id.clone()).bind(account.name.clone()).bind(account.role.clone())
                 .bind(account.party.clone()).bind(account.organisation.clone()).bind(account.password_hash.clone()).bind(now())
-                .execute(pool).await?;
+                .execute(&mut *tx).await?;
         });
         Ok(account)
     }

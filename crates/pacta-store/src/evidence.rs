@@ -478,7 +478,7 @@ fn sign_statement<T: Serialize>(
 }
 
 /// A party row for a handle seen for the first time (a key registration).
-fn party_for(id: &PartyId) -> Party {
+pub(crate) fn party_for(id: &PartyId) -> Party {
     if let Some(code) = id.state() {
         return Party::state(code);
     }

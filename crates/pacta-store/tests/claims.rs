@@ -296,6 +296,41 @@ async fn bad_claims_and_moves_are_refused_by_rule_and_nothing_is_written() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_the_registry_has_not_yet_seen_can_attribute_as_soon_as_the_secretariat_gives_it_an_account() {
+    on_both!(|db| {
+        let store = &db.store;
+        let (incident, _) = store.report_incident(IncidentRecord::new(wiper_incident()), &france()).await.unwrap();
+        let nz = party("state:NZ");
+        let mut by_nz = claim_against_russia(incident, &nz, Confidence::Likely);
+        let err = store.make_claim(&nz, by_nz.clone(), vec![]).await.unwrap_err().to_string();
+        assert!(err.contains("unknown party"), "{err}");
+
+        // The secretariat adds New Zealand's account: New Zealand is registered with it,
+        // and that registration is an entry of its own in the log.
+        let size = store.log_size().await.unwrap();
+        let secretariat = party("org:secretariat");
+        store.create_account(&secretariat, "nz-mfat", "party", Some(&nz), None, None).await.unwrap();
+        let entries = store.log_entries(size, size + 1).await.unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].kind, "party.registered");
+        let body = String::from_utf8(entries[0].entry.clone()).unwrap();
+        assert!(body.contains("state:NZ") && body.contains("org:secretariat"), "{body}");
+        // A second account for the same state registers nothing again; a taken name is
+        // refused before anything is written.
+        store.create_account(&secretariat, "nz-ncsc", "party", Some(&nz), None, None).await.unwrap();
+        let err = store.create_account(&secretariat, "nz-ncsc", "party", Some(&party("state:AU")), None, None).await.unwrap_err().to_string();
+        assert!(err.contains("name") && err.contains("exists"), "{err}");
+        assert_eq!(store.log_size().await.unwrap(), size + 1);
+        let err = store.make_claim(&party("state:AU"), claim_against_russia(incident, &party("state:AU"), Confidence::Likely), vec![]).await.unwrap_err().to_string();
+        assert!(err.contains("unknown party"), "the refused account registered no one: {err}");
+
+        by_nz.id = AttributionId::new();
+        let made = store.make_claim(&nz, by_nz, vec![]).await.unwrap();
+        assert_eq!(made.version.version, 1);
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_claims_are_seen_only_by_their_parties_and_logged_as_commitments() {
     on_both!(|db| {
         let store = &db.store;

@@ -83,7 +83,7 @@ pub async fn site() -> Site {
     ] {
         let p = party.map(|p| PartyId::parse("p", p).unwrap());
         let o = org.map(|o| PartyId::parse("o", o).unwrap());
-        db.store.create_account(name, role, p.as_ref(), o.as_ref(), Some(&hash)).await.unwrap();
+        db.store.create_account(&pacta_core::PartyId::for_organisation("secretariat"), name, role, p.as_ref(), o.as_ref(), Some(&hash)).await.unwrap();
     }
 
     let ruled_case = seed_ruled_case(&db.store, clear).await;
