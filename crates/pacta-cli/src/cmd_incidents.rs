@@ -45,7 +45,8 @@ pub struct ListArgs {
     /// Words in the title or description (case-insensitive).
     #[arg(long)]
     text: Option<String>,
-    #[arg(long, default_value_t = 50)]
+    /// How many to show, 1 or more.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
     limit: u32,
     #[arg(long, default_value_t = 0)]
     offset: u64,
