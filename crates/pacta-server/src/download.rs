@@ -1,4 +1,6 @@
-//! Bulk downloads of every incident the viewer may see, as CSV and as JSON.
+//! Bulk downloads of every incident the viewer may see, as CSV and as JSON, or of those
+//! matching the incident list's filters (`?state=UA&sector=energy`, the same parameters
+//! with the same refusals, given before any byte is sent).
 //!
 //! Both are streamed page by page, so memory use does not grow with the registry. The
 //! JSON file is an array of the objects `GET /api/v1/incidents/{id}` returns; the CSV
@@ -7,13 +9,15 @@
 //! than the file silently ending early, so a truncated download is noticed.
 
 use crate::wire::IncidentDetail;
-use crate::{AppState, Viewer, registry};
+use crate::error::AppError;
+use crate::{AppState, Viewer, params, registry};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
+use pacta_store::IncidentFilter;
 use futures_util::stream;
 
 const PAGE: u32 = 200;
@@ -92,20 +96,22 @@ fn csv_row(d: &IncidentDetail) -> String {
     line
 }
 
-/// Streams the visible incidents in registry order, one rendered chunk per page. `render`
+/// Streams the visible incidents matching `filter` in registry order, one rendered chunk
+/// per page. `render`
 /// gets the page's incidents and how many were sent before them (0 for the first chunk
 /// too, so `first` says which chunk opens the file).
-fn pages(state: AppState, viewer: Viewer, render: fn(&[IncidentDetail], bool, u64) -> String) -> Body {
+fn pages(state: AppState, viewer: Viewer, filter: IncidentFilter, render: fn(&[IncidentDetail], bool, u64) -> String) -> Body {
     struct Cursor {
         state: AppState,
         viewer: Viewer,
+        filter: IncidentFilter,
         /// Where the next page starts (`None` before the first).
         after: Option<i64>,
         done: bool,
         first: bool,
         sent: u64,
     }
-    let start = Cursor { state, viewer, after: None, done: false, first: true, sent: 0 };
+    let start = Cursor { state, viewer, filter, after: None, done: false, first: true, sent: 0 };
     let s = stream::unfold(start, move |mut c| async move {
         if c.done {
             return None;
@@ -113,7 +119,7 @@ fn pages(state: AppState, viewer: Viewer, render: fn(&[IncidentDetail], bool, u6
         // Pages are ranges of the registry's order, not offsets: each costs the same however
         // deep the download is, and a write during it cannot shift a page, so no incident
         // is sent twice or skipped.
-        let (page, next) = match registry::visible_page_after(&c.state, &c.viewer, c.after, PAGE).await {
+        let (page, next) = match registry::visible_page_after(&c.state, &c.viewer, &c.filter, c.after, PAGE).await {
             Ok(p) => p,
             Err(e) => {
                 e.log();
@@ -140,7 +146,8 @@ fn attachment(body: Body, content_type: &'static str, filename: &'static str) ->
     r
 }
 
-async fn csv(State(state): State<AppState>, viewer: Viewer) -> Response {
+async fn csv(State(state): State<AppState>, viewer: Viewer, RawQuery(query): RawQuery) -> Result<Response, AppError> {
+    let filter = params::parse_download(query.as_deref())?.filter;
     fn render(rows: &[IncidentDetail], first: bool, _sent: u64) -> String {
         let mut out = String::new();
         if first {
@@ -152,10 +159,11 @@ async fn csv(State(state): State<AppState>, viewer: Viewer) -> Response {
         }
         out
     }
-    attachment(pages(state, viewer, render), "text/csv; charset=utf-8", "pacta-incidents.csv")
+    Ok(attachment(pages(state, viewer, filter, render), "text/csv; charset=utf-8", "pacta-incidents.csv"))
 }
 
-async fn json(State(state): State<AppState>, viewer: Viewer) -> Response {
+async fn json(State(state): State<AppState>, viewer: Viewer, RawQuery(query): RawQuery) -> Result<Response, AppError> {
+    let filter = params::parse_download(query.as_deref())?.filter;
     // A JSON array written in pieces: "[" before the first page, "," between items, and
     // the closing "]" with the last page, which is always reached: the page after which
     // the registry has nothing more, possibly empty, ends the stream.
@@ -176,8 +184,8 @@ async fn json(State(state): State<AppState>, viewer: Viewer) -> Response {
         }
         out
     }
-    let body = pages(state, viewer, render);
-    attachment(close_array(body), "application/json", "pacta-incidents.json")
+    let body = pages(state, viewer, filter, render);
+    Ok(attachment(close_array(body), "application/json", "pacta-incidents.json"))
 }
 
 /// Appends the closing bracket of the JSON array once the page stream has ended cleanly.

@@ -225,6 +225,9 @@ struct Results {
     last: u64,
     prev: Option<String>,
     next: Option<String>,
+    /// The download links' query string for these matches, when a download can give them
+    /// (not for a text search).
+    download: Option<String>,
 }
 
 #[derive(Template)]
@@ -270,6 +273,7 @@ async fn incidents(State(state): State<AppState>, viewer: Viewer, headers: Heade
         last: p.offset + shown,
         prev: (p.offset > 0).then(|| link(p.offset.saturating_sub(u64::from(p.limit)))),
         next: (p.offset + shown < total).then(|| link(p.offset + u64::from(p.limit))),
+        download: p.download_query().filter(|_| total > 0).map(|q| if q.is_empty() { q } else { format!("?{q}") }),
     };
     let mut response = if wants_fragment(&headers) {
         html(&ResultsPartial { results })?

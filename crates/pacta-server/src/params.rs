@@ -17,6 +17,11 @@ pub const MAX_LIMIT: u32 = 200;
 /// The parameters of an incident list, in the order the documentation lists them.
 pub const LIST_PARAMS: [&str; 10] = ["state", "target", "alleged", "sector", "type", "from", "to", "q", "limit", "offset"];
 
+/// The parameters of a bulk download: the list's filters. Not `q`: a text search ranks
+/// its matches and a download is in registry order; nor `limit` and `offset`: a download
+/// is every match.
+pub const DOWNLOAD_PARAMS: [&str; 7] = ["state", "target", "alleged", "sector", "type", "from", "to"];
+
 /// A parsed incident-list request. `filter.max_tlp` is left unset: the viewer sets it.
 #[derive(Clone, Debug)]
 pub struct ListParams {
@@ -31,6 +36,19 @@ impl ListParams {
     /// The value given for a parameter, or "".
     pub fn given(&self, name: &str) -> &str {
         self.given.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+
+    /// The filters as a download's query string, if a download can reproduce this list:
+    /// not for a text search (see [`DOWNLOAD_PARAMS`]).
+    pub fn download_query(&self) -> Option<String> {
+        if self.given.iter().any(|(k, _)| *k == "q") {
+            return None;
+        }
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in self.given.iter().filter(|(k, _)| DOWNLOAD_PARAMS.contains(k)) {
+            q.append_pair(k, v);
+        }
+        Some(q.finish())
     }
 
     /// A query string with the same filters and limit, at another offset.
@@ -79,7 +97,16 @@ pub fn none(query: Option<&str>) -> Result<(), AppError> {
 }
 
 pub fn parse_list(query: Option<&str>) -> Result<ListParams, AppError> {
-    let given = pairs(query, &LIST_PARAMS)?;
+    parse_filters(query, &LIST_PARAMS)
+}
+
+/// A bulk download's filters, refused as the list's are.
+pub fn parse_download(query: Option<&str>) -> Result<ListParams, AppError> {
+    parse_filters(query, &DOWNLOAD_PARAMS)
+}
+
+fn parse_filters(query: Option<&str>, accepted: &[&'static str]) -> Result<ListParams, AppError> {
+    let given = pairs(query, accepted)?;
     let mut p = ListParams { filter: IncidentFilter::default(), limit: DEFAULT_LIMIT, offset: 0, given: Vec::new() };
     let state = |name: &str, v: &str| StateCode::parse(name, v).map_err(|e| AppError::from_invalid(name, e));
     for (name, v) in given {
@@ -136,6 +163,20 @@ mod tests {
         assert!(parse_list(Some("offset=-1")).is_err());
         assert!(parse_list(Some("state=UA&state=RU")).is_err());
         assert!(parse_list(Some("from=2022-02-01&to=2022-01-01")).is_err());
+    }
+
+    #[test]
+    fn a_download_takes_the_lists_filters_but_not_its_search_or_paging() {
+        let list = parse_list(Some("state=ua&sector=energy&limit=20&offset=40")).unwrap();
+        assert_eq!(list.download_query().as_deref(), Some("state=UA&sector=energy"));
+        let again = parse_download(Some("state=UA&sector=energy")).unwrap();
+        assert_eq!((again.filter.state, again.filter.sector), (list.filter.state, list.filter.sector));
+        assert_eq!(parse_list(Some("q=wiper&state=UA")).unwrap().download_query(), None);
+        for refused in ["q=wiper", "limit=10", "offset=5"] {
+            let err = parse_download(Some(refused)).unwrap_err();
+            assert!(matches!(&err, AppError::UnknownParameter { param, .. } if refused.starts_with(param.as_str())), "{err}");
+        }
+        assert!(matches!(parse_download(Some("state=ZZ")).unwrap_err(), AppError::BadParameter { param, .. } if param == "state"));
     }
 
     #[test]

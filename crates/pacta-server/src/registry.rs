@@ -316,8 +316,8 @@ fn labels(m: &BTreeMap<String, u64>, known: impl Fn(&str) -> Option<&'static str
 /// Up to `limit` visible incidents in registry order after the position `after`, each with
 /// everything filed with it, and the position to continue from (`None` once the pass has
 /// reached the end). See `Store::incidents_after`.
-pub async fn visible_page_after(state: &AppState, viewer: &Viewer, after: Option<i64>, limit: u32) -> Result<(Vec<StoredIncident>, Option<i64>), AppError> {
-    let filter = visible(viewer, &IncidentFilter::default());
+pub async fn visible_page_after(state: &AppState, viewer: &Viewer, filter: &IncidentFilter, after: Option<i64>, limit: u32) -> Result<(Vec<StoredIncident>, Option<i64>), AppError> {
+    let filter = visible(viewer, filter);
     let page = state.store.incidents_after(&filter, after, limit).await?;
     let next = if page.len() < limit as usize { None } else { page.last().map(|(seq, _)| *seq) };
     let mut out = Vec::with_capacity(page.len());

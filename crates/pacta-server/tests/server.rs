@@ -446,6 +446,36 @@ async fn bulk_downloads_hold_every_public_incident_once() {
 }
 
 #[tokio::test]
+async fn a_researcher_downloads_just_the_incidents_the_list_shows() {
+    let f = fixture().await;
+    // The list of incidents against Ukraine links to the download of exactly those.
+    let list = get(&f, "/incidents?target=ua&limit=5").await;
+    assert!(list.body.contains("/download/incidents.csv?target=UA"), "{}", list.body);
+    let total = get(&f, "/api/v1/incidents?target=UA&limit=1").await.json()["total"].as_u64().unwrap();
+    assert!(total > 0 && total < f.public_total, "a filter that narrows: {total} of {}", f.public_total);
+
+    let csv = get(&f, "/download/incidents.csv?target=UA").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let rows = parse_csv(&csv.body);
+    assert_eq!(rows.len() as u64, total + 1);
+    assert!(rows.iter().skip(1).all(|r| r[6].split(';').any(|s| s == "UA")), "every row targets Ukraine");
+    let json = get(&f, "/download/incidents.json?target=UA&type=espionage").await.json();
+    let both = get(&f, "/api/v1/incidents?target=UA&type=espionage&limit=1").await.json()["total"].as_u64().unwrap();
+    assert_eq!(json.as_array().unwrap().len() as u64, both);
+
+    // What a download cannot reproduce is refused before a byte is sent, naming it.
+    let message = get(&f, "/download/incidents.csv?q=wiper").await.error(StatusCode::BAD_REQUEST, "unknown_parameter");
+    assert!(message.contains("\"q\"") && message.contains("sector"), "{message}");
+    let message = get(&f, "/download/incidents.json?target=Ukraine").await.error(StatusCode::BAD_REQUEST, "bad_parameter");
+    assert!(message.starts_with("target"), "{message}");
+    // A text search has no download link.
+    let search = get(&f, "/incidents?q=wiper&target=UA").await;
+    assert_eq!(search.status, StatusCode::OK);
+    assert!(!search.body.contains("/download/incidents.csv?"), "{}", search.body);
+    f.db.drop_db().await;
+}
+
+#[tokio::test]
 async fn the_openapi_document_and_offline_docs_are_served() {
     let f = fixture().await;
     let doc = get(&f, "/api/v1/openapi.json").await;
