@@ -60,6 +60,7 @@ pub mod pages;
 pub mod norms;
 pub mod params;
 pub mod practice;
+mod refresh;
 pub mod ratelimit;
 pub mod registry;
 pub mod report;
@@ -145,12 +146,12 @@ impl AppState {
             public_viewer: Viewer::public(authz.clone()),
             authz,
             store,
-            snapshots: Arc::new(registry::Snapshots::default()),
+            snapshots: registry::Snapshots::new("statistics"),
             metrics: Arc::new(metrics::Metrics::default()),
             limits,
             log_tree: Arc::new(ledger::LogTree::default()),
             sequencer: None,
-            practice: Arc::new(practice::PracticeCache::default()),
+            practice: practice::PracticeCache::new("state practice"),
             vault: None,
             // In memory until the caller gives it a home (`with_search`): built from the
             // store on first use, as for a PostgreSQL registry.
@@ -192,9 +193,9 @@ impl AppState {
         self.store.clone()
     }
 
-    /// Computes the public statistics ahead of the first request, which would otherwise
-    /// wait for them (one pass over the registry), and brings the search index up to the
-    /// log. Servers spawn this at start-up. A
+    /// Computes the public statistics and the state practice ahead of the first request,
+    /// which would otherwise wait for them (a pass over the registry each), and brings the
+    /// search index up to the log. Servers spawn this at start-up. A
     /// failure is logged and is not fatal: the first request that needs the statistics
     /// tries again.
     pub async fn warm_up(&self) {
@@ -204,6 +205,11 @@ impl AppState {
         }
         if let Err(e) = registry::snapshot(self, &self.public_viewer).await {
             tracing::warn!(error = %e, "computing the statistics at start-up failed; they will be computed on first use");
+            e.log();
+        }
+        // The state practice is another pass, which the first visit to /practice would wait for.
+        if let Err(e) = practice::public_practice(self).await {
+            tracing::warn!(error = %e, "computing the state practice at start-up failed; it will be computed on first use");
             e.log();
         }
     }

@@ -31,7 +31,6 @@ use axum::{Json, Router};
 use pacta_core::Tlp;
 use pacta_practice::{Options, Practice, Rates, Series, Tally};
 use std::sync::Arc;
-use tokio::sync::Mutex;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -40,22 +39,19 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/practice", get(api))
 }
 
-/// The public practice and the log size it was computed at.
-#[derive(Default)]
-pub struct PracticeCache {
-    // A tokio mutex, held across the recomputation: concurrent first requests wait for one
-    // pass instead of each starting its own over the whole registry.
-    slot: Mutex<Option<(u64, Arc<Practice>)>>,
-}
+/// The public practice, stamped with the log size it reflects (see [`crate::refresh`]).
+pub type PracticeCache = crate::refresh::Refreshed<Practice>;
 
-/// The public practice, recomputed when the log has grown since it was last computed.
+/// The public practice. When the log has grown since it was computed, a request waits up
+/// to `limits.stats_wait` for the recount (one pass over the public incidents: seconds at
+/// a million), then answers with the previous practice.
 pub async fn public_practice(state: &AppState) -> Result<Arc<Practice>, AppError> {
     let size = state.store.log_size().await?;
-    let mut slot = state.practice.slot.lock().await;
-    if let Some((at, p)) = slot.as_ref() && *at == size {
-        return Ok(p.clone());
-    }
-    let started = std::time::Instant::now();
+    let st = state.clone();
+    state.practice.get("public", size, state.limits.stats_wait, async move { count_practice(&st).await }).await
+}
+
+async fn count_practice(state: &AppState) -> Result<Practice, AppError> {
     let mut tally = Tally::new(pacta_norms::builtin(), Options::default()).map_err(|e| AppError::Internal(format!("practice: {e}")))?;
     state
         .store
@@ -65,10 +61,7 @@ pub async fn public_practice(state: &AppState) -> Result<Arc<Practice>, AppError
             }
         })
         .await?;
-    let practice = Arc::new(tally.finish());
-    tracing::info!(incidents = practice.incidents_counted, log_size = size, ms = started.elapsed().as_millis() as u64, "state practice recomputed");
-    *slot = Some((size, practice.clone()));
-    Ok(practice)
+    Ok(tally.finish())
 }
 
 /// `norm=RULE` is the only parameter; a rule no public incident engaged is a 404 naming it,

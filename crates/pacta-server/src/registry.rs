@@ -173,98 +173,20 @@ pub struct Snapshot {
 }
 
 /// The per-audience cache of [`Snapshot`]s.
-#[derive(Default)]
-pub struct Snapshots {
-    audiences: std::sync::Mutex<HashMap<String, Audience>>,
-}
+pub type Snapshots = crate::refresh::Refreshed<Snapshot>;
 
-/// One audience's latest snapshot and the rebuild under way, if any. At most one rebuild
-/// runs per audience: concurrent requests wait for the same one.
-#[derive(Default)]
-struct Audience {
-    latest: Option<Arc<Snapshot>>,
-    rebuilding: Option<tokio::sync::watch::Receiver<Rebuilt>>,
-}
-
-/// A rebuild's outcome, once it has one.
-type Rebuilt = Option<Result<Arc<Snapshot>, String>>;
-
-/// The viewer's snapshot. If the log has grown since it was taken, a rebuild starts (or
-/// the one under way is joined) and the request waits up to `limits.stats_wait` (half a
-/// second by default) for it; past that, it answers with the previous snapshot and the
-/// rebuild finishes in the background. With no previous snapshot, it waits for the
-/// rebuild.
+/// The viewer's snapshot, from the per-audience cache (see [`crate::refresh`]): if the log
+/// has grown since it was taken, the request waits up to `limits.stats_wait` (half a second
+/// by default) for the rebuild, then answers with the previous snapshot, whose `log_size`
+/// says what it reflects.
 ///
 /// A rebuild is a few aggregate queries: milliseconds on a registry of thousands, so the
 /// answer is fresh; about half a minute at a million incidents, where a reader gets the
-/// previous snapshot (its `log_size` says what it reflects) rather than waiting behind
-/// every new entry, as it did when the cache was rebuilt under one lock.
+/// previous snapshot rather than waiting behind every new entry.
 pub async fn snapshot(state: &AppState, viewer: &Viewer) -> Result<Arc<Snapshot>, AppError> {
     let size = state.store.log_size().await?;
-    let audience = viewer.audience();
-    let (previous, mut rebuilt) = {
-        let mut audiences = state.snapshots.audiences.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let entry = audiences.entry(audience.clone()).or_default();
-        if let Some(s) = &entry.latest
-            && s.log_size >= size {
-                return Ok(s.clone());
-            }
-        // A rebuild whose task died (a panic) closed its channel without a word: start anew.
-        let rx = match entry.rebuilding.as_ref().filter(|rx| rx.has_changed().is_ok()) {
-            Some(rx) => rx.clone(),
-            None => {
-                let (tx, rx) = tokio::sync::watch::channel(None);
-                entry.rebuilding = Some(rx.clone());
-                let (state, viewer) = (state.clone(), viewer.clone());
-                tokio::spawn(async move { rebuild(state, viewer, size, tx).await });
-                rx
-            }
-        };
-        (entry.latest.clone(), rx)
-    };
-    let done = rebuilt.wait_for(Option::is_some);
-    let outcome = match &previous {
-        // A zero wait does not wait at all (a timer of zero still yields to the runtime).
-        Some(_) if state.limits.stats_wait.is_zero() => None,
-        Some(_) => tokio::time::timeout(state.limits.stats_wait, done).await.ok(),
-        None => Some(done.await),
-    };
-    match outcome {
-        Some(Ok(r)) => match r.as_ref().expect("waited for a value") {
-            Ok(snap) => Ok(snap.clone()),
-            Err(e) => match previous {
-                // A failed rebuild leaves the previous snapshot standing; the next request retries.
-                Some(p) => Ok(p),
-                None => Err(AppError::Internal(format!("statistics: {e}"))),
-            },
-        },
-        // The rebuild task ended without a word (it panicked): the next request retries.
-        Some(Err(_)) => previous.ok_or_else(|| AppError::Internal("statistics: the rebuild stopped".into())),
-        // Still rebuilding: answer with what we have.
-        None => Ok(previous.expect("the wait is bounded only when a previous snapshot exists")),
-    }
-}
-
-/// Builds the audience's snapshot as of `size`, files it, and tells whoever waits. The
-/// rebuild slot is cleared in every case, so a failure is retried by the next request.
-async fn rebuild(state: AppState, viewer: Viewer, size: u64, tx: tokio::sync::watch::Sender<Rebuilt>) {
-    let started = std::time::Instant::now();
-    let built = build_snapshot(&state, &viewer, size).await.map(Arc::new);
-    let audience = viewer.audience();
-    {
-        let mut audiences = state.snapshots.audiences.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let entry = audiences.entry(audience.clone()).or_default();
-        entry.rebuilding = None;
-        if let Ok(snap) = &built
-            && entry.latest.as_ref().is_none_or(|l| l.log_size < snap.log_size) {
-                entry.latest = Some(snap.clone());
-            }
-    }
-    match &built {
-        Ok(snap) => tracing::info!(audience, incidents = snap.stats.incidents, log_size = size, ms = started.elapsed().as_millis() as u64, "statistics rebuilt"),
-        Err(e) => tracing::warn!(audience, error = %e, "rebuilding the statistics failed"),
-    }
-    let _ = tx.send(Some(built.map_err(|e| e.to_string())));
+    let (st, v) = (state.clone(), viewer.clone());
+    state.snapshots.get(&viewer.audience(), size, state.limits.stats_wait, async move { build_snapshot(&st, &v, size).await }).await
 }
 
 async fn build_snapshot(state: &AppState, viewer: &Viewer, log_size: u64) -> Result<Snapshot, AppError> {

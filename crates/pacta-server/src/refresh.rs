@@ -1,0 +1,180 @@
+//! Figures computed over the whole registry, kept per audience and refreshed as the log
+//! grows, without making readers wait behind every new entry.
+//!
+//! The dashboard's statistics and the state practice are each one pass over the registry:
+//! milliseconds on a registry of thousands, seconds at a million incidents. Each is stamped
+//! with the log size it reflects. When the log has grown, a request starts a rebuild (or
+//! joins the one under way: at most one runs per key) and waits for it at most `wait`;
+//! past that it gets the previous figures, and the rebuild finishes in the background.
+//! With no previous figures it waits for the rebuild. Before this, the practice was
+//! recomputed under one lock by the first request after any write, and every other reader
+//! queued behind it.
+
+use crate::error::AppError;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Figures of type `T` per key (an audience), each with the log size it reflects.
+pub struct Refreshed<T> {
+    /// What the figures are, for the log lines ("statistics", "state practice").
+    what: &'static str,
+    slots: Mutex<HashMap<String, Slot<T>>>,
+}
+
+struct Slot<T> {
+    latest: Option<Stamped<T>>,
+    rebuilding: Option<watch::Receiver<Outcome<T>>>,
+}
+
+impl<T> Default for Slot<T> {
+    fn default() -> Self {
+        Slot { latest: None, rebuilding: None }
+    }
+}
+
+struct Stamped<T> {
+    log_size: u64,
+    value: Arc<T>,
+}
+
+impl<T> Clone for Stamped<T> {
+    fn clone(&self) -> Self {
+        Stamped { log_size: self.log_size, value: self.value.clone() }
+    }
+}
+
+/// A rebuild's outcome, once it has one.
+type Outcome<T> = Option<Result<Stamped<T>, String>>;
+
+impl<T: Send + Sync + 'static> Refreshed<T> {
+    pub fn new(what: &'static str) -> Arc<Self> {
+        Arc::new(Refreshed { what, slots: Mutex::new(HashMap::new()) })
+    }
+
+    /// The figures for `key` as of a log of `log_size` entries or later. `build` computes
+    /// them as of `log_size`; it runs only if they are out of date and no rebuild is under
+    /// way, in a task of its own, so a client that goes away does not cancel it.
+    pub async fn get<F>(self: &Arc<Self>, key: &str, log_size: u64, wait: Duration, build: F) -> Result<Arc<T>, AppError>
+    where
+        F: Future<Output = Result<T, AppError>> + Send + 'static,
+    {
+        let (previous, mut rebuilt) = {
+            let mut slots = self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let slot = slots.entry(key.to_string()).or_default();
+            if let Some(s) = &slot.latest
+                && s.log_size >= log_size
+            {
+                return Ok(s.value.clone());
+            }
+            // A rebuild whose task died (a panic) closed its channel without a word: start anew.
+            let rx = match slot.rebuilding.as_ref().filter(|rx| rx.has_changed().is_ok()) {
+                Some(rx) => rx.clone(),
+                None => {
+                    let (tx, rx) = watch::channel(None);
+                    slot.rebuilding = Some(rx.clone());
+                    let (this, key) = (self.clone(), key.to_string());
+                    tokio::spawn(async move { this.rebuild(key, log_size, build, tx).await });
+                    rx
+                }
+            };
+            (slot.latest.as_ref().map(|s| s.value.clone()), rx)
+        };
+        let done = rebuilt.wait_for(Option::is_some);
+        let outcome = match &previous {
+            // A zero wait does not wait at all (a timer of zero still yields to the runtime).
+            Some(_) if wait.is_zero() => None,
+            Some(_) => tokio::time::timeout(wait, done).await.ok(),
+            None => Some(done.await),
+        };
+        match outcome {
+            Some(Ok(r)) => match r.as_ref().expect("waited for a value") {
+                Ok(s) => Ok(s.value.clone()),
+                // A failed rebuild leaves the previous figures standing; the next request retries.
+                Err(e) => previous.ok_or_else(|| AppError::Internal(format!("{}: {e}", self.what))),
+            },
+            // The rebuild task ended without a word (it panicked): the next request retries.
+            Some(Err(_)) => previous.ok_or_else(|| AppError::Internal(format!("{}: the rebuild stopped", self.what))),
+            // Still rebuilding: answer with what we have.
+            None => Ok(previous.expect("the wait is bounded only when previous figures exist")),
+        }
+    }
+
+    /// Runs `build`, files its figures unless newer ones were filed meanwhile, and tells
+    /// whoever waits. The rebuild slot is cleared in every case, so a failure is retried
+    /// by the next request.
+    async fn rebuild<F>(self: Arc<Self>, key: String, log_size: u64, build: F, tx: watch::Sender<Outcome<T>>)
+    where
+        F: Future<Output = Result<T, AppError>>,
+    {
+        let started = std::time::Instant::now();
+        let built = build.await.map(|v| Stamped { log_size, value: Arc::new(v) });
+        {
+            let mut slots = self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let slot = slots.entry(key.clone()).or_default();
+            slot.rebuilding = None;
+            if let Ok(s) = &built
+                && slot.latest.as_ref().is_none_or(|l| l.log_size < s.log_size)
+            {
+                slot.latest = Some(s.clone());
+            }
+        }
+        match &built {
+            Ok(_) => tracing::info!(what = self.what, key, log_size, ms = started.elapsed().as_millis() as u64, "figures rebuilt"),
+            Err(e) => tracing::warn!(what = self.what, key, error = %e, "rebuilding figures failed"),
+        }
+        let _ = tx.send(Some(built.map_err(|e| e.to_string())));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[tokio::test]
+    async fn readers_get_the_previous_figures_while_a_slow_rebuild_runs_and_start_only_one() {
+        let figures: Arc<Refreshed<u64>> = Refreshed::new("test");
+        let builds = Arc::new(AtomicU32::new(0));
+        let slow = |size: u64, builds: Arc<AtomicU32>| async move {
+            builds.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            Ok(size)
+        };
+        // No figures yet: the first reader waits for them, however long they take.
+        assert_eq!(*figures.get("public", 10, Duration::ZERO, slow(10, builds.clone())).await.unwrap(), 10);
+        // Up to date: nothing is rebuilt.
+        assert_eq!(*figures.get("public", 10, Duration::ZERO, slow(10, builds.clone())).await.unwrap(), 10);
+        assert_eq!(builds.load(Ordering::SeqCst), 1);
+        // The log grew: readers get the figures as of 10 at once, and one rebuild runs.
+        for _ in 0..5 {
+            assert_eq!(*figures.get("public", 12, Duration::from_millis(10), slow(12, builds.clone())).await.unwrap(), 10);
+        }
+        // Once the rebuild has filed its figures, they are served.
+        let mut fresh = 0;
+        for _ in 0..100 {
+            fresh = *figures.get("public", 12, Duration::from_millis(50), slow(12, builds.clone())).await.unwrap();
+            if fresh == 12 {
+                break;
+            }
+        }
+        assert_eq!(fresh, 12);
+        assert_eq!(builds.load(Ordering::SeqCst), 2, "one rebuild for all the readers");
+        // Keys are apart: another audience has its own figures.
+        assert_eq!(*figures.get("signed-in", 12, Duration::ZERO, slow(99, builds.clone())).await.unwrap(), 99);
+    }
+
+    #[tokio::test]
+    async fn a_failed_rebuild_leaves_the_previous_figures_and_the_next_reader_retries() {
+        let figures: Arc<Refreshed<u64>> = Refreshed::new("test");
+        let err = figures.get("public", 1, Duration::ZERO, async { Err(AppError::Internal("disk".into())) }).await.unwrap_err();
+        assert!(err.to_string().contains("internal"), "{err:?}");
+        assert_eq!(*figures.get("public", 1, Duration::ZERO, async { Ok(1) }).await.unwrap(), 1);
+        // A failure with figures standing answers with them.
+        let wait = Duration::from_millis(100);
+        assert_eq!(*figures.get("public", 2, wait, async { Err(AppError::Internal("disk".into())) }).await.unwrap(), 1);
+        assert_eq!(*figures.get("public", 2, wait, async { Ok(2) }).await.unwrap(), 2);
+    }
+}
