@@ -339,23 +339,53 @@ pub struct AuditReport {
     pub tiles_checked: usize,
 }
 
-/// Fetch `tile`, falling back to the full tile's prefix when a partial tile
-/// is gone (logs may delete partial tiles once the full one exists).
-fn fetch(source: &dyn TileSource, tile: TileId, item_len: Option<usize>) -> Result<(String, Vec<u8>), AuditError> {
+/// Fetch `tile`. A partial tile that is gone is read as the prefix of a wider one
+/// of the same index: the full tile (logs may delete partial tiles once the full one
+/// exists), or else a wider partial tile of a later checkpoint, `wider` (a log keeps
+/// only its latest partial tiles, so an older checkpoint's partial tile may never have
+/// been published; an append-only log's wider tile begins with the narrower one, and
+/// the audit checks every byte of what it reads against the entries).
+fn fetch(source: &dyn TileSource, tile: TileId, item_len: Option<usize>, wider: &[u16]) -> Result<(String, Vec<u8>), AuditError> {
     let path = tile.path();
     if let Some(bytes) = source.get(&path) {
         return Ok((path, bytes));
     }
     if tile.is_partial() {
-        let full = tile.full().path();
-        if let Some(mut bytes) = source.get(&full) {
-            if let Some(n) = item_len {
-                bytes.truncate(n * usize::from(tile.width));
+        let candidates = std::iter::once(tile.full()).chain(wider.iter().map(|&width| TileId { width, ..tile }));
+        for candidate in candidates {
+            let candidate_path = candidate.path();
+            if let Some(mut bytes) = source.get(&candidate_path) {
+                if let Some(n) = item_len {
+                    bytes.truncate(n * usize::from(tile.width));
+                }
+                return Ok((candidate_path, bytes));
             }
-            return Ok((full, bytes));
         }
     }
     Err(AuditError::Missing { path })
+}
+
+/// The widths `tile` has at the `later` tree sizes where it is still partial and wider,
+/// narrowest first.
+fn wider_partials(tile: TileId, later: &[u64]) -> Vec<u16> {
+    if !tile.is_partial() {
+        return Vec::new();
+    }
+    let per = match tile.kind {
+        TileKind::Entries => Some(1),
+        TileKind::Hash { level } => leaves_per_hash(level),
+    };
+    let Some(per) = per else { return Vec::new() };
+    let mut widths: Vec<u16> = later
+        .iter()
+        .map(|size| size / per)
+        .filter(|items| items / TILE_WIDTH == tile.index)
+        .map(|items| (items % TILE_WIDTH) as u16)
+        .filter(|w| *w > tile.width)
+        .collect();
+    widths.sort_unstable();
+    widths.dedup();
+    widths
 }
 
 /// Audit a tiled log: verify every named checkpoint's signature with
@@ -396,13 +426,15 @@ pub fn audit(source: &dyn TileSource, verifier: &dyn Verifier, checkpoint_paths:
     let mut tiles_checked = 0;
     // Full tiles never change, so each is compared once.
     let mut seen_full = std::collections::HashSet::new();
-    for (name, cp) in &checkpoints {
+    let sizes: Vec<u64> = checkpoints.iter().map(|(_, cp)| cp.size).collect();
+    for (k, (name, cp)) in checkpoints.iter().enumerate() {
+        let later = &sizes[k + 1..];
         let tiles = tiles_for_size(cp.size);
         for tile in tiles.iter().filter(|t| t.kind == TileKind::Entries) {
             if !tile.is_partial() && seen_full.contains(tile) {
                 continue;
             }
-            let (path, bytes) = fetch(source, *tile, None)?;
+            let (path, bytes) = fetch(source, *tile, None, &wider_partials(*tile, later))?;
             let mut entries = decode_bundle(&bytes).map_err(|source| AuditError::Tile { path: path.clone(), source })?;
             if path != tile.path() {
                 entries.truncate(usize::from(tile.width));
@@ -434,7 +466,7 @@ pub fn audit(source: &dyn TileSource, verifier: &dyn Verifier, checkpoint_paths:
                 continue;
             }
             let expected = hash_tile(&tree, *tile).map_err(|source| AuditError::Tile { path: tile.path(), source })?;
-            let (path, found) = fetch(source, *tile, Some(32))?;
+            let (path, found) = fetch(source, *tile, Some(32), &wider_partials(*tile, later))?;
             compare_tile(&path, *tile, &expected, &found)?;
             tiles_checked += 1;
             if !tile.is_partial() {

@@ -152,9 +152,25 @@ fn tampered_tile_is_named() {
     log.0.get_mut("tile/0/000.p/7").unwrap().pop();
     assert!(matches!(audit_all(&log), Err(AuditError::TileLength { .. })));
 
+    // A log keeps only its latest partial tiles: an older checkpoint's partial tile that
+    // is gone is read as the prefix of a later, wider one, and still checked.
     let mut log = load();
     log.0.remove("tile/0/000.p/9");
-    assert_eq!(audit_all(&log), Err(AuditError::Missing { path: "tile/0/000.p/9".into() }));
+    log.0.remove("tile/entries/000.p/9");
+    assert_eq!(audit_all(&log), Ok(()));
+    let mut log = load();
+    for w in 1..15 {
+        log.0.remove(&format!("tile/0/000.p/{w}"));
+        log.0.remove(&format!("tile/entries/000.p/{w}"));
+    }
+    assert_eq!(audit_all(&log), Ok(()));
+    // ...and a tampered wider tile is still caught, for the earliest checkpoint that reads it.
+    log.0.get_mut("tile/0/000.p/15").unwrap()[32 * 2] ^= 0x01;
+    assert!(matches!(audit_all(&log), Err(AuditError::TileHash { path, position: 2, .. }) if path == "tile/0/000.p/15"));
+    // The latest partial tile has nothing wider to stand in for it.
+    let mut log = load();
+    log.0.remove("tile/0/000.p/15");
+    assert_eq!(audit_all(&log), Err(AuditError::Missing { path: "tile/0/000.p/15".into() }));
 }
 
 #[test]
