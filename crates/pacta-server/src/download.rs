@@ -43,7 +43,7 @@ pub const CSV_COLUMNS: [(&str, &str); 23] = [
     ("hijacking", "none, without_misuse, with_misuse; empty if unknown"),
     ("physical_effects", "none, local, widespread; empty if unknown"),
     ("external_state_responsibility", "Another coder's conclusion (EuRepoC): direct, indirect, none_or_negligent; not the registry's finding"),
-    ("tlp", "TLP 2.0 marking (always CLEAR in the public download)"),
+    ("tlp", "TLP 2.0 marking (always CLEAR in the public download; a signed-in reader's download also holds what is open or shared to them, each row with its marking)"),
     ("log_index", "Index of the latest transparency-log entry about the incident"),
     ("description", "Free-text description"),
     ("sources", "Source references, one per line"),

@@ -566,10 +566,14 @@ async fn state_page(State(state): State<AppState>, viewer: Viewer, Path(code): P
 struct DownloadPage {
     nav: &'static str,
     incidents: u64,
+    /// The viewer may read restricted incidents, so the files hold them too.
+    restricted: bool,
     columns: Vec<(&'static str, &'static str)>,
 }
 
 async fn download_page(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     let snap = registry::snapshot(&state, &viewer).await?;
-    html(&DownloadPage { nav: "download", incidents: snap.stats.incidents, columns: crate::download::CSV_COLUMNS.to_vec() })
+    let access = viewer.access();
+    let restricted = access.open.iter().any(|t| *t != pacta_core::Tlp::Clear) || access.granted.iter().any(|(t, _)| *t != pacta_core::Tlp::Clear);
+    html(&DownloadPage { nav: "download", incidents: snap.stats.incidents, restricted, columns: crate::download::CSV_COLUMNS.to_vec() })
 }

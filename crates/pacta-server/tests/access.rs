@@ -137,6 +137,12 @@ async fn matrix(w: &World) {
         let state_record = call(w, token, "GET", "/api/v1/states/FR", None).await.1;
         let csv = call(w, token, "GET", "/download/incidents.csv", None).await.1;
         let json = call(w, token, "GET", "/download/incidents.json", None).await.1;
+        // The download page says whether the files hold restricted records: exactly when
+        // this viewer may read one.
+        let download_page = call(w, token, "GET", "/download", None).await.1;
+        let reads_restricted = INCIDENTS.iter().any(|(_, tlp, grants)| *tlp != Tlp::Clear && should_see(*viewer, *tlp, grants));
+        assert_eq!(download_page.contains("These files may hold restricted records"), reads_restricted, "{who}: the download page");
+        assert_eq!(download_page.contains("Restricted records are not included"), !reads_restricted, "{who}: the download page");
         let mut visible = 0;
         for (k, (word, tlp, grants)) in INCIDENTS.iter().enumerate() {
             let expected = should_see(*viewer, *tlp, grants);
