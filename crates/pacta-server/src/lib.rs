@@ -117,6 +117,8 @@ pub struct AppState {
     pub(crate) store: Arc<pacta_store::Store>,
     /// Per-viewer statistics, rebuilt when the log has grown (see [`registry::Snapshots`]).
     pub(crate) snapshots: Arc<registry::Snapshots>,
+    /// The incident counts of each marking, shared by the audiences that read it.
+    pub(crate) counts_by_marking: Arc<registry::CountsByMarking>,
     pub(crate) metrics: Arc<metrics::Metrics>,
     pub(crate) limits: Limits,
     /// The log's Merkle tree, grown as the log grows (see [`ledger`]).
@@ -147,6 +149,7 @@ impl AppState {
             authz,
             store,
             snapshots: registry::Snapshots::new("statistics"),
+            counts_by_marking: registry::CountsByMarking::new("incident counts"),
             metrics: Arc::new(metrics::Metrics::default()),
             limits,
             log_tree: Arc::new(ledger::LogTree::default()),
@@ -193,9 +196,9 @@ impl AppState {
         self.store.clone()
     }
 
-    /// Computes the public statistics and the state practice ahead of the first request,
-    /// which would otherwise wait for them (a pass over the registry each), and brings the
-    /// search index up to the log. Servers spawn this at start-up. A
+    /// Computes the public statistics, the TLP:GREEN counts and the state practice ahead of
+    /// the first request, which would otherwise wait for them (a pass over the registry
+    /// each), and brings the search index up to the log. Servers spawn this at start-up. A
     /// failure is logged and is not fatal: the first request that needs the statistics
     /// tries again.
     pub async fn warm_up(&self) {
@@ -205,6 +208,14 @@ impl AppState {
         }
         if let Err(e) = registry::snapshot(self, &self.public_viewer).await {
             tracing::warn!(error = %e, "computing the statistics at start-up failed; they will be computed on first use");
+            e.log();
+        }
+        // TLP:GREEN is read outright by every account (the community, in the policies):
+        // its incident counts are part of every signed-in reader's statistics, which the
+        // first one to sign in would otherwise wait for.
+        let size = self.store.log_size().await.unwrap_or(0);
+        if let Err(e) = registry::marking_counts(self, pacta_core::Tlp::Green, size).await {
+            tracing::warn!(error = %e, "counting the TLP:GREEN incidents at start-up failed; they will be counted on first use");
             e.log();
         }
         // The state practice is another pass, which the first visit to /practice would wait for.

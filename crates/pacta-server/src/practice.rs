@@ -48,7 +48,7 @@ pub type PracticeCache = crate::refresh::Refreshed<Practice>;
 pub async fn public_practice(state: &AppState) -> Result<Arc<Practice>, AppError> {
     let size = state.store.log_size().await?;
     let st = state.clone();
-    state.practice.get("public", size, state.limits.stats_wait, async move { count_practice(&st).await }).await
+    state.practice.get("public", size, state.limits.stats_wait, async move { Ok((size, count_practice(&st).await?)) }).await
 }
 
 async fn count_practice(state: &AppState) -> Result<Practice, AppError> {

@@ -54,12 +54,23 @@ impl<T: Send + Sync + 'static> Refreshed<T> {
         Arc::new(Refreshed { what, slots: Mutex::new(HashMap::new()) })
     }
 
-    /// The figures for `key` as of a log of `log_size` entries or later. `build` computes
-    /// them as of `log_size`; it runs only if they are out of date and no rebuild is under
-    /// way, in a task of its own, so a client that goes away does not cancel it.
+    /// The figures for `key` as of a log of `log_size` entries or later, or the previous
+    /// ones if the rebuild takes longer than `wait`. `build` computes them and says the log
+    /// size they reflect (at least `log_size`, or less if it used older parts: they are
+    /// then rebuilt on a later request); it runs only if the figures are out of date and no
+    /// rebuild is under way, in a task of its own, so a client that goes away does not
+    /// cancel it.
     pub async fn get<F>(self: &Arc<Self>, key: &str, log_size: u64, wait: Duration, build: F) -> Result<Arc<T>, AppError>
     where
-        F: Future<Output = Result<T, AppError>> + Send + 'static,
+        F: Future<Output = Result<(u64, T), AppError>> + Send + 'static,
+    {
+        self.get_stamped(key, log_size, wait, build).await.map(|(_, value)| value)
+    }
+
+    /// [`Refreshed::get`], with the log size the figures reflect.
+    pub async fn get_stamped<F>(self: &Arc<Self>, key: &str, log_size: u64, wait: Duration, build: F) -> Result<(u64, Arc<T>), AppError>
+    where
+        F: Future<Output = Result<(u64, T), AppError>> + Send + 'static,
     {
         let (previous, mut rebuilt) = {
             let mut slots = self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -67,7 +78,7 @@ impl<T: Send + Sync + 'static> Refreshed<T> {
             if let Some(s) = &slot.latest
                 && s.log_size >= log_size
             {
-                return Ok(s.value.clone());
+                return Ok((s.log_size, s.value.clone()));
             }
             // A rebuild whose task died (a panic) closed its channel without a word: start anew.
             let rx = match slot.rebuilding.as_ref().filter(|rx| rx.has_changed().is_ok()) {
@@ -80,7 +91,7 @@ impl<T: Send + Sync + 'static> Refreshed<T> {
                     rx
                 }
             };
-            (slot.latest.as_ref().map(|s| s.value.clone()), rx)
+            (slot.latest.as_ref().map(|s| (s.log_size, s.value.clone())), rx)
         };
         let done = rebuilt.wait_for(Option::is_some);
         let outcome = match &previous {
@@ -91,7 +102,7 @@ impl<T: Send + Sync + 'static> Refreshed<T> {
         };
         match outcome {
             Some(Ok(r)) => match r.as_ref().expect("waited for a value") {
-                Ok(s) => Ok(s.value.clone()),
+                Ok(s) => Ok((s.log_size, s.value.clone())),
                 // A failed rebuild leaves the previous figures standing; the next request retries.
                 Err(e) => previous.ok_or_else(|| AppError::Internal(format!("{}: {e}", self.what))),
             },
@@ -107,10 +118,10 @@ impl<T: Send + Sync + 'static> Refreshed<T> {
     /// by the next request.
     async fn rebuild<F>(self: Arc<Self>, key: String, log_size: u64, build: F, tx: watch::Sender<Outcome<T>>)
     where
-        F: Future<Output = Result<T, AppError>>,
+        F: Future<Output = Result<(u64, T), AppError>>,
     {
         let started = std::time::Instant::now();
-        let built = build.await.map(|v| Stamped { log_size, value: Arc::new(v) });
+        let built = build.await.map(|(log_size, v)| Stamped { log_size, value: Arc::new(v) });
         {
             let mut slots = self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             let slot = slots.entry(key.clone()).or_default();
@@ -122,7 +133,7 @@ impl<T: Send + Sync + 'static> Refreshed<T> {
             }
         }
         match &built {
-            Ok(_) => tracing::info!(what = self.what, key, log_size, ms = started.elapsed().as_millis() as u64, "figures rebuilt"),
+            Ok(s) => tracing::info!(what = self.what, key, log_size, reflects = s.log_size, ms = started.elapsed().as_millis() as u64, "figures rebuilt"),
             Err(e) => tracing::warn!(what = self.what, key, error = %e, "rebuilding figures failed"),
         }
         let _ = tx.send(Some(built.map_err(|e| e.to_string())));
@@ -141,7 +152,7 @@ mod tests {
         let slow = |size: u64, builds: Arc<AtomicU32>| async move {
             builds.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(200)).await;
-            Ok(size)
+            Ok((size, size))
         };
         // No figures yet: the first reader waits for them, however long they take.
         assert_eq!(*figures.get("public", 10, Duration::ZERO, slow(10, builds.clone())).await.unwrap(), 10);
@@ -163,7 +174,7 @@ mod tests {
         assert_eq!(fresh, 12);
         assert_eq!(builds.load(Ordering::SeqCst), 2, "one rebuild for all the readers");
         // Keys are apart: another audience has its own figures.
-        assert_eq!(*figures.get("signed-in", 12, Duration::ZERO, slow(99, builds.clone())).await.unwrap(), 99);
+        assert_eq!(*figures.get("signed-in", 12, Duration::ZERO, async { Ok((12, 99)) }).await.unwrap(), 99);
     }
 
     #[tokio::test]
@@ -171,10 +182,13 @@ mod tests {
         let figures: Arc<Refreshed<u64>> = Refreshed::new("test");
         let err = figures.get("public", 1, Duration::ZERO, async { Err(AppError::Internal("disk".into())) }).await.unwrap_err();
         assert!(err.to_string().contains("internal"), "{err:?}");
-        assert_eq!(*figures.get("public", 1, Duration::ZERO, async { Ok(1) }).await.unwrap(), 1);
+        assert_eq!(*figures.get("public", 1, Duration::ZERO, async { Ok((1, 1)) }).await.unwrap(), 1);
         // A failure with figures standing answers with them.
         let wait = Duration::from_millis(100);
         assert_eq!(*figures.get("public", 2, wait, async { Err(AppError::Internal("disk".into())) }).await.unwrap(), 1);
-        assert_eq!(*figures.get("public", 2, wait, async { Ok(2) }).await.unwrap(), 2);
+        assert_eq!(*figures.get("public", 2, wait, async { Ok((2, 2)) }).await.unwrap(), 2);
+        // Figures built from older parts say so, and the next request rebuilds them.
+        assert_eq!(figures.get_stamped("public", 3, wait, async { Ok((2, 30)) }).await.unwrap().0, 2);
+        assert_eq!(*figures.get("public", 3, wait, async { Ok((3, 3)) }).await.unwrap(), 3);
     }
 }

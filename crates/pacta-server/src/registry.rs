@@ -186,13 +186,49 @@ pub type Snapshots = crate::refresh::Refreshed<Snapshot>;
 pub async fn snapshot(state: &AppState, viewer: &Viewer) -> Result<Arc<Snapshot>, AppError> {
     let size = state.store.log_size().await?;
     let (st, v) = (state.clone(), viewer.clone());
-    state.snapshots.get(&viewer.audience(), size, state.limits.stats_wait, async move { build_snapshot(&st, &v, size).await }).await
+    state.snapshots.get(&viewer.audience(), size, state.limits.stats_wait, async move { build_snapshot(&st, &v, size).await.map(|s| (s.log_size, s)) }).await
+}
+
+/// The per-marking cache of incident counts (see [`viewer_counts`]).
+pub type CountsByMarking = crate::refresh::Refreshed<pacta_store::Stats>;
+
+/// The viewer's incident counts, as the sum of disjoint parts: the incidents of each
+/// marking it reads outright, counted once for every viewer who reads that marking (so a
+/// newly signed-in reader does not wait for a count over the whole registry), and the
+/// restricted incidents shared with it by name, counted for it alone. Returns the log size
+/// the counts reflect: the oldest of the parts', which may be older than `log_size` when a
+/// marking's recount outlasts `stats_wait`; the snapshot is then rebuilt on a later request.
+async fn viewer_counts(state: &AppState, viewer: &Viewer, log_size: u64) -> Result<(u64, pacta_store::Stats), AppError> {
+    let access = viewer.access();
+    let mut counts = pacta_store::Stats::default();
+    let mut as_of = log_size;
+    for &marking in &access.open {
+        let (at, part) = marking_counts(state, marking, log_size).await?;
+        as_of = as_of.min(at);
+        counts.add(&part);
+    }
+    // A marking read outright is counted above whatever the grants say.
+    let shared: Vec<_> = access.granted.iter().filter(|(marking, _)| !access.open.contains(marking)).cloned().collect();
+    if !shared.is_empty() {
+        let only = IncidentFilter { access: Some(pacta_store::Access { open: Vec::new(), granted: shared }), ..Default::default() };
+        counts.add(&state.store.stats(&only).await?);
+    }
+    Ok((as_of, counts))
+}
+
+/// The counts of the incidents marked `marking`, shared by every reader of that marking,
+/// and the log size they reflect.
+pub(crate) async fn marking_counts(state: &AppState, marking: pacta_core::Tlp, log_size: u64) -> Result<(u64, Arc<pacta_store::Stats>), AppError> {
+    let st = state.clone();
+    let only = IncidentFilter { access: Some(pacta_store::Access { open: vec![marking], granted: Vec::new() }), ..Default::default() };
+    let build = async move { Ok((log_size, st.store.stats(&only).await?)) };
+    state.counts_by_marking.get_stamped(marking.label(), log_size, state.limits.stats_wait, build).await
 }
 
 async fn build_snapshot(state: &AppState, viewer: &Viewer, log_size: u64) -> Result<Snapshot, AppError> {
     let filter = visible(viewer, &IncidentFilter::default());
-    // The counts are aggregates over the viewer's filter, computed by the database.
-    let counts = state.store.stats(&filter).await?;
+    // The counts are aggregates the database computes, by part of the viewer's filter.
+    let (log_size, counts) = viewer_counts(state, viewer, log_size).await?;
     let mut snap = Snapshot { log_size, ..Default::default() };
     let s = &mut snap.stats;
     s.incidents = counts.incidents;

@@ -118,6 +118,28 @@ async fn aggregate_statistics_equal_a_pass_over_every_visible_incident() {
             distinct.insert(new.incidents);
         }
         assert!(distinct.len() >= 5, "the audiences and filters really differ: {distinct:?}");
+
+        // A reader's counts are the sum of disjoint parts, as the server composes them:
+        // each marking it reads outright (shared by every reader of that marking), then
+        // the incidents shared with it by name alone.
+        for access in filters.iter().filter_map(|f| f.access.clone()) {
+            let whole = store.stats(&IncidentFilter { access: Some(access.clone()), ..Default::default() }).await.unwrap();
+            let mut parts = Stats::default();
+            for marking in &access.open {
+                let only = Access { open: vec![*marking], granted: vec![] };
+                parts.add(&store.stats(&IncidentFilter { access: Some(only), ..Default::default() }).await.unwrap());
+            }
+            let shared = Access { open: vec![], granted: access.granted.clone() };
+            let shared = store.stats(&IncidentFilter { access: Some(shared), ..Default::default() }).await.unwrap();
+            parts.add(&shared);
+            let what = format!("{backend}, {access:?}");
+            assert_eq!((parts.incidents, parts.attributions, parts.responses, parts.external_assessments), (whole.incidents, whole.attributions, whole.responses, whole.external_assessments), "{what}");
+            assert_eq!((&parts.by_year, &parts.by_sector, &parts.by_operation_type), (&whole.by_year, &whole.by_sector, &whole.by_operation_type), "{what}");
+            assert_eq!((&parts.by_alleged_state, &parts.by_target_state), (&whole.by_alleged_state, &whole.by_target_state), "{what}");
+            if access.granted.iter().any(|(_, g)| g.iter().any(|g| g == "state:FR")) {
+                assert!(shared.incidents > 0, "France's shared part is not empty: {what}");
+            }
+        }
         assert!(store.stats(&filters[0]).await.unwrap().attributions > 1000, "the sample has claims to count");
         db.drop_db().await;
     }
