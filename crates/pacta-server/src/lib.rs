@@ -214,7 +214,7 @@ impl AppState {
         // its incident counts are part of every signed-in reader's statistics, which the
         // first one to sign in would otherwise wait for.
         let size = self.store.log_size().await.unwrap_or(0);
-        if let Err(e) = registry::marking_counts(self, pacta_core::Tlp::Green, size).await {
+        if let Err(e) = registry::marking_counts(self, pacta_core::Tlp::Green, size, None).await {
             tracing::warn!(error = %e, "counting the TLP:GREEN incidents at start-up failed; they will be counted on first use");
             e.log();
         }

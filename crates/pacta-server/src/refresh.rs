@@ -64,11 +64,12 @@ impl<T: Send + Sync + 'static> Refreshed<T> {
     where
         F: Future<Output = Result<(u64, T), AppError>> + Send + 'static,
     {
-        self.get_stamped(key, log_size, wait, build).await.map(|(_, value)| value)
+        self.get_stamped(key, log_size, Some(wait), build).await.map(|(_, value)| value)
     }
 
-    /// [`Refreshed::get`], with the log size the figures reflect.
-    pub async fn get_stamped<F>(self: &Arc<Self>, key: &str, log_size: u64, wait: Duration, build: F) -> Result<(u64, Arc<T>), AppError>
+    /// [`Refreshed::get`], with the log size the figures reflect. A `wait` of `None` waits
+    /// for the rebuild, however long it takes.
+    pub async fn get_stamped<F>(self: &Arc<Self>, key: &str, log_size: u64, wait: Option<Duration>, build: F) -> Result<(u64, Arc<T>), AppError>
     where
         F: Future<Output = Result<(u64, T), AppError>> + Send + 'static,
     {
@@ -96,8 +97,11 @@ impl<T: Send + Sync + 'static> Refreshed<T> {
         let done = rebuilt.wait_for(Option::is_some);
         let outcome = match &previous {
             // A zero wait does not wait at all (a timer of zero still yields to the runtime).
-            Some(_) if wait.is_zero() => None,
-            Some(_) => tokio::time::timeout(wait, done).await.ok(),
+            Some(_) => match wait {
+                Some(wait) if wait.is_zero() => None,
+                Some(wait) => tokio::time::timeout(wait, done).await.ok(),
+                None => Some(done.await),
+            },
             None => Some(done.await),
         };
         match outcome {
@@ -111,6 +115,11 @@ impl<T: Send + Sync + 'static> Refreshed<T> {
             // Still rebuilding: answer with what we have.
             None => Ok(previous.expect("the wait is bounded only when previous figures exist")),
         }
+    }
+
+    /// Whether figures for `key` have been filed (however old).
+    pub fn has(&self, key: &str) -> bool {
+        self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(key).is_some_and(|s| s.latest.is_some())
     }
 
     /// Runs `build`, files its figures unless newer ones were filed meanwhile, and tells
@@ -188,7 +197,7 @@ mod tests {
         assert_eq!(*figures.get("public", 2, wait, async { Err(AppError::Internal("disk".into())) }).await.unwrap(), 1);
         assert_eq!(*figures.get("public", 2, wait, async { Ok((2, 2)) }).await.unwrap(), 2);
         // Figures built from older parts say so, and the next request rebuilds them.
-        assert_eq!(figures.get_stamped("public", 3, wait, async { Ok((2, 30)) }).await.unwrap().0, 2);
+        assert_eq!(figures.get_stamped("public", 3, Some(wait), async { Ok((2, 30)) }).await.unwrap().0, 2);
         assert_eq!(*figures.get("public", 3, wait, async { Ok((3, 3)) }).await.unwrap(), 3);
     }
 }

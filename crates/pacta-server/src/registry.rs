@@ -202,8 +202,12 @@ async fn viewer_counts(state: &AppState, viewer: &Viewer, log_size: u64) -> Resu
     let access = viewer.access();
     let mut counts = pacta_store::Stats::default();
     let mut as_of = log_size;
+    // A reader with statistics already is answered from them while this rebuild runs, so
+    // the rebuild waits for the markings' recounts rather than churning on stale parts. A
+    // reader with none takes the markings' latest counts after `stats_wait`.
+    let wait = if state.snapshots.has(&viewer.audience()) { None } else { Some(state.limits.stats_wait) };
     for &marking in &access.open {
-        let (at, part) = marking_counts(state, marking, log_size).await?;
+        let (at, part) = marking_counts(state, marking, log_size, wait).await?;
         as_of = as_of.min(at);
         counts.add(&part);
     }
@@ -218,11 +222,11 @@ async fn viewer_counts(state: &AppState, viewer: &Viewer, log_size: u64) -> Resu
 
 /// The counts of the incidents marked `marking`, shared by every reader of that marking,
 /// and the log size they reflect.
-pub(crate) async fn marking_counts(state: &AppState, marking: pacta_core::Tlp, log_size: u64) -> Result<(u64, Arc<pacta_store::Stats>), AppError> {
+pub(crate) async fn marking_counts(state: &AppState, marking: pacta_core::Tlp, log_size: u64, wait: Option<std::time::Duration>) -> Result<(u64, Arc<pacta_store::Stats>), AppError> {
     let st = state.clone();
     let only = IncidentFilter { access: Some(pacta_store::Access { open: vec![marking], granted: Vec::new() }), ..Default::default() };
     let build = async move { Ok((log_size, st.store.stats(&only).await?)) };
-    state.counts_by_marking.get_stamped(marking.label(), log_size, state.limits.stats_wait, build).await
+    state.counts_by_marking.get_stamped(marking.label(), log_size, wait, build).await
 }
 
 async fn build_snapshot(state: &AppState, viewer: &Viewer, log_size: u64) -> Result<Snapshot, AppError> {
