@@ -109,6 +109,8 @@ pub async fn run(_db: &str, actor: &PartyId, cmd: BenchCommand) -> anyhow::Resul
         BenchCommand::Synthetic { count, into, backend, runs } => {
             let mut rates = Vec::new();
             let runs = if into.is_some() { 1 } else { runs.max(1) };
+            // The database measured: the one given by --into, whatever --backend says.
+            let mut measured = db_name(backend).to_string();
             for _ in 0..runs {
                 let kept = match &into {
                     Some(url) => Some(pacta_store::Store::open(url).await?),
@@ -119,7 +121,10 @@ pub async fn run(_db: &str, actor: &PartyId, cmd: BenchCommand) -> anyhow::Resul
                     None => Some(fresh(backend).await?),
                 };
                 let store = match (&kept, &scratch) {
-                    (Some(store), _) => store,
+                    (Some(store), _) => {
+                        measured = store.backend().to_string();
+                        store
+                    }
                     (None, Some(db)) => &db.store,
                     (None, None) => unreachable!("one of the two is set"),
                 };
@@ -150,7 +155,7 @@ pub async fn run(_db: &str, actor: &PartyId, cmd: BenchCommand) -> anyhow::Resul
                     db.drop_db().await;
                 }
             }
-            println!("synthetic import on {}: median {:.0} incidents/s over {} run(s)", db_name(backend), median(rates.clone()), rates.len());
+            println!("synthetic import on {measured}: median {:.0} incidents/s over {} run(s)", median(rates.clone()), rates.len());
         }
         BenchCommand::Practice { count, backend, runs } => {
             let db = fresh(backend).await?;
