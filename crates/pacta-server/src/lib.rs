@@ -117,7 +117,7 @@ pub struct AppState {
     pub(crate) store: Arc<pacta_store::Store>,
     /// Per-viewer statistics, rebuilt when the log has grown (see [`registry::Snapshots`]).
     pub(crate) snapshots: Arc<registry::Snapshots>,
-    /// The incident counts of each marking, shared by the audiences that read it.
+    /// The incident counts of each marking, shared by every audience.
     pub(crate) counts_by_marking: Arc<registry::CountsByMarking>,
     pub(crate) metrics: Arc<metrics::Metrics>,
     pub(crate) limits: Limits,
@@ -196,9 +196,9 @@ impl AppState {
         self.store.clone()
     }
 
-    /// Computes the public statistics, the TLP:GREEN counts and the state practice ahead of
-    /// the first request, which would otherwise wait for them (a pass over the registry
-    /// each), and brings the search index up to the log. Servers spawn this at start-up. A
+    /// Computes the statistics (counting every marking, for every reader) and the state
+    /// practice ahead of the first request, which would otherwise wait for them (a pass
+    /// over the registry each), and brings the search index up to the log. Servers spawn this at start-up. A
     /// failure is logged and is not fatal: the first request that needs the statistics
     /// tries again.
     pub async fn warm_up(&self) {
@@ -206,16 +206,11 @@ impl AppState {
         if let Err(e) = self.search.catch_up(&self.store).await {
             tracing::warn!(error = %e, "bringing the search index up to date failed; searches will try again");
         }
+        // The public statistics count every marking in their one pass, and keep the counts
+        // for the signed-in readers' statistics, which would otherwise wait for a pass of
+        // their own.
         if let Err(e) = registry::snapshot(self, &self.public_viewer).await {
             tracing::warn!(error = %e, "computing the statistics at start-up failed; they will be computed on first use");
-            e.log();
-        }
-        // TLP:GREEN is read outright by every account (the community, in the policies):
-        // its incident counts are part of every signed-in reader's statistics, which the
-        // first one to sign in would otherwise wait for.
-        let size = self.store.log_size().await.unwrap_or(0);
-        if let Err(e) = registry::marking_counts(self, pacta_core::Tlp::Green, size, None).await {
-            tracing::warn!(error = %e, "counting the TLP:GREEN incidents at start-up failed; they will be counted on first use");
             e.log();
         }
         // The state practice is another pass, which the first visit to /practice would wait for.

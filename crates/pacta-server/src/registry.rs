@@ -189,27 +189,28 @@ pub async fn snapshot(state: &AppState, viewer: &Viewer) -> Result<Arc<Snapshot>
     state.snapshots.get(&viewer.audience(), size, state.limits.stats_wait, async move { build_snapshot(&st, &v, size).await.map(|s| (s.log_size, s)) }).await
 }
 
-/// The per-marking cache of incident counts (see [`viewer_counts`]).
-pub type CountsByMarking = crate::refresh::Refreshed<pacta_store::Stats>;
+/// The incident counts of every marking, from one pass over the registry (see
+/// [`viewer_counts`]).
+pub type CountsByMarking = crate::refresh::Refreshed<BTreeMap<pacta_core::Tlp, pacta_store::Stats>>;
 
 /// The viewer's incident counts, as the sum of disjoint parts: the incidents of each
-/// marking it reads outright, counted once for every viewer who reads that marking (so a
-/// newly signed-in reader does not wait for a count over the whole registry), and the
-/// restricted incidents shared with it by name, counted for it alone. Returns the log size
-/// the counts reflect: the oldest of the parts', which may be older than `log_size` when a
-/// marking's recount outlasts `stats_wait`; the snapshot is then rebuilt on a later request.
+/// marking it reads outright, from the counts of every marking that one pass over the
+/// registry gives for all readers at once (so a newly signed-in reader does not wait for a
+/// count over the whole registry), and the restricted incidents shared with it by name,
+/// counted for it alone. Returns the log size the counts reflect, which may be older than
+/// `log_size` (see below); the snapshot is then rebuilt on a later request.
 async fn viewer_counts(state: &AppState, viewer: &Viewer, log_size: u64) -> Result<(u64, pacta_store::Stats), AppError> {
     let access = viewer.access();
-    let mut counts = pacta_store::Stats::default();
-    let mut as_of = log_size;
     // A reader with statistics already is answered from them while this rebuild runs, so
-    // the rebuild waits for the markings' recounts rather than churning on stale parts. A
+    // the rebuild waits for the markings' recount rather than churning on stale counts. A
     // reader with none takes the markings' latest counts after `stats_wait`.
     let wait = if state.snapshots.has(&viewer.audience()) { None } else { Some(state.limits.stats_wait) };
-    for &marking in &access.open {
-        let (at, part) = marking_counts(state, marking, log_size, wait).await?;
-        as_of = as_of.min(at);
-        counts.add(&part);
+    let (as_of, by_marking) = marking_counts(state, log_size, wait).await?;
+    let mut counts = pacta_store::Stats::default();
+    for marking in &access.open {
+        if let Some(part) = by_marking.get(marking) {
+            counts.add(part);
+        }
     }
     // A marking read outright is counted above whatever the grants say.
     let shared: Vec<_> = access.granted.iter().filter(|(marking, _)| !access.open.contains(marking)).cloned().collect();
@@ -220,13 +221,12 @@ async fn viewer_counts(state: &AppState, viewer: &Viewer, log_size: u64) -> Resu
     Ok((as_of, counts))
 }
 
-/// The counts of the incidents marked `marking`, shared by every reader of that marking,
-/// and the log size they reflect.
-pub(crate) async fn marking_counts(state: &AppState, marking: pacta_core::Tlp, log_size: u64, wait: Option<std::time::Duration>) -> Result<(u64, Arc<pacta_store::Stats>), AppError> {
+/// The counts of the incidents of each marking, shared by every reader, and the log size
+/// they reflect.
+pub(crate) async fn marking_counts(state: &AppState, log_size: u64, wait: Option<std::time::Duration>) -> Result<(u64, Arc<BTreeMap<pacta_core::Tlp, pacta_store::Stats>>), AppError> {
     let st = state.clone();
-    let only = IncidentFilter { access: Some(pacta_store::Access { open: vec![marking], granted: Vec::new() }), ..Default::default() };
-    let build = async move { Ok((log_size, st.store.stats(&only).await?)) };
-    state.counts_by_marking.get_stamped(marking.label(), log_size, wait, build).await
+    let build = async move { Ok((log_size, st.store.stats_by_marking(&IncidentFilter::default()).await?)) };
+    state.counts_by_marking.get_stamped("every marking", log_size, wait, build).await
 }
 
 async fn build_snapshot(state: &AppState, viewer: &Viewer, log_size: u64) -> Result<Snapshot, AppError> {

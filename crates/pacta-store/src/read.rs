@@ -565,21 +565,38 @@ impl Store {
     /// counts those with at least one finding.
     pub async fn stats(&self, filter: &IncidentFilter) -> Result<Stats, StoreError> {
         let mut s = Stats::default();
+        for part in self.stats_by_marking(filter).await?.values() {
+            s.add(part);
+        }
+        if s.log_entries == 0 {
+            s.log_entries = on_pool!(self, pool => sqlx::query_scalar::<_, i64>("SELECT size FROM log_head WHERE id = 1").fetch_one(pool).await?) as u64;
+        }
+        Ok(s)
+    }
+
+    /// [`Store::stats`], one part per marking: the same aggregate queries, grouped by
+    /// marking too, so one pass over the registry counts every marking at once. A marking
+    /// no matching incident has is absent.
+    pub async fn stats_by_marking(&self, filter: &IncidentFilter) -> Result<BTreeMap<Tlp, Stats>, StoreError> {
+        let mut parts: BTreeMap<Tlp, Stats> = BTreeMap::new();
+        let marking = |row_tlp: &str| Tlp::parse("tlp", row_tlp).map_err(|e| corrupt("incident marking", e));
         on_pool!(self, pool => {
-            let mut q = QueryBuilder::new("SELECT i.year, COUNT(*) AS n FROM incidents i");
+            let mut q = QueryBuilder::new("SELECT i.tlp, i.year, COUNT(*) AS n FROM incidents i");
             push_filter(&mut q, filter);
-            q.push(" GROUP BY i.year");
+            q.push(" GROUP BY i.tlp, i.year");
             for row in q.build().fetch_all(pool).await? {
+                let s = parts.entry(marking(&row.try_get::<String, _>("tlp")?)?).or_default();
                 let year: Option<i64> = row.try_get("year")?;
                 let n = row.try_get::<i64, _>("n")? as u64;
                 s.incidents += n;
                 s.by_year.insert(year.map(|y| y.to_string()).unwrap_or_else(|| "undated".into()), n);
             }
             // One row per (facet, value, incident): counting rows counts incidents.
-            let mut q = QueryBuilder::new("SELECT fc.facet, fc.value, COUNT(*) AS n FROM incidents i JOIN incident_facets fc ON fc.incident_seq = i.seq");
+            let mut q = QueryBuilder::new("SELECT i.tlp, fc.facet, fc.value, COUNT(*) AS n FROM incidents i JOIN incident_facets fc ON fc.incident_seq = i.seq");
             push_filter(&mut q, filter);
-            q.push(" GROUP BY fc.facet, fc.value");
+            q.push(" GROUP BY i.tlp, fc.facet, fc.value");
             for row in q.build().fetch_all(pool).await? {
+                let s = parts.entry(marking(&row.try_get::<String, _>("tlp")?)?).or_default();
                 let facet: String = row.try_get("facet")?;
                 let value: String = row.try_get("value")?;
                 let n = row.try_get::<i64, _>("n")? as u64;
@@ -592,20 +609,28 @@ impl Store {
                 };
                 map.insert(value, n);
             }
-            for (table, out) in [("attributions", &mut s.attributions), ("responses", &mut s.responses)] {
-                let mut q = QueryBuilder::new(format!("SELECT COUNT(*) FROM incidents i JOIN {table} x ON x.incident_seq = i.seq"));
+            for table in ["attributions", "responses"] {
+                let mut q = QueryBuilder::new(format!("SELECT i.tlp, COUNT(*) AS n FROM incidents i JOIN {table} x ON x.incident_seq = i.seq"));
                 push_filter(&mut q, filter);
-                *out = q.build_query_scalar::<i64>().fetch_one(pool).await? as u64;
+                q.push(" GROUP BY i.tlp");
+                for row in q.build().fetch_all(pool).await? {
+                    let s = parts.entry(marking(&row.try_get::<String, _>("tlp")?)?).or_default();
+                    let n = row.try_get::<i64, _>("n")? as u64;
+                    if table == "attributions" { s.attributions = n } else { s.responses = n }
+                }
             }
-            let mut q = QueryBuilder::new("SELECT x.body FROM incidents i JOIN external_assessments x ON x.incident_seq = i.seq");
+            let mut q = QueryBuilder::new("SELECT i.tlp, x.body FROM incidents i JOIN external_assessments x ON x.incident_seq = i.seq");
             push_filter(&mut q, filter);
-            for body in q.build_query_scalar::<String>().fetch_all(pool).await? {
-                let e: ExternalAssessment = serde_json::from_str(&body).map_err(|e| corrupt("external assessment", e))?;
-                s.external_assessments += u64::from(!e.is_empty());
+            for row in q.build().fetch_all(pool).await? {
+                let e: ExternalAssessment = serde_json::from_str(&row.try_get::<String, _>("body")?).map_err(|e| corrupt("external assessment", e))?;
+                parts.entry(marking(&row.try_get::<String, _>("tlp")?)?).or_default().external_assessments += u64::from(!e.is_empty());
             }
-            s.log_entries = sqlx::query_scalar::<_, i64>("SELECT size FROM log_head WHERE id = 1").fetch_one(pool).await? as u64;
+            let size = sqlx::query_scalar::<_, i64>("SELECT size FROM log_head WHERE id = 1").fetch_one(pool).await? as u64;
+            for s in parts.values_mut() {
+                s.log_entries = size;
+            }
         });
-        Ok(s)
+        Ok(parts)
     }
 
     /// Every attribution claim filed with the incidents matching `filter`, each with its
