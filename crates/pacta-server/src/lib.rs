@@ -198,9 +198,9 @@ impl AppState {
 
     /// Computes the statistics (counting every marking, for every reader) and the state
     /// practice ahead of the first request, which would otherwise wait for them (a pass
-    /// over the registry each), and brings the search index up to the log. Servers spawn this at start-up. A
-    /// failure is logged and is not fatal: the first request that needs the statistics
-    /// tries again.
+    /// over the registry each), and brings the search index up to the log. Servers spawn
+    /// this at start-up. A failure is logged and is not fatal: the first request that
+    /// needs the figures tries again.
     pub async fn warm_up(&self) {
         // Catch the search index up first: after an import it may have a lot to read.
         if let Err(e) = self.search.catch_up(&self.store).await {

@@ -573,7 +573,5 @@ struct DownloadPage {
 
 async fn download_page(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     let snap = registry::snapshot(&state, &viewer).await?;
-    let access = viewer.access();
-    let restricted = access.open.iter().any(|t| *t != pacta_core::Tlp::Clear) || access.granted.iter().any(|(t, _)| *t != pacta_core::Tlp::Clear);
-    html(&DownloadPage { nav: "download", incidents: snap.stats.incidents, restricted, columns: crate::download::CSV_COLUMNS.to_vec() })
+    html(&DownloadPage { nav: "download", incidents: snap.stats.incidents, restricted: viewer.may_read_restricted(), columns: crate::download::CSV_COLUMNS.to_vec() })
 }

@@ -90,6 +90,13 @@ impl Viewer {
         self.inner.authz.may_read(&self.inner.principal, &Marking::from_grants(tlp, grants))
     }
 
+    /// Whether any restricted (non-CLEAR) record can reach this viewer, outright or by a
+    /// grant: then what it downloads may be restricted too.
+    pub fn may_read_restricted(&self) -> bool {
+        let a = &self.inner.access;
+        a.open.iter().chain(a.granted.iter().map(|(t, _)| t)).any(|t| *t != Tlp::Clear)
+    }
+
     /// Whether `tlp` is readable without looking at a record's grants.
     pub fn reads_level_outright(&self, tlp: Tlp) -> bool {
         self.inner.access.open.contains(&tlp)
