@@ -149,6 +149,8 @@ pub async fn run(_db: &str, actor: &PartyId, cmd: BenchCommand) -> anyhow::Resul
                 rates.push(count as f64 / secs);
                 println!("  {count} incidents in {secs:.2} s = {:.0} incidents/s", count as f64 / secs);
                 if let Some(store) = &kept {
+                    // Kept to be served or measured: leave it as `pacta import` would.
+                    store.analyze().await?;
                     store.close().await;
                 }
                 if let Some(db) = scratch {
@@ -165,6 +167,7 @@ pub async fn run(_db: &str, actor: &PartyId, cmd: BenchCommand) -> anyhow::Resul
                 db.store.import_records((start..end).map(practice_record).collect(), actor, |_| {}).await?;
                 start = end;
             }
+            db.store.analyze().await?;
             let mut times = Vec::new();
             for _ in 0..runs.max(1) {
                 let t = Instant::now();

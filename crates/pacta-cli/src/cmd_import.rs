@@ -42,6 +42,11 @@ pub async fn import_and_report(store: &Store, actor: &PartyId, label: &str, reco
     let mut progress = Progress::new(total);
     let outcome = store.import_records(records, actor, |done| progress.update(done)).await.context("import failed; nothing from the failing batch was written")?;
     progress.finish();
+    // After a bulk load PostgreSQL's planner needs fresh statistics (see the store's
+    // `planner` module); a failure here loses nothing, so it is only reported.
+    if let Err(e) = store.analyze().await {
+        eprintln!("warning: refreshing the query planner's statistics failed: {e}");
+    }
     println!("{label}: read {total} incident(s){extra}.");
     for problem in report.refused.iter().take(50) {
         println!("  refused {problem}");

@@ -32,6 +32,7 @@ pub mod log;
 pub mod measures;
 mod migrate;
 pub mod practice;
+mod planner;
 pub mod sequencer;
 mod backfill;
 mod direct;
