@@ -196,10 +196,10 @@ impl AppState {
         self.store.clone()
     }
 
-    /// Refreshes the planner's statistics where they are stale, then computes the
-    /// statistics (counting every marking, for every reader) and the state practice ahead
-    /// of the first request, which would otherwise wait for them (a pass
-    /// over the registry each), and brings the search index up to the log. Servers spawn
+    /// Refreshes the planner's statistics where they are stale, brings the search index
+    /// up to the log, and computes the statistics (counting every marking, for every
+    /// reader) and the state practice ahead of the first request, which would otherwise
+    /// wait for them (a pass over the registry each). Servers spawn
     /// this at start-up. A failure is logged and is not fatal: the first request that
     /// needs the figures tries again.
     pub async fn warm_up(&self) {

@@ -7,7 +7,7 @@
 //! an on-disk sort, 0.7–0.9 s a page where the primary-key scan takes 3.5 ms. The
 //! practice pass took 16 s instead of 5.5 s, and the statistics pass 4.5 s instead of 1.8.
 //!
-//! Autovacuum would analyse such tables in time, but it may be off (it is on the machines
+//! Autovacuum would analyse such tables in time, but it may be off (as on the machines
 //! this project is tested on) and is in any case late for the first requests after an
 //! import. PostgreSQL's own advice for populating a database is to run `ANALYZE`
 //! afterwards: [`Store::analyze`] does, and the importers call it. A server calls

@@ -274,6 +274,10 @@ impl Store {
     /// in place (keeping their id), identical ones are left alone. Each batch of [`BATCH`]
     /// records is one transaction with its log entries. `progress` is called with the
     /// number of records handled after each batch commits.
+    ///
+    /// It does not refresh PostgreSQL's planner statistics: a caller loading in slices
+    /// would pay for that once per slice. Callers that load in bulk call
+    /// [`Store::analyze`] once they are done.
     pub async fn import_records(&self, records: Vec<IncidentRecord>, actor: &PartyId, mut progress: impl FnMut(u64)) -> Result<ImportOutcome, StoreError> {
         let mut total = ImportOutcome::default();
         let mut batches: Vec<Vec<Filing>> = Vec::new();
