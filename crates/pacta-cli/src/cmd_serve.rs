@@ -36,6 +36,13 @@ pub struct ServeArgs {
     /// the vault; other requests stay limited to 64 KiB.
     #[arg(long, default_value_t = 256, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=65536))]
     pub max_evidence_mib: u64,
+    /// Where the search index is kept. By default beside a SQLite file (`PATH.search/`);
+    /// for PostgreSQL in memory, rebuilt from the whole registry at each start (about 10 s
+    /// for a million incidents) unless a directory is named here. The index is derived
+    /// data: it may be deleted at any time, and an index built from another database is
+    /// rebuilt, not reused.
+    #[arg(long, env = "PACTA_SEARCH_INDEX", value_name = "DIR")]
+    pub search_index: Option<std::path::PathBuf>,
     /// Log filter when RUST_LOG is not set (error, warn, info, debug, trace).
     #[arg(long, default_value = "info", value_name = "FILTER")]
     pub log: String,
@@ -66,9 +73,9 @@ pub async fn serve(store: pacta_store::Store, args: &ServeArgs, keys: &LogKeyArg
         Ok(vault) => state = state.with_vault(vault),
         Err(e) => eprintln!("warning: no evidence uploads: cannot open the vault at {}: {e}", vault_dir.display()),
     }
-    // The search index lives beside a SQLite file (in memory for PostgreSQL); warm_up
-    // brings it up to the log.
-    let search_dir = pacta_search::default_dir(store.url());
+    // The search index lives where the operator says, else beside a SQLite file (in
+    // memory for PostgreSQL); warm_up brings it up to the log.
+    let search_dir = args.search_index.clone().or_else(|| pacta_search::default_dir(store.url()));
     state = state.with_search(pacta_search::SearchIndex::open(search_dir.as_deref())?);
     let server = Server::bind(args.listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
     let addr = server.local_addr()?;

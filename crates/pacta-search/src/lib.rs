@@ -2,8 +2,9 @@
 //!
 //! The index is **derived data**, like the stored assessments: it can be deleted at any
 //! time and is rebuilt from the store. It lives next to a SQLite database
-//! (`pacta.db.search/`, see [`default_dir`]) or in memory (tests, PostgreSQL without a
-//! path), and records in its commit payload the schema version and the log size it
+//! (`pacta.db.search/`, see [`default_dir`]), in a directory the operator names (`pacta
+//! serve --search-index DIR`, for PostgreSQL), or in memory (tests, PostgreSQL without a
+//! directory), and records in its commit payload the schema version and the log size it
 //! covers.
 //!
 //! # Invariants
@@ -13,8 +14,10 @@
 //!   `log_index >= N` ([`pacta_store::Store::incidents_changed_since`]). [`SearchIndex::search`]
 //!   first compares the covered size with the log's and catches up when the log has grown,
 //!   so an answer never reflects a marking older than the log at the time of the request.
-//!   A restart reads only what changed; a different schema version, a log that shrank or
-//!   a log that starts with a different entry (another database) rebuilds from scratch.
+//!   A restart reads only what changed; a different schema version, a log that shrank, a
+//!   log that starts with a different entry (another database) or one whose entry where
+//!   the index stopped differs (a database restored from a backup that then grew again)
+//!   rebuilds from scratch.
 //! - **Scoped in the query, never after counting.** Every search takes the viewer's
 //!   [`Access`] and adds it as a mandatory clause of the query itself, so hits, the total
 //!   and the facet counts are all computed over incidents the viewer may read. Sharing
@@ -149,6 +152,11 @@ struct Payload {
     log_size: u64,
     /// The hex leaf hash of the log's first entry: tells one database from another.
     first_leaf: Option<String>,
+    /// The hex leaf hash of the last entry covered: tells the log the index was built
+    /// from from one that was restored to an earlier point (a backup) and grew again
+    /// with other entries, which the first entry and the size alone would not.
+    #[serde(default)]
+    last_leaf: Option<String>,
 }
 
 struct Writing {
@@ -259,8 +267,17 @@ impl SearchIndex {
     async fn catch_up_locked(&self, store: &Store, w: &mut Writing) -> Result<u64, SearchError> {
         let size = store.log_size().await?;
         let first_leaf = store.log_leaf_hashes(0, size.min(1)).await?.first().map(hex);
-        let same_log = w.payload.schema == SCHEMA_VERSION && w.payload.first_leaf == first_leaf && w.payload.log_size <= size;
+        let covered = w.payload.log_size;
+        // The index may be reused only for the log it was built from: the same first
+        // entry, no shorter, and the same entry where the index stopped.
+        let same_log = w.payload.schema == SCHEMA_VERSION
+            && w.payload.first_leaf == first_leaf
+            && covered <= size
+            && (covered == 0 || w.payload.last_leaf == store.log_leaf_hashes(covered - 1, covered).await?.first().map(hex));
         if same_log && w.payload.log_size == size {
+            if !w.ready {
+                tracing::info!(log_size = size, path = ?self.path, "search index reused: it covers the whole log");
+            }
             w.ready = true;
             return Ok(0);
         }
@@ -272,7 +289,8 @@ impl SearchIndex {
         let started = std::time::Instant::now();
         let result = self.index_changes(store, writer.clone(), since).await;
         let mut writer = writer;
-        let payload = Payload { schema: SCHEMA_VERSION, log_size: size, first_leaf };
+        let last_leaf = if size == 0 { None } else { store.log_leaf_hashes(size - 1, size).await?.first().map(hex) };
+        let payload = Payload { schema: SCHEMA_VERSION, log_size: size, first_leaf, last_leaf };
         let outcome = match result {
             Ok(n) => {
                 let text = serde_json::to_string(&payload).expect("a payload serialises");
