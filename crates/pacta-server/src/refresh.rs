@@ -17,21 +17,63 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 
+/// How many keys' figures are kept. Each signed-in account is an audience of its own (a
+/// private claim is shown only to the parties it names), and each audience's figures hold
+/// what it may see of the registry's claims: without a bound, memory grows with every
+/// account that ever looked. Past the bound, the audience that looked longest ago makes
+/// room; if it looks again it waits for a rebuild, as on its first visit.
+pub const MAX_AUDIENCES: usize = 64;
+
 /// Figures of type `T` per key (an audience), each with the log size it reflects.
 pub struct Refreshed<T> {
     /// What the figures are, for the log lines ("statistics", "state practice").
     what: &'static str,
-    slots: Mutex<HashMap<String, Slot<T>>>,
+    capacity: usize,
+    slots: Mutex<Slots<T>>,
+}
+
+struct Slots<T> {
+    by_key: HashMap<String, Slot<T>>,
+    /// Counts requests, to stamp each slot with its last use.
+    clock: u64,
 }
 
 struct Slot<T> {
     latest: Option<Stamped<T>>,
     rebuilding: Option<watch::Receiver<Outcome<T>>>,
+    last_used: u64,
 }
 
 impl<T> Default for Slot<T> {
     fn default() -> Self {
-        Slot { latest: None, rebuilding: None }
+        Slot { latest: None, rebuilding: None, last_used: 0 }
+    }
+}
+
+impl<T> Slot<T> {
+    /// A rebuild is running for this slot: its task will file its figures here.
+    fn rebuild_running(&self) -> bool {
+        self.rebuilding.as_ref().is_some_and(|rx| rx.has_changed().is_ok())
+    }
+}
+
+impl<T> Slots<T> {
+    /// The slot of `key`, stamped as just used. A new key beyond `capacity` evicts the
+    /// least recently used slot that has no rebuild running (so a rebuild always finds
+    /// its slot); while rebuilds hold every slot, the map grows, and the next new key brings
+    /// it back to the bound.
+    fn slot(&mut self, key: &str, capacity: usize) -> &mut Slot<T> {
+        self.clock += 1;
+        if !self.by_key.contains_key(key) {
+            while self.by_key.len() >= capacity {
+                let idle = self.by_key.iter().filter(|(_, s)| !s.rebuild_running()).min_by_key(|(_, s)| s.last_used).map(|(k, _)| k.clone());
+                let Some(k) = idle else { break };
+                self.by_key.remove(&k);
+            }
+        }
+        let slot = self.by_key.entry(key.to_string()).or_default();
+        slot.last_used = self.clock;
+        slot
     }
 }
 
@@ -51,7 +93,12 @@ type Outcome<T> = Option<Result<Stamped<T>, String>>;
 
 impl<T: Send + Sync + 'static> Refreshed<T> {
     pub fn new(what: &'static str) -> Arc<Self> {
-        Arc::new(Refreshed { what, slots: Mutex::new(HashMap::new()) })
+        Self::with_capacity(what, MAX_AUDIENCES)
+    }
+
+    /// Figures for at most `capacity` keys at a time (at least one).
+    pub fn with_capacity(what: &'static str, capacity: usize) -> Arc<Self> {
+        Arc::new(Refreshed { what, capacity: capacity.max(1), slots: Mutex::new(Slots { by_key: HashMap::new(), clock: 0 }) })
     }
 
     /// The figures for `key` as of a log of `log_size` entries or later, or the previous
@@ -75,14 +122,14 @@ impl<T: Send + Sync + 'static> Refreshed<T> {
     {
         let (previous, mut rebuilt) = {
             let mut slots = self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let slot = slots.entry(key.to_string()).or_default();
+            let slot = slots.slot(key, self.capacity);
             if let Some(s) = &slot.latest
                 && s.log_size >= log_size
             {
                 return Ok((s.log_size, s.value.clone()));
             }
             // A rebuild whose task died (a panic) closed its channel without a word: start anew.
-            let rx = match slot.rebuilding.as_ref().filter(|rx| rx.has_changed().is_ok()) {
+            let rx = match slot.rebuilding.as_ref().filter(|_| slot.rebuild_running()) {
                 Some(rx) => rx.clone(),
                 None => {
                     let (tx, rx) = watch::channel(None);
@@ -119,7 +166,7 @@ impl<T: Send + Sync + 'static> Refreshed<T> {
 
     /// Whether figures for `key` have been filed (however old).
     pub fn has(&self, key: &str) -> bool {
-        self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(key).is_some_and(|s| s.latest.is_some())
+        self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).by_key.get(key).is_some_and(|s| s.latest.is_some())
     }
 
     /// Runs `build`, files its figures unless newer ones were filed meanwhile, and tells
@@ -133,7 +180,9 @@ impl<T: Send + Sync + 'static> Refreshed<T> {
         let built = build.await.map(|(log_size, v)| Stamped { log_size, value: Arc::new(v) });
         {
             let mut slots = self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let slot = slots.entry(key.clone()).or_default();
+            // Not `Slots::slot`: filing is not a use, and the slot cannot have been
+            // evicted while this rebuild ran (see there).
+            let slot = slots.by_key.entry(key.clone()).or_default();
             slot.rebuilding = None;
             if let Ok(s) = &built
                 && slot.latest.as_ref().is_none_or(|l| l.log_size < s.log_size)
@@ -184,6 +233,58 @@ mod tests {
         assert_eq!(builds.load(Ordering::SeqCst), 2, "one rebuild for all the readers");
         // Keys are apart: another audience has its own figures.
         assert_eq!(*figures.get("signed-in", 12, Duration::ZERO, async { Ok((12, 99)) }).await.unwrap(), 99);
+    }
+
+    #[tokio::test]
+    async fn the_audience_that_looked_longest_ago_makes_room_and_waits_for_a_rebuild_when_it_returns() {
+        let figures: Arc<Refreshed<u64>> = Refreshed::with_capacity("test", 2);
+        let builds = Arc::new(AtomicU32::new(0));
+        let counted = |value: u64, builds: Arc<AtomicU32>| async move {
+            builds.fetch_add(1, Ordering::SeqCst);
+            Ok((1, value))
+        };
+        assert_eq!(*figures.get("public", 1, Duration::ZERO, counted(1, builds.clone())).await.unwrap(), 1);
+        assert_eq!(*figures.get("account:ua-cert", 1, Duration::ZERO, counted(2, builds.clone())).await.unwrap(), 2);
+        // The public looks again, so the CERT is the one that looked longest ago.
+        assert_eq!(*figures.get("public", 1, Duration::ZERO, counted(1, builds.clone())).await.unwrap(), 1);
+        assert_eq!(builds.load(Ordering::SeqCst), 2);
+        // A third audience makes room by evicting the CERT's figures, not the public's.
+        assert_eq!(*figures.get("account:lab", 1, Duration::ZERO, counted(3, builds.clone())).await.unwrap(), 3);
+        assert!(figures.has("public") && figures.has("account:lab"));
+        assert!(!figures.has("account:ua-cert"), "at most two audiences are kept");
+        assert_eq!(*figures.get("public", 1, Duration::ZERO, counted(1, builds.clone())).await.unwrap(), 1);
+        assert_eq!(builds.load(Ordering::SeqCst), 3, "the public's figures were kept");
+        // The CERT comes back: its figures are built again, and it gets them.
+        assert_eq!(*figures.get("account:ua-cert", 1, Duration::ZERO, counted(2, builds.clone())).await.unwrap(), 2);
+        assert_eq!(builds.load(Ordering::SeqCst), 4);
+        assert!(!figures.has("account:lab"));
+    }
+
+    #[tokio::test]
+    async fn a_running_rebuild_is_never_evicted_from_under_its_readers() {
+        let figures: Arc<Refreshed<u64>> = Refreshed::with_capacity("test", 1);
+        let (release, hold) = tokio::sync::oneshot::channel::<()>();
+        let slow = {
+            let figures = figures.clone();
+            tokio::spawn(async move {
+                figures.get("account:slow", 1, Duration::ZERO, async move {
+                    let _ = hold.await;
+                    Ok((1, 7))
+                }).await
+            })
+        };
+        while !figures.slots.lock().unwrap().by_key.get("account:slow").is_some_and(|s| s.rebuild_running()) {
+            tokio::task::yield_now().await;
+        }
+        // Another audience arrives while the only slot's rebuild runs: the map grows for now.
+        assert_eq!(*figures.get("public", 1, Duration::ZERO, async { Ok((1, 1)) }).await.unwrap(), 1);
+        release.send(()).unwrap();
+        assert_eq!(*slow.await.unwrap().unwrap(), 7);
+        assert!(figures.has("account:slow"), "the rebuild filed its figures in its own slot");
+        // The next new audience brings the map back to its bound.
+        assert_eq!(*figures.get("account:lab", 1, Duration::ZERO, async { Ok((1, 3)) }).await.unwrap(), 3);
+        assert_eq!(figures.slots.lock().unwrap().by_key.len(), 1, "back to the bound: only the newcomer");
+        assert!(figures.has("account:lab"));
     }
 
     #[tokio::test]
