@@ -154,7 +154,8 @@ struct Payload {
     first_leaf: Option<String>,
     /// The hex leaf hash of the last entry covered: tells the log the index was built
     /// from from one that was restored to an earlier point (a backup) and grew again
-    /// with other entries, which the first entry and the size alone would not.
+    /// with other entries, which the first entry and the size alone would not. An index
+    /// written before this was recorded has none, and is rebuilt once.
     #[serde(default)]
     last_leaf: Option<String>,
 }
@@ -281,6 +282,8 @@ impl SearchIndex {
             w.ready = true;
             return Ok(0);
         }
+        // Read before the writer is taken, so a failure here leaves nothing half done.
+        let last_leaf = if size == 0 { None } else { store.log_leaf_hashes(size - 1, size).await?.first().map(hex) };
         let writer = match w.writer.take() {
             Some(writer) => writer,
             None => Arc::new(self.index.writer_with_num_threads(2, WRITER_BUDGET)?),
@@ -289,7 +292,6 @@ impl SearchIndex {
         let started = std::time::Instant::now();
         let result = self.index_changes(store, writer.clone(), since).await;
         let mut writer = writer;
-        let last_leaf = if size == 0 { None } else { store.log_leaf_hashes(size - 1, size).await?.first().map(hex) };
         let payload = Payload { schema: SCHEMA_VERSION, log_size: size, first_leaf, last_leaf };
         let outcome = match result {
             Ok(n) => {
