@@ -357,15 +357,30 @@ fn precedent_query(p: PrecedentParams) -> Result<PrecedentQuery, AppError> {
 #[utoipa::path(get, path = "/api/v1/precedent", tag = "forum", params(("text" = Option<String>, Query, description = "Words"), ("instrument" = Option<String>, Query, description = "An instrument id"), ("rule" = Option<String>, Query, description = "A rule id"), ("outcome" = Option<String>, Query, description = "settled, breach or no_breach")), responses((status = 200, description = "Scored precedents, best first", body = serde_json::Value)))]
 async fn api_precedent(State(state): State<AppState>, Query(p): Query<PrecedentParams>) -> Result<Response, AppError> {
     let q = precedent_query(p)?;
-    let corpus = state.store.precedents().await?;
-    let hits: Vec<serde_json::Value> = precedent::search(&corpus, &q).into_iter().map(|(s, p)| serde_json::json!({ "score": s, "precedent": p })).collect();
+    let corpus = precedent_corpus(&state).await?;
+    let hits: Vec<serde_json::Value> = precedent::search(corpus.precedents(), &q).into_iter().map(|(s, p)| serde_json::json!({ "score": s, "precedent": p })).collect();
     Ok(Json(hits).into_response())
+}
+
+/// The precedent corpus, one for every viewer (it holds only what is public).
+pub type PrecedentCache = crate::refresh::Refreshed<pacta_store::forum::cases::PrecedentCorpus>;
+
+/// The decided cases that make precedent, as of the log's current size: read from the
+/// store once per log size, not on every incident page view, where they were read and
+/// parsed whole (every decided case with its incidents) for each view. A reader waits for
+/// the re-read (one statement over the decided cases, not over the registry), so a ruling
+/// is precedent from the first page view after it; readers at once share one re-read.
+pub async fn precedent_corpus(state: &AppState) -> Result<std::sync::Arc<pacta_store::forum::cases::PrecedentCorpus>, AppError> {
+    let size = state.store.log_size().await?;
+    let st = state.clone();
+    let (_, corpus) = state.precedents.get_stamped("every viewer", size, None, async move { Ok((size, st.store.precedent_corpus().await?)) }).await?;
+    Ok(corpus)
 }
 
 /// The earlier decided cases most like an incident, for its page: published rulings and
 /// CLEAR settlements only, so nothing restricted is shown.
 pub async fn similar_cases(state: &AppState, incident: &Incident, rules: &BTreeSet<String>) -> Result<Vec<(f64, Precedent)>, AppError> {
-    Ok(state.store.similar_cases_to(incident, rules, 5).await?)
+    Ok(precedent_corpus(state).await?.similar_to(incident, rules, 5))
 }
 
 // ---------------------------------------------------------------- pages
@@ -663,8 +678,8 @@ struct PrecedentPage {
 async fn precedent_page(State(state): State<AppState>, Query(p): Query<PrecedentParams>) -> Result<Response, PageError> {
     let (text, instrument, rule, outcome) = (p.text.clone(), p.instrument.clone().unwrap_or_default(), p.rule.clone().unwrap_or_default(), p.outcome.clone().unwrap_or_default());
     let q = precedent_query(p)?;
-    let corpus = state.store.precedents().await.map_err(AppError::from)?;
-    let results = precedent::search(&corpus, &q)
+    let corpus = precedent_corpus(&state).await?;
+    let results = precedent::search(corpus.precedents(), &q)
         .into_iter()
         .map(|(s, p)| PrecedentRow { score: format!("{s:.2}"), case: p.case.to_string(), title: p.title.clone(), outcome: p.outcome.to_string(), decided: p.decided.clone(), rules: p.rules.iter().cloned().collect::<Vec<_>>().join(", ") })
         .collect();

@@ -131,6 +131,9 @@ pub struct AppState {
     pub(crate) sequencer: Option<pacta_store::sequencer::Sequencer>,
     /// The public state practice and the log size it was computed at (see [`practice`]).
     pub(crate) practice: Arc<practice::PracticeCache>,
+    /// The decided cases that make precedent, read again only when the log has grown
+    /// (see [`forum::precedent_corpus`]).
+    pub(crate) precedents: Arc<forum::PrecedentCache>,
     /// The evidence vault (blobs); `None` refuses uploads (see [`forms`]).
     pub(crate) vault: Option<Arc<pacta_vault::Vault>>,
     /// The full-text index behind `q=` (derived from the store; see `pacta_search`).
@@ -155,6 +158,7 @@ impl AppState {
             log_tree: Arc::new(ledger::LogTree::default()),
             sequencer: None,
             practice: practice::PracticeCache::new("state practice"),
+            precedents: forum::PrecedentCache::new("precedents"),
             vault: None,
             // In memory until the caller gives it a home (`with_search`): built from the
             // store on first use, as for a PostgreSQL registry.

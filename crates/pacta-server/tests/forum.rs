@@ -125,6 +125,10 @@ async fn a_case_is_filed_through_the_api_and_its_published_ruling_is_read_by_the
         store.create_account(&party("org:secretariat"), "lindqvist", "arbitrator", None, Some(&party("org:arb-lindqvist")), None).await.unwrap();
         let (token, digest) = pacta_server::auth::new_token();
         store.add_token("lindqvist", &digest, TokenScope::ReadWrite, "test").await.unwrap();
+        // Before the ruling, the similar incident's page has no precedent to show (and the
+        // server now holds the forum's precedents as of this log size).
+        let (_, page) = call(&state, None, "GET", &format!("/incidents/{later}"), None).await;
+        assert!(!page.contains(&format!("/cases/{case}")), "{page}");
         let due = (Utc::now() + Duration::days(30)).to_rfc3339();
         let ruling = serde_json::json!({ "action": "rule", "ruling": {
             "issued_by": "state:FR", "at": "2000-01-01T00:00:00Z",
@@ -154,6 +158,9 @@ async fn a_case_is_filed_through_the_api_and_its_published_ruling_is_read_by_the
         assert!(!hits.contains(&case.to_string()));
         let (_, page) = call(&state, None, "GET", &format!("/incidents/{later}"), None).await;
         assert!(page.contains("Similar earlier cases") && page.contains(&format!("/cases/{case}#ruling")), "{page}");
+        // A case is not its own precedent: the incident it was about does not list it.
+        let (_, page) = call(&state, None, "GET", &format!("/incidents/{incident}"), None).await;
+        assert!(!page.contains(&format!("/cases/{case}#ruling")), "{page}");
 
         // The OpenAPI document describes the forum's endpoints.
         let (_, doc) = call(&state, None, "GET", "/api/v1/openapi.json", None).await;

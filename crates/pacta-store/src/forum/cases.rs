@@ -296,7 +296,21 @@ impl Store {
 
     /// Every decided case that makes precedent (published rulings, CLEAR settlements).
     pub async fn precedents(&self) -> Result<Vec<Precedent>, StoreError> {
-        Ok(self.decided_cases().await?.iter().filter_map(|(case, incidents)| precedent::of_case(case, incidents)).collect())
+        Ok(self.precedent_corpus().await?.into_precedents())
+    }
+
+    /// [`Store::precedents`], each with the incidents its case is about, for finding the
+    /// cases similar to an incident ([`PrecedentCorpus::similar_to`]). A server keeps one
+    /// and reads it again only when the log has grown, rather than on every page view.
+    pub async fn precedent_corpus(&self) -> Result<PrecedentCorpus, StoreError> {
+        let mut corpus = PrecedentCorpus::default();
+        for (case, incidents) in self.decided_cases().await? {
+            if let Some(p) = precedent::of_case(&case, &incidents) {
+                corpus.precedents.push(p);
+                corpus.about.push(case.incidents.iter().copied().collect());
+            }
+        }
+        Ok(corpus)
     }
 
     /// Every decided case with the incidents it is about, in one statement: the incident
@@ -323,25 +337,9 @@ impl Store {
     /// found engaged), leaving out cases about the incident itself.
     pub async fn similar_cases(&self, incident: IncidentId, rules: &BTreeSet<String>, limit: usize) -> Result<Vec<(f64, Precedent)>, StoreError> {
         let features = precedent::incident_features(&self.incident_bodies(&[incident]).await?);
-        self.similar_by_features(incident, &features, rules, limit).await
+        Ok(self.precedent_corpus().await?.similar_by_features(incident, &features, rules, limit))
     }
 
-    /// [`Store::similar_cases`] for an incident the caller has already read.
-    pub async fn similar_cases_to(&self, incident: &Incident, rules: &BTreeSet<String>, limit: usize) -> Result<Vec<(f64, Precedent)>, StoreError> {
-        let features = precedent::incident_features(std::slice::from_ref(incident));
-        self.similar_by_features(incident.id, &features, rules, limit).await
-    }
-
-    async fn similar_by_features(&self, incident: IncidentId, features: &BTreeSet<String>, rules: &BTreeSet<String>, limit: usize) -> Result<Vec<(f64, Precedent)>, StoreError> {
-        let corpus: Vec<Precedent> = self
-            .decided_cases()
-            .await?
-            .iter()
-            .filter(|(case, _)| !case.incidents.contains(&incident))
-            .filter_map(|(case, incidents)| precedent::of_case(case, incidents))
-            .collect();
-        Ok(precedent::similar(&corpus, rules, features, None, limit).into_iter().map(|(s, p)| (s, p.clone())).collect())
-    }
 
     async fn incident_bodies(&self, ids: &[IncidentId]) -> Result<Vec<Incident>, StoreError> {
         let mut out = Vec::new();
@@ -352,5 +350,42 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+/// The decided cases that make precedent, each with the incidents its case is about (which
+/// stay here: a precedent is public, the incidents of its case need not be).
+#[derive(Clone, Debug, Default)]
+pub struct PrecedentCorpus {
+    precedents: Vec<Precedent>,
+    /// `about[i]`: the incidents of `precedents[i]`'s case.
+    about: Vec<BTreeSet<IncidentId>>,
+}
+
+impl PrecedentCorpus {
+    pub fn precedents(&self) -> &[Precedent] {
+        &self.precedents
+    }
+
+    pub fn into_precedents(self) -> Vec<Precedent> {
+        self.precedents
+    }
+
+    /// The earlier decided cases most like `incident` (its features, and `rules` the
+    /// caller found engaged), leaving out cases about the incident itself.
+    pub fn similar_to(&self, incident: &Incident, rules: &BTreeSet<String>, limit: usize) -> Vec<(f64, Precedent)> {
+        self.similar_by_features(incident.id, &precedent::incident_features(std::slice::from_ref(incident)), rules, limit)
+    }
+
+    fn similar_by_features(&self, incident: IncidentId, features: &BTreeSet<String>, rules: &BTreeSet<String>, limit: usize) -> Vec<(f64, Precedent)> {
+        let own: BTreeSet<Uuid> = self.precedents.iter().zip(&self.about).filter(|(_, about)| about.contains(&incident)).map(|(p, _)| p.case).collect();
+        // The incident's own cases are dropped after ranking: the best `limit` of the
+        // rest are among the best `limit + own` of all.
+        precedent::similar(&self.precedents, rules, features, None, limit + own.len())
+            .into_iter()
+            .filter(|(_, p)| !own.contains(&p.case))
+            .take(limit)
+            .map(|(s, p)| (s, p.clone()))
+            .collect()
     }
 }
