@@ -7,7 +7,7 @@
 //! and alleged states). Published rulings only; a settlement counts when its case is CLEAR.
 
 use crate::case::{DisputeCase, Stage};
-use pacta_core::{Incident, Tlp, labelled_enum};
+use pacta_core::{Incident, IncidentId, Tlp, labelled_enum};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use uuid::Uuid;
@@ -147,6 +147,52 @@ pub fn similar<'a>(corpus: &'a [Precedent], rules: &BTreeSet<String>, features: 
     out
 }
 
+/// The decided cases that make precedent, each with the incidents its case is about (which
+/// stay here: a precedent is public, the incidents of its case need not be).
+#[derive(Clone, Debug, Default)]
+pub struct Corpus {
+    precedents: Vec<Precedent>,
+    /// `about[i]`: the incidents of `precedents[i]`'s case.
+    about: Vec<BTreeSet<IncidentId>>,
+}
+
+impl Corpus {
+    /// Adds `case` if it makes precedent ([`of_case`]); `incidents` are the ones it is about.
+    pub fn add(&mut self, case: &DisputeCase, incidents: &[Incident]) {
+        if let Some(p) = of_case(case, incidents) {
+            self.precedents.push(p);
+            self.about.push(case.incidents.iter().copied().collect());
+        }
+    }
+
+    pub fn precedents(&self) -> &[Precedent] {
+        &self.precedents
+    }
+
+    pub fn into_precedents(self) -> Vec<Precedent> {
+        self.precedents
+    }
+
+    /// The earlier decided cases most like `incident` (its features, and `rules` the
+    /// caller found engaged), leaving out cases about the incident itself.
+    pub fn similar_to(&self, incident: &Incident, rules: &BTreeSet<String>, limit: usize) -> Vec<(f64, Precedent)> {
+        self.similar_by_features(incident.id, &incident_features(std::slice::from_ref(incident)), rules, limit)
+    }
+
+    /// [`Corpus::similar_to`] for an incident known by its id and features.
+    pub fn similar_by_features(&self, incident: IncidentId, features: &BTreeSet<String>, rules: &BTreeSet<String>, limit: usize) -> Vec<(f64, Precedent)> {
+        let own: BTreeSet<Uuid> = self.precedents.iter().zip(&self.about).filter(|(_, about)| about.contains(&incident)).map(|(p, _)| p.case).collect();
+        // The incident's own cases are dropped after ranking: the best `limit` of the
+        // rest are among the best `limit + own` of all.
+        similar(&self.precedents, rules, features, None, limit + own.len())
+            .into_iter()
+            .filter(|(_, p)| !own.contains(&p.case))
+            .take(limit)
+            .map(|(s, p)| (s, p.clone()))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,5 +226,24 @@ mod tests {
         let sim = similar(&corpus, &BTreeSet::new(), &["op:destruction".to_string(), "sector:energy".to_string()].into(), None, 5);
         assert_eq!(sim.len(), 1);
         assert_eq!(sim[0].1.title, "Grid wiper");
+    }
+
+    #[test]
+    fn a_case_is_not_precedent_for_its_own_incident_even_when_it_ranks_first() {
+        let (mine, other) = (IncidentId::new(), IncidentId::new());
+        let wiper = ["op:destruction".to_string(), "sector:energy".to_string()];
+        let corpus = Corpus {
+            precedents: vec![
+                p("The incident's own case", Outcome::Breach, "", &[], &["op:destruction", "sector:energy"]),
+                p("An earlier grid wiper", Outcome::Breach, "", &[], &["op:destruction", "sector:finance"]),
+                p("A ransomware settlement", Outcome::Settled, "", &[], &["op:ransomware"]),
+            ],
+            about: vec![[mine].into(), [other].into(), [other].into()],
+        };
+        let titles = |hits: Vec<(f64, Precedent)>| hits.into_iter().map(|(_, p)| p.title).collect::<Vec<_>>();
+        // The own case shares both features and would rank first; the best of the rest
+        // still fills the one place asked for.
+        assert_eq!(titles(corpus.similar_by_features(mine, &wiper.clone().into(), &BTreeSet::new(), 1)), vec!["An earlier grid wiper"]);
+        assert_eq!(titles(corpus.similar_by_features(other, &wiper.into(), &BTreeSet::new(), 1)), vec!["The incident's own case"]);
     }
 }

@@ -270,11 +270,13 @@ impl SearchIndex {
         let first_leaf = store.log_leaf_hashes(0, size.min(1)).await?.first().map(hex);
         let covered = w.payload.log_size;
         // The index may be reused only for the log it was built from: the same first
-        // entry, no shorter, and the same entry where the index stopped.
+        // entry, no shorter, and the same entry where the index stopped. Once a pass has
+        // succeeded in this process, the log it follows can only have grown (it is
+        // append-only), so the last check is made only on the first pass.
         let same_log = w.payload.schema == SCHEMA_VERSION
             && w.payload.first_leaf == first_leaf
             && covered <= size
-            && (covered == 0 || w.payload.last_leaf == store.log_leaf_hashes(covered - 1, covered).await?.first().map(hex));
+            && (w.ready || covered == 0 || w.payload.last_leaf == store.log_leaf_hashes(covered - 1, covered).await?.first().map(hex));
         if same_log && w.payload.log_size == size {
             if !w.ready {
                 tracing::info!(log_size = size, path = ?self.path, "search index reused: it covers the whole log");

@@ -363,14 +363,14 @@ async fn api_precedent(State(state): State<AppState>, Query(p): Query<PrecedentP
 }
 
 /// The precedent corpus, one for every viewer (it holds only what is public).
-pub type PrecedentCache = crate::refresh::Refreshed<pacta_store::forum::cases::PrecedentCorpus>;
+pub type PrecedentCache = crate::refresh::Refreshed<pacta_forum::precedent::Corpus>;
 
 /// The decided cases that make precedent, as of the log's current size: read from the
 /// store once per log size, not on every incident page view, where they were read and
 /// parsed whole (every decided case with its incidents) for each view. A reader waits for
 /// the re-read (one statement over the decided cases, not over the registry), so a ruling
 /// is precedent from the first page view after it; readers at once share one re-read.
-pub async fn precedent_corpus(state: &AppState) -> Result<std::sync::Arc<pacta_store::forum::cases::PrecedentCorpus>, AppError> {
+pub async fn precedent_corpus(state: &AppState) -> Result<std::sync::Arc<pacta_forum::precedent::Corpus>, AppError> {
     let size = state.store.log_size().await?;
     let st = state.clone();
     let (_, corpus) = state.precedents.get_stamped("every viewer", size, None, async move { Ok((size, st.store.precedent_corpus().await?)) }).await?;

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use pacta_core::{ComplianceEvent, ComplianceEventId, ComplianceKind, Incident, IncidentId, Party, PartyId, PartyKind, Tlp};
 use pacta_forum::case::{Action, CaseRules, DisputeCase, Roster};
 use pacta_forum::panel::{Arbitrator, Involvement};
-use pacta_forum::precedent::{self, Precedent};
+use pacta_forum::precedent::{self, Corpus, Precedent};
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
@@ -300,15 +300,12 @@ impl Store {
     }
 
     /// [`Store::precedents`], each with the incidents its case is about, for finding the
-    /// cases similar to an incident ([`PrecedentCorpus::similar_to`]). A server keeps one
-    /// and reads it again only when the log has grown, rather than on every page view.
-    pub async fn precedent_corpus(&self) -> Result<PrecedentCorpus, StoreError> {
-        let mut corpus = PrecedentCorpus::default();
+    /// cases similar to an incident ([`Corpus::similar_to`]). A server keeps one and reads
+    /// it again only when the log has grown, rather than on every page view.
+    pub async fn precedent_corpus(&self) -> Result<Corpus, StoreError> {
+        let mut corpus = Corpus::default();
         for (case, incidents) in self.decided_cases().await? {
-            if let Some(p) = precedent::of_case(&case, &incidents) {
-                corpus.precedents.push(p);
-                corpus.about.push(case.incidents.iter().copied().collect());
-            }
+            corpus.add(&case, &incidents);
         }
         Ok(corpus)
     }
@@ -340,7 +337,6 @@ impl Store {
         Ok(self.precedent_corpus().await?.similar_by_features(incident, &features, rules, limit))
     }
 
-
     async fn incident_bodies(&self, ids: &[IncidentId]) -> Result<Vec<Incident>, StoreError> {
         let mut out = Vec::new();
         for id in ids {
@@ -350,42 +346,5 @@ impl Store {
             }
         }
         Ok(out)
-    }
-}
-
-/// The decided cases that make precedent, each with the incidents its case is about (which
-/// stay here: a precedent is public, the incidents of its case need not be).
-#[derive(Clone, Debug, Default)]
-pub struct PrecedentCorpus {
-    precedents: Vec<Precedent>,
-    /// `about[i]`: the incidents of `precedents[i]`'s case.
-    about: Vec<BTreeSet<IncidentId>>,
-}
-
-impl PrecedentCorpus {
-    pub fn precedents(&self) -> &[Precedent] {
-        &self.precedents
-    }
-
-    pub fn into_precedents(self) -> Vec<Precedent> {
-        self.precedents
-    }
-
-    /// The earlier decided cases most like `incident` (its features, and `rules` the
-    /// caller found engaged), leaving out cases about the incident itself.
-    pub fn similar_to(&self, incident: &Incident, rules: &BTreeSet<String>, limit: usize) -> Vec<(f64, Precedent)> {
-        self.similar_by_features(incident.id, &precedent::incident_features(std::slice::from_ref(incident)), rules, limit)
-    }
-
-    fn similar_by_features(&self, incident: IncidentId, features: &BTreeSet<String>, rules: &BTreeSet<String>, limit: usize) -> Vec<(f64, Precedent)> {
-        let own: BTreeSet<Uuid> = self.precedents.iter().zip(&self.about).filter(|(_, about)| about.contains(&incident)).map(|(p, _)| p.case).collect();
-        // The incident's own cases are dropped after ranking: the best `limit` of the
-        // rest are among the best `limit + own` of all.
-        precedent::similar(&self.precedents, rules, features, None, limit + own.len())
-            .into_iter()
-            .filter(|(_, p)| !own.contains(&p.case))
-            .take(limit)
-            .map(|(s, p)| (s, p.clone()))
-            .collect()
     }
 }
