@@ -113,6 +113,10 @@ labelled_enum! {
 
 pub const MAX_TITLE: usize = 500;
 pub const MAX_DESCRIPTION: usize = 20_000;
+/// An economic loss above this is a typo or an overflow, not a measurement: the world's
+/// yearly output is about a tenth of it. The bound also keeps the figure exact in every
+/// store (JSON numbers and 64-bit integers alike).
+pub const MAX_ECONOMIC_LOSS_EUR: u64 = 1_000_000_000_000_000;
 
 impl Incident {
     /// An incident with only the fields every incident must have; the rest unknown.
@@ -147,6 +151,16 @@ impl Incident {
         }
         if self.description.chars().count() > MAX_DESCRIPTION {
             return Err(Invalid::new("description", &self.description, format!("must be at most {MAX_DESCRIPTION} characters")));
+        }
+        // PostgreSQL's text cannot hold NUL, and no other control character but line breaks
+        // and tabs belongs in prose: refusing them here keeps both backends alike.
+        for (field, text) in [("title", &self.title), ("description", &self.description)] {
+            if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+                return Err(Invalid::new(field, text, "must not contain control characters (NUL and the like)"));
+            }
+        }
+        if let Some(loss) = self.effects.economic_loss_eur && loss > MAX_ECONOMIC_LOSS_EUR {
+            return Err(Invalid::new("effects.economic_loss_eur", loss, format!("must be at most {MAX_ECONOMIC_LOSS_EUR} (a thousand trillion euros)")));
         }
         if let (Some(start), Some(end)) = (self.start_date, self.end_date) && end < start {
             return Err(Invalid::new("end_date", end, format!("must not be before start_date {start}")));
@@ -202,9 +216,15 @@ fn validate_source(field: &str, s: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
-/// Parses a calendar date in ISO 8601 form (YYYY-MM-DD).
+/// Parses a calendar date in ISO 8601 form (YYYY-MM-DD). The year has four digits: chrono
+/// would read "20-01-13" as the year 20, which is never what a source meant.
 pub fn parse_date(field: &str, s: &str) -> Result<NaiveDate, Invalid> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| Invalid::new(field, s, "expected a date as YYYY-MM-DD"))
+    let t = s.trim();
+    let four_digit_year = t.split('-').next().is_some_and(|y| y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()));
+    if !four_digit_year {
+        return Err(Invalid::new(field, s, "expected a date as YYYY-MM-DD, with a four-digit year"));
+    }
+    NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| Invalid::new(field, s, "expected a date as YYYY-MM-DD"))
 }
 
 #[cfg(test)]

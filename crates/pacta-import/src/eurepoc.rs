@@ -47,7 +47,7 @@ pub fn find_files(dir: &Path) -> Result<ReleaseFiles, ImportError> {
         if !name.ends_with(".csv") {
             continue;
         }
-        let slot = if name.contains("global") {
+        let slot = if name.contains("global_database") {
             &mut global
         } else if name.contains("attribution") {
             &mut attribution
@@ -56,7 +56,13 @@ pub fn find_files(dir: &Path) -> Result<ReleaseFiles, ImportError> {
         } else {
             continue;
         };
-        *slot = Some(entry.path());
+        if let Some(other) = slot.replace(entry.path()) {
+            return Err(ImportError::NotTheFormat {
+                path: dir.to_path_buf(),
+                expected: "an EuRepoC release directory",
+                problem: format!("both {} and {} could be the same file of the release; leave one", file_name(&other), entry.file_name().to_string_lossy()),
+            });
+        }
     }
     let missing = |what: &str| ImportError::NotTheFormat {
         path: dir.to_path_buf(),
@@ -91,37 +97,31 @@ pub fn read_release(files: &ReleaseFiles, texts: &[String; 3]) -> Result<Eurepoc
 
     let global_name = file_name(&files.global);
     let attr_name = file_name(&files.attribution);
-    let recv_name = file_name(&files.receiver);
 
-    // Receivers by incident id.
-    let mut receivers: HashMap<String, Vec<(Target, String)>> = HashMap::new();
+    // Receivers by incident id. A damaged row of a linked file refuses the import: it
+    // cannot be tied to its incident for sure, and it may hide others (an unbalanced
+    // quote swallows the rows after it), so importing the rest could silently take
+    // targets or claims away from incidents that still have them.
+    let damaged = |path: &Path, (line, reason): (u64, String)| ImportError::NotTheFormat {
+        path: path.to_path_buf(),
+        expected: EXPECTED,
+        problem: format!("line {line} {reason}; a damaged row of a linked file may hide others, so nothing was imported"),
+    };
+    let mut receivers: HashMap<String, Vec<(Target, u64, String)>> = HashMap::new();
     for rec in recv_rows {
-        let (line, record) = match rec {
-            Ok(r) => r,
-            Err(reason) => {
-                read.report.refused.push(RowProblem { file: recv_name.clone(), line: reason.0, reason: reason.1 });
-                continue;
-            }
-        };
+        let (line, record) = rec.map_err(|e| damaged(&files.receiver, e))?;
         read.receiver_rows += 1;
         let row = Row { cols: &recv_cols, record: &record };
-        match receiver_target(&row) {
-            Ok(t) => receivers.entry(incident_key(row.get("ID"))).or_default().push((t, record.iter().collect::<Vec<_>>().join("\u{1f}"))),
-            Err(reason) => read.report.refused.push(RowProblem { file: recv_name.clone(), line, reason }),
-        }
+        receivers.entry(incident_key(row.get("ID"))).or_default().push((receiver_target(&row), line, record.iter().collect::<Vec<_>>().join("\u{1f}")));
     }
 
     // Attribution rows by incident id.
     let mut attributions: HashMap<String, Vec<(u64, csv::StringRecord)>> = HashMap::new();
     for rec in attr_rows {
-        match rec {
-            Ok((line, record)) => {
-                read.attribution_rows += 1;
-                let key = incident_key(Row { cols: &attr_cols, record: &record }.get("incident_ID"));
-                attributions.entry(key).or_default().push((line, record));
-            }
-            Err((line, reason)) => read.report.refused.push(RowProblem { file: attr_name.clone(), line, reason }),
-        }
+        let (line, record) = rec.map_err(|e| damaged(&files.attribution, e))?;
+        read.attribution_rows += 1;
+        let key = incident_key(Row { cols: &attr_cols, record: &record }.get("incident_ID"));
+        attributions.entry(key).or_default().push((line, record));
     }
 
     let mut seen = std::collections::HashSet::new();
@@ -141,18 +141,35 @@ pub fn read_release(files: &ReleaseFiles, texts: &[String; 3]) -> Result<Eurepoc
             continue;
         }
         let attr_rows = attributions.remove(&key).unwrap_or_default();
-        let targets = receivers.remove(&key).unwrap_or_default();
+        if attr_rows.is_empty() {
+            // A release gives every incident at least one attribution row (an unattributed
+            // incident has a row that says so). None means the file is cut short, and an
+            // update would take the incident's claims away.
+            read.report.refused.push(RowProblem {
+                file: global_name.clone(),
+                line,
+                reason: format!("ID {key} has no row in {attr_name}, where every incident of a release has one; the file looks incomplete, so the incident was left as it was"),
+            });
+            receivers.remove(&key);
+            continue;
+        }
+        let targets: Vec<(Target, String)> = receivers.remove(&key).unwrap_or_default().into_iter().map(|(t, _, raw)| (t, raw)).collect();
         match incident_record(&row, &key, targets, &attr_rows, &attr_cols) {
             Ok(r) => read.records.push(r),
             Err(reason) => read.report.refused.push(RowProblem { file: global_name.clone(), line, reason }),
         }
     }
-    // Rows that point at no incident are refused, not silently dropped.
-    let mut orphans: Vec<(u64, String)> = attributions.into_iter().flat_map(|(k, rows)| rows.into_iter().map(move |(l, _)| (l, k.clone()))).collect();
-    orphans.sort();
-    for (line, key) in orphans {
-        read.report.refused.push(RowProblem { file: attr_name.clone(), line, reason: format!("incident_ID {key} is not in the Global Database") });
-    }
+    // A linked row that points at no incident means the files are not of one release,
+    // or a row was damaged (a stray quote makes the rows after it one long ID): either
+    // way the incidents those rows belonged to would lose them, so nothing is imported.
+    let first_orphan = |path: &Path, lines: Vec<(u64, String)>| -> Result<(), ImportError> {
+        match lines.into_iter().min() {
+            Some((line, key)) => Err(damaged(path, (line, format!("names incident {} which is not in {global_name}", shorten(&key))))),
+            None => Ok(()),
+        }
+    };
+    first_orphan(&files.attribution, attributions.into_iter().flat_map(|(k, rows)| rows.into_iter().map(move |(l, _)| (l, k.clone()))).collect())?;
+    first_orphan(&files.receiver, receivers.into_iter().flat_map(|(k, rows)| rows.into_iter().map(move |(_, l, _)| (l, k.clone()))).collect())?;
     Ok(read)
 }
 
@@ -184,13 +201,25 @@ fn table(path: &Path, text: &str, required: &[&str]) -> Result<(Columns, Rows), 
     Ok((cols, rows))
 }
 
+/// A value short enough to quote in a message.
+fn shorten(v: &str) -> String {
+    const MAX: usize = 60;
+    if v.chars().count() <= MAX { format!("{v:?}") } else { format!("{:?}…", v.chars().take(MAX).collect::<String>()) }
+}
+
 fn file_name(p: &Path) -> String {
     p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
-/// EuRepoC ids appear as "12" in one file and "12.0" in another.
+/// EuRepoC ids appear as "12" in one file and "12.0" in another; "012" is the same
+/// number too. Anything else is kept as written (and refused as an incident number).
 fn incident_key(id: &str) -> String {
-    id.trim().strip_suffix(".0").unwrap_or(id.trim()).to_string()
+    let id = id.trim();
+    let digits = id.strip_suffix(".0").unwrap_or(id);
+    match digits.parse::<u64>() {
+        Ok(n) if digits.bytes().all(|b| b.is_ascii_digit()) => n.to_string(),
+        _ => digits.to_string(),
+    }
 }
 
 fn list(row: &Row, col: &str) -> Result<PyValue, String> {
@@ -216,7 +245,7 @@ fn incident_record(row: &Row, key: &str, targets: Vec<(Target, String)>, attr_ro
     incident.operation_types = operation_types(row.get("incident_type"));
     incident.targets = if targets.is_empty() { global_targets(row)? } else { targets.iter().map(|(t, _)| t.clone()).collect() };
     incident.alleged_actors = alleged_actors(row)?;
-    incident.effects = effects(row);
+    incident.effects = effects(row)?;
     incident.context = context(row);
     incident.sources = list(row, "sources_url")?.flatten().into_iter().filter(|s| !s.trim().is_empty() && !is_unknown(s)).collect();
 
@@ -237,7 +266,7 @@ fn incident_record(row: &Row, key: &str, targets: Vec<(Target, String)>, attr_ro
         }
     }
     for (domain, prefix) in [(ResponseDomain::Political, "political_response"), (ResponseDomain::Legal, "legal_response")] {
-        for (resp, party) in responses(row, record.incident.id, domain, prefix) {
+        for (resp, party) in responses(row, record.incident.id, domain, prefix)? {
             if let Some(p) = party && !record.parties.iter().any(|q| q.id == p.id) {
                 record.parties.push(p);
             }
@@ -342,9 +371,9 @@ fn target(country: &str, category: &str, subcode: &str, name: &str) -> Target {
     Target { state, place, sector: sector(category, subcode), entity }
 }
 
-fn receiver_target(row: &Row) -> Result<Target, String> {
+fn receiver_target(row: &Row) -> Target {
     let t = target(row.get("receiver_country"), row.get("receiver_category"), row.get("receiver_category_subcode"), row.get("receiver_name"));
-    Ok(if t.state.is_none() && t.place.is_none() && t.entity.is_none() { Target { place: Some("Unknown".into()), ..t } } else { t })
+    if t.state.is_none() && t.place.is_none() && t.entity.is_none() { Target { place: Some("Unknown".into()), ..t } } else { t }
 }
 
 /// Targets from the Global Database's own list columns, for releases or rows without
@@ -409,11 +438,29 @@ fn alleged_actors(row: &Row) -> Result<Vec<Actor>, String> {
     Ok(out)
 }
 
-fn effects(row: &Row) -> Effects {
+/// A count or amount as the release writes it ("3", "100000000.0"): a whole number from 0
+/// to `max`. Anything else is refused, naming the column, rather than cut or dropped.
+fn whole_number(row: &Row, col: &str, max: u64) -> Result<Option<u64>, String> {
+    let Some(v) = row.known(col) else { return Ok(None) };
+    match v.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= max as f64 => Ok(Some(x as u64)),
+        _ => Err(format!("column {col}: {v:?} is not a whole number from 0 to {max}")),
+    }
+}
+
+/// A date as the release writes it: "2022-06-23", or with a midnight time
+/// ("2022-06-23 00:00:00", as pandas writes dates).
+fn release_date(col: &str, v: &str) -> Result<chrono::NaiveDate, String> {
+    let v = v.trim();
+    let date = v.strip_suffix(" 00:00:00").unwrap_or(v);
+    parse_date(col, date).map_err(|e| format!("column {e}"))
+}
+
+fn effects(row: &Row) -> Result<Effects, String> {
     let grade = |col: &str| row.known(col).map(|v| v.to_lowercase());
     let intelligence = grade("intelligence_impact");
     let doxing = row.get("incident_type").to_lowercase().contains("doxing");
-    Effects {
+    Ok(Effects {
         disruption: grade("disruption").map(|v| {
             if v.starts_with("none") {
                 Disruption::None
@@ -474,15 +521,16 @@ fn effects(row: &Row) -> Effects {
                 None
             }
         }),
-        casualties: row.known("casualties").and_then(|v| v.parse::<f64>().ok()).filter(|v| *v >= 0.0).map(|v| v as u32),
-        economic_loss_eur: row.known("economic_impact_exact_value").and_then(|v| v.parse::<f64>().ok()).filter(|v| *v > 0.0).map(|v| v as u64),
+        casualties: whole_number(row, "casualties", u32::MAX as u64)?.map(|n| n as u32),
+        // EuRepoC writes 0.0 where the loss was not quantified.
+        economic_loss_eur: whole_number(row, "economic_impact_exact_value", pacta_core::incident::MAX_ECONOMIC_LOSS_EUR)?.filter(|n| *n > 0),
         data_leaked: if doxing {
             Some(true)
         } else {
             intelligence.map(|v| v.contains("leaking of data") && !v.contains("no leaking") && !v.starts_with("no data breach"))
         },
         ..Effects::default()
-    }
+    })
 }
 
 fn context(row: &Row) -> Context {
@@ -552,7 +600,7 @@ fn attribution(row: &Row, incident: IncidentId) -> Result<Option<(Attribution, V
     if actor_name.is_none() && actor_state.is_none() && actor_category == ActorCategory::Unknown {
         return Ok(None);
     }
-    let date = row.known("attribution_date").and_then(|d| parse_date("attribution_date", d).ok());
+    let date = row.known("attribution_date").map(|d| release_date("attribution_date", d)).transpose()?;
     let label = if labels.is_empty() { None } else { Some(labels.join("; ").chars().take(300).collect()) };
     Ok(Some((
         Attribution {
@@ -575,7 +623,7 @@ fn attribution(row: &Row, incident: IncidentId) -> Result<Option<(Attribution, V
 
 /// Observed responses. EuRepoC joins several responses with "; " in parallel columns;
 /// when the columns line up they are zipped, otherwise each type keeps the whole context.
-fn responses(row: &Row, incident: IncidentId, domain: ResponseDomain, prefix: &str) -> Vec<(Response, Option<Party>)> {
+fn responses(row: &Row, incident: IncidentId, domain: ResponseDomain, prefix: &str) -> Result<Vec<(Response, Option<Party>)>, String> {
     let split = |col: &str| -> Vec<String> { row.get(&format!("{prefix}_{col}")).split("; ").map(str::trim).map(str::to_string).collect() };
     let types: Vec<String> = split("type").into_iter().filter(|t| !is_unknown(t)).collect();
     let subtypes = split("type_subcode");
@@ -603,13 +651,13 @@ fn responses(row: &Row, incident: IncidentId, domain: ResponseDomain, prefix: &s
                 status: ResponseStatus::Observed,
                 domain,
                 measure: measure.chars().take(300).collect(),
-                date: aligned(&dates, i).and_then(|d| parse_date("date", &d).ok()),
+                date: aligned(&dates, i).filter(|d| !is_unknown(d)).map(|d| release_date(&format!("{prefix}_date"), &d)).transpose()?,
                 description: None,
             },
             party,
         ));
     }
-    out
+    Ok(out)
 }
 
 /// A "; "-joined cell as its values. Cells of empty sub-codes come out as bare separators

@@ -118,7 +118,8 @@ impl<'a> Row<'a> {
 }
 
 fn is_unknown(v: &str) -> bool {
-    matches!(v.trim(), "" | "Not available" | "Unknown" | "nan" | "None" | "N" | "[]" | "Unknown - not attributed")
+    // "NaT" is pandas' missing date.
+    matches!(v.trim(), "" | "Not available" | "Unknown" | "nan" | "NaT" | "None" | "N" | "[]" | "Unknown - not attributed")
 }
 
 /// SHA-256 over the exact source cells, so a re-import recognises unchanged rows.

@@ -40,7 +40,7 @@ pub fn parse(cell: &str) -> Result<PyValue, String> {
     }
     let chars: Vec<char> = cell.chars().collect();
     let mut pos = 0;
-    let v = value(&chars, &mut pos)?;
+    let v = value(&chars, &mut pos, 0)?;
     skip_ws(&chars, &mut pos);
     if pos != chars.len() {
         return Err(format!("unexpected text after the list at character {}", pos + 1));
@@ -54,9 +54,14 @@ fn skip_ws(c: &[char], pos: &mut usize) {
     }
 }
 
-fn value(c: &[char], pos: &mut usize) -> Result<PyValue, String> {
+/// How deeply lists may nest. EuRepoC nests two deep; the bound keeps a malformed cell
+/// (thousands of `[`) from exhausting the stack, since lists are read recursively.
+const MAX_DEPTH: usize = 32;
+
+fn value(c: &[char], pos: &mut usize, depth: usize) -> Result<PyValue, String> {
     skip_ws(c, pos);
     match c.get(*pos) {
+        Some('[') if depth >= MAX_DEPTH => Err(format!("lists nest more than {MAX_DEPTH} deep at character {}", *pos + 1)),
         Some('[') => {
             *pos += 1;
             let mut items = Vec::new();
@@ -68,7 +73,7 @@ fn value(c: &[char], pos: &mut usize) -> Result<PyValue, String> {
                         return Ok(PyValue::List(items));
                     }
                     Some(_) => {
-                        items.push(value(c, pos)?);
+                        items.push(value(c, pos, depth + 1)?);
                         skip_ws(c, pos);
                         match c.get(*pos) {
                             Some(',') => *pos += 1,

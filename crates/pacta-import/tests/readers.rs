@@ -124,3 +124,113 @@ fn a_file_that_is_not_a_cfr_export_is_refused_whole() {
     std::fs::write(&path, [0xff, 0xfe, 0x00, 0x41]).unwrap();
     assert!(cfr::read_file(&path).unwrap_err().to_string().contains("not UTF-8"));
 }
+
+/// A copy of the bundled release whose files `edit` may change: (file name, contents).
+fn edited_release(name: &str, edit: impl Fn(&str, String) -> String) -> PathBuf {
+    let dir = scratch(name);
+    for entry in std::fs::read_dir(data("eurepoc-1.1-even")).unwrap() {
+        let path = entry.unwrap().path();
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !file.ends_with(".csv") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(dir.join(&file), edit(&file, text)).unwrap();
+    }
+    dir
+}
+
+/// The lines of a CSV text that hold no quoted line break (safe to cut at).
+fn cut_after_rows(text: &str, keep: usize) -> String {
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let end = rdr.records().nth(keep).unwrap().unwrap().position().unwrap().byte() as usize;
+    text[..end].to_string()
+}
+
+#[test]
+fn a_cut_short_attribution_file_holds_back_the_incidents_it_no_longer_covers() {
+    // Half the Attribution file, cut cleanly between rows: the incidents past the cut
+    // must not be imported without their claims, which would take stored claims away.
+    let dir = edited_release("cut-attributions", |file, text| if file.contains("Attribution") { cut_after_rows(&text, 600) } else { text });
+    let read = eurepoc::read_dir(&dir).unwrap();
+    let held_back: Vec<_> = read.report.refused.iter().filter(|p| p.reason.contains("looks incomplete")).collect();
+    assert!(held_back.len() > 300, "the incidents past the cut are held back, got {}", held_back.len());
+    assert!(read.records.iter().all(|r| !r.attributions.is_empty() || r.incident.origin.is_some()), "no record is read without its rows");
+    assert_eq!(read.records.len() + held_back.len(), 820);
+}
+
+#[test]
+fn a_damaged_row_in_a_linked_file_refuses_the_import_naming_its_line() {
+    // One stray quote in the Receiver file swallows the rows after it into one field.
+    let dir = edited_release("stray-quote", |file, text| {
+        if !file.contains("Receiver") {
+            return text;
+        }
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        lines[4] = format!("\"{}", lines[4]);
+        lines.join("\n")
+    });
+    let err = eurepoc::read_dir(&dir).unwrap_err().to_string();
+    assert!(err.contains("Receiver") && err.contains("line 5") && err.contains("nothing was imported"), "{err}");
+    assert!(err.len() < 500, "the message quotes the damaged value shortly: {err}");
+}
+
+#[test]
+fn numbers_dates_ids_and_lists_that_cannot_be_meant_are_refused_by_column() {
+    let global = |text: String, id: &str, col: &str, value: &str| -> String {
+        // Sets one cell of the row whose ID is `id`, through the csv crate so quoting holds.
+        let mut rdr = csv::Reader::from_reader(text.as_bytes());
+        let headers = rdr.headers().unwrap().clone();
+        let at = headers.iter().position(|h| h == col).unwrap();
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(&headers).unwrap();
+        for rec in rdr.records() {
+            let rec = rec.unwrap();
+            let mut cells: Vec<String> = rec.iter().map(str::to_string).collect();
+            if cells[0] == id && col == "ID" {
+                // A second row for the same incident, its number written another way.
+                w.write_record(&cells).unwrap();
+                cells[at] = value.to_string();
+            } else if cells[0] == id {
+                cells[at] = value.to_string();
+            }
+            w.write_record(&cells).unwrap();
+        }
+        String::from_utf8(w.into_inner().unwrap()).unwrap()
+    };
+    let dir = edited_release("bad-cells", |file, text| {
+        if !file.contains("Global") {
+            return text;
+        }
+        let text = global(text, "2", "economic_impact_exact_value", "1e300");
+        let text = global(text, "4", "casualties", "-5");
+        let text = global(text, "6", "start_date", "20-01-13");
+        let text = global(text, "8", "initiator_country", &"[".repeat(50_000));
+        global(text, "10", "ID", "010")
+    });
+    let read = eurepoc::read_dir(&dir).unwrap();
+    let reason = |needle: &str| read.report.refused.iter().find(|p| p.reason.contains(needle)).map(|p| p.reason.clone());
+    assert!(reason("economic_impact_exact_value").is_some_and(|r| r.contains("1e300")), "{:?}", read.report.refused);
+    assert!(reason("casualties").is_some_and(|r| r.contains("-5")), "{:?}", read.report.refused);
+    assert!(reason("four-digit year").is_some_and(|r| r.contains("20-01-13")), "{:?}", read.report.refused);
+    assert!(reason("nest more than").is_some_and(|r| r.contains("initiator_country")), "{:?}", read.report.refused);
+    // "010" is incident 10 written another way: the second row with that number is refused.
+    assert!(reason("ID 10 appears twice").is_some(), "{:?}", read.report.refused);
+    assert_eq!(read.records.len(), 816);
+}
+
+#[test]
+fn response_dates_written_with_a_midnight_time_are_read() {
+    // The release writes response dates as pandas does ("2022-06-23 00:00:00", "NaT").
+    let read = eurepoc::read_dir(&data("eurepoc-1.1-even")).unwrap();
+    let dated = read.records.iter().flat_map(|r| r.responses.iter()).filter(|r| r.date.is_some()).count();
+    assert!(dated >= 50, "responses with a date: {dated}");
+}
+
+#[test]
+fn two_files_that_could_be_the_same_part_of_a_release_are_refused() {
+    let dir = edited_release("two-globals", |_, text| text);
+    std::fs::copy(dir.join("EuRepoC_Global_Database_1.1.csv"), dir.join("EuRepoC_Global_Database_1.1 (old).csv")).unwrap();
+    let err = eurepoc::read_dir(&dir).unwrap_err().to_string();
+    assert!(err.contains("(old).csv") && err.contains("leave one"), "{err}");
+}

@@ -1,7 +1,8 @@
 //! The write path: the only code that changes the registry.
 //!
-//! Each batch is one transaction that (1) takes the log lock, (2) writes the records and
-//! (3) appends one log entry per changed record, then commits. Because the entry and the
+//! Each write, a whole import included, is one transaction that (1) takes the log lock,
+//! (2) writes the records and (3) appends one log entry per changed record, then commits.
+//! Because the entry and the
 //! record commit together, the log never mentions a record the database lost, and the
 //! database never holds a record the log does not mention. Because the log index is taken
 //! under the lock, indices are dense and in commit order on both backends.
@@ -14,11 +15,9 @@ use serde::Serialize;
 use sqlx::QueryBuilder;
 use std::collections::HashMap;
 
-/// Records per transaction. Large enough that one fsync covers many records (the cost
-/// that dominates on SQLite) and that an index page touched by many records of a batch
-/// goes to the WAL once, not once per commit; small enough that a batch's pages fit in
-/// the page cache and that a crash loses little work in progress (an import is
-/// idempotent, so running it again finishes it).
+/// Records an import prepares and writes at a time, inside its one transaction: small
+/// enough that the serialised rows and log entries of a batch fit comfortably in memory,
+/// and that preparing the next batch overlaps with writing this one.
 pub const BATCH: usize = 10_000;
 
 /// What an import did, in counts a user can check against the source.
@@ -116,16 +115,52 @@ fn prepare_batch(batch: Vec<Filing>) -> Result<Vec<(Prepared, PartyId)>, StoreEr
     batch
         .into_iter()
         .map(|Filing { record: r, actor, shared_with }| {
-            crate::accounts::check_grantees(&shared_with)?;
-            r.validate().map_err(|e| match &r.incident.origin {
-                Some(o) => pacta_core::Invalid::new(format!("{} record {}: {}", o.dataset, o.record_id, e.field), &e.value, &e.rule),
-                None => e,
-            })?;
+            validate(&r, &shared_with)?;
             let mut p = prepare(r)?;
             p.shared_with = shared_with;
             Ok((p, actor))
         })
         .collect()
+}
+
+/// The checks a record passes before any transaction starts: a refusal writes nothing.
+fn validate(r: &IncidentRecord, shared_with: &[String]) -> Result<(), StoreError> {
+    crate::accounts::check_grantees(shared_with)?;
+    r.validate().map_err(|e| match &r.incident.origin {
+        Some(o) => pacta_core::Invalid::new(format!("{} record {}: {}", o.dataset, o.record_id, e.field), &e.value, &e.rule),
+        None => e,
+    })?;
+    Ok(())
+}
+
+/// The batches one write transaction writes, in order: either already prepared, or
+/// prepared on a blocking thread while the previous batch is written, so that on SQLite
+/// (whose writes run on one worker thread) both cores work at once.
+enum Batches {
+    Ready(Option<Vec<(Prepared, PartyId)>>),
+    Pipelined { pending: Option<tokio::task::JoinHandle<Result<Vec<(Prepared, PartyId)>, StoreError>>>, rest: std::vec::IntoIter<Vec<Filing>> },
+}
+
+impl Batches {
+    fn ready(batch: Vec<(Prepared, PartyId)>) -> Batches {
+        Batches::Ready(Some(batch))
+    }
+    fn pipelined(batches: Vec<Vec<Filing>>) -> Batches {
+        let mut rest = batches.into_iter();
+        let pending = rest.next().map(|b| tokio::task::spawn_blocking(move || prepare_batch(b)));
+        Batches::Pipelined { pending, rest }
+    }
+    async fn next(&mut self) -> Result<Option<Vec<(Prepared, PartyId)>>, StoreError> {
+        match self {
+            Batches::Ready(b) => Ok(b.take()),
+            Batches::Pipelined { pending, rest } => {
+                let Some(handle) = pending.take() else { return Ok(None) };
+                let prepared = handle.await.map_err(|e| StoreError::Corrupt { what: "import".into(), detail: e.to_string() })??;
+                *pending = rest.next().map(|b| tokio::task::spawn_blocking(move || prepare_batch(b)));
+                Ok(Some(prepared))
+            }
+        }
+    }
 }
 
 /// The canonical JSON of a whole incident record, exactly as the log commits to it.
@@ -271,34 +306,31 @@ enum Fate {
 
 impl Store {
     /// Imports records: new ones are inserted, ones whose source rows changed are updated
-    /// in place (keeping their id), identical ones are left alone. Each batch of [`BATCH`]
-    /// records is one transaction with its log entries. `progress` is called with the
-    /// number of records handled after each batch commits.
+    /// in place (keeping their id), identical ones are left alone. `progress` is called
+    /// with the number of records handled after each batch of [`BATCH`] is written.
+    ///
+    /// Invariant: the import is one transaction. Every record is validated before the
+    /// transaction starts, and a failure after it started (a constraint, the disk, a
+    /// crash) rolls back every batch with it: the registry and its log hold all of the
+    /// import or none of it.
     ///
     /// It does not refresh PostgreSQL's planner statistics: a caller loading in slices
     /// would pay for that once per slice. Callers that load in bulk call
     /// [`Store::analyze`] once they are done.
-    pub async fn import_records(&self, records: Vec<IncidentRecord>, actor: &PartyId, mut progress: impl FnMut(u64)) -> Result<ImportOutcome, StoreError> {
-        let mut total = ImportOutcome::default();
+    pub async fn import_records(&self, records: Vec<IncidentRecord>, actor: &PartyId, progress: impl FnMut(u64)) -> Result<ImportOutcome, StoreError> {
         let mut batches: Vec<Vec<Filing>> = Vec::new();
         let mut records = records.into_iter().peekable();
         while records.peek().is_some() {
             batches.push(records.by_ref().take(BATCH).map(|record| Filing { record, actor: actor.clone(), shared_with: Vec::new() }).collect());
         }
-        // Pipeline: while SQLite's worker thread writes batch k, batch k+1 is validated and
-        // serialised on a blocking thread, so the two cores work at once.
-        let mut batches = batches.into_iter();
-        let mut next = batches.next().map(|b| tokio::task::spawn_blocking(move || prepare_batch(b)));
-        let mut done = 0u64;
-        while let Some(pending) = next.take() {
-            let prepared = pending.await.map_err(|e| StoreError::Corrupt { what: "import".into(), detail: e.to_string() })??;
-            next = batches.next().map(|b| tokio::task::spawn_blocking(move || prepare_batch(b)));
-            let n = prepared.len() as u64;
-            let (outcome, _) = self.write_prepared(prepared, "incident.imported").await?;
-            total.add(&outcome);
-            done += n;
-            progress(done);
+        // Validate the whole import first, so that bad data is refused before anything is
+        // written; serialising is then pipelined with writing (see `Batches`).
+        for batch in &batches {
+            for f in batch {
+                validate(&f.record, &f.shared_with)?;
+            }
         }
+        let (mut total, _) = self.write_prepared(Batches::pipelined(batches), "incident.imported", progress).await?;
         if total.log_size == 0 {
             total.log_size = self.log_size().await?;
         }
@@ -318,200 +350,217 @@ impl Store {
     /// and, per record, the index of its log entry (`None` when it was unchanged).
     pub(crate) async fn write_batch(&self, batch: Vec<Filing>, kind_new: &'static str) -> Result<(ImportOutcome, Vec<Option<u64>>), StoreError> {
         let prepared = prepare_batch(batch)?;
-        self.write_prepared(prepared, kind_new).await
+        self.write_prepared(Batches::ready(prepared), kind_new, |_| {}).await
     }
 
-    async fn write_prepared(&self, batch: Vec<(Prepared, PartyId)>, kind_new: &'static str) -> Result<(ImportOutcome, Vec<Option<u64>>), StoreError> {
+    /// Writes `batches` in one transaction and returns what it did and, per record, the
+    /// index of its log entry (`None` when it was unchanged). Each batch takes the log
+    /// lock again (re-entrant within the transaction) and flushes its own entries, so the
+    /// entries of a large import are never all held in memory at once.
+    async fn write_prepared(&self, mut batches: Batches, kind_new: &'static str, mut progress: impl FnMut(u64)) -> Result<(ImportOutcome, Vec<Option<u64>>), StoreError> {
         let backend = self.backend();
         let (outcome, indices) = write_tx!(self, tx => {
-            let mut log = LogAppender::lock(&mut *tx, backend).await?;
-            let max_seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM incidents").fetch_one(&mut *tx).await?;
+            let mut total = ImportOutcome::default();
+            let mut all_indices: Vec<Option<u64>> = Vec::new();
+            let mut done = 0u64;
+            while let Some(batch) = batches.next().await? {
+                let n = batch.len() as u64;
+                let (outcome, indices) = {
+                    let mut log = LogAppender::lock(&mut *tx, backend).await?;
+                    let max_seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM incidents").fetch_one(&mut *tx).await?;
 
-            // Which records are already here, and unchanged?
-            let mut existing: HashMap<(String, String), (i64, String, Option<String>)> = HashMap::new();
-            let mut by_dataset: HashMap<String, Vec<String>> = HashMap::new();
-            for (p, _) in &batch {
-                if let Some(o) = &p.record.incident.origin {
-                    by_dataset.entry(o.dataset.label().to_string()).or_default().push(o.record_id.clone());
-                }
-            }
-            for (dataset, ids) in &by_dataset {
-                for (seq, id, hash, record_id) in (*tx).existing(dataset, ids).await? {
-                    existing.insert((dataset.clone(), record_id), (seq, id, hash));
-                }
-            }
-
-            let mut outcome = ImportOutcome::default();
-            let mut next_seq = max_seq;
-            let mut to_insert: Vec<(i64, i64, Prepared)> = Vec::new();
-            let mut to_update: Vec<(i64, i64, Prepared)> = Vec::new();
-            let mut seen_in_batch = std::collections::HashSet::new();
-            let mut indices: Vec<Option<u64>> = Vec::with_capacity(batch.len());
-            let mut shares: Vec<Share> = Vec::new();
-            for (p, actor) in batch {
-                let key = p.record.incident.origin.as_ref().map(|o| (o.dataset.label().to_string(), o.record_id.clone()));
-                if let Some(k) = &key && !seen_in_batch.insert(k.clone()) {
-                    return Err(pacta_core::Invalid::new("origin", format!("{}:{}", k.0, k.1), "appears twice in one import").into());
-                }
-                let mut p = p;
-                let fate = match key.as_ref().and_then(|k| existing.get(k)) {
-                    None => Fate::New,
-                    Some((_, _, hash)) if hash.is_some() && *hash == p.record.source_hash => Fate::Unchanged,
-                    Some((seq, id, _)) => {
-                        // An update keeps the stored id, so the record is serialised again
-                        // under it (rare: only changed source rows get here).
-                        let id = IncidentId::parse(id).map_err(|e| StoreError::Corrupt { what: format!("incident {seq}"), detail: e.to_string() })?;
-                        let mut record = p.record;
-                        record.set_incident_id(id);
-                        p = prepare(record)?;
-                        Fate::Update { seq: *seq }
-                    }
-                };
-                let kind = match fate {
-                    Fate::Unchanged => {
-                        outcome.unchanged += 1;
-                        indices.push(None);
-                        continue;
-                    }
-                    Fate::New => kind_new,
-                    Fate::Update { .. } => "incident.updated",
-                };
-                let index = log.push(&actor, kind, &p.record_json, p.record.incident.tlp) as i64;
-                indices.push(Some(index as u64));
-                let shared_with = std::mem::take(&mut p.shared_with);
-                outcome.attributions += p.attribution_rows.len() as u64;
-                outcome.responses += p.response_rows.len() as u64;
-                outcome.external_assessments += p.external_json.is_some() as u64;
-                match fate {
-                    Fate::New => {
-                        next_seq += 1;
-                        outcome.inserted += 1;
-                        if !shared_with.is_empty() {
-                            shares.push(Share { seq: next_seq, incident: p.record.incident.id, tlp: p.record.incident.tlp, actor, shared_with });
+                    // Which records are already here, and unchanged?
+                    let mut existing: HashMap<(String, String), (i64, String, Option<String>)> = HashMap::new();
+                    let mut by_dataset: HashMap<String, Vec<String>> = HashMap::new();
+                    for (p, _) in &batch {
+                        if let Some(o) = &p.record.incident.origin {
+                            by_dataset.entry(o.dataset.label().to_string()).or_default().push(o.record_id.clone());
                         }
-                        to_insert.push((next_seq, index, p));
                     }
-                    Fate::Update { seq } => {
-                        outcome.updated += 1;
-                        if !shared_with.is_empty() {
-                            shares.push(Share { seq, incident: p.record.incident.id, tlp: p.record.incident.tlp, actor, shared_with });
+                    for (dataset, ids) in &by_dataset {
+                        for (seq, id, hash, record_id) in (*tx).existing(dataset, ids).await? {
+                            existing.insert((dataset.clone(), record_id), (seq, id, hash));
                         }
-                        to_update.push((seq, index, p));
                     }
-                    Fate::Unchanged => unreachable!("handled above"),
-                }
-            }
 
-            // Parties first: claims refer to them.
-            let mut parties: Vec<&pacta_core::Party> = Vec::new();
-            for (_, _, p) in to_insert.iter().chain(to_update.iter()) {
-                for party in &p.record.parties {
-                    if !parties.iter().any(|q| q.id == party.id) {
-                        parties.push(party);
+                    let mut outcome = ImportOutcome::default();
+                    let mut next_seq = max_seq;
+                    let mut to_insert: Vec<(i64, i64, Prepared)> = Vec::new();
+                    let mut to_update: Vec<(i64, i64, Prepared)> = Vec::new();
+                    let mut seen_in_batch = std::collections::HashSet::new();
+                    let mut indices: Vec<Option<u64>> = Vec::with_capacity(batch.len());
+                    let mut shares: Vec<Share> = Vec::new();
+                    for (p, actor) in batch {
+                        let key = p.record.incident.origin.as_ref().map(|o| (o.dataset.label().to_string(), o.record_id.clone()));
+                        if let Some(k) = &key && !seen_in_batch.insert(k.clone()) {
+                            return Err(pacta_core::Invalid::new("origin", format!("{}:{}", k.0, k.1), "appears twice in one import").into());
+                        }
+                        let mut p = p;
+                        let fate = match key.as_ref().and_then(|k| existing.get(k)) {
+                            None => Fate::New,
+                            Some((_, _, hash)) if hash.is_some() && *hash == p.record.source_hash => Fate::Unchanged,
+                            Some((seq, id, _)) => {
+                                // An update keeps the stored id, so the record is serialised again
+                                // under it (rare: only changed source rows get here).
+                                let id = IncidentId::parse(id).map_err(|e| StoreError::Corrupt { what: format!("incident {seq}"), detail: e.to_string() })?;
+                                let mut record = p.record;
+                                record.set_incident_id(id);
+                                p = prepare(record)?;
+                                Fate::Update { seq: *seq }
+                            }
+                        };
+                        let kind = match fate {
+                            Fate::Unchanged => {
+                                outcome.unchanged += 1;
+                                indices.push(None);
+                                continue;
+                            }
+                            Fate::New => kind_new,
+                            Fate::Update { .. } => "incident.updated",
+                        };
+                        let index = log.push(&actor, kind, &p.record_json, p.record.incident.tlp) as i64;
+                        indices.push(Some(index as u64));
+                        let shared_with = std::mem::take(&mut p.shared_with);
+                        outcome.attributions += p.attribution_rows.len() as u64;
+                        outcome.responses += p.response_rows.len() as u64;
+                        outcome.external_assessments += p.external_json.is_some() as u64;
+                        match fate {
+                            Fate::New => {
+                                next_seq += 1;
+                                outcome.inserted += 1;
+                                if !shared_with.is_empty() {
+                                    shares.push(Share { seq: next_seq, incident: p.record.incident.id, tlp: p.record.incident.tlp, actor, shared_with });
+                                }
+                                to_insert.push((next_seq, index, p));
+                            }
+                            Fate::Update { seq } => {
+                                outcome.updated += 1;
+                                if !shared_with.is_empty() {
+                                    shares.push(Share { seq, incident: p.record.incident.id, tlp: p.record.incident.tlp, actor, shared_with });
+                                }
+                                to_update.push((seq, index, p));
+                            }
+                            Fate::Unchanged => unreachable!("handled above"),
+                        }
                     }
-                }
-            }
-            for chunk in parties.chunks(MAX_BINDS / 4) {
-                let mut q = QueryBuilder::new("INSERT INTO parties (id, kind, name, state) ");
-                q.push_values(chunk, |mut b, p| {
-                    b.push_bind(p.id.to_string()).push_bind(p.kind.label()).push_bind(p.name.clone()).push_bind(p.state.map(|s| s.to_string()));
-                });
-                q.push(" ON CONFLICT (id) DO NOTHING");
-                outcome.parties += q.build().execute(&mut *tx).await?.rows_affected();
-            }
 
-            // Updates: replace the incident row's content and all its dependent rows.
-            for (seq, index, p) in &to_update {
-                let old_body: String = sqlx::query_scalar("SELECT body FROM incidents WHERE seq = $1").bind(*seq).fetch_one(&mut *tx).await?;
-                let old: pacta_core::Incident = serde_json::from_str(&old_body).map_err(|e| StoreError::Corrupt { what: format!("incident {seq}"), detail: e.to_string() })?;
-                for (facet, value) in facets_of(&old) {
-                    sqlx::query("DELETE FROM incident_facets WHERE facet = $1 AND value = $2 AND incident_seq = $3").bind(facet).bind(value).bind(*seq).execute(&mut *tx).await?;
-                }
-                for sql in [
-                    "DELETE FROM attributions WHERE incident_seq = $1",
-                    "DELETE FROM responses WHERE incident_seq = $1",
-                    "DELETE FROM external_assessments WHERE incident_seq = $1",
-                ] {
-                    sqlx::query(sql).bind(*seq).execute(&mut *tx).await?;
-                }
-                let i = &p.record.incident;
-                sqlx::query("UPDATE incidents SET source_hash = $1, title = $2, start_date = $3, year = $4, tlp = $5, body = $6, log_index = $7 WHERE seq = $8")
-                    .bind(p.record.source_hash.clone())
-                    .bind(i.title.clone())
-                    .bind(i.start_date.map(|d| d.to_string()))
-                    .bind(i.year().map(i64::from))
-                    .bind(i.tlp.label())
-                    .bind(p.incident_json.clone())
-                    .bind(*index)
-                    .bind(*seq)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+                    // Parties first: claims refer to them.
+                    let mut parties: Vec<&pacta_core::Party> = Vec::new();
+                    for (_, _, p) in to_insert.iter().chain(to_update.iter()) {
+                        for party in &p.record.parties {
+                            if !parties.iter().any(|q| q.id == party.id) {
+                                parties.push(party);
+                            }
+                        }
+                    }
+                    for chunk in parties.chunks(MAX_BINDS / 4) {
+                        let mut q = QueryBuilder::new("INSERT INTO parties (id, kind, name, state) ");
+                        q.push_values(chunk, |mut b, p| {
+                            b.push_bind(p.id.to_string()).push_bind(p.kind.label()).push_bind(p.name.clone()).push_bind(p.state.map(|s| s.to_string()));
+                        });
+                        q.push(" ON CONFLICT (id) DO NOTHING");
+                        outcome.parties += q.build().execute(&mut *tx).await?.rows_affected();
+                    }
 
-            // The rows are moved into the statements, not copied: at a million incidents
-            // the copies alone were a tenth of the import's time on the writing thread.
-            let rows = Rows::split(to_insert, to_update);
-            let mut incidents = rows.incidents;
-            while !incidents.is_empty() {
-                let n = incidents.len().min(MAX_BINDS / 11);
-                let mut q = QueryBuilder::new("INSERT INTO incidents (seq, id, dataset, record_id, source_hash, title, start_date, year, tlp, body, log_index) ");
-                q.push_values(incidents.drain(..n), |mut b, r| {
-                    b.push_bind(r.seq)
-                        .push_bind(r.id)
-                        .push_bind(r.dataset)
-                        .push_bind(r.record_id)
-                        .push_bind(r.source_hash)
-                        .push_bind(r.title)
-                        .push_bind(r.start_date)
-                        .push_bind(r.year)
-                        .push_bind(r.tlp)
-                        .push_bind(r.body)
-                        .push_bind(r.log_index);
-                });
-                q.build().execute(&mut *tx).await?;
-            }
-            // A sharing list filed with its incident is written with it, and logged after it:
-            // an acknowledged report is never left readable by fewer (or more) than its
-            // reporter asked, and a refused one shares nothing.
-            for share in shares {
-                crate::accounts::share_rows!(tx, log, &share.actor, share.incident, share.seq, share.tlp, share.shared_with);
-            }
-            let mut facets = rows.facets;
-            while !facets.is_empty() {
-                let n = facets.len().min(MAX_BINDS / 3);
-                let mut q = QueryBuilder::new("INSERT INTO incident_facets (facet, value, incident_seq) ");
-                q.push_values(facets.drain(..n), |mut b, (seq, f, v)| {
-                    b.push_bind(f).push_bind(v).push_bind(seq);
-                });
-                q.build().execute(&mut *tx).await?;
-            }
-            for (insert, mut filed) in [
-                ("INSERT INTO attributions (id, incident_seq, body) ", rows.attributions),
-                ("INSERT INTO responses (id, incident_seq, body) ", rows.responses),
-            ] {
-                while !filed.is_empty() {
-                    let n = filed.len().min(MAX_BINDS / 3);
-                    let mut q = QueryBuilder::new(insert);
-                    q.push_values(filed.drain(..n), |mut b, (seq, id, j)| {
-                        b.push_bind(id).push_bind(seq).push_bind(j);
-                    });
-                    q.build().execute(&mut *tx).await?;
-                }
-            }
-            let mut externals = rows.externals;
-            while !externals.is_empty() {
-                let n = externals.len().min(MAX_BINDS / 2);
-                let mut q = QueryBuilder::new("INSERT INTO external_assessments (incident_seq, body) ");
-                q.push_values(externals.drain(..n), |mut b, (seq, j)| {
-                    b.push_bind(seq).push_bind(j);
-                });
-                q.build().execute(&mut *tx).await?;
-            }
+                    // Updates: replace the incident row's content and all its dependent rows.
+                    for (seq, index, p) in &to_update {
+                        let old_body: String = sqlx::query_scalar("SELECT body FROM incidents WHERE seq = $1").bind(*seq).fetch_one(&mut *tx).await?;
+                        let old: pacta_core::Incident = serde_json::from_str(&old_body).map_err(|e| StoreError::Corrupt { what: format!("incident {seq}"), detail: e.to_string() })?;
+                        for (facet, value) in facets_of(&old) {
+                            sqlx::query("DELETE FROM incident_facets WHERE facet = $1 AND value = $2 AND incident_seq = $3").bind(facet).bind(value).bind(*seq).execute(&mut *tx).await?;
+                        }
+                        for sql in [
+                            "DELETE FROM attributions WHERE incident_seq = $1",
+                            "DELETE FROM responses WHERE incident_seq = $1",
+                            "DELETE FROM external_assessments WHERE incident_seq = $1",
+                        ] {
+                            sqlx::query(sql).bind(*seq).execute(&mut *tx).await?;
+                        }
+                        let i = &p.record.incident;
+                        sqlx::query("UPDATE incidents SET source_hash = $1, title = $2, start_date = $3, year = $4, tlp = $5, body = $6, log_index = $7 WHERE seq = $8")
+                            .bind(p.record.source_hash.clone())
+                            .bind(i.title.clone())
+                            .bind(i.start_date.map(|d| d.to_string()))
+                            .bind(i.year().map(i64::from))
+                            .bind(i.tlp.label())
+                            .bind(p.incident_json.clone())
+                            .bind(*index)
+                            .bind(*seq)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
 
-            // The log entries, in the same transaction as the records they describe.
-            outcome.log_entries = log.len() as u64;
-            outcome.log_size = log.flush(&mut *tx).await?;
-            (outcome, indices)
+                    // The rows are moved into the statements, not copied: at a million incidents
+                    // the copies alone were a tenth of the import's time on the writing thread.
+                    let rows = Rows::split(to_insert, to_update);
+                    let mut incidents = rows.incidents;
+                    while !incidents.is_empty() {
+                        let n = incidents.len().min(MAX_BINDS / 11);
+                        let mut q = QueryBuilder::new("INSERT INTO incidents (seq, id, dataset, record_id, source_hash, title, start_date, year, tlp, body, log_index) ");
+                        q.push_values(incidents.drain(..n), |mut b, r| {
+                            b.push_bind(r.seq)
+                                .push_bind(r.id)
+                                .push_bind(r.dataset)
+                                .push_bind(r.record_id)
+                                .push_bind(r.source_hash)
+                                .push_bind(r.title)
+                                .push_bind(r.start_date)
+                                .push_bind(r.year)
+                                .push_bind(r.tlp)
+                                .push_bind(r.body)
+                                .push_bind(r.log_index);
+                        });
+                        q.build().execute(&mut *tx).await?;
+                    }
+                    // A sharing list filed with its incident is written with it, and logged after it:
+                    // an acknowledged report is never left readable by fewer (or more) than its
+                    // reporter asked, and a refused one shares nothing.
+                    for share in shares {
+                        crate::accounts::share_rows!(tx, log, &share.actor, share.incident, share.seq, share.tlp, share.shared_with);
+                    }
+                    let mut facets = rows.facets;
+                    while !facets.is_empty() {
+                        let n = facets.len().min(MAX_BINDS / 3);
+                        let mut q = QueryBuilder::new("INSERT INTO incident_facets (facet, value, incident_seq) ");
+                        q.push_values(facets.drain(..n), |mut b, (seq, f, v)| {
+                            b.push_bind(f).push_bind(v).push_bind(seq);
+                        });
+                        q.build().execute(&mut *tx).await?;
+                    }
+                    for (insert, mut filed) in [
+                        ("INSERT INTO attributions (id, incident_seq, body) ", rows.attributions),
+                        ("INSERT INTO responses (id, incident_seq, body) ", rows.responses),
+                    ] {
+                        while !filed.is_empty() {
+                            let n = filed.len().min(MAX_BINDS / 3);
+                            let mut q = QueryBuilder::new(insert);
+                            q.push_values(filed.drain(..n), |mut b, (seq, id, j)| {
+                                b.push_bind(id).push_bind(seq).push_bind(j);
+                            });
+                            q.build().execute(&mut *tx).await?;
+                        }
+                    }
+                    let mut externals = rows.externals;
+                    while !externals.is_empty() {
+                        let n = externals.len().min(MAX_BINDS / 2);
+                        let mut q = QueryBuilder::new("INSERT INTO external_assessments (incident_seq, body) ");
+                        q.push_values(externals.drain(..n), |mut b, (seq, j)| {
+                            b.push_bind(seq).push_bind(j);
+                        });
+                        q.build().execute(&mut *tx).await?;
+                    }
+
+                    // The log entries, in the same transaction as the records they describe.
+                    outcome.log_entries = log.len() as u64;
+                    outcome.log_size = log.flush(&mut *tx).await?;
+                    (outcome, indices)
+                };
+                total.add(&outcome);
+                all_indices.extend(indices);
+                done += n;
+                progress(done);
+            }
+            (total, all_indices)
         });
         // Invariant: the commit above has returned, so on SQLite (synchronous=FULL) the
         // WAL is fsynced and on PostgreSQL the commit is durable: only now may the caller

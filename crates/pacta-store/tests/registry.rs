@@ -51,6 +51,28 @@ async fn importing_the_eurepoc_sample_twice_changes_nothing_the_second_time() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_that_fails_in_its_second_batch_leaves_nothing_of_its_first() {
+    on_both!(|store| {
+        // A full first batch (the sample, topped up with synthetic incidents), then one
+        // record the database refuses: it reuses a claim id of the first batch. Nothing
+        // in the record itself is invalid, so only the write can find the clash.
+        let mut records = sample();
+        let first_batch = pacta_store::write::BATCH as u64;
+        records.extend((records.len() as u64..first_batch).map(|n| pacta_import::synthetic::incident(7, n)));
+        let mut clash = records.iter().find(|r| !r.attributions.is_empty()).unwrap().clone();
+        clash.set_incident_id(IncidentId::new());
+        clash.incident.origin = Some(Origin { dataset: Dataset::Eurepoc, record_id: "999999".into() });
+        records.push(clash);
+        assert!(store.import_records(records, &importer(), |_| {}).await.is_err(), "the clash is refused");
+        assert_eq!(store.log_size().await.unwrap(), 0, "no log entry of the first batch survives");
+        assert_eq!(store.stats(&IncidentFilter::default()).await.unwrap().incidents, 0, "no incident of the first batch survives");
+        // The same import without the clash goes through whole.
+        let outcome = store.import_records(sample(), &importer(), |_| {}).await.unwrap();
+        assert_eq!((outcome.inserted, outcome.log_size), (820, 820));
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_changed_source_row_updates_the_incident_in_place_and_is_logged() {
     on_both!(|store| {
         let records = sample();
