@@ -174,7 +174,7 @@ async fn one(store: &Store, wanted: &str, perspective: Option<StateCode>, json: 
     let input = store.assessment_inputs(Which::One(incident.id)).await?.pop().with_context(|| format!("no incident {wanted}"))?;
     let a = assess(pacta_norms::builtin(), incident, &input.attributions, &input.facts, perspective, true)?;
     let provenance = match stored {
-        Some(s) if s.is_fresh(v, found.log_index) => {
+        Some(s) if s.is_fresh(v, found.facts_index) => {
             // The stored copy holds the conclusions; the trace shown is this assessment's,
             // of the same facts under the same law, so both must conclude alike.
             let kept: Assessment = serde_json::from_str(&s.body).with_context(|| format!("the stored assessment of {wanted} is corrupt"))?;
@@ -199,14 +199,14 @@ async fn one(store: &Store, wanted: &str, perspective: Option<StateCode>, json: 
             "incident": incident.id,
             "reference": reference(incident),
             "title": incident.title,
-            "log_index": found.log_index,
+            "log_index": found.facts_index,
             "engine_version": v.engine,
             "provenance": provenance,
             "eurepoc_projection": projection(incident, &found.record.attributions, perspective, &assessment)?,
             "assessment": assessment,
         }));
     }
-    let mut text = format!("{} — {}\n({provenance}; facts as of log entry {})\n\n", reference(incident), incident.title, found.log_index);
+    let mut text = format!("{} — {}\n({provenance}; facts as of log entry {})\n\n", reference(incident), incident.title, found.facts_index);
     text.push_str(&render::text(&assessment));
     let p = projection(incident, &found.record.attributions, perspective, &assessment)?;
     text.push_str(&format!(

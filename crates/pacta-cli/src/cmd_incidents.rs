@@ -48,7 +48,8 @@ pub struct ListArgs {
     /// How many to show, 1 or more.
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
     limit: u32,
-    #[arg(long, default_value_t = 0)]
+    /// How many to skip first. Bounded so that it fits the database's 64-bit integers.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=(i64::MAX as u64) / 2))]
     offset: u64,
     #[arg(long)]
     json: bool,
@@ -73,6 +74,10 @@ impl ListArgs {
             to: self.to.as_deref().map(|s| incident::parse_date("--to", s)).transpose()?,
             text: self.text.clone().filter(|t| !t.trim().is_empty()),
             ..Default::default()
+        })
+        .and_then(|f| match (f.from, f.to) {
+            (Some(from), Some(to)) if to < from => Err(Invalid::new("--to", to, format!("must not be before --from ({from})"))),
+            _ => Ok(f),
         })
     }
 }

@@ -163,7 +163,7 @@ fn incident_record(row: &Row) -> Result<IncidentRecord, String> {
             description: link.filter(|l| !l.is_empty()).map(str::to_string),
         }),
     }
-    record.source_hash = Some(source_hash(row.record.iter()));
+    record.source_hash = Some(source_hash([row.canonical().as_str()]));
     record.validate().map_err(|e| e.to_string())?;
     Ok(record)
 }

@@ -112,7 +112,7 @@ pub fn read_release(files: &ReleaseFiles, texts: &[String; 3]) -> Result<Eurepoc
         let (line, record) = rec.map_err(|e| damaged(&files.receiver, e))?;
         read.receiver_rows += 1;
         let row = Row { cols: &recv_cols, record: &record };
-        receivers.entry(incident_key(row.get("ID"))).or_default().push((receiver_target(&row), line, record.iter().collect::<Vec<_>>().join("\u{1f}")));
+        receivers.entry(incident_key(row.get("ID"))).or_default().push((receiver_target(&row), line, row.canonical()));
     }
 
     // Attribution rows by incident id.
@@ -276,14 +276,14 @@ fn incident_record(row: &Row, key: &str, targets: Vec<(Target, String)>, attr_ro
     let external = external_assessment(row, record.incident.id);
     record.external = if external.is_empty() { None } else { Some(external) };
 
-    let mut parts: Vec<&str> = row.record.iter().collect();
-    for (_, a) in attr_rows {
-        parts.extend(a.iter());
-    }
-    for (_, raw) in &targets {
-        parts.push(raw);
-    }
-    record.source_hash = Some(source_hash(parts));
+    // The incident's row, then its linked rows in content order: a file with its rows in
+    // another order holds the same incident.
+    let mut linked: Vec<String> = attr_rows.iter().map(|(_, a)| Row { cols: attr_cols, record: a }.canonical()).collect();
+    linked.sort();
+    let mut receiver_rows: Vec<&str> = targets.iter().map(|(_, raw)| raw.as_str()).collect();
+    receiver_rows.sort();
+    let global = row.canonical();
+    record.source_hash = Some(source_hash(std::iter::once(global.as_str()).chain(linked.iter().map(String::as_str)).chain(std::iter::once("\u{1d}")).chain(receiver_rows)));
     record.validate().map_err(|e| e.to_string())?;
     Ok(record)
 }

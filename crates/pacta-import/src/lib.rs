@@ -110,6 +110,23 @@ impl<'a> Row<'a> {
         self.cols.find(name).and_then(|i| self.record.get(i)).map(str::trim).unwrap_or("")
     }
 
+    /// The row's content as the data set means it: each cell under its column's name, in
+    /// name order, without surrounding blanks and with line breaks as `\n`. Two files that
+    /// differ only in column order, line endings or padding give the same text, so a
+    /// re-import does not take a re-saved file for changed data.
+    fn canonical(&self) -> String {
+        let mut cells: Vec<(&str, String)> = self.cols.names.iter().zip(self.record.iter()).map(|(n, v)| (n.as_str(), v.trim().replace("\r\n", "\n"))).collect();
+        cells.sort();
+        let mut out = String::new();
+        for (name, value) in cells {
+            out.push_str(name);
+            out.push('\u{1f}');
+            out.push_str(&value);
+            out.push('\u{1e}');
+        }
+        out
+    }
+
     /// The cell, or `None` when empty or one of the data sets' "don't know" markers.
     fn known(&self, name: &str) -> Option<&'a str> {
         let v = self.get(name);
@@ -122,7 +139,8 @@ fn is_unknown(v: &str) -> bool {
     matches!(v.trim(), "" | "Not available" | "Unknown" | "nan" | "NaT" | "None" | "N" | "[]" | "Unknown - not attributed")
 }
 
-/// SHA-256 over the exact source cells, so a re-import recognises unchanged rows.
+/// SHA-256 over the source rows' content ([`Row::canonical`]), so a re-import recognises
+/// unchanged rows.
 fn source_hash<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();

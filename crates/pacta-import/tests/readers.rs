@@ -234,3 +234,29 @@ fn two_files_that_could_be_the_same_part_of_a_release_are_refused() {
     let err = eurepoc::read_dir(&dir).unwrap_err().to_string();
     assert!(err.contains("(old).csv") && err.contains("leave one"), "{err}");
 }
+
+#[test]
+fn a_release_saved_again_with_its_columns_rows_and_line_endings_shuffled_is_the_same_data() {
+    // A re-import compares source hashes: a file re-saved by a spreadsheet (columns moved,
+    // rows sorted otherwise, CRLF line endings, padded cells) must not read as changed.
+    let dir = scratch("resaved");
+    for entry in std::fs::read_dir(data("eurepoc-1.1-even")).unwrap() {
+        let path = entry.unwrap().path();
+        let mut rdr = csv::Reader::from_path(&path).unwrap();
+        let headers = rdr.headers().unwrap().clone();
+        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_path(dir.join(path.file_name().unwrap())).unwrap();
+        w.write_record(headers.iter().rev()).unwrap();
+        let mut rows: Vec<Vec<String>> = rdr.records().map(|r| r.unwrap().iter().rev().map(|c| format!(" {c}")).collect()).collect();
+        rows.reverse();
+        for r in rows {
+            w.write_record(&r).unwrap();
+        }
+        w.flush().unwrap();
+    }
+    let hashes = |dir: &Path| -> std::collections::BTreeMap<String, Option<String>> {
+        eurepoc::read_dir(dir).unwrap().records.into_iter().map(|r| (r.incident.origin.unwrap().record_id, r.source_hash)).collect()
+    };
+    let original = hashes(&data("eurepoc-1.1-even"));
+    assert_eq!(original.len(), 820);
+    assert_eq!(hashes(&dir), original);
+}

@@ -567,7 +567,12 @@ impl Instruments {
     }
 
     fn resolve_exceptions(&self, i: u16, base: Tri, cx: &Ctx) -> (Tri, u16) {
-        let mut agree = true;
+        // Exceptions are tried in file order and the first that applies decides. One that
+        // may or may not apply splits the case in two: where it applies, its outcome;
+        // where it does not, the next exceptions (or the rule itself) decide. `open` is the
+        // outcome every split-off world agrees on so far (unknown once two disagree), so
+        // a later exception that surely applies cannot override an earlier maybe.
+        let mut open: Option<Tri> = None;
         for &e in &self.rules[i as usize].exceptions {
             if !cx.on(self, e) {
                 continue;
@@ -579,14 +584,21 @@ impl Instruments {
             }
             let own = ex.body.map_or(Tri::No, |n| self.eval(n, cx));
             let (v, d) = self.resolve(e, own, cx);
+            let outcome = match open {
+                Some(o) if o != v => Tri::Unknown,
+                _ => v,
+            };
             if a == Tri::Yes {
-                return (v, if d == NONE { e } else { d });
+                // Every world still open ends here.
+                let decider = if outcome == Tri::Unknown { NONE } else if d == NONE { e } else { d };
+                return (outcome, decider);
             }
-            if v != base {
-                agree = false;
-            }
+            open = Some(outcome);
         }
-        if agree { (base, NONE) } else { (Tri::Unknown, NONE) }
+        match open {
+            Some(o) if o != base => (Tri::Unknown, NONE),
+            _ => (base, NONE),
+        }
     }
 
     /// The unknown facts that keep an unknown rule (or exception) from an outcome. Reads
@@ -594,12 +606,29 @@ impl Instruments {
     fn rule_missing(&self, i: u16, applies: Tri, body: Tri, cx: &Ctx, out: &mut Missing) {
         let rule = &self.rules[i as usize];
         let value_of = |n: Option<u32>, default: Tri| n.map_or(default, |n| self.seen(n, cx));
-        for &e in &rule.exceptions {
-            let ex = &self.rules[e as usize];
-            if cx.on(self, e) && value_of(ex.applies, Tri::Yes) == Tri::Yes {
-                // Decided by this exception: only what it turns on matters.
-                return self.rule_missing(e, Tri::Yes, value_of(ex.body, Tri::No), cx, out);
+        // The exceptions that may apply, each with what keeps it from an outcome.
+        let maybe = |exceptions: &[u16], out: &mut Missing| {
+            for &e in exceptions {
+                let ex = &self.rules[e as usize];
+                if !cx.on(self, e) || value_of(ex.applies, Tri::Yes) != Tri::Unknown {
+                    continue;
+                }
+                if let Some(n) = ex.applies {
+                    self.node_missing(n, cx, out);
+                }
+                let own = value_of(ex.body, Tri::No);
+                if self.resolve(e, own, cx).0 == Tri::Unknown {
+                    self.rule_missing(e, Tri::Yes, own, cx, out);
+                }
             }
+        };
+        let first_sure = rule.exceptions.iter().position(|&e| cx.on(self, e) && value_of(self.rules[e as usize].applies, Tri::Yes) == Tri::Yes);
+        if let Some(k) = first_sure {
+            // This exception decides every world the earlier maybes leave open: what it
+            // turns on matters, and so do those maybes, but not the rule's own condition.
+            let e = rule.exceptions[k];
+            self.rule_missing(e, Tri::Yes, value_of(self.rules[e as usize].body, Tri::No), cx, out);
+            return maybe(&rule.exceptions[..k], out);
         }
         if applies == Tri::Unknown
             && let Some(n) = rule.applies
@@ -612,19 +641,7 @@ impl Instruments {
         {
             self.node_missing(n, cx, out);
         }
-        for &e in &rule.exceptions {
-            let ex = &self.rules[e as usize];
-            if !cx.on(self, e) || value_of(ex.applies, Tri::Yes) != Tri::Unknown {
-                continue;
-            }
-            if let Some(n) = ex.applies {
-                self.node_missing(n, cx, out);
-            }
-            let own = value_of(ex.body, Tri::No);
-            if self.resolve(e, own, cx).0 == Tri::Unknown {
-                self.rule_missing(e, Tri::Yes, own, cx, out);
-            }
-        }
+        maybe(&rule.exceptions, out);
     }
 }
 

@@ -14,6 +14,10 @@ use std::collections::HashMap;
 use std::fmt;
 use crate::name::Name;
 
+/// How many rules one set of instruments may hold (numbered in 16 bits, `u16::MAX` meaning
+/// none). The codified law holds a few hundred.
+const MAX_RULES: usize = u16::MAX as usize - 1;
+
 /// Where an instrument is in force.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "scope", rename_all = "snake_case")]
@@ -180,6 +184,11 @@ impl Instruments {
                             let other = &pending[prev as usize];
                             errors.push(err(file, block.get("id").map(|v| v.pos).unwrap_or(block.pos), format!("rule id `{id}` is already used at {}:{}", other.file, other.block.pos.line)));
                             continue;
+                        }
+                        // Rules are numbered in 16 bits, and the last number means "none".
+                        if pending.len() >= MAX_RULES {
+                            errors.push(err(file, block.pos, format!("more than {MAX_RULES} rules: the engine numbers rules in 16 bits; split the instruments into sets")));
+                            break;
                         }
                         index.insert(id.clone(), pending.len() as u16);
                         pending.push(Pending { file, block, instrument: *inst, kind, id });

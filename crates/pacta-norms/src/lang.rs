@@ -141,6 +141,27 @@ const RULE_KEYS: &[&str] = &[
     "tailors",
 ];
 
+/// `rule` or `instrument` when `line` opens a fenced block meant as one but written so
+/// that it is not read (`~~~rule`, ````` ````rule `````, ```` ```Rule ````, ```` ```rule {#x} ````).
+fn near_miss_fence(line: &str) -> Option<&'static str> {
+    let (fence, rest) = if let Some(r) = line.strip_prefix("```") {
+        ("```", r)
+    } else if let Some(r) = line.strip_prefix("~~~") {
+        ("~~~", r)
+    } else {
+        return None;
+    };
+    let info = rest.trim_start_matches(['`', '~']).trim();
+    let word = info.split(|c: char| c.is_whitespace() || c == '{').next().unwrap_or("").to_ascii_lowercase();
+    let kind = match word.as_str() {
+        "rule" => "rule",
+        "instrument" => "instrument",
+        _ => return None,
+    };
+    let exact = fence == "```" && rest.trim() == kind;
+    (!exact).then_some(kind)
+}
+
 /// Splits a Markdown file into its instrument block and rule blocks. Prose is ignored.
 pub(crate) fn split(file: &str, text: &str) -> Result<ParsedFile, Vec<LoadError>> {
     let mut errors = Vec::new();
@@ -148,16 +169,26 @@ pub(crate) fn split(file: &str, text: &str) -> Result<ParsedFile, Vec<LoadError>
     let mut lines = text.lines().enumerate().peekable();
     while let Some((i, line)) = lines.next() {
         let trimmed = line.trim_start();
+        let open = Pos { line: i as u32 + 1, column: (line.len() - trimmed.len()) as u32 + 1 };
+        if let Some(kind) = near_miss_fence(trimmed) {
+            // Markdown accepts these fences, so a lawyer sees a block; the engine would not
+            // read it, and the rule would silently never apply.
+            errors.push(err(file, open, format!("this looks like a {kind} block but is not read as one: open it with ```{kind} alone on the line")));
+        }
         let Some(info) = trimmed.strip_prefix("```") else { continue };
         let info = info.trim();
-        let open = Pos { line: i as u32 + 1, column: (line.len() - trimmed.len()) as u32 + 1 };
         let is_rule = info == "rule";
         let is_instrument = info == "instrument";
         let mut block = Block { pos: open, fields: Vec::new() };
         let mut closed = false;
         for (j, l) in lines.by_ref() {
             let lno = j as u32 + 1;
-            if l.trim_start().starts_with("```") {
+            if let Some(next) = l.trim_start().strip_prefix("```") {
+                if (is_rule || is_instrument) && !next.trim().is_empty() {
+                    // A fence with an info string opens a block: the one open was never
+                    // closed, and that is where the lawyer must look.
+                    errors.push(err(file, open, format!("this {info} block is never closed: the next block opens at line {lno}")));
+                }
                 closed = true;
                 break;
             }
@@ -259,7 +290,7 @@ fn tokens(file: &str, v: &Value) -> Result<Vec<(Tok, Pos)>, LoadError> {
 /// Parses a condition: `a and (b or not c)`.
 pub(crate) fn parse_condition(file: &str, v: &Value) -> Result<Expr, LoadError> {
     let toks = tokens(file, v)?;
-    let mut p = CondParser { file, toks, i: 0, end: v.pos_at(v.text.len()) };
+    let mut p = CondParser { file, toks, i: 0, end: v.pos_at(v.text.len()), depth: 0 };
     let e = p.expr()?;
     if let Some((t, pos)) = p.toks.get(p.i) {
         return Err(err(file, *pos, format!("unexpected {} after a complete condition", describe(t))));
@@ -280,7 +311,14 @@ struct CondParser<'a> {
     toks: Vec<(Tok, Pos)>,
     i: usize,
     end: Pos,
+    /// How many parentheses, `not`s and `shown`s enclose the current position. Bounded
+    /// so that a malformed file cannot exhaust the stack of this recursive parser (or of
+    /// the engine, which walks the same tree).
+    depth: usize,
 }
+
+/// Deeper than any condition a lawyer writes; shallow enough for every recursion.
+const MAX_NESTING: usize = 64;
 
 impl CondParser<'_> {
     fn peek_word(&self) -> Option<&str> {
@@ -317,6 +355,15 @@ impl CondParser<'_> {
         Ok(if op == "and" { Expr::And(items) } else { Expr::Or(items) })
     }
     fn unary(&mut self) -> Result<Expr, LoadError> {
+        if self.depth >= MAX_NESTING {
+            return Err(err(self.file, self.pos(), format!("this condition nests more than {MAX_NESTING} deep (parentheses, `not`, `shown`)")));
+        }
+        self.depth += 1;
+        let e = self.unary_inner();
+        self.depth -= 1;
+        e
+    }
+    fn unary_inner(&mut self) -> Result<Expr, LoadError> {
         let pos = self.pos();
         match self.toks.get(self.i) {
             None => Err(err(self.file, pos, "the condition ends where a name, `not` or `(` was expected")),

@@ -120,7 +120,8 @@ fn by(rules: &[crate::name::Name]) -> String {
 /// One conclusion that differs between two assessments.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
-    /// `rule <id>`, `responsibility`, `threshold`, `response <kind>` or `in_force`.
+    /// `rule <id>`, `responsibility`, `threshold`, `response <kind>`, `response <kind>
+    /// duty <id>`, `conduct <category>` or `in_force`.
     pub what: String,
     pub before: String,
     pub after: String,
@@ -142,30 +143,51 @@ pub fn diff(before: &Assessment, after: &Assessment) -> Vec<Change> {
             out.push(Change { what, before: b, after: a });
         }
     };
-    push("in_force".into(), join(&before.in_force), join(&after.in_force));
+    // The set of instruments in force, not the order the files were read in: renaming a
+    // file changes nothing in law.
+    push("in_force".into(), join_sorted(&before.in_force), join_sorted(&after.in_force));
     push("responsibility".into(), resp(before), resp(after));
     push("threshold".into(), thr(before), thr(after));
     for kind in crate::model::ResponseKind::ALL {
         let b = before.response(*kind).map(|r| r.available.label()).unwrap_or("absent");
         let a = after.response(*kind).map(|r| r.available.label()).unwrap_or("absent");
         push(format!("response {}", kind.label()), b.into(), a.into());
-    }
-    let mut ids: Vec<&str> = before.findings.iter().map(|f| &*f.rule).collect();
-    for f in &after.findings {
-        if !ids.contains(&&*f.rule) {
-            ids.push(&f.rule);
+        // The conditions a measure of this kind must meet are conclusions too: an
+        // amended proportionality rule changes what a countermeasure may be.
+        let no_duties: &[Finding] = &[];
+        let duties = |x: &Assessment| x.response(*kind).map_or(no_duties, |r| r.duties.as_slice()).to_vec();
+        for (id, b, a) in paired(&duties(before), &duties(after)) {
+            push(format!("response {} duty {id}", kind.label()), b, a);
         }
     }
-    for id in ids {
-        let b = before.findings.iter().find(|f| &*f.rule == id).map(status).unwrap_or_else(|| "absent".into());
-        let a = after.findings.iter().find(|f| &*f.rule == id).map(status).unwrap_or_else(|| "absent".into());
+    for (id, b, a) in paired(&before.findings, &after.findings) {
         push(format!("rule {id}"), b, a);
+    }
+    // What research coders call a breach of each body of law (the conduct element met):
+    // moving a rule to another category changes it even when no finding changes.
+    for ((category, b), (_, a)) in before.conduct.iter().zip(after.conduct.iter()) {
+        push(format!("conduct {}", category.label()), b.label().to_string(), a.label().to_string());
     }
     out
 }
 
-fn join(v: &[crate::name::Name]) -> String {
-    v.iter().map(|s| &**s).collect::<Vec<_>>().join(", ")
+/// Each rule id of either list, in first-seen order, with its status on each side
+/// ("absent" where a side has no finding for it).
+fn paired(before: &[Finding], after: &[Finding]) -> Vec<(String, String, String)> {
+    let mut ids: Vec<&str> = before.iter().map(|f| &*f.rule).collect();
+    for f in after {
+        if !ids.contains(&&*f.rule) {
+            ids.push(&f.rule);
+        }
+    }
+    let side = |list: &[Finding], id: &str| list.iter().find(|f| &*f.rule == id).map(status).unwrap_or_else(|| "absent".into());
+    ids.into_iter().map(|id| (id.to_string(), side(before, id), side(after, id))).collect()
+}
+
+fn join_sorted(v: &[crate::name::Name]) -> String {
+    let mut ids: Vec<&str> = v.iter().map(|s| &**s).collect();
+    ids.sort_unstable();
+    ids.join(", ")
 }
 
 fn status(f: &Finding) -> String {

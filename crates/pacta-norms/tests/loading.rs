@@ -157,3 +157,93 @@ fn the_worked_example_in_the_norms_readme_compiles() {
     let law = Instruments::load(&[("norms/README.md".to_string(), readme.to_string())]).unwrap();
     assert!(law.rules().count() == 2);
 }
+
+/// A lawyer's story of exceptions in file order: the first that applies decides, and a
+/// later one that surely applies cannot settle a case an earlier one may decide otherwise.
+#[test]
+fn an_exception_that_may_apply_keeps_a_later_sure_one_from_deciding_alone() {
+    let body = "
+```rule
+id: t.r
+kind: prohibition
+force: law
+cites: base
+breached when: intrusion
+```
+
+```rule
+id: t.leak
+kind: exception
+exception to: t.r
+cites: first exception
+applies when: data_leaked
+```
+
+```rule
+id: t.always
+kind: exception
+exception to: t.r
+cites: second exception
+applies when: intrusion
+breached when: intrusion
+```
+";
+    let law = Instruments::load(&[("norms/t.md".to_string(), format!("{HEADER}{body}"))]).unwrap();
+    let case = |leaked: Option<bool>| {
+        let mut facts = FactSet::unknown().with(Fact::Intrusion, true);
+        if let Some(l) = leaked {
+            facts.set(Fact::DataLeaked, Tri::from_bool(l));
+        }
+        law.assess(&Case { facts, perspective: None, date: None }, AssessOptions { trace: true })
+    };
+    let finding = |a: &Assessment| a.findings.iter().find(|f| f.rule.as_str() == "t.r").unwrap().clone();
+    // Leaked: the first exception decides (not breached). Not leaked: the second (breached).
+    assert_eq!(finding(&case(Some(true))).status, Status::NotBreached);
+    assert_eq!(finding(&case(Some(false))).status, Status::Breached);
+    // Unknown: the two worlds disagree, so the engine cannot tell, and says what it needs.
+    let open = finding(&case(None));
+    assert_eq!(open.status, Status::CannotTell, "{open:?}");
+    assert_eq!(open.missing.to_vec(), vec![Fact::DataLeaked]);
+}
+
+#[test]
+fn a_rule_block_fenced_so_that_it_would_not_be_read_is_refused_where_it_opens() {
+    for (fence, close) in [("~~~rule", "~~~"), ("````rule", "````"), ("```Rule", "```"), ("```rule {#sov}", "```")] {
+        let body = format!("\n{fence}\nid: t.quiet\nkind: prohibition\nforce: law\ncites: x\nbreached when: intrusion\n{close}\n");
+        let e = refused(&body);
+        // The fence is line 10 (after the 8-line header and a blank line), column 1.
+        assert!(e.contains("norms/t.md:10:1: this looks like a rule block but is not read as one"), "{fence}: {e}");
+    }
+}
+
+#[test]
+fn an_unclosed_rule_block_is_reported_where_it_opens() {
+    let body = "
+```rule
+id: t.open
+kind: prohibition
+force: law
+cites: x
+breached when: intrusion
+
+```rule
+id: t.next
+kind: prohibition
+force: law
+cites: y
+breached when: intrusion
+```
+";
+    let e = refused(body);
+    assert!(e.contains("norms/t.md:10:1: this rule block is never closed: the next block opens at line 17"), "{e}");
+}
+
+#[test]
+fn a_condition_nested_beyond_reason_is_refused_not_a_crash() {
+    let deep = format!("{}intrusion{}", "(".repeat(30_000), ")".repeat(30_000));
+    let e = refused(&format!("\n```rule\nid: t.deep\nkind: prohibition\nforce: law\ncites: x\nbreached when: {deep}\n```\n"));
+    assert!(e.contains("nests more than 64 deep"), "{}", &e[..e.len().min(300)]);
+    let nots = format!("{}intrusion", "not ".repeat(30_000));
+    let e = refused(&format!("\n```rule\nid: t.deep\nkind: prohibition\nforce: law\ncites: x\nbreached when: {nots}\n```\n"));
+    assert!(e.contains("nests more than 64 deep"), "{}", &e[..e.len().min(300)]);
+}

@@ -414,3 +414,34 @@ fn a_news_site_down_for_hours_is_not_yet_a_restriction_of_expression_but_down_fo
     let a = assess_with(&i, &by_a_state, None, &[]);
     assert_eq!(status(&a, "iccpr.art19.expression"), Status::CannotTell);
 }
+
+#[test]
+fn what_if_an_amended_duty_or_category_shows_and_a_renamed_file_does_not() {
+    // Espionage with data stolen from a foreign government, by a state organ.
+    let mut i = incident("Ministry mailboxes read", &[OperationType::Espionage], &[("DE", Sector::Government)]);
+    i.effects.data_theft = Some(DataTheft::Sensitive);
+    let atts = vec![claim(&i, "RU", ActorCategory::State)];
+    let case = extract::case(&i, &atts, Some(st("DE")), &BTreeMap::new()).unwrap();
+    let before = builtin().assess(&case, AssessOptions::default());
+    let amend = |file: &str, from: &str, to: &str| -> Instruments {
+        let sources: Vec<(String, String)> = builtin_sources()
+            .into_iter()
+            .map(|(p, t)| if p.ends_with(file) { assert!(t.contains(from), "{from}"); let t = t.replacen(from, to, 1); (p, t) } else { (p, t) })
+            .collect();
+        Instruments::load(&sources).unwrap()
+    };
+    let what = |law: &Instruments| -> Vec<String> { render::diff(&before, &law.assess(&case, AssessOptions::default())).into_iter().map(|c| c.what).collect() };
+
+    // A forum makes every countermeasure disproportionate: the duty changes, no finding does.
+    let strict = amend("ilc-arsiwa-2001.md", "breached when: not response_proportionate", "breached when: true");
+    assert!(what(&strict).contains(&"response countermeasures duty ilc.art51.proportionality".to_string()), "{:?}", what(&strict));
+
+    // Unlawful espionage methods filed under human rights instead: the categories change.
+    let moved = amend("tallinn-2.md", "category: cyber_espionage\nholds when: (op_espionage", "category: human_rights\nholds when: (op_espionage");
+    assert!(what(&moved).contains(&"conduct cyber_espionage".to_string()), "{:?}", what(&moved));
+
+    // The same files under other names and in another order: nothing changes in law.
+    let renamed: Vec<(String, String)> = builtin_sources().into_iter().rev().map(|(p, t)| (p.replace(".md", "-renamed.md"), t)).collect();
+    let renamed = Instruments::load(&renamed).unwrap();
+    assert!(what(&renamed).is_empty(), "{:?}", what(&renamed));
+}

@@ -444,6 +444,10 @@ impl SearchIndex {
         clauses.extend(self.filter_clauses(filter).into_iter().map(|q| (Occur::Must, q)));
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
+        // Invariant: the heap is never larger than the index. A page past the last match is
+        // empty whatever its offset, so the offset is first brought within the index: a
+        // request for page ten billion costs what the last page costs, not 320 GB.
+        let offset = offset.min(searcher.num_docs() as usize);
         let top = TopDocs::with_limit(limit.max(1)).and_offset(offset).order_by_u64_field("order", tantivy::Order::Desc);
         let (top, total) = searcher.search(&query, &(top, Count))?;
         let mut ids = Vec::with_capacity(top.len());

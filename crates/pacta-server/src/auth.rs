@@ -114,7 +114,7 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form)
     let expires = chrono::Utc::now() + chrono::Duration::from_std(SESSION_LIFETIME).unwrap_or_default();
     state.store.create_session(&sha256(&session), &account.id, &csrf, expires).await.map_err(AppError::from)?;
     tracing::info!(account = %account.name, "signed in");
-    let next = if form.next.starts_with('/') && !form.next.starts_with("//") { form.next } else { "/".to_string() };
+    let next = if is_local_path(&form.next) { form.next } else { "/".to_string() };
     let mut r = Redirect::to(&next).into_response();
     let cookie = format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}", URL_SAFE_NO_PAD.encode(session), SESSION_LIFETIME.as_secs());
     r.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.to_string()))?);
@@ -157,6 +157,13 @@ struct LoginPage {
     next: String,
 }
 
+/// Whether `next` is a path on this site, safe to send a browser to after sign-in. Browsers
+/// read a backslash as a slash and drop tabs and line breaks, so "/\\evil.example" and
+/// "/\t/evil.example" would leave the site just as "//evil.example" does.
+fn is_local_path(next: &str) -> bool {
+    next.starts_with('/') && !next.chars().any(|c| c == '\\' || c.is_control()) && !next.starts_with("//")
+}
+
 /// `GET /login`: the sign-in form, or the signed-in account with a sign-out button.
 pub async fn login_page(viewer: Viewer, axum::extract::RawQuery(query): axum::extract::RawQuery) -> Result<Response, crate::pages::PageError> {
     use askama::Template;
@@ -165,7 +172,7 @@ pub async fn login_page(viewer: Viewer, axum::extract::RawQuery(query): axum::ex
         nav: "login",
         signed_in: viewer.account_info().map(|a| a.name.clone()),
         csrf: viewer.csrf().unwrap_or("").to_string(),
-        next: if next.starts_with('/') && !next.starts_with("//") { next } else { String::new() },
+        next: if is_local_path(&next) { next } else { String::new() },
     };
     Ok(axum::response::Html(page.render().map_err(AppError::from)?).into_response())
 }
@@ -176,4 +183,21 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/report", get(crate::report::report_page).post(crate::report::report_form))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local_path;
+
+    #[test]
+    fn after_sign_in_a_browser_is_sent_only_to_a_path_on_this_site() {
+        for ok in ["/", "/incidents?state=UA", "/cases/3"] {
+            assert!(is_local_path(ok), "{ok}");
+        }
+        // Each of these leaves the site in a browser: another host, a backslash read as a
+        // slash, a tab or line break dropped from the middle.
+        for bad in ["https://evil.example/", "//evil.example", "/\\evil.example/x", "/\t/evil.example", "/\n/evil.example", "evil"] {
+            assert!(!is_local_path(bad), "{bad:?}");
+        }
+    }
 }

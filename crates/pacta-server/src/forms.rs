@@ -154,6 +154,18 @@ fn parties(field: &str, ids: &[String]) -> Result<Vec<PartyId>, AppError> {
     ids.iter().map(|s| PartyId::parse(field, s.trim()).map_err(|e| bad(field, e))).collect()
 }
 
+/// The parties an account names as acting with it. An account speaks for its own party
+/// only: naming another as a co-author would put words in that party's mouth (and would
+/// let it withdraw what it never said). A party joins a claim by endorsing it, and a
+/// measure by proposing its own.
+fn co_actors(field: &str, ids: &[String], actor: &PartyId) -> Result<Vec<PartyId>, AppError> {
+    let named = parties(field, ids)?;
+    match named.iter().find(|p| *p != actor) {
+        Some(other) => Err(AppError::bad(field, other.to_string(), format!("an account acts for its own party ({actor}) only; {other} joins by acting itself (endorsing the claim, or proposing its own measure)"))),
+        None => Ok(named),
+    }
+}
+
 fn evidence_ids(field: &str, ids: &[String]) -> Result<Vec<Uuid>, AppError> {
     ids.iter().map(|s| EvidenceId::parse(s.trim()).map(|e| e.0).map_err(|_| AppError::bad(field, s, "expected an artefact id (a UUID, as `pacta evidence list` shows)"))).collect()
 }
@@ -495,7 +507,7 @@ impl ClaimInput {
             c => Confidence::parse("confidence", c).map_err(|e| bad("confidence", e))?,
         };
         let mut attributors = vec![actor.clone()];
-        attributors.extend(parties("with", &self.with)?);
+        attributors.extend(co_actors("with", &self.with, actor)?);
         attributors.dedup();
         let visibility = match nonempty(&self.visibility).unwrap_or("public") {
             "public" => {
@@ -733,7 +745,7 @@ pub async fn propose(state: &AppState, viewer: &Viewer, reference: &str, input: 
         id: ResponseId::new(),
         incident: w.incident.record.incident.id,
         by: w.actor.clone(),
-        with: parties("with", &input.with)?,
+        with: co_actors("with", &input.with, &w.actor)?.into_iter().filter(|p| *p != w.actor).collect(),
         against: StateCode::parse("against", input.against.trim()).map_err(|e| bad("against", e))?,
         rung: input.rung.trim().to_string(),
         description: input.description.trim().to_string(),
@@ -882,8 +894,18 @@ pub async fn api_amend_claim(State(state): State<AppState>, viewer: Viewer, Path
     params(("id" = String, Path, description = "Incident id or DATASET:RECORD_ID")),
     responses((status = 201, body = Written), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)),
     security(("token" = [])))]
-pub async fn api_add_evidence(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Response, AppError> {
+pub async fn api_add_evidence(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, headers: HeaderMap, body: axum::body::Body) -> Result<Response, AppError> {
+    // Who may add evidence is settled before the body is read: this route's body limit is
+    // the evidence size, and an anonymous client must not make the server buffer that.
     let w = writer(&state, &viewer, Action::AddEvidence, &id).await?;
+    let body = axum::body::to_bytes(body, usize::MAX).await.map_err(|e| {
+        let text = e.to_string();
+        if past_the_limit(e) {
+            AppError::TooLarge(format!("the request body is too large: {text}"))
+        } else {
+            AppError::BadBody(format!("the request body could not be read: {text}"))
+        }
+    })?;
     let input: EvidenceInput = crate::report::json_body(&headers, &body)?;
     drop(body);
     let gate = evidence_gate(&state, w, &input)?;
@@ -896,6 +918,21 @@ pub async fn api_add_evidence(State(state): State<AppState>, viewer: Viewer, Pat
     let vault = gate.vault.clone();
     let put = tokio::task::spawn_blocking(move || vault.put(std::io::Cursor::new(bytes))).await.map_err(|e| AppError::Internal(format!("vault task: {e}")))?.map_err(vault_error)?;
     Ok(created(record_evidence(&state, gate, &input, put).await?))
+}
+
+/// Whether reading a body failed on the route's body limit (`layers::body_limit`), however
+/// many times the body was wrapped on its way here.
+fn past_the_limit(e: axum::Error) -> bool {
+    let mut inner = e.into_inner();
+    loop {
+        if inner.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        match inner.downcast::<axum::Error>() {
+            Ok(wrapped) => inner = wrapped.into_inner(),
+            Err(_) => return false,
+        }
+    }
 }
 
 /// The artefacts of an incident the viewer may read.

@@ -75,6 +75,11 @@ pub fn routes() -> Router<AppState> {
 /// A store refusal keeps the field and the rule it names.
 fn refused(e: StoreError) -> AppError {
     match e {
+        // The store names the acting party `--as`, as the command line sets it; here it is
+        // the account's party.
+        StoreError::Invalid(inv) if inv.field == "--as" => AppError::bad("party", inv.value, inv.rule),
+        // A case or request named in the path that the account may not read is not there.
+        StoreError::Invalid(inv) if matches!(inv.field.as_str(), "case" | "request") && inv.rule.starts_with("unknown") => AppError::NotFound(inv.rule),
         StoreError::Invalid(inv) => AppError::bad(inv.field, inv.value, inv.rule),
         other => other.into(),
     }
@@ -222,8 +227,13 @@ async fn api_send(State(state): State<AppState>, viewer: Viewer, headers: Header
     d.measure = input.measure.as_deref().map(ResponseId::parse).transpose().map_err(|e| bad("measure", e))?;
     d.offer_to_negotiate = input.offer_to_negotiate;
     d.tlp = Tlp::parse("tlp", &input.tlp).map_err(|e| bad("tlp", e))?;
-    d.acknowledge_within = input.acknowledge_within_hours.map(Duration::hours);
-    d.answer_within = input.answer_within_hours.map(Duration::hours);
+    let hours = |field: &'static str, h: Option<i64>| -> Result<Option<Duration>, AppError> {
+        // A deadline is at most ten years out; beyond that it is a typo, and chrono's
+        // durations overflow long before i64 hours do.
+        h.map(|h| Duration::try_hours(h).filter(|_| (1..=24 * 366 * 10).contains(&h)).ok_or_else(|| AppError::bad(field, h.to_string(), "expected a whole number of hours from 1 to 87,840 (ten years)"))).transpose()
+    };
+    d.acknowledge_within = hours("acknowledge_within_hours", input.acknowledge_within_hours)?;
+    d.answer_within = hours("answer_within_hours", input.answer_within_hours)?;
     let sent = state.store.send_consultation(&me, d, Utc::now()).await.map_err(refused)?;
     Ok((StatusCode::CREATED, Json(sent)).into_response())
 }

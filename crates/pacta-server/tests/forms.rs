@@ -233,9 +233,10 @@ async fn attribution_story(w: &World) {
     assert!(r.body.contains("value=\"Harbour Bear\""), "the typed values are kept");
     let r = post_form(w, &fr, &form, &[("state", "XX"), ("confidence", "likely"), ("basis", "technical_report")], true).await;
     assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "state", "ISO 3166");
-    let r = post_form(w, &fr, &form, &[("state", "RU"), ("confidence", "likely"), ("basis", "technical_report"), ("with", "state:JP")], true).await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
-    assert!(r.body.contains("attributors[1]") && r.body.contains("unknown party"), "the store's refusal names the field: {}", r.body);
+    // France cannot sign Germany's name to its claim: Germany joins by endorsing it.
+    let r = post_form(w, &fr, &form, &[("state", "RU"), ("confidence", "likely"), ("basis", "technical_report"), ("with", "state:DE")], true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "with", "acts for its own party");
+    assert!(r.body.contains("state:DE"), "names the party: {}", r.body);
     assert!(!get(w, &fr, &page).await.body.contains("made in the registry"), "nothing was written by a refusal");
 
     // Recorded: POST-redirect-GET to the incident page, which shows the claim and its status.

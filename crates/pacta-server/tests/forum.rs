@@ -77,13 +77,13 @@ async fn a_case_is_filed_through_the_api_and_its_published_ruling_is_read_by_the
         let filed: serde_json::Value = serde_json::from_str(&filed).unwrap();
         let api_case = filed["case"]["id"].as_str().unwrap().to_string();
         assert_eq!(filed["case"]["claimant"], "state:FR");
-        // Germany does not see the AMBER case, and cannot act in it: the refusal names the rule.
+        // Germany does not see the AMBER case, and cannot act in it: to Germany it does not exist.
         assert_eq!(call(&state, t("de").as_deref(), "GET", &format!("/api/v1/cases/{api_case}"), None).await.0, StatusCode::NOT_FOUND);
         assert_eq!(call(&state, t("ru").as_deref(), "GET", &format!("/api/v1/cases/{api_case}"), None).await.0, StatusCode::OK);
         let submission = serde_json::json!({ "action": "file", "kind": "submission", "text": "Germany supports France.", "evidence": [] });
         let (status, err) = call(&state, t("de").as_deref(), "POST", &format!("/api/v1/cases/{api_case}/actions"), Some(submission)).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
-        assert!(err.contains("a party acts only in cases it is part of"), "{err}");
+        assert_eq!(status, StatusCode::NOT_FOUND, "{err}");
+        assert!(err.contains("unknown case") && !err.contains("state:RU"), "{err}");
 
         // A request for information, answered through the API; a third state sees nothing.
         let rfi = serde_json::json!({ "template": "request_for_information", "to": "state:RU", "subject": "Logs of the staging servers", "incident": incident.to_string() });
@@ -92,7 +92,7 @@ async fn a_case_is_filed_through_the_api_and_its_published_ruling_is_read_by_the
         let sent: serde_json::Value = serde_json::from_str(&sent).unwrap();
         let request = sent["consultation"]["request"]["id"].as_str().unwrap().to_string();
         let (status, err) = call(&state, t("de").as_deref(), "POST", &format!("/api/v1/consultations/{request}/reply"), Some(serde_json::json!({ "reply": "acknowledge" }))).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(status, StatusCode::NOT_FOUND, "a request Germany may not read is not there for it");
         assert!(err.contains("unknown request"), "{err}");
         let (status, _) = call(&state, t("ru").as_deref(), "POST", &format!("/api/v1/consultations/{request}/reply"), Some(serde_json::json!({ "reply": "refused", "text": "No logs are kept." }))).await;
         assert_eq!(status, StatusCode::OK);

@@ -153,6 +153,9 @@ async fn the_incident_list_filters_and_paginates() {
     assert_eq!([ids(&p1), ids(&p2)].concat(), ids(&both));
     let last = get(&f, &format!("/api/v1/incidents?offset={}", f.public_total - 3)).await.json();
     assert_eq!(last["incidents"].as_array().unwrap().len(), 3);
+    let abyss = get(&f, "/api/v1/incidents?offset=10000000000").await.json();
+    assert_eq!(abyss["incidents"].as_array().unwrap().len(), 0, "a page past the end is empty");
+    assert_eq!(abyss["total"], f.public_total);
 
     let ua = get(&f, "/api/v1/incidents?state=ua&limit=200").await.json();
     assert!(ua["total"].as_u64().unwrap() > 0);

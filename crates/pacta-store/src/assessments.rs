@@ -10,10 +10,13 @@
 //! logging it would add nothing a verifier could check, and an amendment of the law would
 //! have to rewrite "history" that never was history.
 //!
-//! A stored row is **stale** when either version, or the incident's `log_index`, differs
-//! from the current one. Every change to an incident's facts or claims goes through the
-//! write path, which gives the incident a new `log_index`; so "same `log_index`" means
-//! "same facts". A stale row is recomputed, never shown as current.
+//! A stored row is **stale** when either version, or the incident's facts index, differs
+//! from the current one. The facts index is the latest log entry the assessment rests on:
+//! `incidents.facts_index` when a claim or consultation came after the record's own entry,
+//! else the record's `log_index`. Every change to an incident's facts or claims goes
+//! through a write path that moves it; so "same facts index" means "same facts". A stale
+//! row is recomputed, never shown as current. (The assessment's `log_index` field holds
+//! that facts index.)
 //!
 //! Invariant: this crate does not depend on `pacta-norms`. It stores the assessment as
 //! the JSON text the caller gives it, plus the version strings; the CLI runs the engine.
@@ -131,23 +134,23 @@ impl Store {
     pub async fn assessment_inputs(&self, which: Which<'_>) -> Result<Vec<AssessmentInput>, StoreError> {
         let rows: Vec<(i64, String, i64)> = on_pool!(self, pool => {
             let q = match which {
-                Which::All => sqlx::query("SELECT seq, body, log_index FROM incidents ORDER BY seq"),
-                Which::One(id) => sqlx::query("SELECT seq, body, log_index FROM incidents WHERE id = $1").bind(id.to_string()),
+                Which::All => sqlx::query("SELECT seq, body, COALESCE(facts_index, log_index) AS log_index FROM incidents ORDER BY seq"),
+                Which::One(id) => sqlx::query("SELECT seq, body, COALESCE(facts_index, log_index) AS log_index FROM incidents WHERE id = $1").bind(id.to_string()),
                 Which::Stale(v) => sqlx::query(
-                    "SELECT i.seq, i.body, i.log_index FROM incidents i \
+                    "SELECT i.seq, i.body, COALESCE(i.facts_index, i.log_index) AS log_index FROM incidents i \
                      LEFT JOIN assessments a ON a.incident_seq = i.seq AND a.perspective = '' \
-                     WHERE a.incident_seq IS NULL OR a.instruments_version <> $1 OR a.engine_version <> $2 OR a.log_index <> i.log_index \
+                     WHERE a.incident_seq IS NULL OR a.instruments_version <> $1 OR a.engine_version <> $2 OR a.log_index <> COALESCE(i.facts_index, i.log_index) \
                      ORDER BY i.seq",
                 )
                 .bind(v.instruments.to_string())
                 .bind(v.engine.to_string()),
                 Which::Page { stale: None, after, limit } => {
-                    sqlx::query("SELECT seq, body, log_index FROM incidents WHERE seq > $1 ORDER BY seq LIMIT $2").bind(after).bind(i64::from(limit))
+                    sqlx::query("SELECT seq, body, COALESCE(facts_index, log_index) AS log_index FROM incidents WHERE seq > $1 ORDER BY seq LIMIT $2").bind(after).bind(i64::from(limit))
                 }
                 Which::Page { stale: Some(v), after, limit } => sqlx::query(
-                    "SELECT i.seq, i.body, i.log_index FROM incidents i \
+                    "SELECT i.seq, i.body, COALESCE(i.facts_index, i.log_index) AS log_index FROM incidents i \
                      LEFT JOIN assessments a ON a.incident_seq = i.seq AND a.perspective = '' \
-                     WHERE i.seq > $3 AND (a.incident_seq IS NULL OR a.instruments_version <> $1 OR a.engine_version <> $2 OR a.log_index <> i.log_index) \
+                     WHERE i.seq > $3 AND (a.incident_seq IS NULL OR a.instruments_version <> $1 OR a.engine_version <> $2 OR a.log_index <> COALESCE(i.facts_index, i.log_index)) \
                      ORDER BY i.seq LIMIT $4",
                 )
                 .bind(v.instruments.to_string())
@@ -292,7 +295,7 @@ impl Store {
             let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM incidents").fetch_one(pool).await?;
             let fresh: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM assessments a JOIN incidents i ON i.seq = a.incident_seq \
-                 WHERE a.perspective = '' AND a.instruments_version = $1 AND a.engine_version = $2 AND a.log_index = i.log_index",
+                 WHERE a.perspective = '' AND a.instruments_version = $1 AND a.engine_version = $2 AND a.log_index = COALESCE(i.facts_index, i.log_index)",
             )
             .bind(versions.instruments.to_string())
             .bind(versions.engine.to_string())

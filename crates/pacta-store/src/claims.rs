@@ -249,10 +249,11 @@ impl Store {
                 .bind(index as i64)
                 .execute(&mut *tx)
                 .await?;
-            // A claim changes what the incident's assessment rests on, so it is the
-            // incident's latest entry: stored assessments are keyed on that index and go
-            // stale with it (see assessments.rs).
-            sqlx::query("UPDATE incidents SET log_index = $1 WHERE seq = $2").bind(index as i64).bind(seq).execute(&mut *tx).await?;
+            // A claim changes what the incident's assessment rests on: stored assessments
+            // are keyed on that index and go stale with it (see assessments.rs). The
+            // incident's public log_index stays its record's: a private claim must not show
+            // the public that something was said about the incident.
+            sqlx::query("UPDATE incidents SET facts_index = $1 WHERE seq = $2").bind(index as i64).bind(seq).execute(&mut *tx).await?;
             log.flush(&mut *tx).await?;
             StoredClaim { version, log_index: index, imported: false }
         });

@@ -98,14 +98,14 @@ impl DirectReader {
             let (sql, params): (&str, Vec<String>) = key.lookup();
             let mut stmt = conn.prepare_cached(sql)?;
             let row = stmt
-                .query_row(rusqlite::params_from_iter(params.iter()), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, Option<String>>(3)?)))
+                .query_row(rusqlite::params_from_iter(params.iter()), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?, r.get::<_, Option<String>>(4)?)))
                 .optional()?;
-            let Some((seq, body, log_index, source_hash)) = row else { return Ok(None) };
+            let Some((seq, body, log_index, facts_index, source_hash)) = row else { return Ok(None) };
             let mut stmt = conn.prepare_cached(FILED_WITH_INCIDENT)?;
             let filed = stmt.query_map([seq], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(2)?)))?.collect::<Result<Vec<_>, _>>()?;
             let filed = Filed::parse(filed)?;
             let parties = parties(conn, &filed.party_ids())?;
-            Ok(Some(RawIncident { seq, body, log_index, source_hash, filed, parties }))
+            Ok(Some(RawIncident { seq, body, log_index, facts_index, source_hash, filed, parties }))
         })
     }
 

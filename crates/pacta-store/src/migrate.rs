@@ -13,6 +13,7 @@ const SQLITE: &[(i64, &str)] = &[
     (7, include_str!("../migrations/sqlite/0007_forum.sql")),
     (8, include_str!("../migrations/sqlite/0008_search.sql")),
     (9, include_str!("../migrations/sqlite/0009_lean_incidents.sql")),
+    (10, include_str!("../migrations/sqlite/0010_facts_index.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_registry.sql")),
@@ -24,6 +25,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (7, include_str!("../migrations/postgres/0007_forum.sql")),
     (8, include_str!("../migrations/postgres/0008_search.sql")),
     (9, include_str!("../migrations/postgres/0009_lean_incidents.sql")),
+    (10, include_str!("../migrations/postgres/0010_facts_index.sql")),
 ];
 
 pub async fn run(store: &Store) -> Result<(), StoreError> {

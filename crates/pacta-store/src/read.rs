@@ -70,8 +70,12 @@ impl ChangedIncident {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StoredIncident {
     pub record: IncidentRecord,
-    /// The index of the latest log entry about this incident.
+    /// The index of the incident record's latest log entry: public, shown with the record.
     pub log_index: u64,
+    /// The latest log entry its assessment rests on: the record's, or a later claim's or
+    /// consultation's. For telling a stored assessment's freshness only: it may be the
+    /// entry of a claim the viewer may not see, so it is never shown.
+    pub facts_index: u64,
 }
 
 /// Counts for `pacta stats` and the public statistics.
@@ -253,9 +257,9 @@ impl IncidentKey {
     /// The statement that finds the incident's row, and its parameters in order.
     pub(crate) fn lookup(&self) -> (&'static str, Vec<String>) {
         match self {
-            IncidentKey::Id(id) => ("SELECT seq, body, log_index, source_hash FROM incidents WHERE id = $1", vec![id.to_string()]),
+            IncidentKey::Id(id) => ("SELECT seq, body, log_index, COALESCE(facts_index, log_index) AS facts_index, source_hash FROM incidents WHERE id = $1", vec![id.to_string()]),
             IncidentKey::Origin(dataset, record_id) => {
-                ("SELECT seq, body, log_index, source_hash FROM incidents WHERE dataset = $1 AND record_id = $2", vec![dataset.label().to_string(), record_id.clone()])
+                ("SELECT seq, body, log_index, COALESCE(facts_index, log_index) AS facts_index, source_hash FROM incidents WHERE dataset = $1 AND record_id = $2", vec![dataset.label().to_string(), record_id.clone()])
             }
         }
     }
@@ -322,6 +326,7 @@ pub(crate) struct RawIncident {
     pub(crate) seq: i64,
     pub(crate) body: String,
     pub(crate) log_index: i64,
+    pub(crate) facts_index: i64,
     pub(crate) source_hash: Option<String>,
     pub(crate) filed: Filed,
     /// `(id, kind, name, state)` of the parties named in `filed`.
@@ -336,6 +341,7 @@ impl RawIncident {
         Ok(StoredIncident {
             record: IncidentRecord { incident, attributions, responses, external, parties, source_hash: self.source_hash },
             log_index: self.log_index as u64,
+            facts_index: self.facts_index as u64,
         })
     }
 }
@@ -374,13 +380,13 @@ impl Store {
     pub async fn incidents_after(&self, filter: &IncidentFilter, after: Option<i64>, limit: u32) -> Result<Vec<(i64, StoredIncident)>, StoreError> {
         let raws: Vec<RawIncident> = on_pool!(self, pool => {
             let mut tx = pool.begin_with(crate::dialect::begin_snapshot(self.backend())).await?;
-            let mut q = QueryBuilder::new("SELECT i.seq, i.body, i.log_index, i.source_hash FROM incidents i");
+            let mut q = QueryBuilder::new("SELECT i.seq, i.body, i.log_index, COALESCE(i.facts_index, i.log_index), i.source_hash FROM incidents i");
             push_filter(&mut q, filter);
             q.push(" AND i.seq > ");
             q.push_bind(after.unwrap_or(-1));
             q.push(" ORDER BY i.seq LIMIT ");
             q.push_bind(i64::from(limit));
-            let rows: Vec<(i64, String, i64, Option<String>)> = q.build_query_as().fetch_all(&mut *tx).await?;
+            let rows: Vec<(i64, String, i64, i64, Option<String>)> = q.build_query_as().fetch_all(&mut *tx).await?;
             let (Some(first), Some(last)) = (rows.first().map(|r| r.0), rows.last().map(|r| r.0)) else {
                 tx.commit().await?;
                 return Ok(Vec::new());
@@ -394,10 +400,10 @@ impl Store {
             }
             let mut raws = Vec::with_capacity(rows.len());
             let mut named = std::collections::BTreeSet::new();
-            for (seq, body, log_index, source_hash) in rows {
+            for (seq, body, log_index, facts_index, source_hash) in rows {
                 let filed = Filed::parse(filed.remove(&seq).unwrap_or_default())?;
                 named.extend(filed.party_ids());
-                raws.push(RawIncident { seq, body, log_index, source_hash, filed, parties: Vec::new() });
+                raws.push(RawIncident { seq, body, log_index, facts_index, source_hash, filed, parties: Vec::new() });
             }
             let named: Vec<String> = named.into_iter().collect();
             let mut parties: Vec<PartyRow> = Vec::new();
@@ -546,7 +552,7 @@ impl Store {
                 }
             }
             tx.commit().await?;
-            Ok(Some(RawIncident { seq, body: row.try_get("body")?, log_index: row.try_get("log_index")?, source_hash: row.try_get("source_hash")?, filed, parties }))
+            Ok(Some(RawIncident { seq, body: row.try_get("body")?, log_index: row.try_get("log_index")?, facts_index: row.try_get("facts_index")?, source_hash: row.try_get("source_hash")?, filed, parties }))
         })
     }
 

@@ -405,6 +405,21 @@ impl Store {
                                 let id = IncidentId::parse(id).map_err(|e| StoreError::Corrupt { what: format!("incident {seq}"), detail: e.to_string() })?;
                                 let mut record = p.record;
                                 record.set_incident_id(id);
+                                // Its claims keep their ids too, matched by the source's own
+                                // reference: stances, amendments and evidence answer a claim by
+                                // id, and a re-import must not cut them loose.
+                                let mut kept: HashMap<String, pacta_core::AttributionId> = HashMap::new();
+                                for body in sqlx::query_scalar::<_, String>("SELECT body FROM attributions WHERE incident_seq = $1").bind(*seq).fetch_all(&mut *tx).await? {
+                                    let old: pacta_core::Attribution = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt { what: format!("claim of incident {seq}"), detail: e.to_string() })?;
+                                    if let Some(r) = old.origin_ref {
+                                        kept.insert(r, old.id);
+                                    }
+                                }
+                                for a in &mut record.attributions {
+                                    if let Some(old) = a.origin_ref.as_ref().and_then(|r| kept.remove(r)) {
+                                        a.id = old;
+                                    }
+                                }
                                 p = prepare(record)?;
                                 Fate::Update { seq: *seq }
                             }
@@ -477,7 +492,7 @@ impl Store {
                             sqlx::query(sql).bind(*seq).execute(&mut *tx).await?;
                         }
                         let i = &p.record.incident;
-                        sqlx::query("UPDATE incidents SET source_hash = $1, title = $2, start_date = $3, year = $4, tlp = $5, body = $6, log_index = $7 WHERE seq = $8")
+                        sqlx::query("UPDATE incidents SET source_hash = $1, title = $2, start_date = $3, year = $4, tlp = $5, body = $6, log_index = $7, facts_index = NULL WHERE seq = $8")
                             .bind(p.record.source_hash.clone())
                             .bind(i.title.clone())
                             .bind(i.start_date.map(|d| d.to_string()))

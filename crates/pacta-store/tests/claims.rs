@@ -338,9 +338,15 @@ async fn private_claims_are_seen_only_by_their_parties_and_logged_as_commitments
         register(store, &france(), 1).await;
         register(store, &germany(), 2).await;
         register(store, &lab(), 3).await;
+        let before = store.get_incident(&incident.to_string()).await.unwrap().unwrap();
         let mut private = claim_against_russia(incident, &france(), Confidence::VeryLikely);
         private.visibility = Visibility::Private { shared_with: vec![germany()] };
         let made = store.make_claim(&france(), private, vec![]).await.unwrap();
+        // The incident's public entry is still its record's: the public must not learn that
+        // something was just said about it. What its assessment rests on did move.
+        let after = store.get_incident(&incident.to_string()).await.unwrap().unwrap();
+        assert_eq!(after.log_index, before.log_index, "a private claim does not move the incident's public entry");
+        assert_eq!(after.facts_index, made.log_index, "but the assessment's basis moves, so a stored one goes stale");
         assert_eq!(store.claims_of(incident, Some(&germany())).await.unwrap().len(), 1);
         assert!(store.claims_of(incident, Some(&lab())).await.unwrap().is_empty());
         assert!(store.claims_of(incident, None).await.unwrap().is_empty());

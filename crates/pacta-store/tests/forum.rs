@@ -176,6 +176,25 @@ async fn assess_stale(store: &Store) -> Vec<(IncidentId, pacta_norms::Assessment
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_about_an_amber_incident_is_marked_amber_whatever_its_sender_chose() {
+    on_both!(|db| {
+        let store = &db.store;
+        register(store, &fr(), 1).await;
+        register(store, &ru(), 2).await;
+        let mut amber = grid_incident();
+        amber.tlp = Tlp::Amber;
+        let (incident, _) = store.report_incident(IncidentRecord::new(amber), &fr()).await.unwrap();
+        let mut draft = Draft::new(Template::RequestToStop, fr(), ru(), "Stop it");
+        draft.incident = Some(incident);
+        draft.tlp = Tlp::Clear;
+        let sent = store.send_consultation(&fr(), draft, Utc::now()).await.unwrap();
+        assert_eq!(sent.consultation.request.tlp, Tlp::Amber, "raised to the incident's marking");
+        assert!(store.consultations(None, None).await.unwrap().is_empty(), "the public does not see a request naming an AMBER incident");
+        assert_eq!(store.consultations(None, Some(&ru())).await.unwrap().len(), 1, "its recipient does");
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_to_stop_goes_unanswered_and_the_due_diligence_assessment_changes() {
     on_both!(|db| {
         let store = &db.store;
@@ -348,9 +367,10 @@ async fn a_dispute_goes_through_mediation_to_an_arbitral_ruling_and_compliance_l
         let early = refused(act(fr(), Action::Escalate { to: Stage::Mediation, reason: "No progress.".into() }, at(20)).await);
         assert!(early.contains("consultation runs until"), "{early}");
         assert!(refused(act(fr(), Action::Escalate { to: Stage::Arbitration, reason: "Skip.".into() }, at(61)).await).contains("one step at a time"));
-        // A party cannot act in a case it is not part of.
+        // A party cannot act in a case it is not part of; one that may not read the (AMBER)
+        // case is told no more than that it is unknown, not who its parties are.
         let outsider = refused(act(de(), file(FilingKind::Submission, "Germany supports France.", vec![]), at(30)).await);
-        assert!(outsider.contains("a party acts only in cases it is part of"), "{outsider}");
+        assert!(outsider.contains("unknown case") && !outsider.contains("state:RU"), "{outsider}");
         let m = act(fr(), Action::Escalate { to: Stage::Mediation, reason: "Consultation ended without agreement.".into() }, at(61)).await.unwrap();
         steps.push(("to mediation", m.log_index, "case.escalated"));
 
@@ -439,7 +459,9 @@ async fn a_dispute_goes_through_mediation_to_an_arbitral_ruling_and_compliance_l
         for (i, when) in [(0usize, 270), (1, 275), (2, 330)] {
             let rep = act(ru(), Action::ReportCompliance { remedy: i, report: format!("Remedy {i} carried out."), evidence: vec![] }, at(when)).await.unwrap();
             steps.push(("reported", rep.log_index, "remedy.reported"));
-            assert!(refused(act(de(), Action::ConfirmCompliance { remedy: i }, at(when + 1)).await).contains("the claimant or the tribunal"));
+            // Russia cannot confirm its own compliance; Germany, outside the AMBER case, cannot even see it.
+            assert!(refused(act(ru(), Action::ConfirmCompliance { remedy: i }, at(when + 1)).await).contains("the claimant or the tribunal"));
+            assert!(refused(act(de(), Action::ConfirmCompliance { remedy: i }, at(when + 1)).await).contains("unknown case"));
             let ok = act(fr(), Action::ConfirmCompliance { remedy: i }, at(when + 1)).await.unwrap();
             steps.push(("confirmed", ok.log_index, "remedy.complied"));
         }

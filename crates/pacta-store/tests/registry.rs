@@ -90,6 +90,10 @@ async fn a_changed_source_row_updates_the_incident_in_place_and_is_logged() {
         assert_eq!(after.record.incident.id, before.record.incident.id, "an update keeps the incident's id");
         assert_eq!(after.record.incident.title, "Corrected title");
         assert_eq!(after.record.attributions.len(), before.record.attributions.len());
+        // The read gives every claim a fresh id; the store keeps the ones it holds, so a
+        // state's endorsement of an imported claim still answers it after the update.
+        let ids = |s: &pacta_store::StoredIncident| s.record.attributions.iter().map(|a| a.id).collect::<Vec<_>>();
+        assert_eq!(ids(&after), ids(&before), "an update keeps the ids of the claims the source still makes");
         assert_eq!(after.log_index, 820);
         let entry = &store.log_entries(820, 821).await.unwrap()[0];
         assert_eq!(entry.kind, "incident.updated");

@@ -176,6 +176,11 @@ impl Store {
             let body: Option<String> = sqlx::query_scalar("SELECT body FROM dispute_cases WHERE id = $1").bind(id.to_string()).fetch_optional(&mut *tx).await?;
             let Some(body) = body else { return Err(refuse("case", id, "unknown case: no dispute case has this id")) };
             let before: DisputeCase = parse("case", &body)?;
+            // A state that may not read the case is told no more than that it is unknown:
+            // "you are not a party to it" would confirm it exists and name its parties.
+            if actor.state().is_some() && !before.visible_to(Some(actor)) {
+                return Err(refuse("case", id, "unknown case: no dispute case has this id"));
+            }
             require_party!(tx, "--as", actor);
             let mut tlp = before.tlp;
             for incident in &before.incidents {

@@ -72,7 +72,7 @@ macro_rules! record_step {
             .await?;
         if let Some(seq) = seq {
             if before.facts() != after.facts() {
-                sqlx::query("UPDATE incidents SET log_index = $1 WHERE seq = $2").bind(index as i64).bind(seq).execute(&mut *$tx).await?;
+                sqlx::query("UPDATE incidents SET facts_index = $1 WHERE seq = $2").bind(index as i64).bind(seq).execute(&mut *$tx).await?;
             }
         }
         StoredConsultation { consultation: after, log_index: index }
@@ -81,7 +81,7 @@ macro_rules! record_step {
 
 impl Store {
     /// `actor` (the draft's sender) sends a request at `at`.
-    pub async fn send_consultation(&self, actor: &PartyId, draft: Draft, at: DateTime<Utc>) -> Result<StoredConsultation, StoreError> {
+    pub async fn send_consultation(&self, actor: &PartyId, mut draft: Draft, at: DateTime<Utc>) -> Result<StoredConsultation, StoreError> {
         if &draft.from != actor {
             return Err(refuse("--as", actor, "a party sends requests in its own name only"));
         }
@@ -113,9 +113,12 @@ impl Store {
                     return Err(refuse("measure", m, "is not a measure about this request's incident"));
                 }
             }
+            // A request names its incident, so it is marked at least as the incident is:
+            // a CLEAR request about an AMBER incident would show everyone that incident's id.
+            draft.tlp = draft.tlp.max(tlp);
             let c = Consultation::send(draft, at)?;
             let json = canonical_json(&c)?;
-            let index = log.push(actor, "consultation.sent", &json, marking(tlp.max(c.request.tlp), false));
+            let index = log.push(actor, "consultation.sent", &json, marking(c.request.tlp, false));
             sqlx::query("INSERT INTO consultations (id, incident_seq, from_party, to_party, template, open, body, log_index) VALUES ($1, $2, $3, $4, $5, 1, $6, $7)")
                 .bind(c.request.id.to_string())
                 .bind(seq)
@@ -127,7 +130,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             if let Some(seq) = seq.filter(|_| !c.facts().is_empty()) {
-                sqlx::query("UPDATE incidents SET log_index = $1 WHERE seq = $2").bind(index as i64).bind(seq).execute(&mut *tx).await?;
+                sqlx::query("UPDATE incidents SET facts_index = $1 WHERE seq = $2").bind(index as i64).bind(seq).execute(&mut *tx).await?;
             }
             log.flush(&mut *tx).await?;
             StoredConsultation { consultation: c, log_index: index }
