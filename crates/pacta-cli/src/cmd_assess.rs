@@ -156,12 +156,19 @@ pub fn load_dir(dir: &Path) -> anyhow::Result<Instruments> {
     files.sort();
     let mut sources = Vec::with_capacity(files.len());
     for f in files {
-        let text = std::fs::read_to_string(&f).with_context(|| format!("cannot read {}", f.display()))?;
+        let bytes = std::fs::read(&f).with_context(|| format!("cannot read {}", f.display()))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            // Where the bad byte is, as the other load errors say it: file:line:column.
+            let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+            let column = good.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+            anyhow::anyhow!("{}:{line}:{column}: not UTF-8 text; instruments are written in UTF-8", f.display())
+        })?;
         sources.push((f.display().to_string(), text));
     }
     Instruments::load(&sources).map_err(|errors| {
         let list: Vec<String> = errors.0.iter().map(|e| e.to_string()).collect();
-        anyhow::anyhow!("the instruments in {} are refused, nothing was assessed: {}", dir.display(), list.join("; "))
+        anyhow::anyhow!("the instruments in {} are refused, nothing was assessed:\n{}", dir.display(), list.join("\n"))
     })
 }
 

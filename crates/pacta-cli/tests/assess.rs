@@ -142,6 +142,17 @@ fn a_broken_rule_file_is_refused_with_its_place_and_nothing_is_assessed() {
 }
 
 #[test]
+fn a_rule_file_that_is_not_utf8_is_refused_at_its_bad_byte() {
+    let (dir, db) = registry();
+    let norms = amended_norms(dir.path(), "tallinn-2.md", |text| text.to_string());
+    std::fs::write(norms.join("latin1.md"), b"# A position\n\nWritten in Latin-1:\nla souverainet\xe9\n").unwrap();
+    let out = pacta(&db, &["assess", "--all", "--norms", norms.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("latin1.md:4:15: not UTF-8 text"), "{stderr}");
+}
+
+#[test]
 fn eval_compares_with_the_experts_and_ends_with_one_json_line() {
     let dir = tempfile::tempdir().unwrap();
     let predictions = dir.path().join("predictions.jsonl");

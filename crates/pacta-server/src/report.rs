@@ -153,7 +153,10 @@ pub async fn submit(state: &AppState, viewer: &Viewer, input: &ReportInput) -> R
 /// rejections are terse plain text).
 pub fn json_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, AppError> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !ct.starts_with("application/json") {
+    // The media type, before any parameter: `application/json; charset=utf-8` is JSON,
+    // `application/jsonx` is not.
+    let media = ct.split(';').next().unwrap_or("").trim();
+    if !media.eq_ignore_ascii_case("application/json") {
         return Err(AppError::BadBody(format!("expected Content-Type: application/json, got {ct:?}")));
     }
     serde_json::from_slice(body).map_err(|e| AppError::BadBody(format!("the body does not fit this endpoint (its schema is in /api/docs/): {e}")))

@@ -250,6 +250,14 @@ async fn attribution_story(w: &World) {
     // The JSON twin: a private claim by Germany, shared with France only.
     let api = format!("/api/v1/incidents/{}/claims", w.clear);
     let claim = serde_json::json!({ "state": "RU", "actor_name": "Quiet Heron", "confidence": "likely", "basis": "political_statement", "visibility": "private", "shared_with": ["state:FR"] });
+    // JSON is `application/json`, not anything that begins so: nothing is written.
+    for (media, status) in [("application/jsonx", StatusCode::UNPROCESSABLE_ENTITY), ("text/json", StatusCode::UNPROCESSABLE_ENTITY)] {
+        let req = Request::builder().method("POST").uri(&api).header(header::CONTENT_TYPE, media).header(header::AUTHORIZATION, format!("Bearer {}", de.token.as_deref().unwrap()));
+        let mut body = claim.clone();
+        body["actor_name"] = serde_json::json!(format!("Media check {media}"));
+        let r = send(w, &Who::default(), req, Body::from(body.to_string())).await;
+        assert_eq!(r.status, status, "{media}: {}", r.body);
+    }
     let r = post_json(w, de.token.as_deref(), &api, claim.clone()).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let written: serde_json::Value = serde_json::from_str(&r.body).unwrap();

@@ -137,12 +137,15 @@ fn validate(r: &IncidentRecord, shared_with: &[String]) -> Result<(), StoreError
 /// prepared on a blocking thread while the previous batch is written, so that on SQLite
 /// (whose writes run on one worker thread) both cores work at once.
 enum Batches {
-    Ready(Option<Vec<(Prepared, PartyId)>>),
-    Pipelined { pending: Option<tokio::task::JoinHandle<Result<Vec<(Prepared, PartyId)>, StoreError>>>, rest: std::vec::IntoIter<Vec<Filing>> },
+    Ready(Option<PreparedBatch>),
+    Pipelined { pending: Option<tokio::task::JoinHandle<Result<PreparedBatch, StoreError>>>, rest: std::vec::IntoIter<Vec<Filing>> },
 }
 
+/// A batch validated and serialised, each record with the party filing it.
+type PreparedBatch = Vec<(Prepared, PartyId)>;
+
 impl Batches {
-    fn ready(batch: Vec<(Prepared, PartyId)>) -> Batches {
+    fn ready(batch: PreparedBatch) -> Batches {
         Batches::Ready(Some(batch))
     }
     fn pipelined(batches: Vec<Vec<Filing>>) -> Batches {
@@ -150,7 +153,7 @@ impl Batches {
         let pending = rest.next().map(|b| tokio::task::spawn_blocking(move || prepare_batch(b)));
         Batches::Pipelined { pending, rest }
     }
-    async fn next(&mut self) -> Result<Option<Vec<(Prepared, PartyId)>>, StoreError> {
+    async fn next(&mut self) -> Result<Option<PreparedBatch>, StoreError> {
         match self {
             Batches::Ready(b) => Ok(b.take()),
             Batches::Pipelined { pending, rest } => {
