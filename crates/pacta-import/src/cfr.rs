@@ -5,7 +5,7 @@
 //! exports contain misaligned rows; each is refused by line number and every well-formed
 //! row is kept.
 
-use crate::{Columns, ImportError, ReadReport, Row, RowProblem, read_text, source_hash};
+use crate::{Columns, ImportError, ReadReport, Row, RowProblem, measure_text, read_text, source_hash};
 use chrono::NaiveDate;
 use pacta_core::*;
 use std::path::Path;
@@ -151,17 +151,21 @@ fn incident_record(row: &Row) -> Result<IncidentRecord, String> {
         "" | "unknown" | "none" => {}
         "denial" => record.incident.alleged_reaction = Some(AllegedReaction::Denied),
         "confirmation" => record.incident.alleged_reaction = Some(AllegedReaction::Acknowledged),
-        _ => record.responses.push(Response {
+        _ => {
+            let (measure, whole) = measure_text(kind);
+            let description = [whole, link.filter(|l| !l.is_empty()).map(str::to_string)].into_iter().flatten().collect::<Vec<_>>().join("\n");
+            record.responses.push(Response {
             id: ResponseId::new(),
             incident: record.incident.id,
             responder: None,
             responder_label: Some("reported by the CFR tracker".into()),
             status: ResponseStatus::Observed,
             domain: if kind.to_lowercase().contains("charges") || kind.to_lowercase().contains("indict") { ResponseDomain::Legal } else { ResponseDomain::Political },
-            measure: kind.chars().take(300).collect(),
+            measure,
             date: None,
-            description: link.filter(|l| !l.is_empty()).map(str::to_string),
-        }),
+            description: (!description.is_empty()).then_some(description),
+        })
+        }
     }
     record.source_hash = Some(source_hash([row.canonical().as_str()]));
     record.validate().map_err(|e| e.to_string())?;

@@ -11,7 +11,7 @@
 //! none of them.
 
 use crate::pylist::{self, PyValue};
-use crate::{Columns, ImportError, ReadReport, Row, RowProblem, is_unknown, read_text, source_hash};
+use crate::{Columns, ImportError, ReadReport, Row, RowProblem, is_unknown, measure_text, read_text, source_hash};
 use pacta_core::incident::parse_date;
 use pacta_core::*;
 use std::collections::HashMap;
@@ -642,6 +642,7 @@ fn responses(row: &Row, incident: IncidentId, domain: ResponseDomain, prefix: &s
             None => t.clone(),
         };
         let responder_label = actor.or(country).or_else(|| Some(t.split(':').next().unwrap_or("unknown").trim().to_string()));
+        let (measure, whole) = measure_text(&measure);
         out.push((
             Response {
                 id: ResponseId::new(),
@@ -650,9 +651,9 @@ fn responses(row: &Row, incident: IncidentId, domain: ResponseDomain, prefix: &s
                 responder_label,
                 status: ResponseStatus::Observed,
                 domain,
-                measure: measure.chars().take(300).collect(),
+                measure,
                 date: aligned(&dates, i).filter(|d| !is_unknown(d)).map(|d| release_date(&format!("{prefix}_date"), &d)).transpose()?,
-                description: None,
+                description: whole,
             },
             party,
         ));

@@ -139,6 +139,20 @@ fn is_unknown(v: &str) -> bool {
     matches!(v.trim(), "" | "Not available" | "Unknown" | "nan" | "NaT" | "None" | "N" | "[]" | "Unknown - not attributed")
 }
 
+/// A response's measure as the registry holds it (at most 300 bytes) and, when the source's
+/// text is longer, the whole text for the description: nothing the source says is cut.
+fn measure_text(text: &str) -> (String, Option<String>) {
+    const MAX: usize = 300;
+    if text.len() <= MAX {
+        return (text.to_string(), None);
+    }
+    let mut end = MAX - '…'.len_utf8();
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (format!("{}…", &text[..end]), Some(text.to_string()))
+}
+
 /// SHA-256 over the source rows' content ([`Row::canonical`]), so a re-import recognises
 /// unchanged rows.
 fn source_hash<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {

@@ -260,3 +260,31 @@ fn a_release_saved_again_with_its_columns_rows_and_line_endings_shuffled_is_the_
     assert_eq!(original.len(), 820);
     assert_eq!(hashes(&dir), original);
 }
+
+#[test]
+fn a_response_longer_than_a_measure_keeps_its_whole_text() {
+    // The registry's measure holds 300 bytes; the rest of a longer text goes to the
+    // response's description instead of being cut off.
+    let long = format!("Sanctions {}", "on named officers and entities, ".repeat(15));
+    let path = data("cfr-sample/cyber-operations-incidents.sample.csv");
+    let mut rdr = csv::Reader::from_path(&path).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    let at = headers.iter().position(|h| h == "Response").unwrap();
+    let dir = scratch("cfr-long-response");
+    let out = dir.join("cfr.csv");
+    let mut w = csv::Writer::from_path(&out).unwrap();
+    w.write_record(&headers).unwrap();
+    for (n, rec) in rdr.records().enumerate() {
+        let mut cells: Vec<String> = rec.unwrap().iter().map(str::to_string).collect();
+        if n == 0 {
+            cells[at] = format!("{long}  https://example.org/sanctions");
+        }
+        w.write_record(&cells).unwrap();
+    }
+    w.flush().unwrap();
+    let read = cfr::read_file(&out).unwrap();
+    let response = &read.records[0].responses[0];
+    assert!(response.measure.len() <= 300 && response.measure.ends_with('…'), "{}", response.measure);
+    let description = response.description.as_deref().unwrap();
+    assert!(description.contains(long.trim()) && description.contains("https://example.org/sanctions"), "{description}");
+}
