@@ -1,5 +1,6 @@
-//! Bulk reads for computing state practice: every incident with its claims and responses,
-//! in pages, three queries per page whatever its size.
+//! Bulk reads for computing state practice: every incident with its claims (imported, and
+//! the public ones made in the registry) and responses, in pages, four queries per page
+//! whatever its size.
 //!
 //! `list_incidents` + `get_incident` costs five queries per incident (a few hundred
 //! microseconds each on SQLite), which at 100,000 incidents is minutes; here a page of
@@ -11,7 +12,7 @@
 //! later page or not read at all, never read twice or skipped in between.
 
 use crate::{Store, StoreError, on_pool};
-use pacta_core::{Attribution, Incident, IncidentRecord, Response, Tlp};
+use pacta_core::{Attribution, ClaimVersion, Incident, IncidentRecord, Response, Tlp, Visibility};
 use sqlx::Row;
 
 /// Incidents per page: large enough that the three queries of a page cost little per
@@ -37,7 +38,7 @@ impl Store {
     pub async fn incident_records_page(&self, after: i64, limit: u32, max_tlp: Option<Tlp>) -> Result<RecordPage, StoreError> {
         let limit = limit.max(1);
         let allowed: Vec<String> = Tlp::ALL.iter().filter(|t| max_tlp.is_none_or(|m| **t <= m)).map(|t| t.label().to_string()).collect();
-        let (incidents, attributions, responses) = on_pool!(self, pool => {
+        let (incidents, attributions, responses, versions) = on_pool!(self, pool => {
             let mut q = sqlx::QueryBuilder::new("SELECT seq, body FROM incidents WHERE seq > ");
             q.push_bind(after);
             q.push(" AND tlp IN (");
@@ -54,7 +55,7 @@ impl Store {
             }
             // Claims and responses of exactly this page's range of seq: one range scan
             // each. A TLP-filtered page may skip seqs; their rows are dropped below.
-            let (mut a, mut r) = (Vec::new(), Vec::new());
+            let (mut a, mut r, mut v) = (Vec::new(), Vec::new(), Vec::new());
             if let (Some((first, _)), Some((last, _))) = (incidents.first(), incidents.last()) {
                 for row in sqlx::query("SELECT incident_seq, body FROM attributions WHERE incident_seq >= $1 AND incident_seq <= $2 ORDER BY incident_seq, id").bind(*first).bind(*last).fetch_all(pool).await? {
                     a.push((row.try_get::<i64, _>("incident_seq")?, row.try_get::<String, _>("body")?));
@@ -62,12 +63,15 @@ impl Store {
                 for row in sqlx::query("SELECT incident_seq, body FROM responses WHERE incident_seq >= $1 AND incident_seq <= $2 ORDER BY incident_seq, id").bind(*first).bind(*last).fetch_all(pool).await? {
                     r.push((row.try_get::<i64, _>("incident_seq")?, row.try_get::<String, _>("body")?));
                 }
+                for row in sqlx::query("SELECT incident_seq, body FROM claim_versions WHERE incident_seq >= $1 AND incident_seq <= $2 ORDER BY incident_seq, log_index").bind(*first).bind(*last).fetch_all(pool).await? {
+                    v.push((row.try_get::<i64, _>("incident_seq")?, row.try_get::<String, _>("body")?));
+                }
             }
-            (incidents, a, r)
+            (incidents, a, r, v)
         });
         let next = if incidents.len() as u32 == limit { incidents.last().map(|(s, _)| *s) } else { None };
         // The three lists are sorted by seq: walk them together.
-        let (mut ai, mut ri) = (attributions.into_iter().peekable(), responses.into_iter().peekable());
+        let (mut ai, mut ri, mut vi) = (attributions.into_iter().peekable(), responses.into_iter().peekable(), versions.into_iter().peekable());
         let mut records = Vec::with_capacity(incidents.len());
         for (seq, body) in incidents {
             let incident: Incident = serde_json::from_str(&body).map_err(|e| corrupt(format!("incident {seq}"), e))?;
@@ -81,6 +85,18 @@ impl Store {
             while let Some((s, b)) = ri.next_if(|(s, _)| *s <= seq) {
                 if s == seq {
                     record.responses.push(serde_json::from_str::<Response>(&b).map_err(|e| corrupt(format!("response of incident {seq}"), e))?);
+                }
+            }
+            // Claims made in the registry are state practice too. Their versions come in log
+            // order, so the latest replaces the imported claim of the same id, a withdrawn one
+            // stops counting, and only public claims are read: practice is published.
+            while let Some((s, b)) = vi.next_if(|(s, _)| *s <= seq) {
+                if s == seq {
+                    let version: ClaimVersion = serde_json::from_str(&b).map_err(|e| corrupt(format!("claim of incident {seq}"), e))?;
+                    record.attributions.retain(|a| a.id != version.attribution.id);
+                    if version.stands() && version.attribution.visibility == Visibility::Public {
+                        record.attributions.push(version.attribution);
+                    }
                 }
             }
             records.push(record);

@@ -98,6 +98,37 @@ async fn every_record_comes_back_once_with_its_own_claims_and_responses() {
         store.for_each_incident_record(None, |page| page.iter().for_each(|r| tally.add(r))).await.unwrap();
         let p = tally.finish();
         assert_eq!((p.all.total.incidents, p.all.total.attributed, p.all.total.punished), (5, 4, 2));
+
+        // France attributes incident 1 in the registry, publicly, and a private claim on
+        // incident 3 stays out: practice counts the public record of the registry too.
+        let first = store.incident_records_page(0, 1, None).await.unwrap().records.remove(0);
+        let fr = PartyId::parse("as", "state:FR").unwrap();
+        let claim = |incident: IncidentId, visibility: Visibility| Attribution {
+            id: AttributionId::new(),
+            incident,
+            attributors: vec![fr.clone()],
+            attributor_label: None,
+            actor_name: Some("group 1.1".into()),
+            actor_state: StateCode::parse("s", "RU").ok(),
+            actor_category: ActorCategory::State,
+            basis: AttributionBasis::PoliticalStatement,
+            confidence: Some(Confidence::VeryLikely),
+            visibility,
+            date: None,
+            origin_ref: None,
+        };
+        let made = store.make_claim(&fr, claim(first.incident.id, Visibility::Public), vec![]).await.unwrap();
+        let third = store.incident_records_page(0, 5, None).await.unwrap().records[2].clone();
+        store.make_claim(&fr, claim(third.incident.id, Visibility::Private { shared_with: vec![fr.clone()] }), vec![]).await.unwrap();
+        let page = store.incident_records_page(0, 5, None).await.unwrap();
+        assert_eq!(page.records[0].attributions.len(), 1, "the registry's public claim is read with its incident");
+        assert_eq!(page.records[2].attributions.len(), third.attributions.len(), "a private claim is not practice the public may see");
+        let mut tally = pacta_practice::Tally::new(pacta_norms::builtin(), pacta_practice::Options::default()).unwrap();
+        store.for_each_incident_record(None, |page| page.iter().for_each(|r| tally.add(r))).await.unwrap();
+        assert_eq!(tally.finish().all.total.attributed, 5, "all five are attributed now");
+        // Withdrawn, it stops counting.
+        store.withdraw_claim(&fr, made.version.claim(), "Retracted.").await.unwrap();
+        assert!(store.incident_records_page(0, 1, None).await.unwrap().records[0].attributions.is_empty());
         db.drop_db().await;
     }
 }
