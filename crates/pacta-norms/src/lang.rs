@@ -101,7 +101,8 @@ pub(crate) struct Value {
 impl Value {
     fn pos_at(&self, offset: usize) -> Pos {
         let (start, p) = self.segments.iter().rev().find(|(o, _)| *o <= offset).copied().unwrap_or((0, self.pos));
-        Pos { line: p.line, column: p.column + (offset - start) as u32 }
+        // Columns count characters, as an editor shows them, not bytes.
+        Pos { line: p.line, column: p.column + self.text.get(start..offset).map_or(offset - start, |t| t.chars().count()) as u32 }
     }
 }
 
@@ -169,7 +170,7 @@ pub(crate) fn split(file: &str, text: &str) -> Result<ParsedFile, Vec<LoadError>
     let mut lines = text.lines().enumerate().peekable();
     while let Some((i, line)) = lines.next() {
         let trimmed = line.trim_start();
-        let open = Pos { line: i as u32 + 1, column: (line.len() - trimmed.len()) as u32 + 1 };
+        let open = Pos { line: i as u32 + 1, column: line[..line.len() - trimmed.len()].chars().count() as u32 + 1 };
         if let Some(kind) = near_miss_fence(trimmed) {
             // Markdown accepts these fences, so a lawyer sees a block; the engine would not
             // read it, and the rule would silently never apply.
@@ -204,7 +205,7 @@ pub(crate) fn split(file: &str, text: &str) -> Result<ParsedFile, Vec<LoadError>
                     Some((_, _, v)) => {
                         v.text.push(' ');
                         let offset = v.text.len();
-                        v.segments.push((offset, Pos { line: lno, column: indent as u32 + 1 }));
+                        v.segments.push((offset, Pos { line: lno, column: l[..indent].chars().count() as u32 + 1 }));
                         v.text.push_str(l.trim());
                     }
                     None => errors.push(err(file, Pos { line: lno, column: 1 }, "a continuation line must follow a `key: value` line")),
@@ -231,7 +232,7 @@ pub(crate) fn split(file: &str, text: &str) -> Result<ParsedFile, Vec<LoadError>
             }
             let rest = &l[colon + 1..];
             let lead = rest.len() - rest.trim_start().len();
-            let vpos = Pos { line: lno, column: (colon + 1 + lead) as u32 + 1 };
+            let vpos = Pos { line: lno, column: l[..colon + 1 + lead].chars().count() as u32 + 1 };
             let value = Value { text: rest.trim().to_string(), pos: vpos, segments: vec![(0, vpos)] };
             block.fields.push((key, Pos { line: lno, column: 1 }, value));
         }

@@ -247,3 +247,11 @@ fn a_condition_nested_beyond_reason_is_refused_not_a_crash() {
     let e = refused(&format!("\n```rule\nid: t.deep\nkind: prohibition\nforce: law\ncites: x\nbreached when: {nots}\n```\n"));
     assert!(e.contains("nests more than 64 deep"), "{}", &e[..e.len().min(300)]);
 }
+
+#[test]
+fn columns_count_characters_as_an_editor_shows_them() {
+    // A no-break space after the colon is one character (two bytes): the unknown fact
+    // starts at column 16 of `breached when:\u{a0}moon_is_full`, as an editor counts (17 in bytes).
+    let e = refused("\n```rule\nid: t.nbsp\nkind: prohibition\nforce: law\ncites: x\nbreached when:\u{a0}moon_is_full\n```\n");
+    assert!(e.contains("norms/t.md:15:16:"), "{e}");
+}
