@@ -40,7 +40,7 @@ pub async fn run(db: &str, actor: &PartyId, cmd: ImportCommand) -> anyhow::Resul
 pub async fn import_and_report(store: &Store, actor: &PartyId, label: &str, records: Vec<IncidentRecord>, report: &ReadReport, extra: &str) -> anyhow::Result<ImportOutcome> {
     let total = records.len() as u64;
     let mut progress = Progress::new(total);
-    let outcome = store.import_records(records, actor, |done| progress.update(done)).await.context("import failed; nothing from the failing batch was written")?;
+    let outcome = store.import_records(records, actor, |done| progress.update(done)).await.context("import failed; nothing of it was written (an import is one transaction)")?;
     progress.finish();
     // After a bulk load PostgreSQL's planner needs fresh statistics (see the store's
     // `planner` module); a failure here loses nothing, so it is only reported.

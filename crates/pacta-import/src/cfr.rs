@@ -47,6 +47,11 @@ pub fn read_file(path: &Path) -> Result<CfrRead, ImportError> {
             continue;
         }
         let row = Row { cols: &cols, record: &record };
+        if let Some(col) = row.nul_column() {
+            // PostgreSQL's text refuses NUL: refused here, by column, not mid-import.
+            read.report.refused.push(RowProblem { file: file.clone(), line, reason: format!("column {col} holds a NUL character") });
+            continue;
+        }
         match incident_record(&row) {
             Ok(r) => {
                 let key = r.incident.origin.as_ref().map(|o| o.record_id.clone()).unwrap_or_default();

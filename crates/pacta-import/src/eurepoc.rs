@@ -109,7 +109,7 @@ pub fn read_release(files: &ReleaseFiles, texts: &[String; 3]) -> Result<Eurepoc
     };
     let mut receivers: HashMap<String, Vec<(Target, u64, String)>> = HashMap::new();
     for rec in recv_rows {
-        let (line, record) = rec.map_err(|e| damaged(&files.receiver, e))?;
+        let (line, record) = rec.map_err(|(line, reason, _)| damaged(&files.receiver, (line, reason)))?;
         read.receiver_rows += 1;
         let row = Row { cols: &recv_cols, record: &record };
         receivers.entry(incident_key(row.get("ID"))).or_default().push((receiver_target(&row), line, row.canonical()));
@@ -118,7 +118,7 @@ pub fn read_release(files: &ReleaseFiles, texts: &[String; 3]) -> Result<Eurepoc
     // Attribution rows by incident id.
     let mut attributions: HashMap<String, Vec<(u64, csv::StringRecord)>> = HashMap::new();
     for rec in attr_rows {
-        let (line, record) = rec.map_err(|e| damaged(&files.attribution, e))?;
+        let (line, record) = rec.map_err(|(line, reason, _)| damaged(&files.attribution, (line, reason)))?;
         read.attribution_rows += 1;
         let key = incident_key(Row { cols: &attr_cols, record: &record }.get("incident_ID"));
         attributions.entry(key).or_default().push((line, record));
@@ -128,7 +128,13 @@ pub fn read_release(files: &ReleaseFiles, texts: &[String; 3]) -> Result<Eurepoc
     for rec in global_rows {
         let (line, record) = match rec {
             Ok(r) => r,
-            Err((line, reason)) => {
+            Err((line, reason, partial)) => {
+                // The incident's linked rows are held back with it, not taken for orphans.
+                if let Some(r) = &partial {
+                    let key = incident_key(Row { cols: &global_cols, record: r }.get("ID"));
+                    attributions.remove(&key);
+                    receivers.remove(&key);
+                }
                 read.report.refused.push(RowProblem { file: global_name.clone(), line, reason });
                 continue;
             }
@@ -173,7 +179,9 @@ pub fn read_release(files: &ReleaseFiles, texts: &[String; 3]) -> Result<Eurepoc
     Ok(read)
 }
 
-type Rows = Vec<Result<(u64, csv::StringRecord), (u64, String)>>;
+/// Each row read, or why it cannot be: its line, the reason, and what could be read of it
+/// (a misaligned row still names its incident, in most cases correctly).
+type Rows = Vec<Result<(u64, csv::StringRecord), (u64, String, Option<csv::StringRecord>)>>;
 
 fn table(path: &Path, text: &str, required: &[&str]) -> Result<(Columns, Rows), ImportError> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
@@ -187,14 +195,14 @@ fn table(path: &Path, text: &str, required: &[&str]) -> Result<(Columns, Rows), 
             Ok(r) => {
                 let line = r.position().map(|p| p.line()).unwrap_or(0);
                 if r.len() != width {
-                    rows.push(Err((line, format!("has {} fields where the header has {width}", r.len()))));
+                    rows.push(Err((line, format!("has {} fields where the header has {width}", r.len()), Some(r))));
                 } else {
                     rows.push(Ok((line, r)));
                 }
             }
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                rows.push(Err((line, format!("is not valid CSV: {e}"))));
+                rows.push(Err((line, format!("is not valid CSV: {e}"), None)));
             }
         }
     }
@@ -229,6 +237,18 @@ fn list(row: &Row, col: &str) -> Result<PyValue, String> {
 fn incident_record(row: &Row, key: &str, targets: Vec<(Target, String)>, attr_rows: &[(u64, csv::StringRecord)], attr_cols: &Columns) -> Result<IncidentRecord, String> {
     if key.is_empty() || !key.chars().all(|c| c.is_ascii_digit()) {
         return Err(format!("ID {:?} is not an EuRepoC incident number", row.get("ID")));
+    }
+    // PostgreSQL's text refuses NUL: refused here, by column, not by the database mid-import.
+    if let Some(col) = row.nul_column() {
+        return Err(format!("column {col} holds a NUL character"));
+    }
+    for (line, a) in attr_rows {
+        if let Some(col) = (Row { cols: attr_cols, record: a }).nul_column() {
+            return Err(format!("attribution row at line {line}: column {col} holds a NUL character"));
+        }
+    }
+    if targets.iter().any(|(_, raw)| raw.contains('\0')) {
+        return Err("one of its receiver rows holds a NUL character".into());
     }
     let mut incident = Incident::new(row.get("name"), Tlp::Clear);
     incident.origin = Some(Origin { dataset: Dataset::Eurepoc, record_id: key.to_string() });

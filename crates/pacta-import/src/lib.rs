@@ -127,6 +127,12 @@ impl<'a> Row<'a> {
         out
     }
 
+    /// The name of the first column whose cell holds a NUL character (which no text column
+    /// of PostgreSQL can store).
+    fn nul_column(&self) -> Option<&'a str> {
+        self.record.iter().position(|c| c.contains('\0')).map(|i| self.cols.names.get(i).map_or("?", String::as_str))
+    }
+
     /// The cell, or `None` when empty or one of the data sets' "don't know" markers.
     fn known(&self, name: &str) -> Option<&'a str> {
         let v = self.get(name);

@@ -205,6 +205,7 @@ fn numbers_dates_ids_and_lists_that_cannot_be_meant_are_refused_by_column() {
         let text = global(text, "2", "economic_impact_exact_value", "1e300");
         let text = global(text, "4", "casualties", "-5");
         let text = global(text, "6", "start_date", "20-01-13");
+        let text = global(text, "14", "initiator_name", "Group\0Name");
         let text = global(text, "8", "initiator_country", &"[".repeat(50_000));
         global(text, "10", "ID", "010")
     });
@@ -214,9 +215,10 @@ fn numbers_dates_ids_and_lists_that_cannot_be_meant_are_refused_by_column() {
     assert!(reason("casualties").is_some_and(|r| r.contains("-5")), "{:?}", read.report.refused);
     assert!(reason("four-digit year").is_some_and(|r| r.contains("20-01-13")), "{:?}", read.report.refused);
     assert!(reason("nest more than").is_some_and(|r| r.contains("initiator_country")), "{:?}", read.report.refused);
+    assert!(reason("NUL").is_some_and(|r| r.contains("initiator_name")), "{:?}", read.report.refused);
     // "010" is incident 10 written another way: the second row with that number is refused.
     assert!(reason("ID 10 appears twice").is_some(), "{:?}", read.report.refused);
-    assert_eq!(read.records.len(), 816);
+    assert_eq!(read.records.len(), 815);
 }
 
 #[test]
@@ -287,4 +289,22 @@ fn a_response_longer_than_a_measure_keeps_its_whole_text() {
     assert!(response.measure.len() <= 300 && response.measure.ends_with('…'), "{}", response.measure);
     let description = response.description.as_deref().unwrap();
     assert!(description.contains(long.trim()) && description.contains("https://example.org/sanctions"), "{description}");
+}
+
+#[test]
+fn a_global_file_cut_off_mid_row_refuses_that_row_and_holds_back_its_claims_with_it() {
+    // The last row of the Global Database loses its end: that incident is refused, its
+    // attribution rows go with it (they are not orphans), and the rest is read.
+    let dir = edited_release("cut-global", |file, text| {
+        if !file.contains("Global") {
+            return text;
+        }
+        let kept = cut_after_rows(&text, 819);
+        let last_row_start = &text[kept.len()..];
+        format!("{kept}{}", &last_row_start[..last_row_start.find(',').unwrap() + 12])
+    });
+    let read = eurepoc::read_dir(&dir).unwrap();
+    assert_eq!(read.records.len(), 819, "{:?}", read.report.refused);
+    assert_eq!(read.report.refused.len(), 1, "{:?}", read.report.refused);
+    assert!(read.report.refused[0].reason.contains("fields where the header has"), "{:?}", read.report.refused);
 }
