@@ -110,12 +110,11 @@ struct Prepared {
     shared_with: Vec<String>,
 }
 
-/// Validates and serialises a batch, before any transaction starts: a refusal writes nothing.
+/// Serialises a batch of records already [`validate`]d.
 fn prepare_batch(batch: Vec<Filing>) -> Result<Vec<(Prepared, PartyId)>, StoreError> {
     batch
         .into_iter()
         .map(|Filing { record: r, actor, shared_with }| {
-            validate(&r, &shared_with)?;
             let mut p = prepare(r)?;
             p.shared_with = shared_with;
             Ok((p, actor))
@@ -123,7 +122,8 @@ fn prepare_batch(batch: Vec<Filing>) -> Result<Vec<(Prepared, PartyId)>, StoreEr
         .collect()
 }
 
-/// The checks a record passes before any transaction starts: a refusal writes nothing.
+/// The checks a record passes before any transaction starts (and before it is serialised):
+/// a refusal writes nothing.
 fn validate(r: &IncidentRecord, shared_with: &[String]) -> Result<(), StoreError> {
     crate::accounts::check_grantees(shared_with)?;
     r.validate().map_err(|e| match &r.incident.origin {
@@ -327,7 +327,8 @@ impl Store {
             batches.push(records.by_ref().take(BATCH).map(|record| Filing { record, actor: actor.clone(), shared_with: Vec::new() }).collect());
         }
         // Validate the whole import first, so that bad data is refused before anything is
-        // written; serialising is then pipelined with writing (see `Batches`).
+        // written; serialising (which does not validate again) is then pipelined with
+        // writing (see `Batches`).
         for batch in &batches {
             for f in batch {
                 validate(&f.record, &f.shared_with)?;
@@ -352,6 +353,9 @@ impl Store {
     /// The incident write path. Writes `batch` in one transaction and returns what it did
     /// and, per record, the index of its log entry (`None` when it was unchanged).
     pub(crate) async fn write_batch(&self, batch: Vec<Filing>, kind_new: &'static str) -> Result<(ImportOutcome, Vec<Option<u64>>), StoreError> {
+        for f in &batch {
+            validate(&f.record, &f.shared_with)?;
+        }
         let prepared = prepare_batch(batch)?;
         self.write_prepared(Batches::ready(prepared), kind_new, |_| {}).await
     }
