@@ -531,6 +531,13 @@ async fn evidence_story(w: &World) {
     let body = serde_json::json!({ "name": "disk-excerpt-2.bin", "content_base64": STANDARD.encode(&other), "custody_key": key_text });
     assert_eq!(post_json(w, fr.token.as_deref(), &api, body).await.status, StatusCode::CREATED);
 
+    // An anonymous client is refused before its body is read: a body that never ends
+    // (as a slow 300 MB upload would be, for the server's memory) still gets its 401 at once.
+    let req = Request::builder().method("POST").uri(&api).header(header::CONTENT_TYPE, "application/json");
+    let endless = Body::from_stream(futures_util::stream::pending::<Result<axum::body::Bytes, std::io::Error>>());
+    let r = tokio::time::timeout(std::time::Duration::from_secs(10), send(w, &Who::default(), req, endless)).await.expect("answered without reading the body");
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+
     // Past the server's evidence limit: 413, nothing recorded, nothing left in the vault.
     let strict = w.state.clone().with_limits(pacta_server::Limits { max_evidence_bytes: 1024 * 1024, ..Default::default() });
     let mut big = image.clone();

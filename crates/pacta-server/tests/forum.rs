@@ -85,6 +85,12 @@ async fn a_case_is_filed_through_the_api_and_its_published_ruling_is_read_by_the
         assert_eq!(status, StatusCode::NOT_FOUND, "{err}");
         assert!(err.contains("unknown case") && !err.contains("state:RU"), "{err}");
 
+        // A deadline no calendar holds is refused by name (it once panicked the handler).
+        let forever = serde_json::json!({ "template": "request_for_information", "to": "state:RU", "subject": "Logs", "acknowledge_within_hours": i64::MAX });
+        let (status, err) = call(&state, t("fr").as_deref(), "POST", "/api/v1/consultations", Some(forever)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+        assert!(err.contains("acknowledge_within_hours") && err.contains("ten years"), "{err}");
+
         // A request for information, answered through the API; a third state sees nothing.
         let rfi = serde_json::json!({ "template": "request_for_information", "to": "state:RU", "subject": "Logs of the staging servers", "incident": incident.to_string() });
         let (status, sent) = call(&state, t("fr").as_deref(), "POST", "/api/v1/consultations", Some(rfi)).await;
