@@ -64,6 +64,15 @@ impl ClaimVersion {
         self.action != ClaimAction::Withdrawn
     }
 
+    /// Brings `claims` up to this version, applied in log order: it replaces the claim's
+    /// earlier version (imported or made in the registry), and a withdrawn claim leaves.
+    pub fn apply_to(self, claims: &mut Vec<crate::Attribution>) {
+        claims.retain(|a| a.id != self.attribution.id);
+        if self.stands() {
+            claims.push(self.attribution);
+        }
+    }
+
     /// Whether `party` may read this version: anyone for a public claim; the attributors
     /// and the parties it is shared with for a private one.
     pub fn visible_to(&self, party: Option<&PartyId>) -> bool {

@@ -174,11 +174,7 @@ impl Store {
         // counts (its history stays in claim_versions and in the log).
         for (seq, body) in self.bodies_by_incident("claim_versions", "log_index", &seqs).await? {
             let version: pacta_core::ClaimVersion = serde_json::from_str(&body).map_err(|e| corrupt(format!("claim of incident {seq}"), e))?;
-            let list = claims.entry(seq).or_default();
-            list.retain(|a| a.id != version.attribution.id);
-            if version.stands() {
-                list.push(version.attribution);
-            }
+            version.apply_to(claims.entry(seq).or_default());
         }
         let mut facts = self.consultation_facts(&seqs).await?;
         rows.into_iter()

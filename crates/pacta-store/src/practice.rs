@@ -93,12 +93,10 @@ impl Store {
             while let Some((s, b)) = vi.next_if(|(s, _)| *s <= seq) {
                 if s == seq {
                     let version: ClaimVersion = serde_json::from_str(&b).map_err(|e| corrupt(format!("claim of incident {seq}"), e))?;
-                    record.attributions.retain(|a| a.id != version.attribution.id);
-                    if version.stands() && version.attribution.visibility == Visibility::Public {
-                        record.attributions.push(version.attribution);
-                    }
+                    version.apply_to(&mut record.attributions);
                 }
             }
+            record.attributions.retain(|a| a.visibility == Visibility::Public);
             records.push(record);
         }
         Ok(RecordPage { records, next })
