@@ -206,6 +206,9 @@ pub fn run_verify(cmd: VerifyCommand) -> anyhow::Result<()> {
 
 /// Audits an exported log directory with every historical checkpoint in it.
 fn audit_dir(dir: &Path, verifier: &NoteVerifier) -> anyhow::Result<tiles::AuditReport> {
+    if !dir.exists() {
+        bail!("{} does not exist", dir.display());
+    }
     if !dir.join("checkpoint").is_file() {
         bail!("{} has no checkpoint file: not a tlog-tiles log directory", dir.display());
     }
@@ -213,7 +216,9 @@ fn audit_dir(dir: &Path, verifier: &NoteVerifier) -> anyhow::Result<tiles::Audit
         .flatten()
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            name.strip_prefix("checkpoint.").and_then(|n| n.parse::<u64>().ok()).map(|n| (n, name))
+            // Every checkpoint.<something> is audited, so that a misnamed one (a copy, a
+            // leading zero) is refused rather than skipped.
+            name.strip_prefix("checkpoint.").map(|n| (n.parse::<u64>().unwrap_or(u64::MAX), name.clone()))
         })
         .collect();
     names.sort();

@@ -50,7 +50,7 @@ impl PracticeArgs {
             bail!("--from {a} is after --to {b}");
         }
         Ok(Filter {
-            norm: self.norm.clone(),
+            norm: self.norm.as_deref().map(|n| n.trim().to_string()),
             state: self.state.as_deref().map(|s| StateCode::parse("--state", s)).transpose()?,
             from: self.from,
             to: self.to,
@@ -82,7 +82,7 @@ pub async fn run(db: &str, args: PracticeArgs) -> anyhow::Result<()> {
     store.close().await;
     if let Some(path) = &args.chart {
         let (series, title) = chart_series(&practice);
-        std::fs::write(path, pacta_practice::render_svg(series, &title)).with_context(|| format!("writing the chart to {}", path.display()))?;
+        crate::output::write_new_file(path, pacta_practice::render_svg(&series, &title).as_bytes()).context("--chart")?;
     }
     if args.json {
         return output::print_json(&practice);
@@ -90,16 +90,27 @@ pub async fn run(db: &str, args: PracticeArgs) -> anyhow::Result<()> {
     output::print(&render(&practice))
 }
 
-fn chart_series(p: &Practice) -> (&Series, String) {
+/// The series a report is about: `--norm`'s rule, even when no incident engaged it (its
+/// series is then empty, not the any-norm one), or else every norm.
+fn focus(p: &Practice) -> (std::borrow::Cow<'_, Series>, String) {
+    use std::borrow::Cow;
+    match p.filter.norm.as_deref() {
+        Some(rule) => match p.norm(rule) {
+            Some(n) => (Cow::Borrowed(&n.series), format!("{} ({})", n.rule, n.cites)),
+            None => (Cow::Owned(Series::default()), format!("{rule} (no incident engaged it)")),
+        },
+        None => (Cow::Borrowed(&p.any_norm), "incidents engaging any norm".to_string()),
+    }
+}
+
+fn chart_series(p: &Practice) -> (std::borrow::Cow<'_, Series>, String) {
     let span = match (p.filter.from, p.filter.to) {
         (None, None) => String::new(),
         (a, b) => format!(", {}–{}", a.map(|y| y.to_string()).unwrap_or_default(), b.map(|y| y.to_string()).unwrap_or_default()),
     };
     let state = p.filter.state.map(|s| format!(", incidents involving {}", s.name())).unwrap_or_default();
-    match p.filter.norm.as_deref().and_then(|n| p.norm(n)) {
-        Some(n) => (&n.series, format!("State practice: {} ({}){state}{span}", n.rule, n.cites)),
-        None => (&p.any_norm, format!("State practice: incidents engaging any norm{state}{span}")),
-    }
+    let (series, title) = focus(p);
+    (series, format!("State practice: {title}{state}{span}"))
 }
 
 pub fn pct(x: Option<f64>) -> String {
@@ -177,10 +188,8 @@ pub fn render(p: &Practice) -> String {
         s.push_str("  no incident engaged a norm\n");
     }
 
-    let (series, title) = match f.norm.as_deref().and_then(|n| p.norm(n)) {
-        Some(n) => (&n.series, format!("{} — {}", n.rule, n.cites)),
-        None => (&p.any_norm, "any norm".to_string()),
-    };
+    let (series, title) = focus(p);
+    let series = &*series;
     s.push_str(&format!("\nPer year: {title}\n"));
     s.push_str(&rates_table("YEAR", year_rows(series)));
     let measures = top_measures(&series.total, 10);

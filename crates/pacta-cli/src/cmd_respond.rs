@@ -170,6 +170,9 @@ async fn move_to(store: &Store, actor: &PartyId, args: MoveArgs, to: MeasureStat
     let rung = ladder.require("rung", &current.measure.rung)?.clone();
     let d = load_dossier(store, current.measure.incident, actor).await?;
     let situation = Situation::of(&d.compliance, &current.measure.by, current.measure.against);
+    if &current.measure.by == actor {
+        pacta_ladder::check_move(&ladder, pacta_norms::builtin(), &d, &current.measure, to)?;
+    }
     let at = now();
     let moved = store.move_measure(actor, id, |m| pacta_ladder::transition(m, &rung, &situation, actor, to, &args.note, &at)).await?;
     println!("Measure {id} ({}) is now {to}; log entry {}.", moved.measure.rung, moved.log_index);

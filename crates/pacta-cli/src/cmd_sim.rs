@@ -39,16 +39,16 @@ on critical infrastructure (UN GGE 2015, 13(f)) hold?
 
   $ pacta import eurepoc data/eurepoc-1.1-even
   $ pacta sim axelrod --from-registry --norm gge.13f --runs 1000 --generations 1000
-  Calibrated from the registry (sqlite://pacta.db), 820 incident(s) read: 29 engaged
-  gge.13f; 19 attributed: seen = 0.655; 5 of those drew a response: punish = 0.263.
+  Calibrated from the registry (sqlite://pacta.db), 820 incident(s) read: 28 engaged
+  gge.13f; 16 attributed: seen = 0.571; 4 of those drew a response: punish = 0.250.
   ...
-    mean boldness                        0.272
+    mean boldness                        0.274
 
-An agent defects when its boldness exceeds the chance of being seen: 0.27 < 0.655, so the
+An agent defects when its boldness exceeds the chance of being seen: 0.27 < 0.571, so the
 norm holds. But every one of the 19 other agents may punish, so a defection meets a
-punisher 97% of the time, against 26% in the registry. Matching that instead
-(--from-registry seen=0.655,punish=0.024) gives mean boldness 0.83 > 0.655: the norm
-erodes. See crates/pacta-practice/README.md.";
+punisher 95% of the time, where in the registry 4 of the 28 attacks (14%) drew one.
+Matching that instead (--from-registry seen=0.571,punish=0.014) gives mean boldness
+0.77 > 0.571: the norm erodes. See crates/pacta-practice/README.md.";
 
 /// `pacta sim <MODEL> ...`
 #[derive(Debug, Clone, Args)]
@@ -376,7 +376,7 @@ pub fn run(args: &SimArgs, db: &str) -> Result<()> {
 /// receives them as numbers. Says what it derived, and from how many incidents.
 fn calibrate(args: &AxelrodArgs, db: &str) -> Result<(RegistryRates, String)> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let filter = pacta_practice::Filter { norm: args.norm.clone(), ..Default::default() };
+    let filter = pacta_practice::Filter { norm: args.norm.as_deref().map(|n| n.trim().to_string()), ..Default::default() };
     let practice = runtime.block_on(async {
         let store = pacta_store::Store::open(db).await?;
         let p = crate::cmd_practice::compute(&store, filter).await;
@@ -386,13 +386,18 @@ fn calibrate(args: &AxelrodArgs, db: &str) -> Result<(RegistryRates, String)> {
     let c = practice.calibration().map_err(|e| anyhow!("--from-registry: {e}"))?;
     // In the model every other agent sees a defection with chance S and then punishes with
     // chance Q, so with n agents a defection meets at least one punisher with chance
-    // 1 - (1 - S·Q)^(n-1): say so, since that is higher than the observed share.
-    let others = args.agents.saturating_sub(1) as i32;
-    let reach = 1.0 - (1.0 - c.seen * c.punish).powi(others);
+    // 1 - (1 - S·Q)^(n-1): say so, since that is higher than the observed share. On a
+    // ring only the K neighbours see it; on a random graph, each other agent with chance P.
+    let (others, who) = match args.network {
+        NetworkArg::WellMixed => (args.agents.saturating_sub(1) as f64, format!("each of the other {} agents", args.agents.saturating_sub(1))),
+        NetworkArg::Ring(k) => (k as f64, format!("each of its {k} neighbours on the ring")),
+        NetworkArg::Random(p) => (p * args.agents.saturating_sub(1) as f64, format!("each of its neighbours (about {:.1} on average)", p * args.agents.saturating_sub(1) as f64)),
+    };
+    let reach = 1.0 - (1.0 - c.seen * c.punish).powf(others);
     let note = format!(
         "Calibrated from the registry ({db}), {} incident(s) read: {} engaged {}; {} attributed: seen = {:.3}; \
          {} of those drew a response: punish = {:.3}.\n\
-         In the model each of the other {others} agents sees a defection with chance {:.3} and then punishes with \
+         In the model {who} sees a defection with chance {:.3} and then punishes with \
          chance {:.3}, so a defection meets at least one punisher with chance {:.3}.\n",
         practice.incidents_read, c.incidents, c.scope, c.attributed, c.seen, c.punished, c.punish, c.seen, c.punish, reach
     );
@@ -403,6 +408,9 @@ fn run_axelrod(args: &AxelrodArgs, db: &str) -> Result<()> {
     let bare = args.from_registry.is_some_and(|r| r.seen.is_none() && r.punish.is_none());
     if args.norm.is_some() && !bare {
         bail!("--norm: calibrating for one norm needs a bare --from-registry (the rates are then read from the registry)");
+    }
+    if let Some(path) = &args.chart {
+        crate::output::check_new_file(path).context("--chart")?;
     }
     let mut note = String::new();
     let calibrated;
@@ -421,10 +429,6 @@ fn run_axelrod(args: &AxelrodArgs, db: &str) -> Result<()> {
         seed: args.seed,
     };
     let summary = simulate(&settings, &plan).map_err(|e| flag_error(args, &e))?;
-    if let Some(path) = &args.chart {
-        std::fs::write(path, render_svg(&summary))
-            .with_context(|| format!("writing the chart to {}", path.display()))?;
-    }
     let text = if args.json {
         // The JSON stays the summary alone; what was derived goes to stderr.
         eprint!("{note}");
@@ -436,9 +440,14 @@ fn run_axelrod(args: &AxelrodArgs, db: &str) -> Result<()> {
     };
     match io::stdout().lock().write_all(text.as_bytes()) {
         // A closed pipe (`| head`) means the reader has what it wants: not an error.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.context("writing to standard output"),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        other => other.context("writing to standard output")?,
     }
+    // The chart comes after the results are out, so a failed write loses nothing.
+    if let Some(path) = &args.chart {
+        crate::output::write_new_file(path, render_svg(&summary).as_bytes()).context("--chart")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -66,3 +66,30 @@ pub fn counts(title: &str, map: &std::collections::BTreeMap<String, u64>, by_key
     }
     s
 }
+
+/// Refuses an output path that already exists or whose directory does not, before any
+/// work is done, so that a long run never ends in "cannot write" with its results lost.
+pub fn check_new_file(path: &std::path::Path) -> anyhow::Result<()> {
+    if path.exists() {
+        anyhow::bail!("{} already exists: an output file never replaces an existing one; remove it or name another", path.display());
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    if !parent.is_dir() {
+        anyhow::bail!("{}: the directory {} does not exist", path.display(), parent.display());
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to a file that must not exist yet (created exclusively, so a file made
+/// meanwhile is not replaced either).
+pub fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    check_new_file(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+    f.write_all(bytes).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+    Ok(())
+}

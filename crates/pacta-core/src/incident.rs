@@ -25,6 +25,26 @@ labelled_enum! {
     }
 }
 
+impl Dataset {
+    /// The one spelling of a record id under which the data set's record is kept.
+    /// EuRepoC writes its numbers as "12" in one file and "12.0" in another (pandas'
+    /// floats), and "012" is the same number; so an importer and a reader asking for
+    /// `eurepoc:12.0` meet at "12". Anything that is not such a number is kept as written.
+    pub fn record_key(self, id: &str) -> String {
+        let id = id.trim();
+        match self {
+            Dataset::Eurepoc => {
+                let digits = id.strip_suffix(".0").unwrap_or(id);
+                match digits.parse::<u64>() {
+                    Ok(n) if digits.bytes().all(|b| b.is_ascii_digit()) => n.to_string(),
+                    _ => digits.to_string(),
+                }
+            }
+            _ => id.to_string(),
+        }
+    }
+}
+
 /// Where an imported record came from: the data set and the record's id there.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Origin {

@@ -69,6 +69,12 @@ impl ComplianceEvent {
         if self.kind == ComplianceKind::CallToComply && self.by.state().is_none() {
             return Err(Invalid::new("by", &self.by, "a call to comply is made by a state (ILC art. 52(1)(a))"));
         }
+        // These events end or open other states' measures. The responsible state's own word
+        // that it ceased or complied is its position, not the record: the injured state,
+        // another state or the forum records the development (ILC arts. 52(1)(a), 53).
+        if self.by.state() == Some(self.responsible) && self.kind != ComplianceKind::DisputeBeforeTribunal {
+            return Err(Invalid::new("by", &self.by, format!("{} is the responsible state: it does not record a {} about itself; the injured state or the forum does", self.responsible, self.kind)));
+        }
         Ok(())
     }
 }
@@ -119,6 +125,9 @@ impl Measure {
         for (i, p) in self.with.iter().enumerate() {
             if p.state().is_none() || *p == self.by {
                 return Err(Invalid::new(format!("with[{i}]"), p, "lists other states taking part"));
+            }
+            if p.state() == Some(self.against) {
+                return Err(Invalid::new(format!("with[{i}]"), p, "the state a measure is directed against does not take part in it"));
             }
         }
         if self.rung.trim().is_empty() || self.rung.len() > 64 {

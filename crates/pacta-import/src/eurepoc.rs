@@ -219,19 +219,14 @@ fn file_name(p: &Path) -> String {
     p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
-/// EuRepoC ids appear as "12" in one file and "12.0" in another; "012" is the same
-/// number too. Anything else is kept as written (and refused as an incident number).
+/// EuRepoC's ids, written several ways across its files, as one key.
 fn incident_key(id: &str) -> String {
-    let id = id.trim();
-    let digits = id.strip_suffix(".0").unwrap_or(id);
-    match digits.parse::<u64>() {
-        Ok(n) if digits.bytes().all(|b| b.is_ascii_digit()) => n.to_string(),
-        _ => digits.to_string(),
-    }
+    Dataset::Eurepoc.record_key(id)
 }
 
 fn list(row: &Row, col: &str) -> Result<PyValue, String> {
-    pylist::parse(row.get(col)).map_err(|e| format!("column {col}: {e}"))
+    let cell = row.get(col);
+    pylist::parse(cell).map_err(|e| format!("column {col}: {e} in {}", shorten(cell)))
 }
 
 fn incident_record(row: &Row, key: &str, targets: Vec<(Target, String)>, attr_rows: &[(u64, csv::StringRecord)], attr_cols: &Columns) -> Result<IncidentRecord, String> {

@@ -89,9 +89,12 @@ pub struct Rung {
 }
 
 impl Rung {
-    /// Whether the law, not only policy, requires lifting once a lift condition is met.
+    /// Whether the law, not only policy, requires lifting once a lift condition is met:
+    /// a countermeasure ends with compliance (ILC arts. 52(3), 53), and self-defence with
+    /// the armed attack it answers (UN Charter art. 51, read with necessity and immediacy;
+    /// force after the attack is over is a reprisal).
     pub fn lift_is_binding(&self) -> bool {
-        self.basis == LegalBasis::Countermeasure
+        matches!(self.basis, LegalBasis::Countermeasure | LegalBasis::SelfDefence)
     }
 
     /// The lift conditions in the file's words.
@@ -127,6 +130,16 @@ pub const REQUIRED_RUNGS: &[&str] = &[
     "collective_measures",
     "dispute_settlement",
     "self_defence",
+];
+
+/// The rungs whose legal basis the law decides, not the instance: whatever an instance's
+/// ladder calls them, countermeasures are wrongful but for the target's prior wrongful act,
+/// and self-defence is force. A ladder that relabels one (say, countermeasures as
+/// retorsion) would take it past the engine's check of arts. 49-53 or of art. 51.
+const FIXED_BASIS: &[(&str, LegalBasis, &str)] = &[
+    ("countermeasures", LegalBasis::Countermeasure, "ILC Articles, arts. 22 and 49"),
+    ("collective_measures", LegalBasis::Countermeasure, "ILC Articles, arts. 49 and 54"),
+    ("self_defence", LegalBasis::SelfDefence, "UN Charter art. 51"),
 ];
 
 /// A `rung` block being read: the line it opens on, and its `(line, key, value)` entries.
@@ -182,6 +195,13 @@ impl Ladder {
         }
         if let Some((start, _)) = block {
             return Err(Invalid::new(format!("{path}:{start}"), "```rung", "the block is never closed"));
+        }
+        for rung in &rungs {
+            if let Some((_, basis, cites)) = FIXED_BASIS.iter().find(|(id, _, _)| *id == rung.id)
+                && rung.basis != *basis
+            {
+                return Err(Invalid::new(&rung.at, rung.basis, format!("the law fixes the basis of `{}` as {basis} ({cites}); an instance may set its gates, not its basis", rung.id)));
+            }
         }
         for id in REQUIRED_RUNGS {
             if !rungs.iter().any(|r| r.id == *id) {

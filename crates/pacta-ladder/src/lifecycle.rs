@@ -11,9 +11,10 @@
 //! and (2)). A countermeasure is never enacted (or resumed) before the injured state has
 //! called on the responsible state to comply (art. 52(1)(a)), after the responsible state
 //! has complied (art. 53), or while the wrongful act has ceased and the dispute is before a
-//! binding tribunal (art. 52(3)). Once one of a countermeasure's lift conditions is met it
-//! may only be suspended or lifted, and it cannot stay enacted unless its state records, in
-//! a logged step, why it keeps it (`keep`).
+//! binding tribunal (art. 52(3)). Once a lift condition the law makes binding is met (a
+//! countermeasure's, or self-defence's once the attack has ceased) the measure may only be
+//! suspended or lifted, and `keep` is refused. A condition that is only this instance's
+//! policy may be overridden by a logged step saying why (`keep`).
 
 use crate::ladder::{LegalBasis, Rung};
 use pacta_core::{ComplianceEvent, ComplianceKind, Invalid, Measure, MeasureState, MeasureStep, PartyId, StateCode};
@@ -86,6 +87,8 @@ pub fn lift_due(measure: &Measure, rung: &Rung, situation: &Situation) -> Option
     let binding = rung.lift_is_binding();
     let cites = if !binding {
         "this instance's ladder"
+    } else if rung.basis == LegalBasis::SelfDefence {
+        "UN Charter art. 51 (necessity and immediacy)"
     } else if situation.responsible_state_complied {
         "ILC Articles, art. 53"
     } else {
@@ -121,8 +124,8 @@ pub fn transition(measure: &Measure, rung: &Rung, situation: &Situation, actor: 
         ));
     }
     let countermeasure = rung.basis == LegalBasis::Countermeasure;
-    if countermeasure && matches!(to, Notified | Enacted) && let Some(due) = lift_due(&Measure { state: Enacted, ..measure.clone() }, rung, situation) {
-        return Err(refuse("state", to, format!("{}: {} — a countermeasure may only be suspended or lifted now", due.cites, due.condition)));
+    if rung.lift_is_binding() && matches!(to, Notified | Enacted) && let Some(due) = lift_due(&Measure { state: Enacted, ..measure.clone() }, rung, situation) {
+        return Err(refuse("state", to, format!("{}: {} — a {} measure may only be suspended or lifted now", due.cites, due.condition, rung.basis)));
     }
     if countermeasure && to == Enacted {
         if !situation.called_to_comply {
@@ -155,8 +158,13 @@ pub fn keep(measure: &Measure, rung: &Rung, situation: &Situation, actor: &Party
     if measure.state != MeasureState::Enacted {
         return Err(refuse("state", measure.state, "only an enacted measure is kept in force"));
     }
-    if lift_due(measure, rung, situation).is_none() {
-        return Err(refuse("measure", measure.id, "no lift condition is met: there is nothing to override"));
+    match lift_due(measure, rung, situation) {
+        None => return Err(refuse("measure", measure.id, "no lift condition is met: there is nothing to override")),
+        // Policy may be overridden with a logged reason; the law may not.
+        Some(due) if due.binding => {
+            return Err(refuse("measure", measure.id, format!("{}: {} — the law, not this instance's policy, ends a {} measure, so it cannot be kept", due.cites, due.condition, rung.basis)));
+        }
+        Some(_) => {}
     }
     if reason.trim().is_empty() || reason.chars().count() > 2_000 {
         return Err(refuse("reason", reason, "keeping a measure past its lift condition needs a reason of 1 to 2,000 characters"));

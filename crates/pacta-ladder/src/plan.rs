@@ -9,6 +9,10 @@
 //!    pass the rung's gate (status and likelihood, see [`crate::status`])?
 //! 3. **Lift.** Is one of the rung's lift conditions already met? Then the measure would
 //!    have to end as it starts.
+//! 4. **Duties.** Does the engine find a duty of the response breached that no later step
+//!    of the responding state can mend (proportionality, reversibility, termination)? Then
+//!    the rung is closed. A breached duty that a step can still discharge (the call to
+//!    comply, the notification with an offer to negotiate) is a duty still to do.
 //!
 //! The rungs that pass are the options, least severe first; those that fail are listed with
 //! every reason. Each option carries the duties the engine still finds open (for a
@@ -183,6 +187,7 @@ fn extra_facts(situation: &Situation, urgent: bool) -> BTreeMap<String, bool> {
     m.insert(Fact::PriorCallToComply.name().to_string(), situation.called_to_comply);
     m.insert(Fact::WrongfulActCeased.name().to_string(), situation.wrongful_act_ceased);
     m.insert(Fact::DisputeBeforeTribunal.name().to_string(), situation.dispute_before_tribunal);
+    m.insert(Fact::ResponsibleStateComplied.name().to_string(), situation.responsible_state_complied);
     m.insert(Fact::UrgentCountermeasures.name().to_string(), urgent);
     m
 }
@@ -274,6 +279,13 @@ pub fn plan(ladder: &Ladder, law: &Instruments, dossier: &Dossier, req: &PlanReq
         if let Some(cond) = situation.met_lift_condition(rung) {
             reasons.push(format!("lift condition already met ({cond}): the measure would have to end as it starts"));
         }
+        // 4. Duties no step can mend.
+        for d in conclusion.map(|c| c.duties.as_slice()).unwrap_or_default() {
+            if d.status == Status::Breached && !still_to_do(d) {
+                let cites = d.trace.as_ref().map(|t| t.cites.to_string()).unwrap_or_default();
+                reasons.push(format!("{} ({cites}) is breached: the measure would be unlawful as proposed", d.rule));
+            }
+        }
         if !reasons.is_empty() {
             unavailable.push(Unavailable { rung: rung.id.clone(), name: rung.name.clone(), severity: rung.severity, reasons });
             continue;
@@ -358,12 +370,42 @@ fn risks(rung: &Rung, injury: &Injury, established: bool, standing: Option<&Stan
     out
 }
 
+/// Whether a breached duty is one the responding state can still discharge by a step of
+/// its own: the call to comply and the notification (ILC art. 52(1)), which the planner
+/// assumes not yet made. A duty breached on any other fact (a measure out of proportion,
+/// irreversible, or kept after compliance) cannot be mended by doing more.
+fn still_to_do(d: &pacta_norms::Finding) -> bool {
+    let procedural = [Fact::PriorCallToComply, Fact::NotifiedWithOfferToNegotiate];
+    d.trace.as_ref().is_some_and(|t| t.facts.iter().any(|(f, v)| procedural.contains(f) && *v == Tri::No))
+}
+
+/// Checks that `measure` may move to `to`: a notification or an enactment (or a
+/// resumption) must still pass everything a proposal passes, on the record as it is now.
+/// A claim withdrawn since the proposal, or a gate no longer met, stops the measure from
+/// going further; suspending and lifting are always open.
+pub fn check_move(ladder: &Ladder, law: &Instruments, dossier: &Dossier, measure: &Measure, to: pacta_core::MeasureState) -> Result<(), Invalid> {
+    use pacta_core::MeasureState::*;
+    if !matches!(to, Notified | Enacted) {
+        return Ok(());
+    }
+    check_proposal(ladder, law, dossier, measure)
+        .map(|_| ())
+        .map_err(|e| Invalid::new(e.field, e.value, format!("the measure no longer passes what a proposal must: {}", e.rule)))
+}
+
 /// Checks that `measure` may be proposed: its rung is on the ladder, and the plan for its
 /// state against its target lists the rung as an option. The refusal names the failing
 /// gate or legal condition.
 pub fn check_proposal<'a>(ladder: &'a Ladder, law: &Instruments, dossier: &Dossier, measure: &Measure) -> Result<(&'a Rung, Plan), Invalid> {
     measure.validate()?;
     let rung = ladder.require("rung", &measure.rung)?;
+    if !measure.with.is_empty() && rung.basis == LegalBasis::Countermeasure && rung.id != "collective_measures" {
+        return Err(Invalid::new(
+            "with",
+            &measure.with[0],
+            "ILC art. 49(1): only the injured state takes countermeasures; states acting together with it use collective_measures (art. 54), with its own gate",
+        ));
+    }
     let by = measure.by.state().ok_or_else(|| Invalid::new("by", &measure.by, "a response measure is taken by a state"))?;
     let plan = plan(ladder, law, dossier, &PlanRequest { by, against: Some(measure.against), urgent: measure.urgent })?;
     if let Some(u) = plan.refusal(&rung.id) {

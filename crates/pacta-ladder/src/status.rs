@@ -136,10 +136,25 @@ pub fn compute(versions: &[ClaimVersion], stances: &[Stance], parties: &[Party])
         let mut supported_by: BTreeSet<PartyId> = BTreeSet::new();
         let mut verified = false;
         let naming: Vec<&&ClaimVersion> = claims.iter().filter(|c| c.attribution.actor_state == Some(state)).collect();
+        let mut counted_labels: BTreeSet<&str> = BTreeSet::new();
         for c in &naming {
+            if !supports(c.attribution.confidence) {
+                continue;
+            }
             let signers = &c.attribution.attributors;
-            // A claim whose every attributor was already counted adds no new source.
-            if signers.is_empty() || signers.iter().any(|p| !counted.contains(p)) {
+            // A claim whose every attributor was already counted adds no new source. An
+            // imported claim names no party, only the attributor's description: the same
+            // description naming the same state twice (two labels of one state's
+            // operators, say) is still one attributor.
+            let new_source = if signers.is_empty() {
+                match c.attribution.attributor_label.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+                    Some(label) => counted_labels.insert(label),
+                    None => true,
+                }
+            } else {
+                signers.iter().any(|p| !counted.contains(p))
+            };
+            if new_source {
                 verified |= signers.iter().any(&is_verifier);
                 sources.push(signers.clone());
                 counted.extend(signers.iter().cloned());
@@ -152,12 +167,16 @@ pub fn compute(versions: &[ClaimVersion], stances: &[Stance], parties: &[Party])
                     continue;
                 }
                 let party = (*party).clone();
+                if !stance_still_applies(versions, c, s) {
+                    continue;
+                }
                 match s.kind {
                     StanceKind::Contest => {
                         if party.state() != Some(state) {
                             contested_by.insert(party);
                         }
                     }
+                    StanceKind::Endorse if !supports(s.confidence) => {}
                     StanceKind::Endorse => {
                         let own_evidence = s.evidence.iter().any(|e| !c.evidence.contains(e));
                         if !own_evidence {
@@ -200,4 +219,23 @@ pub fn compute(versions: &[ClaimVersion], stances: &[Stance], parties: &[Party])
     });
     let status = by_state.first().map_or(AttributionStatus::None, |s| s.status);
     StatusReport { status, by_state }
+}
+
+/// Whether a stated likelihood supports the claim at all. A claimant (or endorser) who
+/// calls it unlikely that the state did it is not a source for that state; stating no
+/// likelihood is not a statement against it.
+fn supports(confidence: Option<Confidence>) -> bool {
+    confidence.is_none_or(|c| c >= Confidence::RoughlyEvenChance)
+}
+
+/// A stance answers the claim as it stood at the version the party saw. When a later
+/// amendment names another state or another kind of actor, it is another allegation, and
+/// the stance lapses: an endorsement of "Russia's GRU did it" must not corroborate "China
+/// did it".
+fn stance_still_applies(versions: &[ClaimVersion], current: &ClaimVersion, stance: &Stance) -> bool {
+    if stance.claim_version == current.version {
+        return true;
+    }
+    let seen = versions.iter().find(|v| v.claim().0 == current.claim().0 && v.version == stance.claim_version);
+    seen.is_some_and(|v| v.attribution.actor_state == current.attribution.actor_state && v.attribution.actor_category == current.attribution.actor_category)
 }

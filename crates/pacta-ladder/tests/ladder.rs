@@ -171,13 +171,151 @@ fn a_countermeasure_needs_a_call_to_comply_and_notification_unless_urgent_and_en
     let complied = Situation { responsible_state_complied: true, ..called };
     let due = lifecycle::lift_due(&enacted, rung, &complied).unwrap();
     assert!(due.binding && due.cites.contains("art. 53"));
-    let err = lifecycle::keep(&enacted, rung, &complied, &fr, " ").unwrap_err();
+    // The law ends it: no reason keeps a countermeasure past compliance (art. 53).
+    let err = lifecycle::keep(&enacted, rung, &complied, &fr, "We do not trust them.").unwrap_err();
+    assert!(err.rule.contains("art. 53") && err.rule.contains("cannot be kept"), "{err}");
+    // A lift condition that is only the instance's policy can be overridden, with a reason.
+    let protest = Ladder::builtin().rung("private_protest").unwrap();
+    let ceased = Situation { wrongful_act_ceased: true, ..called };
+    let err = lifecycle::keep(&enacted, protest, &ceased, &fr, " ").unwrap_err();
     assert!(err.rule.contains("reason"));
-    let kept = lifecycle::keep(&enacted, rung, &complied, &fr, "Compliance is partial: reparation is still owed.").unwrap();
-    assert!(lifecycle::lift_due(&kept, rung, &complied).unwrap().kept_because.is_some());
+    let kept = lifecycle::keep(&enacted, protest, &ceased, &fr, "The operation may resume: we keep the protest on record.").unwrap();
+    assert!(lifecycle::lift_due(&kept, protest, &ceased).unwrap().kept_because.is_some());
     let ceased_before_tribunal = Situation { wrongful_act_ceased: true, dispute_before_tribunal: true, ..called };
     assert!(lifecycle::lift_due(&enacted, rung, &ceased_before_tribunal).unwrap().cites.contains("52(3)"));
     let lifted = lifecycle::transition(&enacted, rung, &complied, &fr, MeasureState::Lifted, "", "t3").unwrap();
     let err = lifecycle::transition(&lifted, rung, &quiet, &fr, MeasureState::Suspended, "", "t4").unwrap_err();
     assert!(err.rule.contains("lifted is final"), "{err}");
+}
+
+#[test]
+fn an_amendment_naming_another_state_lets_the_stances_on_the_old_allegation_lapse() {
+    let i = IncidentId::new();
+    let made = claim(i, &["state:FR"], Confidence::Likely, vec![]);
+    let de = stance(&made, "state:DE", StanceKind::Endorse, vec![Uuid::now_v7()]);
+    assert_eq!(status_of(std::slice::from_ref(&made), std::slice::from_ref(&de)), AttributionStatus::Corroborated);
+    // France now says China did it. Germany's evidence was about Russia.
+    let mut amended = made.clone();
+    amended.version = 2;
+    amended.action = ClaimAction::Amended;
+    amended.attribution.actor_state = Some(st("CN"));
+    let report = status::compute(&[made.clone(), amended.clone()], std::slice::from_ref(&de), &parties());
+    assert_eq!(report.standing(st("CN")).unwrap().status, AttributionStatus::SingleSource, "{report:?}");
+    // An amendment that only raises the likelihood keeps the stances taken before it.
+    let mut firmer = made.clone();
+    firmer.version = 2;
+    firmer.action = ClaimAction::Amended;
+    firmer.attribution.confidence = Some(Confidence::VeryLikely);
+    assert_eq!(status_of(&[made, firmer], &[de]), AttributionStatus::Corroborated);
+}
+
+#[test]
+fn a_claim_calling_the_state_unlikely_is_no_source_for_it_and_one_imported_attributor_counts_once() {
+    let i = IncidentId::new();
+    let doubtful = claim(i, &["state:DE"], Confidence::AlmostNoChance, vec![]);
+    let firm = claim(i, &["state:FR"], Confidence::VeryLikely, vec![]);
+    assert_eq!(status_of(&[doubtful, firm.clone()], &[]), AttributionStatus::SingleSource);
+    // An import names no party; the same attributor naming two labels of one state's
+    // operators is one source, another attributor a second.
+    let imported = |label: &str| {
+        let mut c = claim(i, &["state:FR"], Confidence::Likely, vec![]);
+        c.attribution.attributors.clear();
+        c.attribution.attributor_label = Some(label.into());
+        c
+    };
+    assert_eq!(status_of(&[imported("Ukrainian government"), imported("Ukrainian government")], &[]), AttributionStatus::SingleSource);
+    assert_eq!(status_of(&[imported("Ukrainian government"), imported("ESET")], &[]), AttributionStatus::Corroborated);
+}
+
+#[test]
+fn an_instance_ladder_may_not_relabel_countermeasures_or_self_defence() {
+    let evil = pacta_ladder::ladder::BUILTIN.replacen("id: countermeasures\nname: Countermeasures (cyber or not)\nbasis: countermeasure", "id: countermeasures\nname: Countermeasures (cyber or not)\nbasis: retorsion", 1);
+    assert_ne!(evil, pacta_ladder::ladder::BUILTIN, "the test edits the countermeasures rung");
+    let err = Ladder::parse("evil.md", &evil).unwrap_err();
+    assert!(err.field.starts_with("evil.md:") && err.rule.contains("the law fixes the basis of `countermeasures`"), "{err}");
+    let evil = pacta_ladder::ladder::BUILTIN.replacen("basis: self_defence", "basis: retorsion", 1);
+    assert!(Ladder::parse("evil.md", &evil).unwrap_err().rule.contains("`self_defence`"));
+}
+
+#[test]
+fn self_defence_ends_with_the_attack_and_cannot_be_kept_or_resumed() {
+    let rung = Ladder::builtin().rung("self_defence").unwrap();
+    let fr = party("state:FR");
+    let m = Measure { rung: "self_defence".into(), ..countermeasure() };
+    let quiet = Situation::default();
+    let enacted = lifecycle::transition(&m, rung, &quiet, &fr, MeasureState::Enacted, "", "t1").unwrap();
+    let suspended = lifecycle::transition(&enacted, rung, &quiet, &fr, MeasureState::Suspended, "", "t2").unwrap();
+    let over = Situation { wrongful_act_ceased: true, ..quiet };
+    let due = lifecycle::lift_due(&enacted, rung, &over).unwrap();
+    assert!(due.binding && due.cites.contains("art. 51"), "{due:?}");
+    let err = lifecycle::keep(&enacted, rung, &over, &fr, "deterrence").unwrap_err();
+    assert!(err.rule.contains("cannot be kept"), "{err}");
+    let err = lifecycle::transition(&suspended, rung, &over, &fr, MeasureState::Enacted, "", "t3").unwrap_err();
+    assert!(err.rule.contains("may only be suspended or lifted"), "{err}");
+}
+
+/// A French ministry hit by an espionage operation that France attributes to Russia.
+fn dossier() -> pacta_ladder::Dossier {
+    let mut i = Incident::new("Ministry network breached", Tlp::Clear);
+    i.operation_types = vec![OperationType::Espionage];
+    i.targets.push(Target { state: Some(st("FR")), place: None, sector: Sector::Government, entity: None });
+    i.effects.data_theft = Some(DataTheft::Sensitive);
+    let c = claim(i.id, &["state:FR"], Confidence::VeryLikely, vec![]);
+    pacta_ladder::Dossier { incident: Some(i), claims: vec![c], parties: parties(), ..Default::default() }
+}
+
+#[test]
+fn a_countermeasure_out_of_proportion_is_closed_not_a_duty_still_to_do() {
+    let law = pacta_norms::builtin();
+    let d = dossier();
+    let req = pacta_ladder::PlanRequest { by: st("FR"), against: Some(st("RU")), urgent: false };
+    let plan = pacta_ladder::plan(Ladder::builtin(), law, &d, &req).unwrap();
+    let open = plan.option("countermeasures").expect("proportionate countermeasures are open");
+    // The call to comply and the notification are still to do, not reasons to refuse.
+    assert!(open.open_duties.iter().any(|o| o.rule == "ilc.art52.call-to-comply"), "{:?}", open.open_duties);
+    // The same rung, declared graver than the injury, is out of proportion (art. 51).
+    let heavy = Ladder::parse("heavy.md", &pacta_ladder::ladder::BUILTIN.replacen("cites: ILC Articles, arts. 22 and 49-53\ngate confidence: very_likely\ngate status: single_source\nseverity: 6", "cites: ILC Articles, arts. 22 and 49-53\ngate confidence: very_likely\ngate status: single_source\nseverity: 9", 1)).unwrap();
+    assert_eq!(heavy.rung("countermeasures").unwrap().severity, 9);
+    let plan = pacta_ladder::plan(&heavy, law, &d, &req).unwrap();
+    let closed = plan.refusal("countermeasures").expect("closed");
+    assert!(closed.reasons.iter().any(|r| r.contains("ilc.art51.proportionality")), "{:?}", closed.reasons);
+}
+
+#[test]
+fn a_measure_whose_claim_was_withdrawn_after_its_proposal_cannot_be_enacted() {
+    let law = pacta_norms::builtin();
+    let mut d = dossier();
+    let m = Measure { urgent: true, ..countermeasure() };
+    pacta_ladder::check_proposal(Ladder::builtin(), law, &d, &m).unwrap();
+    pacta_ladder::check_move(Ladder::builtin(), law, &d, &m, MeasureState::Enacted).unwrap();
+    let mut withdrawn = d.claims[0].clone();
+    withdrawn.version = 2;
+    withdrawn.action = ClaimAction::Withdrawn;
+    withdrawn.reason = Some("the evidence was planted".into());
+    d.claims.push(withdrawn);
+    let err = pacta_ladder::check_move(Ladder::builtin(), law, &d, &m, MeasureState::Enacted).unwrap_err();
+    assert!(err.rule.contains("no longer passes"), "{err}");
+    // Suspending and lifting stay open: a state may always stop.
+    pacta_ladder::check_move(Ladder::builtin(), law, &d, &m, MeasureState::Lifted).unwrap();
+}
+
+#[test]
+fn only_collective_measures_take_partners_and_never_the_target() {
+    let law = pacta_norms::builtin();
+    let d = dossier();
+    let joined = Measure { with: vec![party("state:DE")], urgent: true, ..countermeasure() };
+    let err = pacta_ladder::check_proposal(Ladder::builtin(), law, &d, &joined).unwrap_err();
+    assert!(err.field == "with" && err.rule.contains("art. 54"), "{err}");
+    let target_joins = Measure { with: vec![party("state:RU")], rung: "collective_measures".into(), ..countermeasure() };
+    assert!(target_joins.validate().unwrap_err().rule.contains("directed against does not take part"));
+}
+
+#[test]
+fn the_responsible_state_does_not_record_its_own_compliance() {
+    let event = |by: &str, kind| ComplianceEvent { id: ComplianceEventId::new(), incident: IncidentId::new(), kind, by: party(by), responsible: st("RU"), date: None, note: String::new() };
+    let err = event("state:RU", ComplianceKind::ResponsibleStateComplied).validate().unwrap_err();
+    assert!(err.field == "by" && err.rule.contains("responsible state"), "{err}");
+    assert!(event("state:RU", ComplianceKind::CallToComply).validate().is_err());
+    assert!(event("state:FR", ComplianceKind::ResponsibleStateComplied).validate().is_ok());
+    assert!(event("org:secretariat", ComplianceKind::WrongfulActCeased).validate().is_ok());
 }

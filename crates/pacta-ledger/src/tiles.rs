@@ -310,6 +310,8 @@ pub enum AuditError {
     Missing { path: String },
     #[error("checkpoint {name}: {source}")]
     Checkpoint { name: String, source: CheckpointError },
+    #[error("{name} holds a checkpoint of size {size}: a historical checkpoint is published as checkpoint.<its size>, so this one was not the checkpoint it claims to be")]
+    Misnamed { name: String, size: u64 },
     #[error("checkpoint {name} has origin {found:?}, expected {expected:?}")]
     WrongOrigin { name: String, expected: String, found: String },
     #[error("{path}: {source}")]
@@ -407,6 +409,13 @@ pub fn audit(source: &dyn TileSource, verifier: &dyn Verifier, checkpoint_paths:
         })?;
         let signed = open_checkpoint(&text, &[verifier])
             .map_err(|source| AuditError::Checkpoint { name: name.to_owned(), source })?;
+        // A copy of checkpoint.8 saved as checkpoint.9 would otherwise be counted as
+        // checkpoint 9 verified, when checkpoint 9 was never looked at.
+        if let Some(n) = name.strip_prefix("checkpoint.")
+            && n != signed.checkpoint.size.to_string()
+        {
+            return Err(AuditError::Misnamed { name: name.to_owned(), size: signed.checkpoint.size });
+        }
         if signed.checkpoint.origin != verifier.name() {
             return Err(AuditError::WrongOrigin {
                 name: name.to_owned(),

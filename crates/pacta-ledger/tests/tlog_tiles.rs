@@ -200,3 +200,20 @@ fn tampered_checkpoint_is_named() {
         Err(AuditError::Checkpoint { source: CheckpointError::Note(NoteError::NoKnownSignature { .. }), .. })
     ));
 }
+
+/// An auditor counts a checkpoint as verified by its file name; a copy of checkpoint 8
+/// saved as checkpoint.9 (or checkpoint.08) must not pass for checkpoint 9.
+#[test]
+fn a_checkpoint_filed_under_another_size_is_refused() {
+    let verifier = NoteVerifier::parse(VKEY).unwrap();
+    for wrong in ["checkpoint.9", "checkpoint.08"] {
+        let mut log = load();
+        let eight = log.0["checkpoint.8"].clone();
+        log.0.insert(wrong.to_owned(), eight);
+        let names = [wrong, "checkpoint"];
+        match audit(&log, &verifier, &names) {
+            Err(AuditError::Misnamed { name, size }) => assert_eq!((name.as_str(), size), (wrong, 8)),
+            other => panic!("{wrong}: {other:?}"),
+        }
+    }
+}

@@ -156,6 +156,7 @@ facts! {
     ResponseReversible = "response_reversible": "the measure can be undone so the obligations can resume",
     ResponseAffectsProtectedObligations = "response_affects_protected_obligations": "the measure affects the prohibition of force, human rights, humanitarian or peremptory obligations",
     WrongfulActCeased = "wrongful_act_ceased": "the wrongful act has ceased",
+    ResponsibleStateComplied = "responsible_state_complied": "the responsible state has complied with its obligations of cessation and reparation",
     DisputeBeforeTribunal = "dispute_before_tribunal": "the dispute is pending before a court or tribunal that can bind the parties",
     GraveAndImminentPeril = "grave_and_imminent_peril": "an essential interest faces a grave and imminent peril",
     OnlyMeansToSafeguard = "only_means_to_safeguard": "the measure is the only way to safeguard that interest",

@@ -157,6 +157,10 @@ impl Instruments {
             let Some(block) = &p.instrument else {
                 if !p.rules.is_empty() {
                     errors.push(err(file, p.rules[0].pos, "rules need an ```instrument block before them saying what they come from"));
+                } else {
+                    // A file that declares nothing is most likely a draft saved empty or a
+                    // block fenced wrongly; counting it as no law would hide that.
+                    errors.push(err(file, Pos { line: 1, column: 1 }, "this file declares no instrument: it needs an ```instrument block (and its ```rule blocks)"));
                 }
                 continue;
             };
@@ -439,7 +443,12 @@ fn instrument_info(file: &str, block: &Block) -> Result<InstrumentInfo, LoadErro
         other => return Err(err(file, scope_v.pos, format!("scope `{other}` is not one of universal, regional, national"))),
     };
     let from = match block.get("from") {
-        Some(v) => Some(NaiveDate::parse_from_str(&v.text, "%Y-%m-%d").map_err(|_| err(file, v.pos, "`from` is a date written YYYY-MM-DD"))?),
+        Some(v) => {
+            // chrono reads "2019-2-3" too; a lawyer's date must be unambiguous and sortable.
+            let shaped = v.text.len() == 10 && v.text.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+            let date = shaped.then(|| NaiveDate::parse_from_str(&v.text, "%Y-%m-%d").ok()).flatten();
+            Some(date.ok_or_else(|| err(file, v.pos, format!("`from` is a date written YYYY-MM-DD, not {:?}", v.text)))?)
+        }
         None => None,
     };
     Ok(InstrumentInfo { id: Name::new(&id.text), title: title.text.clone(), cites: cites.text.clone(), file: file.to_string(), scope, from })

@@ -201,6 +201,19 @@ pub(crate) fn split(file: &str, text: &str) -> Result<ParsedFile, Vec<LoadError>
             }
             if l.starts_with(' ') || l.starts_with('\t') {
                 let indent = l.len() - l.trim_start().len();
+                let allowed = if is_rule { RULE_KEYS } else { INSTRUMENT_KEYS };
+                if let Some((key, _)) = l.trim_start().split_once(':')
+                    && allowed.contains(&key.trim_end())
+                {
+                    // Read as a continuation, this line would fold a whole field into the
+                    // value above, and the block would silently lack it.
+                    errors.push(err(
+                        file,
+                        Pos { line: lno, column: l[..indent].chars().count() as u32 + 1 },
+                        format!("`{}:` is indented, so it would continue the line above; start a key at the beginning of its line", key.trim_end()),
+                    ));
+                    continue;
+                }
                 match block.fields.last_mut() {
                     Some((_, _, v)) => {
                         v.text.push(' ');

@@ -255,3 +255,34 @@ fn columns_count_characters_as_an_editor_shows_them() {
     let e = refused("\n```rule\nid: t.nbsp\nkind: prohibition\nforce: law\ncites: x\nbreached when:\u{a0}moon_is_full\n```\n");
     assert!(e.contains("norms/t.md:15:16:"), "{e}");
 }
+
+/// A lawyer indents a key to line it up: read as a continuation, `force: law` would vanish
+/// into the line above and the rule would be refused for a reason nobody could see.
+#[test]
+fn an_indented_key_is_refused_where_it_stands_not_folded_into_the_line_above() {
+    let e = refused("\n```rule\nid: t.r\nkind: prohibition\n  force: law\ncites: x\nbreached when: intrusion\n```\n");
+    assert!(e.contains("norms/t.md:13:3: `force:` is indented"), "{e}");
+    // A condition continued on an indented line is still one condition.
+    let src = vec![("norms/t.md".to_string(), format!("{HEADER}\n```rule\nid: t.r\nkind: prohibition\nforce: law\ncites: x\nbreached when: intrusion\n  and not consent\n```\n"))];
+    assert!(Instruments::load(&src).is_ok());
+}
+
+#[test]
+fn an_instrument_file_that_declares_nothing_is_refused() {
+    let mut src = builtin_sources();
+    src.push(("norms/draft.md".into(), "# A draft\n\nNothing fenced yet.\n".into()));
+    let e = Instruments::load(&src).unwrap_err();
+    assert_eq!(e.0.len(), 1, "{e}");
+    assert!(e.to_string().contains("norms/draft.md:1:1: this file declares no instrument"), "{e}");
+}
+
+#[test]
+fn a_from_date_must_be_written_in_full() {
+    for bad in ["2019-2-3", "19-02-03", "2019-02-30", "3 February 2019"] {
+        let src = vec![("norms/t.md".to_string(), format!("```instrument\nid: test\ntitle: Test\ncites: Test\nscope: universal\nfrom: {bad}\n```\n"))];
+        let e = Instruments::load(&src).unwrap_err().to_string();
+        assert!(e.contains("norms/t.md:6:7: `from` is a date written YYYY-MM-DD"), "{bad}: {e}");
+    }
+    let src = vec![("norms/t.md".to_string(), "```instrument\nid: test\ntitle: Test\ncites: Test\nscope: universal\nfrom: 2019-02-03\n```\n".to_string())];
+    assert!(Instruments::load(&src).is_ok());
+}

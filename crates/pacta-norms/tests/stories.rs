@@ -189,6 +189,7 @@ fn countermeasures_against_a_responsible_state_carry_their_procedural_duties() {
             ("response_reversible", true),
             ("response_affects_protected_obligations", false),
             ("wrongful_act_ceased", false),
+            ("responsible_state_complied", false),
             ("dispute_before_tribunal", false),
         ],
     );

@@ -785,6 +785,11 @@ pub async fn move_measure(state: &AppState, viewer: &Viewer, reference: &str, me
     };
     let rung = Ladder::builtin().require("rung", &current.rung).map_err(invalid)?.clone();
     let situation = Situation::of(&d.compliance, &current.by, current.against);
+    if current.by == w.actor {
+        // Only the owner learns why its own measure cannot go further; anyone else is
+        // refused by the lifecycle as not the owner.
+        pacta_ladder::check_move(Ladder::builtin(), pacta_norms::builtin(), &d, current, to).map_err(|e| invalid(if e.field == "rung" { Invalid { field: "to".into(), ..e } } else { e }))?;
+    }
     let at = now();
     let actor = w.actor.clone();
     // The lifecycle names the measure's `state`; on the form and in the JSON that is `to`.

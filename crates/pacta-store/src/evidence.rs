@@ -873,6 +873,15 @@ impl Store {
                 format!("only {party} may register its own keys"),
             ));
         }
+        // A custody signature reads "— NAME KEYHASH": a key named for another party would
+        // put that party's name under this party's statements.
+        if verifier.name() != party.as_str() {
+            return Err(refuse(
+                "vkey",
+                verifier.name(),
+                format!("is the key's name, but it is registered for {party}: a party's key carries its own name (pacta evidence keygen --out FILE {party})"),
+            ));
+        }
         let backend = self.backend();
         let out = write_tx!(self, tx => {
             let mut log = LogAppender::lock(&mut *tx, backend).await?;
@@ -1437,6 +1446,8 @@ impl Store {
                     && m.sha256 == e.sha256.to_hex()
                     && m.size == e.size
                     && m.name == e.name
+                    && m.description == e.description
+                    && m.media_type == e.media_type
                     && m.tlp == e.tlp
                     && m.incident == e.incident
                     && m.copy_of == e.copy_of
@@ -1800,6 +1811,20 @@ pub async fn rerun(
     let Some(run) = store.get_run(id).await? else {
         return Err(refuse("run", id, "unknown analysis run").into());
     };
+    // Invariant: nothing runs on the verifier's machine unless the analyst signed exactly
+    // this command and the log holds that statement. The database is the one thing a
+    // verifier does not trust: an edited argv would otherwise run as the verifier's user.
+    // Outputs missing from this vault do not stop a re-run; reproducing them is its point.
+    let report = store.verify_run(vault, id).await?;
+    let untrusted: Vec<String> = report
+        .problems
+        .iter()
+        .filter(|p| matches!(p, Problem::Event { .. } | Problem::LogEntry { .. }))
+        .map(|p| p.to_string())
+        .collect();
+    if !untrusted.is_empty() {
+        return Err(refuse("run", id, format!("its statement does not verify, so nothing was run: {}", untrusted.join("; "))).into());
+    }
     let mut inputs = Vec::with_capacity(run.statement.inputs.len());
     for i in &run.statement.inputs {
         inputs.push(Input {

@@ -248,7 +248,8 @@ impl IncidentKey {
         if let Ok(id) = IncidentId::parse(reference) {
             Ok(IncidentKey::Id(id))
         } else if let Some((dataset, record_id)) = reference.split_once(':') {
-            Ok(IncidentKey::Origin(Dataset::parse("dataset", dataset)?, record_id.to_string()))
+            let dataset = Dataset::parse("dataset", dataset)?;
+            Ok(IncidentKey::Origin(dataset, dataset.record_key(record_id)))
         } else {
             Err(Invalid::new("incident", reference, "expected an incident id (UUID) or DATASET:RECORD_ID such as eurepoc:2").into())
         }

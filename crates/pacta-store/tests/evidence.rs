@@ -324,6 +324,15 @@ async fn a_transfer_by_someone_who_is_not_the_custodian_is_refused_and_nothing_i
                 .unwrap_err(),
         );
         assert!(r.contains("not a verifier key"), "{r}");
+        // A key named for another party: its signatures would carry that party's name.
+        let impostor = NoteSigner::from_seed("state:UA", [9; 32]).unwrap();
+        let r = rule(
+            store
+                .register_party_key(&lab(), &lab(), &impostor.verifier().to_vkey())
+                .await
+                .unwrap_err(),
+        );
+        assert!(r.contains("key's name, but it is registered for verifier:forensic-lab"), "{r}");
 
         assert_eq!(
             store.log_size().await.unwrap(),
@@ -500,6 +509,19 @@ async fn rerunning_a_recorded_analysis_reproduces_its_outputs_and_a_changed_tool
                 .ok(),
             "a re-run writes nothing"
         );
+
+        // An intruder edits the recorded command in the database. A verifier re-running it
+        // must not execute the edit: the statement no longer matches its signed hash.
+        let planted = dir.0.join("planted");
+        let sql = format!(
+            "UPDATE analysis_runs SET body = REPLACE(body, '\"sh\"', '\"sh\",\"-c\",\"touch {}\",\"sh\"') WHERE id = '{}'",
+            planted.display(),
+            run.statement.run
+        );
+        tamper(&db.url, &sql).await;
+        let err = evidence::rerun(store, &vault, run.statement.run, &dir.0).await.unwrap_err().to_string();
+        assert!(err.contains("does not verify, so nothing was run"), "{err}");
+        assert!(!planted.exists(), "the edited command ran");
     });
 }
 
@@ -571,6 +593,10 @@ async fn altered_custody_records_are_named_by_verify_and_garbage_does_not_panic(
                 .any(|s| s.starts_with("event 1: statement is unreadable")),
             "{said:?}"
         );
+        // A description rewritten behind the store's back disagrees with the logged one.
+        tamper(&db.url, &format!("UPDATE evidence SET description = 'planted' WHERE id = '{}'", item.id)).await;
+        let report = store.verify_evidence(&vault, item.id).await.unwrap();
+        assert!(report.problems.iter().any(|p| p.to_string().contains("the logged metadata and the artefact's columns disagree")), "{:?}", report.problems);
         tamper(
             &db.url,
             &format!(

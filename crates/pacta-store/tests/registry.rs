@@ -160,6 +160,12 @@ async fn an_incident_shows_its_claims_responses_and_the_experts_view_apart_from_
         assert_eq!(stored.record.incident.targets, coded.incident.targets);
         let by_id = store.get_incident(&stored.record.incident.id.to_string()).await.unwrap().unwrap();
         assert_eq!(by_id.record.incident, stored.record.incident);
+        // EuRepoC's own files write the number as "12.0" too; a reader copying it finds it.
+        let record_id = &coded.incident.origin.as_ref().unwrap().record_id;
+        for spelling in [format!("eurepoc:{record_id}.0"), format!("eurepoc:0{record_id}"), format!("eurepoc: {record_id}")] {
+            let found = store.get_incident(&spelling).await.unwrap().unwrap_or_else(|| panic!("{spelling} not found"));
+            assert_eq!(found.record.incident.id, stored.record.incident.id);
+        }
         assert!(store.get_incident("eurepoc:999999").await.unwrap().is_none());
         assert!(store.get_incident("not an id").await.is_err());
     });

@@ -123,7 +123,7 @@ async fn seed_ruled_case(store: &pacta_store::Store, incident: IncidentId) -> St
     };
     // The secretariat acts in the case (it lists neutrals and appoints them): it must be a
     // registered party, as every actor in the log is.
-    let secretariat_key = pacta_ledger::note::NoteSigner::generate("secretariat.test").unwrap();
+    let secretariat_key = pacta_ledger::note::NoteSigner::generate("org:secretariat").unwrap();
     store.register_party_key(&party("org:secretariat"), &party("org:secretariat"), &secretariat_key.verifier().to_vkey()).await.expect("register the secretariat");
     let case = store.file_case(&party("state:FR"), new, t0).await.expect("file the seeded case").case.id;
     for (who, nationality, role) in [("org:arb-okafor", "NG", PanelRole::Mediator), ("org:arb-lindqvist", "SE", PanelRole::Arbitrator)] {
