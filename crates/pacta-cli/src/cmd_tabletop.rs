@@ -14,7 +14,10 @@
 //! a `--db` that already holds log entries is refused, so an exercise can never write
 //! into a real registry. The whole scenario is read and checked before anything is
 //! written: unknown fields, labels, states, parties, incident handles, missing evidence
-//! files and injects out of time order are refused with the inject's number and id.
+//! files and injects out of time order are refused with the inject's number and id. It is
+//! then rehearsed whole in a throwaway database, so that what only the write paths refuse
+//! (an end date before the start, a request to oneself) also stops it before the scratch
+//! registry is touched. Evidence goes to the exercise's own vault, `<database>.tabletop-vault`.
 //!
 //! The format, with `scenarios/hospital-ransomware.toml` as the worked example:
 //!
@@ -345,25 +348,50 @@ pub async fn run(db: &str, actor: &PartyId, cmd: TabletopCommand) -> anyhow::Res
     let store = Store::open(&db).await?;
     let size = store.log_size().await?;
     if size > 0 {
+        store.close().await;
         bail!("{db} already holds {size} log entries: a tabletop exercise replays into a fresh scratch database (pass --db with a new file)");
     }
-    let out = replay(&store, &db, actor, checked).await;
+    // Some refusals are only found by the write paths themselves (an end date before the
+    // start, a request to oneself, an empty measure). So the exercise is first rehearsed,
+    // silently, in a throwaway database: only a scenario that replays whole is replayed
+    // into the scratch registry, which is never left half-written.
+    let rehearsal = std::env::temp_dir().join(format!("pacta-tabletop-rehearsal-{}-{}", std::process::id(), Utc::now().format("%Y%m%dT%H%M%S%.f")));
+    std::fs::create_dir_all(&rehearsal).with_context(|| format!("cannot create {}", rehearsal.display()))?;
+    let rehearsal_db = format!("sqlite://{}", rehearsal.join("rehearsal.db").display());
+    let rehearsed = async {
+        let store = Store::open(&rehearsal_db).await?;
+        let out = replay(&store, &rehearsal_db, actor, checked, true).await;
+        store.close().await;
+        out
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&rehearsal);
+    if let Err(e) = rehearsed {
+        store.close().await;
+        bail!("{}: {e:#}; nothing was written", path.display());
+    }
+
+    let out = replay(&store, &db, actor, load(&path)?, false).await;
     store.close().await;
     out
 }
 
-async fn replay(store: &Store, db: &str, default_actor: &PartyId, checked: Checked) -> anyhow::Result<()> {
+/// Replays `checked` into `store`; `quiet` prints nothing (the rehearsal).
+async fn replay(store: &Store, db: &str, default_actor: &PartyId, checked: Checked, quiet: bool) -> anyhow::Result<()> {
     let Checked { scenario, times, dir } = checked;
+    let print = |s: &str| if quiet { Ok(()) } else { output::print(s) };
+    // The exercise's own vault, named after its database: the default `pacta-vault` beside
+    // a database could be a real registry's vault, and an exercise never writes there.
     let vault_dir = match db.strip_prefix("sqlite://") {
-        Some(p) => Path::new(p).parent().map(|d| d.join("pacta-vault")).unwrap_or_else(|| PathBuf::from("pacta-vault")),
-        None => PathBuf::from("pacta-vault"),
+        Some(p) => PathBuf::from(format!("{p}.tabletop-vault")),
+        None => std::env::temp_dir().join(format!("pacta-tabletop-vault-{}", std::process::id())),
     };
     let mut s = format!("Tabletop exercise: {}\n", scenario.title);
     if !scenario.description.trim().is_empty() {
         s.push_str(&format!("{}\n", scenario.description.trim()));
     }
-    s.push_str(&format!("Scratch registry: {db}\n{} inject(s).\n", scenario.injects.len()));
-    output::print(&s)?;
+    s.push_str(&format!("Scratch registry: {db}\nIts evidence vault: {} (PACTA_VAULT={0} to read it)\n{} inject(s).\n", vault_dir.display(), scenario.injects.len()));
+    print(&s)?;
 
     let mut records: HashMap<String, IncidentRecord> = HashMap::new();
     let mut signers: HashMap<PartyId, NoteSigner> = HashMap::new();
@@ -502,11 +530,13 @@ async fn replay(store: &Store, db: &str, default_actor: &PartyId, checked: Check
                 ));
             }
         }
-        s.push_str(&after_inject(store, before, records.get(&handle)).await?);
-        output::print(&s)?;
+        if !quiet {
+            s.push_str(&after_inject(store, before, records.get(&handle)).await?);
+        }
+        print(&s)?;
     }
     let s = format!("\nEnd of exercise: {total} inject(s) replayed, log of {} entries at {db}.\n", store.log_size().await?);
-    output::print(&s)
+    print(&s)
 }
 
 /// What changed: new log entries, the incident's assessment, the practice rates.

@@ -116,3 +116,44 @@ fn the_hospital_ransomware_exercise_replays_into_a_scratch_registry() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already holds 16 log entries"));
 }
+
+/// The secretariat's scenario has a mistake only the write path can see (an update ending
+/// the incident before it began). Nothing of it lands, and fixing the file is enough to
+/// run it into the same scratch database.
+#[test]
+fn a_scenario_that_fails_midway_writes_nothing_and_can_be_rerun_once_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("scratch.db").display());
+    let scenario = dir.path().join("e.toml");
+    let text = |end: &str| {
+        format!(
+            "title = \"t\"\n\
+             [[inject]]\nid = \"a\"\nat = 2026-03-02T06:00:00Z\nkind = \"incident\"\nincident = \"h\"\ntitle = \"Grid outage\"\nstart_date = \"2026-03-02\"\n\
+             [[inject]]\nid = \"b\"\nat = 2026-03-03T06:00:00Z\nkind = \"update\"\nincident = \"h\"\nend_date = \"{end}\"\n"
+        )
+    };
+    std::fs::write(&scenario, text("2026-03-01")).unwrap();
+    let bad = pacta(&db, &["tabletop", "run", scenario.to_str().unwrap()]);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("e.toml") && err.contains("inject 2 (\"b\")") && err.contains("end_date") && err.contains("nothing was written"), "{err}");
+    assert!(!String::from_utf8_lossy(&bad.stdout).contains("[1/2]"), "nothing is replayed");
+
+    std::fs::write(&scenario, text("2026-03-04")).unwrap();
+    let out = ok(&pacta(&db, &["tabletop", "run", scenario.to_str().unwrap()]));
+    assert!(out.contains("[2/2]") && out.contains("log of 2 entries"), "{out}");
+}
+
+#[test]
+fn a_chart_never_replaces_an_existing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("p.db").display());
+    let precious = dir.path().join("keep.txt");
+    std::fs::write(&precious, "precious").unwrap();
+    let out = pacta(&db, &["sim", "axelrod", "--runs", "2", "--generations", "5", "--chart", precious.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = pacta(&db, &["practice", "--chart", precious.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "precious");
+}
