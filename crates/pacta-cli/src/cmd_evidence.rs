@@ -425,12 +425,21 @@ async fn run_with(
             let signer = load_key(&key)?;
             let to = to.map(|t| party("--to", &t)).transpose()?;
             let vault = open_vault(db, &vault)?;
-            // Refuse an existing destination before anything is recorded.
-            if let Some(out) = &out && out.exists() {
-                bail!(
-                    "{} already exists: a working copy never replaces an existing file",
-                    out.display()
-                );
+            // Refuse a destination that exists or cannot be created before anything is
+            // recorded: a copy logged but never written would be retried into a second one.
+            if let Some(out) = &out {
+                if out.exists() {
+                    bail!(
+                        "{} already exists: a working copy never replaces an existing file",
+                        out.display()
+                    );
+                }
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(out)
+                    .with_context(|| format!("cannot create {}; nothing was recorded", out.display()))?;
+                std::fs::remove_file(out).with_context(|| format!("cannot prepare {}", out.display()))?;
             }
             let (copy, _, received) = store
                 .copy_evidence(actor, &signer, evidence_id(&id)?, to.as_ref(), &note)

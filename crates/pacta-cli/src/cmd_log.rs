@@ -64,7 +64,20 @@ async fn open_signed(db: &str, keys: &LogKeyArgs) -> anyhow::Result<(Store, pact
 pub async fn run_log(db: &str, keys: &LogKeyArgs, cmd: LogCommand) -> anyhow::Result<()> {
     match cmd {
         LogCommand::Key => {
+            // Printing the key is a read: it never creates a database, and never a second
+            // private key for a log that already has its identity.
+            if let Some(path) = db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:"))
+                && !Path::new(path).exists()
+            {
+                bail!("no database at {path}: `pacta log key` prints an existing log's key (give --db, or import first)");
+            }
             let store = Store::open(db).await?;
+            // A log that has signed anything has its public key on record: that is the
+            // answer, whatever key file the flags name.
+            if let Some(bound) = store.log_vkey().await? {
+                store.close().await;
+                return output::print(&(bound + "\n"));
+            }
             let signer = logkey::load_or_create(db, keys)?;
             store.bind_log_key(&signer).await?;
             output::print(&(signer.verifier().to_vkey() + "\n"))

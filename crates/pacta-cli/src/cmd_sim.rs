@@ -375,6 +375,7 @@ pub fn run(args: &SimArgs, db: &str) -> Result<()> {
 /// Reads the registry at `db` and derives the rates; the simulation itself stays pure and
 /// receives them as numbers. Says what it derived, and from how many incidents.
 fn calibrate(args: &AxelrodArgs, db: &str) -> Result<(RegistryRates, String)> {
+    crate::require_database(db).context("--from-registry")?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let filter = pacta_practice::Filter { norm: args.norm.as_deref().map(|n| n.trim().to_string()), ..Default::default() };
     let practice = runtime.block_on(async {

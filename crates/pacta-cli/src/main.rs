@@ -132,21 +132,44 @@ fn run_async(cli: Cli) -> anyhow::Result<()> {
         let actor = pacta_core::PartyId::parse("--as", &cli.actor)?;
         match cli.command {
             Command::Import(c) => cmd_import::run(&cli.db, &actor, c).await,
-            Command::Incidents(c) => cmd_incidents::run(&cli.db, c).await,
-            Command::Stats(a) => cmd_incidents::stats(&cli.db, a).await,
+            Command::Incidents(c) => {
+                require_database(&cli.db)?;
+                cmd_incidents::run(&cli.db, c).await
+            }
+            Command::Stats(a) => {
+                require_database(&cli.db)?;
+                cmd_incidents::stats(&cli.db, a).await
+            }
             Command::Demo(a) => cmd_demo::run(a, &actor, &cli.log_key).await,
             Command::Serve(a) => cmd_serve::serve(pacta_store::Store::open(&cli.db).await?, &a, &cli.log_key).await,
             Command::Bench(c) => cmd_bench::run(&cli.db, &actor, c).await,
             Command::Account(c) => cmd_account::run(&cli.db, &actor, c).await,
-            Command::Assess(a) => cmd_assess::run(&cli.db, a).await,
+            Command::Assess(a) => {
+                require_database(&cli.db)?;
+                cmd_assess::run(&cli.db, a).await
+            }
             Command::Evidence(c) => cmd_evidence::run(&cli.db, &actor, c).await,
             Command::Attribute(c) => cmd_attribute::run(&cli.db, &actor, c).await,
             Command::Respond(c) => cmd_respond::run(&cli.db, &actor, c).await,
             Command::Log(c) => cmd_log::run_log(&cli.db, &cli.log_key, c).await,
-            Command::Practice(a) => cmd_practice::run(&cli.db, a).await,
+            Command::Practice(a) => {
+                require_database(&cli.db)?;
+                cmd_practice::run(&cli.db, a).await
+            }
             Command::Tabletop(c) => cmd_tabletop::run(&cli.db, &actor, c).await,
             Command::Forum(c) => cmd_forum::run(&cli.db, &actor, c).await,
             Command::Sim(_) | Command::Verify(_) | Command::Eval(_) => unreachable!("handled without a runtime"),
         }
     })
+}
+
+/// Commands that only read refuse a SQLite database that does not exist, rather than
+/// create an empty one and report that a mistyped registry holds nothing.
+pub(crate) fn require_database(db: &str) -> anyhow::Result<()> {
+    if let Some(path) = db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:"))
+        && !std::path::Path::new(path).exists()
+    {
+        anyhow::bail!("no database at {path} (give --db, or import into it first)");
+    }
+    Ok(())
 }

@@ -60,3 +60,24 @@ fn an_auditor_verifies_every_checkpoint_of_an_exported_log_offline() {
     let text = String::from_utf8_lossy(&audit.stdout).into_owned() + &String::from_utf8_lossy(&audit.stderr);
     assert!(!audit.status.success() && text.contains("003.p/112") && text.contains("node 804"), "{text}");
 }
+
+/// `pacta log key` is how an auditor learns the key to verify with; it is a read. With a
+/// mistyped database it creates nothing; on a signed log it prints the key the log is
+/// bound to, even when the private key file named is not the log's.
+#[test]
+fn printing_the_log_key_creates_no_database_and_no_second_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("typo.db");
+    let out = pacta(&typo, &["log", "key"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no database at"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "nothing is created");
+
+    let db = dir.path().join("pacta.db");
+    ok(&pacta(&db, &["import", "eurepoc", repo().join("data/eurepoc-1.1-even").to_str().unwrap()]));
+    ok(&pacta(&db, &["log", "checkpoint"]));
+    let key = ok(&pacta(&db, &["log", "key"]));
+    let other = dir.path().join("other.key");
+    let again = Command::new(env!("CARGO_BIN_EXE_pacta")).arg("--db").arg(format!("sqlite://{}", db.display())).arg("--log-key").arg(&other).args(["log", "key"]).output().unwrap();
+    assert_eq!(ok(&again), key);
+    assert!(!other.exists(), "no private key is made for a log that has one");
+}

@@ -79,3 +79,16 @@ pub(crate) fn in_range(
         })
     }
 }
+
+/// The largest payoff magnitude accepted. Selection squares the differences of totals
+/// summed over a generation's encounters; beyond this, those squares overflow to infinity
+/// and selection silently stops (every agent gets one offspring).
+pub const MAX_PAYOFF: f64 = 1e9;
+
+pub(crate) fn payoff(field: &'static str, x: f64) -> Result<(), SimError> {
+    finite(field, x)?;
+    if x.abs() > MAX_PAYOFF {
+        return Err(SimError::Invalid { field, reason: format!("{x} is beyond ±{MAX_PAYOFF:e}: payoffs that large overflow the selection's variance") });
+    }
+    Ok(())
+}

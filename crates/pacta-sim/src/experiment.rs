@@ -109,21 +109,28 @@ pub fn simulate(settings: &Settings, plan: &Plan) -> Result<Summary, SimError> {
     let n = settings.agents;
     let len = plan.generations + 1;
     let start = Instant::now();
-    let acc = (0..plan.runs as u64)
+    // One accumulator per thread, not per split rayon happens to make: each holds four
+    // series of `generations + 1` counts, so memory is bounded by the thread count
+    // (about 32 bytes a generation per thread), whatever the load on the machine.
+    let runs = plan.runs as u64;
+    let chunks = (rayon::current_num_threads() as u64).clamp(1, runs);
+    let acc = (0..chunks)
         .into_par_iter()
-        .try_fold(
-            || Acc::new(len),
-            |mut acc, i| -> Result<Acc, SimError> {
+        .map(|c| -> Result<Acc, SimError> {
+            let mut acc = Acc::new(len);
+            // Run i goes to chunk i mod chunks; which chunk runs it does not change its result.
+            for i in (c..runs).step_by(chunks as usize) {
                 let mut run = Run::new(settings, plan.seed, i)?;
                 acc.record(0, &run, n);
                 for g in 1..len {
                     run.step();
                     acc.record(g, &run, n);
                 }
-                Ok(acc)
-            },
-        )
-        .try_reduce(|| Acc::new(len), |a, b| Ok(a.merge(b)))?;
+            }
+            Ok(acc)
+        })
+        .try_reduce_with(|a, b| Ok(a.merge(b)))
+        .unwrap_or_else(|| Ok(Acc::new(len)))?;
     let elapsed = start.elapsed().as_secs_f64();
 
     let runs = plan.runs as f64;

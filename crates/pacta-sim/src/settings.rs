@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::error::{SimError, finite, in_range, probability};
+use crate::error::{SimError, finite, in_range, payoff, probability};
 
 /// Which of Axelrod's two games is played.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -193,12 +193,12 @@ impl Settings {
             u64::from(MAX_CHANCES),
         )?;
         let p = &self.payoffs;
-        finite("temptation", p.temptation)?;
-        finite("hurt", p.hurt)?;
-        finite("punishment", p.punishment)?;
-        finite("enforcement", p.enforcement)?;
-        finite("meta_punishment", p.meta_punishment)?;
-        finite("meta_enforcement", p.meta_enforcement)?;
+        payoff("temptation", p.temptation)?;
+        payoff("hurt", p.hurt)?;
+        payoff("punishment", p.punishment)?;
+        payoff("enforcement", p.enforcement)?;
+        payoff("meta_punishment", p.meta_punishment)?;
+        payoff("meta_enforcement", p.meta_enforcement)?;
         if let Seen::Fixed(s) = self.seen {
             probability("seen", s)?;
         }
@@ -288,6 +288,19 @@ mod tests {
     fn defaults_are_valid() {
         Settings::axelrod(Game::Norms).validate().unwrap();
         Settings::axelrod(Game::Metanorms).validate().unwrap();
+    }
+
+    /// A temptation of 1e160 once switched selection off without a word: the variance of
+    /// the payoffs overflowed to infinity.
+    #[test]
+    fn payoffs_too_large_for_selection_are_refused() {
+        let mut s = Settings::axelrod(Game::Norms);
+        s.payoffs.temptation = 1e160;
+        let e = s.validate().unwrap_err();
+        assert_eq!(e.field(), "temptation");
+        assert!(e.to_string().contains("overflow"), "{e}");
+        s.payoffs.temptation = -1e9;
+        s.validate().unwrap();
     }
 
     #[test]
