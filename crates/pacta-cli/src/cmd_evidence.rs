@@ -284,8 +284,11 @@ async fn run_with(
             let tlp = Tlp::parse("--tlp", &tlp)?;
             let from = from.map(|f| party("--from", &f)).transpose()?;
             let vault = open_vault(db, &vault)?;
+            if !file.is_file() {
+                bail!("{} is not a file: an artefact is one file's bytes", file.display());
+            }
             // The bytes are durable in the vault before the record that names them is written.
-            let put = vault.put_file(&file)?;
+            let put = vault.put_file(&file).with_context(|| format!("cannot put {} in the vault", file.display()))?;
             let name = name.unwrap_or_else(|| {
                 file.file_name()
                     .map(|n| n.to_string_lossy().into_owned())
