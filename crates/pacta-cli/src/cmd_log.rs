@@ -95,12 +95,15 @@ pub async fn run_log(db: &str, keys: &LogKeyArgs, cmd: LogCommand) -> anyhow::Re
             if index >= checkpoint.size {
                 bail!("entry {index} is not in the log, whose signed size is {}", checkpoint.size);
             }
-            let tree = MemoryTree::from_leaf_hashes(store.log_leaf_hashes(0, checkpoint.size).await?);
+            let tree = signed_tree(&store, &checkpoint).await?;
             let mut receipt = Receipt::from_tree(&tree, index, &note)?;
             // The entry rides along as the receipt's unauthenticated extra data; the
             // verifier hashes it and checks the hash against the signed tree, so it is
             // authenticated after all.
             let entry_bytes = store.log_entries(index, index + 1).await?.pop().context("the entry vanished")?.entry;
+            if Some(pacta_ledger::hash::leaf_hash(&entry_bytes)) != tree.leaf_hash(index) {
+                bail!("entry {index} as stored does not hash to its leaf: the database was altered; no receipt was written");
+            }
             receipt.extra = Some(entry_bytes);
             let text = receipt.to_text();
             match out {
@@ -121,7 +124,20 @@ pub async fn run_log(db: &str, keys: &LogKeyArgs, cmd: LogCommand) -> anyhow::Re
 
 async fn export(store: &Store, checkpoint: &pacta_ledger::checkpoint::Checkpoint, note: &str, dir: &Path) -> anyhow::Result<()> {
     let size = checkpoint.size;
-    let tree = MemoryTree::from_leaf_hashes(store.log_leaf_hashes(0, size).await?);
+    let tree = signed_tree(store, checkpoint).await?;
+    let history = store.checkpoint_history().await?;
+    // A directory holding another log's checkpoints would publish a mix that no auditor
+    // can verify: refuse it rather than leave stale files beside ours.
+    if let Ok(read) = std::fs::read_dir(dir) {
+        for e in read.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(n) = name.strip_prefix("checkpoint.")
+                && !history.iter().any(|c| c.size.to_string() == n && c.size <= size)
+            {
+                bail!("{} holds {name}, which this log did not sign at that size: export into an empty directory (nothing was written)", dir.display());
+            }
+        }
+    }
     let mut written = 0usize;
     let write = |rel: &str, bytes: &[u8]| -> anyhow::Result<()> {
         let path = dir.join(rel);
@@ -136,6 +152,12 @@ async fn export(store: &Store, checkpoint: &pacta_ledger::checkpoint::Checkpoint
             TileKind::Entries => {
                 let start = tile.index * tiles::TILE_WIDTH;
                 let entries = store.log_entries(start, start + u64::from(tile.width)).await?;
+                for (k, e) in entries.iter().enumerate() {
+                    let index = start + k as u64;
+                    if Some(pacta_ledger::hash::leaf_hash(&e.entry)) != tree.leaf_hash(index) {
+                        bail!("entry {index} as stored does not hash to its leaf: the database was altered since it was logged");
+                    }
+                }
                 tiles::encode_bundle(&entries.iter().map(|e| e.entry.as_slice()).collect::<Vec<_>>())?
             }
         };
@@ -147,7 +169,6 @@ async fn export(store: &Store, checkpoint: &pacta_ledger::checkpoint::Checkpoint
     // Only the latest partial tiles are written, as a live log keeps them: an older
     // checkpoint's partial tile is the prefix of a wider one, which the audit reads
     // (`tiles::audit`), so a log signed every second does not publish one per second.
-    let history = store.checkpoint_history().await?;
     let mut signed = 0;
     for c in history.iter().filter(|c| c.size <= size) {
         write(&format!("checkpoint.{}", c.size), c.note.as_bytes())?;
@@ -297,4 +318,21 @@ impl TileSource for HttpSource {
             }
         }
     }
+}
+
+/// The tree of the stored leaf hashes up to `checkpoint`, refused unless its root is the one
+/// the checkpoint signs: a database edited behind the log (an entry rewritten with its leaf
+/// hash recomputed) would otherwise yield receipts and tiles that no verifier accepts.
+async fn signed_tree(store: &Store, checkpoint: &pacta_ledger::checkpoint::Checkpoint) -> anyhow::Result<MemoryTree> {
+    let tree = MemoryTree::from_leaf_hashes(store.log_leaf_hashes(0, checkpoint.size).await?);
+    let root = tree.root_at(checkpoint.size)?;
+    if root != checkpoint.root {
+        bail!(
+            "the stored log no longer matches its signed checkpoint {} (it signs root {}, the stored entries give {}): the database was altered; nothing was written",
+            checkpoint.size,
+            pacta_ledger::hash::to_hex(&checkpoint.root),
+            pacta_ledger::hash::to_hex(&root)
+        );
+    }
+    Ok(tree)
 }

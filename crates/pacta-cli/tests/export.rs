@@ -81,3 +81,34 @@ fn printing_the_log_key_creates_no_database_and_no_second_key() {
     assert_eq!(ok(&again), key);
     assert!(!other.exists(), "no private key is made for a log that has one");
 }
+
+/// An intruder rewrites a logged entry and recomputes its leaf hash, so the rows agree
+/// with each other. The signed checkpoint does not: proving and exporting refuse, instead
+/// of handing out receipts and tiles no verifier would accept.
+#[test]
+fn a_log_rewritten_behind_its_checkpoint_is_refused_before_anything_is_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("pacta.db");
+    ok(&pacta(&db, &["import", "eurepoc", repo().join("data/eurepoc-1.1-even").to_str().unwrap()]));
+    ok(&pacta(&db, &["log", "checkpoint"]));
+    ok(&pacta(&db, &["log", "prove", "5"]));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        use sqlx::Row;
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+        let row = sqlx::query("SELECT entry FROM log_entries WHERE idx = 5").fetch_one(&pool).await.unwrap();
+        let mut entry: Vec<u8> = row.try_get("entry").unwrap();
+        let last = entry.len() - 2;
+        entry[last] ^= 0x01;
+        let leaf = pacta_ledger::hash::leaf_hash(&entry);
+        sqlx::query("UPDATE log_entries SET entry = $1, leaf_hash = $2 WHERE idx = 5").bind(entry).bind(leaf.to_vec()).execute(&pool).await.unwrap();
+        pool.close().await;
+    });
+    for args in [vec!["log", "prove", "5"], vec!["log", "export", dir.path().join("site").to_str().unwrap()]] {
+        let out = pacta(&db, &args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("no longer matches its signed checkpoint 820"), "{args:?}: {err}");
+    }
+    assert!(!dir.path().join("site").exists(), "nothing was exported");
+}
