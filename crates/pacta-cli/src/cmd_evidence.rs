@@ -543,7 +543,7 @@ async fn run_with(
         EvidenceCommand::Verify { id, vault } => {
             let vault = open_vault(db, &vault)?;
             let reports = match id {
-                Some(id) => vec![store.verify_evidence(&vault, evidence_id(&id)?).await?],
+                Some(id) => vec![store.verify_evidence(&vault, evidence_id(&id)?).await?, store.verify_log_has_every_record().await?],
                 None => store.verify_all_evidence(&vault).await?,
             };
             let mut bad = 0;

@@ -1737,7 +1737,33 @@ impl Store {
         for run in self.all_runs().await? {
             out.push(self.verify_run(vault, run).await?);
         }
+        out.push(self.verify_log_has_every_record().await?);
         Ok(out)
+    }
+
+    /// The other direction: every custody or analysis entry in the log still has its
+    /// record. Checking each record against its entry cannot see a record deleted whole
+    /// (a custody chain cut back to an earlier head, an artefact removed), since then
+    /// nothing is left to check; the log, which cannot lose an entry unnoticed, still
+    /// names it.
+    pub async fn verify_log_has_every_record(&self) -> Result<VerifyReport, StoreError> {
+        const ORPHANS: &str = "SELECT l.idx, l.kind FROM log_entries l \
+             WHERE (l.kind LIKE 'evidence.%' AND NOT EXISTS (SELECT 1 FROM custody_events c WHERE c.log_index = l.idx)) \
+                OR (l.kind = 'analysis.run' AND NOT EXISTS (SELECT 1 FROM analysis_runs r WHERE r.log_index = l.idx)) \
+             ORDER BY l.idx";
+        let (orphans, checked) = on_pool!(self, pool => {
+            let rows: Vec<(i64, String)> = sqlx::query_as(ORPHANS).fetch_all(pool).await?;
+            let checked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM log_entries WHERE kind LIKE 'evidence.%' OR kind = 'analysis.run'").fetch_one(pool).await?;
+            (rows, checked)
+        });
+        Ok(VerifyReport {
+            subject: "the log's custody and analysis entries".into(),
+            events_checked: checked.max(0) as u64,
+            problems: orphans
+                .into_iter()
+                .map(|(index, kind)| Problem::LogEntry { seq: None, index: index.max(0) as u64, rule: format!("is a {kind} entry whose record is gone from the database") })
+                .collect(),
+        })
     }
 }
 

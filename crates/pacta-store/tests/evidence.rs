@@ -214,6 +214,15 @@ async fn a_lab_receives_an_artefact_the_ministry_analyses_it_verify_passes_and_t
                 .ok(),
             "the derived output is a blob of its own"
         );
+
+        // An intruder cuts the chain back: the last event's row goes, and the head is moved
+        // back to the event before it. The rows left agree with each other; the log does not.
+        let id = item.id;
+        tamper(&db.url, &format!("DELETE FROM custody_events WHERE evidence_id = '{id}' AND seq = 2")).await;
+        tamper(&db.url, &format!("UPDATE evidence SET head_seq = 1, head_hash = (SELECT hash FROM custody_events WHERE evidence_id = '{id}' AND seq = 1) WHERE id = '{id}'")).await;
+        let report = store.verify_log_has_every_record().await.unwrap();
+        assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+        assert!(report.problems[0].to_string().contains("evidence.analysed entry whose record is gone"), "{}", report.problems[0]);
     });
 }
 
