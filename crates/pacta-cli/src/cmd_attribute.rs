@@ -116,7 +116,8 @@ fn parse_confidence(s: Option<&String>) -> anyhow::Result<Option<Confidence>> {
 }
 
 fn parse_date(s: Option<&String>) -> anyhow::Result<Option<chrono::NaiveDate>> {
-    Ok(s.map(|d| pacta_core::incident::parse_date("--date", d)).transpose()?)
+    let today = chrono::Utc::now().date_naive();
+    Ok(s.map(|d| pacta_core::incident::parse_past_date("--date", d, today)).transpose()?)
 }
 
 /// Applies the flags given to `a` (a new claim or the current version of one).

@@ -245,7 +245,7 @@ async fn run_with(store: &Store, actor: &PartyId, cmd: RespondCommand) -> anyhow
                 kind: ComplianceKind::parse("KIND", &kind)?,
                 by: actor.clone(),
                 responsible: StateCode::parse("--responsible", &responsible)?,
-                date: date.map(|d| pacta_core::incident::parse_date("--date", &d)).transpose()?,
+                date: date.map(|d| pacta_core::incident::parse_past_date("--date", &d, chrono::Utc::now().date_naive())).transpose()?,
                 note,
             };
             let stored = store.record_compliance(actor, event).await?;

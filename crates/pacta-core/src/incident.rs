@@ -247,12 +247,30 @@ pub fn parse_date(field: &str, s: &str) -> Result<NaiveDate, Invalid> {
     NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| Invalid::new(field, s, "expected a date as YYYY-MM-DD"))
 }
 
+/// [`parse_date`] for the date something happened (a claim made, a compliance event):
+/// it cannot be after `today`, which the caller reads from its clock.
+pub fn parse_past_date(field: &str, s: &str, today: NaiveDate) -> Result<NaiveDate, Invalid> {
+    let d = parse_date(field, s)?;
+    if d > today {
+        return Err(Invalid::new(field, s, format!("is after today ({today}): it records what has happened")));
+    }
+    Ok(d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn fr() -> StateCode {
         StateCode::parse("s", "FR").unwrap()
+    }
+
+    #[test]
+    fn a_date_of_something_that_happened_is_not_after_today() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        assert_eq!(parse_past_date("--date", "2026-11-23", today).unwrap(), today);
+        let e = parse_past_date("--date", "2999-01-01", today).unwrap_err();
+        assert!(e.field == "--date" && e.rule.contains("after today"), "{e}");
     }
 
     #[test]

@@ -171,7 +171,8 @@ fn evidence_ids(field: &str, ids: &[String]) -> Result<Vec<Uuid>, AppError> {
 }
 
 fn date(field: &str, s: &Option<String>) -> Result<Option<chrono::NaiveDate>, AppError> {
-    nonempty(s).map(|d| incident::parse_date(field, d)).transpose().map_err(|e| bad(field, e))
+    // Every form date records something that happened (a claim, a stance, a development).
+    nonempty(s).map(|d| incident::parse_past_date(field, d, chrono::Utc::now().date_naive())).transpose().map_err(|e| bad(field, e))
 }
 
 fn now() -> String {
