@@ -279,8 +279,15 @@ async fn run_with(store: &Store, actor: &PartyId, cmd: RespondCommand) -> anyhow
             }
             for (m, due) in &measures {
                 text.push_str(&format!("  {} {} by {} against {}: {}\n", m.id, m.rung, m.by, m.against, m.state));
+                // A measure in force rests on what the record said when it was taken: say
+                // so when the record no longer supports it (a claim withdrawn, contested).
+                if matches!(m.state, MeasureState::Notified | MeasureState::Enacted)
+                    && let Err(e) = pacta_ladder::check_move(&ladder, pacta_norms::builtin(), &d, m, MeasureState::Enacted)
+                {
+                    text.push_str(&format!("    NO LONGER SUPPORTED — suspend or lift it: {}\n", e.rule));
+                }
                 if let Some(due) = due {
-                    let must = if due.binding { "MUST be lifted" } else { "should be lifted" };
+                    let must = format!("{} be {}", if due.binding { "MUST" } else { "should" }, due.action);
                     let kept = due.kept_because.as_ref().map(|r| format!(" — kept in force: {r}")).unwrap_or_default();
                     text.push_str(&format!("    {must}: {} ({}){kept}\n", due.condition, due.cites));
                 }
@@ -316,7 +323,7 @@ fn render_plan(p: &pacta_ladder::Plan) -> String {
         for d in &o.open_duties {
             s.push_str(&format!("      open duty: {} ({}): {}\n", d.rule, d.cites, d.status.words()));
         }
-        s.push_str(&format!("      lift when: {}{}\n", o.lift_when, if o.lift_is_binding { " (binding: ILC arts. 52(3), 53)" } else { "" }));
+        s.push_str(&format!("      lift when: {}{}\n", o.lift_when, o.basis.lift_law().map(|l| format!(" (binding: {l})")).unwrap_or_default()));
         for r in &o.risks {
             s.push_str(&format!("      escalation risk ({}): {}\n", r.kind, r.detail));
         }

@@ -27,6 +27,32 @@ pacta_core::labelled_enum! {
 }
 
 impl LegalBasis {
+    /// The developments after which the law ends (or suspends) a measure on this basis,
+    /// as alternatives of conditions that must all hold. An instance's ladder may add its
+    /// own; it cannot take these away.
+    pub fn legal_lift_when(self) -> &'static [&'static [ComplianceKind]] {
+        match self {
+            // Art. 53 (compliance) and art. 52(3) (cessation with a binding forum seized).
+            LegalBasis::Countermeasure => &[
+                &[ComplianceKind::ResponsibleStateComplied],
+                &[ComplianceKind::WrongfulActCeased, ComplianceKind::DisputeBeforeTribunal],
+            ],
+            // Art. 51: once the armed attack has ended, force is no longer self-defence.
+            LegalBasis::SelfDefence => &[&[ComplianceKind::WrongfulActCeased]],
+            LegalBasis::LawfulAct | LegalBasis::Retorsion => &[],
+        }
+    }
+
+    /// Where the law ends measures on this basis, for a reader; `None` when only the
+    /// instance's policy does.
+    pub fn lift_law(self) -> Option<&'static str> {
+        match self {
+            LegalBasis::Countermeasure => Some("ILC Articles, arts. 52(3) and 53"),
+            LegalBasis::SelfDefence => Some("UN Charter art. 51"),
+            LegalBasis::LawfulAct | LegalBasis::Retorsion => None,
+        }
+    }
+
     /// The engine's response kind whose availability this basis needs.
     pub fn response_kind(self) -> pacta_norms::ResponseKind {
         match self {
@@ -203,6 +229,9 @@ impl Ladder {
                 return Err(Invalid::new(&rung.at, rung.basis, format!("the law fixes the basis of `{}` as {basis} ({cites}); an instance may set its gates, not its basis", rung.id)));
             }
         }
+        if path != BUILTIN_PATH {
+            check_against_builtin(&rungs)?;
+        }
         for id in REQUIRED_RUNGS {
             if !rungs.iter().any(|r| r.id == *id) {
                 return Err(Invalid::new(path, id, format!("every ladder defines the rungs {}", REQUIRED_RUNGS.join(", "))));
@@ -210,6 +239,32 @@ impl Ladder {
         }
         Ok(Ladder { source: path.to_string(), rungs })
     }
+}
+
+/// What an instance's ladder may not change: the legal basis of the rungs every ladder
+/// shares (an asset freeze is a countermeasure whatever a file calls it), and the reach of
+/// retorsion, which is lawful conduct: a rung of the instance's own graver than any
+/// retorsion of the built-in ladder must be declared a countermeasure and pass its law.
+fn check_against_builtin(rungs: &[Rung]) -> Result<(), Invalid> {
+    let reference = Ladder::builtin();
+    let lawful = |b: LegalBasis| matches!(b, LegalBasis::Retorsion | LegalBasis::LawfulAct);
+    let ceiling = reference.rungs.iter().filter(|r| lawful(r.basis)).map(|r| r.severity).max().unwrap_or(1);
+    for rung in rungs {
+        match reference.rung(&rung.id) {
+            Some(r) if REQUIRED_RUNGS.contains(&rung.id.as_str()) && r.basis != rung.basis => {
+                return Err(Invalid::new(&rung.at, rung.basis, format!("`{}` is {} in the built-in ladder ({}); an instance may set its gates, not its basis", rung.id, r.basis, r.at)));
+            }
+            None if lawful(rung.basis) && rung.severity > ceiling => {
+                return Err(Invalid::new(
+                    &rung.at,
+                    rung.severity,
+                    format!("a {} rung of severity above {ceiling} (the gravest lawful rung of the built-in ladder) is no longer plainly lawful: declare it a countermeasure", rung.basis),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn compile(path: &str, start: usize, lines: &[(usize, String, String)]) -> Result<Rung, Invalid> {

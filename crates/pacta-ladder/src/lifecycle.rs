@@ -33,14 +33,20 @@ pub struct Situation {
 }
 
 impl Situation {
+    /// What the record says for `injured`'s measures against `responsible`. The call to
+    /// comply is the injured state's own. The developments that end or suspend its
+    /// measures count when the injured state records them, or a party that is no state (the
+    /// forum, a tribunal): a third state's word that the responsible state complied would
+    /// otherwise force the injured state to lift its measures.
     pub fn of(events: &[ComplianceEvent], injured: &PartyId, responsible: StateCode) -> Situation {
         let mut s = Situation::default();
         for e in events.iter().filter(|e| e.responsible == responsible) {
+            let on_record = &e.by == injured || e.by.state().is_none();
             match e.kind {
                 ComplianceKind::CallToComply => s.called_to_comply |= &e.by == injured,
-                ComplianceKind::WrongfulActCeased => s.wrongful_act_ceased = true,
-                ComplianceKind::DisputeBeforeTribunal => s.dispute_before_tribunal = true,
-                ComplianceKind::ResponsibleStateComplied => s.responsible_state_complied = true,
+                ComplianceKind::WrongfulActCeased => s.wrongful_act_ceased |= on_record,
+                ComplianceKind::DisputeBeforeTribunal => s.dispute_before_tribunal |= on_record,
+                ComplianceKind::ResponsibleStateComplied => s.responsible_state_complied |= on_record,
             }
         }
         s
@@ -55,10 +61,15 @@ impl Situation {
         }
     }
 
-    /// The first of `rung`'s lift conditions that holds, in the file's words.
+    /// The first of `rung`'s lift conditions that holds, in the file's words: the
+    /// conditions the law sets for its basis first (they hold whatever an instance's
+    /// ladder says), then the ladder's own.
     pub fn met_lift_condition(&self, rung: &Rung) -> Option<String> {
-        rung.lift_when
+        rung.basis
+            .legal_lift_when()
             .iter()
+            .map(|all| all.to_vec())
+            .chain(rung.lift_when.iter().cloned())
             .find(|all| all.iter().all(|k| self.holds(*k)))
             .map(|all| all.iter().map(|k| k.label()).collect::<Vec<_>>().join(" and "))
     }
@@ -75,6 +86,9 @@ pub struct LiftDue {
     /// Set when the responding state recorded why it keeps the measure anyway.
     pub kept_because: Option<String>,
     pub cites: &'static str,
+    /// What the law asks: `lifted`, or only `suspended` while a binding forum is seized of
+    /// a dispute over an act that has ceased (ILC art. 52(3)).
+    pub action: &'static str,
 }
 
 /// Whether `measure` is due to be lifted: it is in force (notified, enacted or suspended)
@@ -94,7 +108,8 @@ pub fn lift_due(measure: &Measure, rung: &Rung, situation: &Situation) -> Option
     } else {
         "ILC Articles, art. 52(3)"
     };
-    Some(LiftDue { condition, binding, kept_because: measure.kept_despite_lift_condition.clone(), cites })
+    let action = if cites.ends_with("52(3)") { "suspended" } else { "lifted" };
+    Some(LiftDue { condition, binding, kept_because: measure.kept_despite_lift_condition.clone(), cites, action })
 }
 
 fn refuse(field: &str, value: impl std::fmt::Display, rule: impl Into<String>) -> Invalid {

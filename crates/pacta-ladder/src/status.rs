@@ -8,6 +8,8 @@
 //!
 //! 1. **Sources.** Each standing claim naming the state is one source, whoever signed it:
 //!    a joint attribution is one coordinated assessment, not several independent ones. A
+//!    claim made by a party already counted is no new source, whoever it names beside
+//!    itself; co-signers listed by its maker count as verification only by their own act. A
 //!    party endorsing such a claim is one more source only if its endorsement cites
 //!    evidence of its own — at least one artefact the claim itself does not rely on. An
 //!    endorsement without new evidence is political support, not corroboration. Several
@@ -146,19 +148,25 @@ pub fn compute(versions: &[ClaimVersion], stances: &[Stance], parties: &[Party])
             // imported claim names no party, only the attributor's description: the same
             // description naming the same state twice (two labels of one state's
             // operators, say) is still one attributor.
+            // A party that made a claim and is already counted makes no new source by
+            // naming others beside it: its co-signers have not said anything themselves.
+            let maker_counted = signers.contains(&c.recorded_by) && counted.contains(&c.recorded_by);
             let new_source = if signers.is_empty() {
                 match c.attribution.attributor_label.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
                     Some(label) => counted_labels.insert(label),
                     None => true,
                 }
             } else {
-                signers.iter().any(|p| !counted.contains(p))
+                !maker_counted && signers.iter().any(|p| !counted.contains(p))
             };
+            // Every supporting claim states its maker's likelihood, new source or not.
+            confidence = confidence.max(c.attribution.confidence);
             if new_source {
-                verified |= signers.iter().any(&is_verifier);
+                // Independent verification is the verifier's own act: a claim it recorded
+                // (or, below, its endorsement with evidence), not its name on another's.
+                verified |= signers.iter().any(|p| is_verifier(p) && (*p == c.recorded_by || !signers.contains(&c.recorded_by)));
                 sources.push(signers.clone());
                 counted.extend(signers.iter().cloned());
-                confidence = confidence.max(c.attribution.confidence);
             }
         }
         for c in &naming {

@@ -319,3 +319,63 @@ fn the_responsible_state_does_not_record_its_own_compliance() {
     assert!(event("state:FR", ComplianceKind::ResponsibleStateComplied).validate().is_ok());
     assert!(event("org:secretariat", ComplianceKind::WrongfulActCeased).validate().is_ok());
 }
+
+#[test]
+fn an_instance_ladder_keeps_the_shared_rungs_bases_and_the_reach_of_retorsion() {
+    let freezes = pacta_ladder::ladder::BUILTIN.replacen("id: asset_freezes\nname: Asset freezes (state assets)\nbasis: countermeasure", "id: asset_freezes\nname: Asset freezes (state assets)\nbasis: retorsion", 1);
+    assert_ne!(freezes, pacta_ladder::ladder::BUILTIN, "the test edits the asset_freezes rung");
+    let err = Ladder::parse("mine.md", &freezes).unwrap_err();
+    assert!(err.rule.contains("`asset_freezes` is countermeasure in the built-in ladder"), "{err}");
+    let hack_back = format!(
+        "{}\n```rung\nid: hack_back\nname: Hack back\nbasis: retorsion\ncites: none\ngate confidence: none\ngate status: none\nseverity: 9\nreversibility: irreversible\ncivilian harm: high\nlift when: wrongful_act_ceased\n```\n",
+        pacta_ladder::ladder::BUILTIN
+    );
+    let err = Ladder::parse("mine.md", &hack_back).unwrap_err();
+    assert!(err.rule.contains("declare it a countermeasure"), "{err}");
+    // The same rung declared for what it is loads, and the planner applies arts. 49-53 to it.
+    let declared = hack_back.replace("basis: retorsion\ncites: none", "basis: countermeasure\ncites: ILC arts. 49-53");
+    assert!(Ladder::parse("mine.md", &declared).is_ok());
+}
+
+#[test]
+fn the_laws_lift_conditions_hold_whatever_the_ladder_says_and_only_the_injured_state_or_the_forum_records_them() {
+    // An instance ladder that would end countermeasures only on three conditions at once.
+    let lax = pacta_ladder::ladder::BUILTIN.replace(
+        "lift when: responsible_state_complied or wrongful_act_ceased and dispute_before_tribunal",
+        "lift when: dispute_before_tribunal and wrongful_act_ceased and responsible_state_complied",
+    );
+    let ladder = Ladder::parse("lax.md", &lax).unwrap();
+    let rung = ladder.rung("countermeasures").unwrap();
+    let enacted = Measure { state: MeasureState::Enacted, ..countermeasure() };
+    let event = |by: &str, kind| ComplianceEvent { id: ComplianceEventId::new(), incident: enacted.incident, kind, by: party(by), responsible: st("RU"), date: None, note: String::new() };
+    // Belarus says Russia complied: that is not the record France's measure answers to.
+    let by_a_third_state = Situation::of(&[event("state:BY", ComplianceKind::ResponsibleStateComplied)], &party("state:FR"), st("RU"));
+    assert!(lifecycle::lift_due(&enacted, rung, &by_a_third_state).is_none());
+    // France (or the forum) records it: art. 53 ends the measure, whatever the file says.
+    for by in ["state:FR", "org:secretariat"] {
+        let complied = Situation::of(&[event(by, ComplianceKind::ResponsibleStateComplied)], &party("state:FR"), st("RU"));
+        let due = lifecycle::lift_due(&enacted, rung, &complied).unwrap_or_else(|| panic!("{by}"));
+        assert!(due.binding && due.cites.contains("art. 53") && due.action == "lifted", "{due:?}");
+    }
+    // Cessation before a binding tribunal suspends it (art. 52(3)); it does not end it.
+    let seized = Situation::of(&[event("state:FR", ComplianceKind::WrongfulActCeased), event("org:secretariat", ComplianceKind::DisputeBeforeTribunal)], &party("state:FR"), st("RU"));
+    assert_eq!(lifecycle::lift_due(&enacted, rung, &seized).unwrap().action, "suspended");
+}
+
+#[test]
+fn a_maker_already_counted_adds_no_source_by_naming_others_and_its_stated_likelihood_counts() {
+    let i = IncidentId::new();
+    let mut bare = claim(i, &["state:FR"], Confidence::Likely, vec![]);
+    bare.attribution.confidence = None;
+    // France names the lab beside itself on a second claim, without the lab's word.
+    let mut with_lab = claim(i, &["state:FR", "verifier:lab"], Confidence::AlmostCertain, vec![]);
+    with_lab.recorded_by = party("state:FR");
+    let report = status::compute(&[bare, with_lab], &[], &parties());
+    let ru = report.standing(st("RU")).unwrap();
+    assert_eq!(ru.status, AttributionStatus::SingleSource, "{ru:?}");
+    assert_eq!(ru.confidence, Some(Confidence::AlmostCertain), "France's own stated likelihood counts");
+    // The lab's own claim is its own act: that is verification.
+    let by_lab = claim(i, &["verifier:lab"], Confidence::VeryLikely, vec![]);
+    let fr = claim(i, &["state:FR"], Confidence::Likely, vec![]);
+    assert_eq!(status_of(&[fr, by_lab], &[]), AttributionStatus::IndependentlyVerified);
+}

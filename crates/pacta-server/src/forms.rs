@@ -1671,7 +1671,7 @@ async fn respond_view(state: &AppState, viewer: &Viewer, head: Head, id: &str, a
             cites: o.cites.clone(),
             severity: o.severity,
             commensurate: o.commensurate,
-            lift_when: format!("{}{}", o.lift_when, if o.lift_is_binding { " (binding: ILC arts. 52(3), 53)" } else { "" }),
+            lift_when: format!("{}{}", o.lift_when, o.basis.lift_law().map(|l| format!(" (binding: {l})")).unwrap_or_default()),
             duties: o.open_duties.iter().map(|d| format!("{} ({}): {}", d.rule, d.cites, d.status.words())).collect(),
             risks: o.risks.iter().map(|r| format!("{}: {}", human(r.kind.label()), r.detail)).collect(),
         })

@@ -441,11 +441,26 @@ fn event_record(
 ) -> Result<String, String> {
     let event: Value =
         serde_json::from_str(body).map_err(|e| format!("statement is not JSON: {e}"))?;
+    // Keys in sorted order, as every logged record is (RFC 8785): a third party holding the
+    // record of an AMBER artefact must be able to reproduce the logged commitment to it.
+    // (serde_json keeps insertion order in this build, so the order is written out here.)
+    let record = match meta {
+        Some(meta) => {
+            let evidence: Value = serde_json::from_str(meta).map_err(|e| format!("metadata is not JSON: {e}"))?;
+            json!({ "event": event, "evidence": evidence, "hash": hash, "signature": signature, "vkey": vkey })
+        }
+        None => json!({ "event": event, "hash": hash, "signature": signature, "vkey": vkey }),
+    };
+    Ok(record.to_string())
+}
+
+/// The record of a first custody event as logged before it was written in sorted order
+/// (the artefact's metadata last). Entries already in a log keep that form; verification
+/// accepts it for them.
+fn legacy_received_record(body: &str, hash: &str, signature: &str, vkey: &str, meta: &str) -> Result<String, String> {
+    let event: Value = serde_json::from_str(body).map_err(|e| format!("statement is not JSON: {e}"))?;
     let mut record = json!({ "event": event, "hash": hash, "signature": signature, "vkey": vkey });
-    if let Some(meta) = meta {
-        record["evidence"] =
-            serde_json::from_str(meta).map_err(|e| format!("metadata is not JSON: {e}"))?;
-    }
+    record["evidence"] = serde_json::from_str(meta).map_err(|e| format!("metadata is not JSON: {e}"))?;
     Ok(record.to_string())
 }
 
@@ -1566,16 +1581,17 @@ impl Store {
             let meta = (k == 0).then_some(row.meta.as_str());
             match event_record(&raw.body, &raw.hash, &raw.signature, &raw.vkey, meta) {
                 Ok(record) => {
-                    if let Some(rule) = self
-                        .check_log_entry(
-                            raw.log_index,
-                            st.kind.log_kind(),
-                            st.signer.as_str(),
-                            &record,
-                            Some(row.evidence.tlp),
-                        )
-                        .await?
+                    let mut found = self
+                        .check_log_entry(raw.log_index, st.kind.log_kind(), st.signer.as_str(), &record, Some(row.evidence.tlp))
+                        .await?;
+                    if found.is_some()
+                        && let Some(meta) = meta
+                        && let Ok(legacy) = legacy_received_record(&raw.body, &raw.hash, &raw.signature, &raw.vkey, meta)
+                        && self.check_log_entry(raw.log_index, st.kind.log_kind(), st.signer.as_str(), &legacy, Some(row.evidence.tlp)).await?.is_none()
                     {
+                        found = None;
+                    }
+                    if let Some(rule) = found {
                         problems.push(Problem::LogEntry {
                             seq,
                             index: raw.log_index.max(0) as u64,

@@ -629,3 +629,25 @@ impl Forge for pacta_store::evidence::CustodyEvent {
         pacta_store::write::canonical_json(&st).unwrap()
     }
 }
+
+/// The log holds each record in canonical form (sorted keys), so that whoever holds an
+/// artefact's record can reproduce the entry, or the commitment a marked one is logged as.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_artefacts_first_custody_record_is_logged_in_canonical_form() {
+    on_both!(|db| {
+        let store = &db.store;
+        let dir = Dir::new("canonical");
+        let vault = Vault::open(dir.0.join("vault")).unwrap();
+        let key = custodian(store, &lab(), 1).await;
+        let clear = NewEvidence { tlp: Tlp::Clear, ..artefact(&vault, b"public sample", "sample.bin") };
+        let (_, event) = store.add_evidence(&vault, &lab(), &key, clear).await.unwrap();
+        let entry = store.log_entries(event.log_index, event.log_index + 1).await.unwrap().pop().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&entry.entry).unwrap();
+        let record = &v["record"];
+        assert!(record.get("evidence").is_some(), "{record}");
+        assert_eq!(record.to_string(), pacta_ledger::canonical::to_canonical_string(record).unwrap());
+        for report in store.verify_all_evidence(&vault).await.unwrap() {
+            assert!(report.ok(), "{}: {:?}", report.subject, report.problems);
+        }
+    });
+}
