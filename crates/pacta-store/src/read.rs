@@ -82,6 +82,8 @@ pub struct StoredIncident {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Stats {
     pub incidents: u64,
+    /// Attribution claims that stand: imported ones and public claims made in the
+    /// registry, each at its latest version (a withdrawn one does not count).
     pub attributions: u64,
     pub responses: u64,
     pub external_assessments: u64,
@@ -625,6 +627,33 @@ impl Store {
                     let n = row.try_get::<i64, _>("n")? as u64;
                     if table == "attributions" { s.attributions = n } else { s.responses = n }
                 }
+            }
+            // Claims made in the registry count as practice counts them: each claim at its
+            // latest version (which may amend or withdraw an imported claim of the same id),
+            // public ones only, under its incident's marking. Few incidents have any, so
+            // their imported claims are read one incident at a time.
+            let mut q = QueryBuilder::new("SELECT i.seq, i.tlp, x.body FROM incidents i JOIN claim_versions x ON x.incident_seq = i.seq");
+            push_filter(&mut q, filter);
+            q.push(" ORDER BY i.seq, x.log_index");
+            let mut versions: BTreeMap<i64, (String, Vec<ClaimVersion>)> = BTreeMap::new();
+            for row in q.build().fetch_all(pool).await? {
+                let seq: i64 = row.try_get("seq")?;
+                let v: ClaimVersion = serde_json::from_str(&row.try_get::<String, _>("body")?).map_err(|e| corrupt("claim version", e))?;
+                versions.entry(seq).or_insert_with(|| (String::new(), Vec::new())).1.push(v);
+                versions.get_mut(&seq).expect("just inserted").0 = row.try_get("tlp")?;
+            }
+            for (seq, (tlp, vs)) in versions {
+                let mut claims: Vec<Attribution> = Vec::new();
+                for body in sqlx::query_scalar::<_, String>("SELECT body FROM attributions WHERE incident_seq = $1").bind(seq).fetch_all(pool).await? {
+                    claims.push(serde_json::from_str(&body).map_err(|e| corrupt("attribution", e))?);
+                }
+                let imported = claims.len() as u64;
+                for v in vs {
+                    v.apply_to(&mut claims);
+                }
+                let standing = claims.iter().filter(|a| a.visibility == Visibility::Public).count() as u64;
+                let s = parts.entry(marking(&tlp)?).or_default();
+                s.attributions = (s.attributions + standing).saturating_sub(imported);
             }
             let mut q = QueryBuilder::new("SELECT i.tlp, x.body FROM incidents i JOIN external_assessments x ON x.incident_seq = i.seq");
             push_filter(&mut q, filter);

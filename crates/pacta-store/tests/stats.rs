@@ -32,7 +32,14 @@ async fn by_reading_every_incident(store: &Store, filter: &IncidentFilter) -> (S
             let r = &found.record;
             let i = &r.incident;
             s.incidents += 1;
-            s.attributions += r.attributions.len() as u64;
+            // The claims that stand: imported ones, as the registry's public versions
+            // amend, withdraw or add to them.
+            let mut standing = r.attributions.clone();
+            for c in store.claims_of(i.id, None).await.unwrap() {
+                c.version.apply_to(&mut standing);
+            }
+            standing.retain(|a| a.visibility == Visibility::Public);
+            s.attributions += standing.len() as u64;
             s.responses += r.responses.len() as u64;
             s.external_assessments += u64::from(r.external.as_ref().is_some_and(|x| !x.is_empty()));
             *s.by_year.entry(i.year().map(|y| y.to_string()).unwrap_or_else(|| "undated".into())).or_default() += 1;
@@ -82,6 +89,34 @@ async fn aggregate_statistics_equal_a_pass_over_every_visible_incident() {
         for id in amber.iter().step_by(2) {
             store.share_incident(*id, &["state:FR".to_string()], &actor()).await.unwrap();
         }
+
+        // Claims made in the registry count too: France makes a public claim, amends it,
+        // makes a second and withdraws it; a private claim counts for no audience.
+        let france = PartyId::parse("party", "state:FR").unwrap();
+        let key = pacta_ledger::note::NoteSigner::from_seed("state:FR", [3; 32]).unwrap();
+        store.register_party_key(&france, &france, &key.verifier().to_vkey()).await.unwrap();
+        let clear: Vec<IncidentId> = records.iter().filter(|r| r.incident.tlp == Tlp::Clear).map(|r| r.incident.id).collect();
+        let claim = |incident: IncidentId, visibility: Visibility| Attribution {
+            id: AttributionId::new(),
+            incident,
+            attributors: vec![france.clone()],
+            attributor_label: None,
+            actor_name: None,
+            actor_state: Some(StateCode::parse("state", "RU").unwrap()),
+            actor_category: ActorCategory::State,
+            basis: AttributionBasis::TechnicalReport,
+            confidence: Some(Confidence::Likely),
+            visibility,
+            date: None,
+            origin_ref: None,
+        };
+        let made = store.make_claim(&france, claim(clear[0], Visibility::Public), vec![]).await.unwrap();
+        let mut firmer = made.version.attribution.clone();
+        firmer.confidence = Some(Confidence::VeryLikely);
+        store.amend_claim(&france, firmer.id, firmer, vec![], "new telemetry").await.unwrap();
+        let second = store.make_claim(&france, claim(clear[1], Visibility::Public), vec![]).await.unwrap();
+        store.withdraw_claim(&france, second.version.attribution.id, "mistaken").await.unwrap();
+        store.make_claim(&france, claim(clear[2], Visibility::Private { shared_with: vec![PartyId::parse("party", "state:DE").unwrap()] }), vec![]).await.unwrap();
 
         let public = Access { open: vec![Tlp::Clear], granted: vec![] };
         let france = Access { open: vec![Tlp::Clear, Tlp::Green], granted: vec![(Tlp::Amber, vec!["state:FR".into()])] };
