@@ -450,7 +450,10 @@ async fn replay(store: &Store, db: &str, default_actor: &PartyId, checked: Check
                     add_party(record, p);
                 }
                 let names: Vec<&str> = attributors.iter().map(PartyId::as_str).collect();
-                let to = [x.actor_name.clone(), x.actor_state.map(|c| c.name().to_string())].into_iter().flatten().collect::<Vec<_>>().join(", ");
+                let mut to = [x.actor_name.clone(), x.actor_state.map(|c| c.name().to_string())].into_iter().flatten().collect::<Vec<_>>().join(", ");
+                if to.is_empty() {
+                    to = format!("an unnamed {} actor", x.actor_category);
+                }
                 s.push_str(&format!("  {} attribute(s) it to {to} ({}, {})\n", names.join(" and "), x.basis, x.confidence.map_or("confidence not stated".into(), |c| c.to_string())));
                 record.attributions.push(Attribution {
                     id: AttributionId::new(),

@@ -25,7 +25,9 @@ pub fn table(headers: &[&str], rows: &[Vec<String>], max: usize) -> String {
         let s = s.replace('\n', " ");
         if s.chars().count() > max { s.chars().take(max - 1).collect::<String>() + "…" } else { s }
     };
-    let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| cut(c)).collect()).collect();
+    // The first column is what a reader copies into the next command (an incident's id,
+    // a rung): it is never cut. Long text in the others is.
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().enumerate().map(|(i, c)| if i == 0 { c.replace('\n', " ") } else { cut(c) }).collect()).collect();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for r in &rows {
         for (i, c) in r.iter().enumerate() {
@@ -92,4 +94,15 @@ pub fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
     f.write_all(bytes).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_long_id_in_the_first_column_stays_whole_for_copying() {
+        let id = "cfr:compromise-of-the-ministry-of-foreign-affairs-networks-by-a-state-sponsored-group";
+        let text = super::table(&["ID", "TITLE"], &[vec![id.into(), "t".repeat(100)]], 20);
+        assert!(text.contains(id), "{text}");
+        assert!(text.contains(&format!("{}…", "t".repeat(19))), "{text}");
+    }
 }
