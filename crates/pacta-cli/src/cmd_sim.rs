@@ -264,11 +264,15 @@ fn parse_registry_rates(s: &str) -> Result<RegistryRates, String> {
             .split_once('=')
             .ok_or_else(|| format!("expected seen=P,punish=Q, got '{part}'"))?;
         let p = parse_probability(value).map_err(|e| format!("{key}: {e}"))?;
-        match key {
-            "seen" => rates.seen = Some(p),
-            "punish" => rates.punish = Some(p),
+        let slot = match key {
+            "seen" => &mut rates.seen,
+            "punish" => &mut rates.punish,
             _ => return Err(format!("unknown rate '{key}' (expected seen or punish)")),
+        };
+        if slot.is_some() {
+            return Err(format!("{key} is given twice"));
         }
+        *slot = Some(p);
     }
     Ok(rates)
 }
@@ -302,6 +306,13 @@ fn flag_error(args: &AxelrodArgs, err: &SimError) -> anyhow::Error {
 
 /// Builds the model's settings from the flags (the second stage of argument handling).
 pub fn settings(args: &AxelrodArgs) -> Result<Settings> {
+    // A setting the chosen model never reads would be echoed as if it were in force.
+    if matches!(args.game, GameArg::Norms) && (args.meta_punishment != -9.0 || args.meta_enforcement != -2.0) {
+        bail!("--meta-punishment and --meta-enforcement apply to the metanorms game only (this is --game norms)");
+    }
+    if matches!(args.selection, SelectionArg::Roulette) && (!matches!(args.refill, RefillArg::Random) || !matches!(args.on_equal, OnEqualArg::Drift)) {
+        bail!("--refill and --on-equal apply to mean±sd selection only (this is --selection roulette)");
+    }
     let (seen_rate, punish_rate) = match args.from_registry {
         Some(rates) => {
             if rates.seen.is_none() && rates.punish.is_none() {
@@ -488,7 +499,7 @@ mod tests {
         let a = parse(
             "sim axelrod --game norms --runs 5 --generations 7 --seed 9 --seen 0.25 --punish-prob 0.5 \
              --temptation 4 --hurt -2 --punishment -8 --enforcement -1 --mutation 0.02 \
-             --selection roulette --refill fittest --on-equal keep --network ring:4",
+             --selection roulette --network ring:4",
         )
         .unwrap();
         let s = settings(&a).unwrap();
@@ -498,13 +509,25 @@ mod tests {
         assert_eq!((s.payoffs.temptation, s.payoffs.hurt), (4.0, -2.0));
         assert_eq!((s.payoffs.punishment, s.payoffs.enforcement), (-8.0, -1.0));
         assert_eq!(s.selection, Selection::Roulette);
-        assert_eq!(s.refill, Refill::Fittest);
-        assert_eq!(s.on_equal, OnEqual::Keep);
         assert_eq!(s.network, Network::Ring { degree: 4 });
+        let m = settings(&parse("sim axelrod --refill fittest --on-equal keep --meta-punishment -5 --meta-enforcement -1").unwrap()).unwrap();
+        assert_eq!((m.refill, m.on_equal), (Refill::Fittest, OnEqual::Keep));
+        assert_eq!((m.payoffs.meta_punishment, m.payoffs.meta_enforcement), (-5.0, -1.0));
         let r = parse("sim axelrod --network random:0.3 --punish-scale 0.5").unwrap();
         let s = settings(&r).unwrap();
         assert_eq!(s.network, Network::Random { p: 0.3 });
         assert_eq!(s.punish, Punish::Scaled(0.5));
+    }
+
+    /// A setting the chosen model never reads is refused, not echoed as if in force.
+    #[test]
+    fn settings_the_model_would_not_read_are_refused() {
+        let e = settings(&parse("sim axelrod --game norms --meta-punishment -100").unwrap()).unwrap_err().to_string();
+        assert!(e.contains("metanorms game only"), "{e}");
+        let e = settings(&parse("sim axelrod --selection roulette --refill fittest").unwrap()).unwrap_err().to_string();
+        assert!(e.contains("mean±sd selection only"), "{e}");
+        let e = parse("sim axelrod --from-registry seen=0.3,seen=0.5").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("seen is given twice"), "{e}");
     }
 
     #[test]
