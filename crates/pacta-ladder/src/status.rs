@@ -11,7 +11,8 @@
 //!    claim made by a party already counted is no new source, whoever it names beside
 //!    itself; co-signers listed by its maker count as verification only by their own act. A
 //!    party endorsing such a claim is one more source only if its endorsement cites
-//!    evidence of its own — at least one artefact the claim itself does not rely on. An
+//!    evidence of its own — at least one artefact the claim itself does not rely on (the
+//!    store accepts only artefacts the party holds or has held). An
 //!    endorsement without new evidence is political support, not corroboration. Several
 //!    claims or endorsements by the same party count once; so does a party that is among
 //!    a claim's attributors and endorses another claim.

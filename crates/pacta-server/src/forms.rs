@@ -828,6 +828,17 @@ pub async fn record_compliance(state: &AppState, viewer: &Viewer, reference: &st
         date: date("date", &input.date)?,
         note: input.note.trim().to_string(),
     };
+    // A development that ends or suspends measures counts for a state's measures when that
+    // state records it, or the forum does (`Situation::of`). Over the web, "the forum" is not
+    // any organisation that holds an account: the forum records compliance through a case's
+    // ruling (confirming its remedies), and its operator through the CLI.
+    if event.kind != ComplianceKind::CallToComply && event.by.state().is_none() {
+        return Err(AppError::bad(
+            "kind",
+            event.kind.label(),
+            "is recorded by a state (the injured state, for its own measures); the forum records compliance by confirming a ruling's remedies",
+        ));
+    }
     let stored = state.store.record_compliance(&w.actor, event).await.map_err(store_error)?;
     tracing::info!(event = %stored.event.id, log_index = stored.log_index, party = %w.actor, "compliance recorded");
     Ok(Written { id: stored.event.id.to_string(), log_index: stored.log_index, href: incident_href(&w.incident) })

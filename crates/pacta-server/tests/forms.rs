@@ -627,6 +627,12 @@ async fn respond_story(w: &World) {
     assert_eq!(post_form(w, &fr, &compliance, &[("kind", "call_to_comply"), ("responsible", "RU")], false).await.status, StatusCode::FORBIDDEN);
     assert_eq!(post_form(w, &Who::default(), &compliance, &[("kind", "call_to_comply"), ("responsible", "RU")], false).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(post_form(w, &lab, &compliance, &[("kind", "call_to_comply"), ("responsible", "RU")], true).await.status, StatusCode::FORBIDDEN, "a verifier does not record compliance");
+    // An organisation holding a party account is not the forum: it cannot end France's
+    // measures by saying Russia complied.
+    let eu = account(w, "eu-officer", "party", Some("org:eu"), None).await;
+    let r = post_form(w, &eu, &compliance, &[("kind", "responsible_state_complied"), ("responsible", "RU")], true).await;
+    assert!(r.status == StatusCode::BAD_REQUEST || r.status == StatusCode::FORBIDDEN, "{} {}", r.status, r.body);
+    assert!(r.status == StatusCode::FORBIDDEN || r.body.contains("is recorded by a state"), "{}", r.body);
     let r = post_form(w, &fr, &compliance, &[("kind", "call_to_comply"), ("responsible", "RU"), ("note", "Cease and make reparation")], true).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let shown = get(w, &fr, &page).await.body;

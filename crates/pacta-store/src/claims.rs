@@ -91,11 +91,22 @@ pub(crate) use require_party;
 
 /// Inside a write transaction: refuses evidence that is not held, or held for another incident.
 macro_rules! require_evidence {
-    ($tx:expr, $ids:expr, $incident:expr) => {{
+    ($tx:expr, $ids:expr, $incident:expr, $actor:expr) => {{
         for (i, id) in $ids.iter().enumerate() {
-            let row: Option<(Option<String>,)> = sqlx::query_as("SELECT incident_id FROM evidence WHERE id = $1").bind(id.to_string()).fetch_optional(&mut *$tx).await?;
+            // A party relies on evidence it holds or has held: it is the custodian, or it
+            // signed an event of the artefact's chain. Another party's artefact, which it
+            // may not even be allowed to read, is not its evidence, and is answered as if it
+            // did not exist, so that the refusal reveals nothing about it.
+            let row: Option<(Option<String>,)> = sqlx::query_as(
+                "SELECT e.incident_id FROM evidence e WHERE e.id = $1 AND (e.custodian = $2 \
+                 OR EXISTS (SELECT 1 FROM custody_events c JOIN party_keys k ON k.vkey = c.vkey WHERE c.evidence_id = e.id AND k.party = $2))",
+            )
+            .bind(id.to_string())
+            .bind($actor.as_str())
+            .fetch_optional(&mut *$tx)
+            .await?;
             match row {
-                None => return Err(refuse(&format!("evidence[{i}]"), id, "unknown evidence: no artefact under custody has this id")),
+                None => return Err(refuse(&format!("evidence[{i}]"), id, "unknown evidence: no artefact in this party's custody has this id")),
                 Some((Some(other),)) if other != $incident.to_string() => {
                     return Err(refuse(&format!("evidence[{i}]"), id, format!("belongs to incident {other}, not to this one")));
                 }
@@ -199,6 +210,14 @@ impl Store {
         let stored = write_tx!(self, tx => {
             let mut log = LogAppender::lock(&mut *tx, backend).await?;
             if let Some(claim) = of {
+                // An imported claim is the source's record of who said what (a company's
+                // report, a group's boast), filed under the attributor's country: no state
+                // amends or withdraws it here, least of all the state it accuses. A party
+                // that disagrees contests it or makes its own claim; a re-import updates it.
+                let imported: Option<i64> = sqlx::query_scalar("SELECT incident_seq FROM attributions WHERE id = $1").bind(claim.to_string()).fetch_optional(&mut *tx).await?;
+                if imported.is_some() {
+                    return Err(refuse("claim", claim, "is imported from a data set: it is amended only by a re-import of its source; contest it, or make a claim of your own"));
+                }
                 let (current, _) = latest_claim!(tx, claim);
                 if !current.stands() {
                     return Err(refuse("claim", claim, "was withdrawn: a withdrawn claim takes no further versions (make a new claim)"));
@@ -232,7 +251,7 @@ impl Store {
                     require_party!(tx, &format!("visibility.shared_with[{i}]"), p);
                 }
             }
-            require_evidence!(tx, version.evidence, a.incident);
+            require_evidence!(tx, version.evidence, a.incident, actor);
             let json = canonical_json(&version)?;
             let kind = match version.action {
                 ClaimAction::Made => "claim.made",
@@ -286,7 +305,7 @@ impl Store {
             stance.claim_version = claim.version;
             stance.incident = claim.attribution.incident;
             let (seq, tlp) = incident_row!(tx, stance.incident);
-            require_evidence!(tx, stance.evidence, stance.incident);
+            require_evidence!(tx, stance.evidence, stance.incident, actor);
             let json = canonical_json(&stance)?;
             let kind = match stance.kind {
                 StanceKind::Endorse => "claim.endorsed",

@@ -116,6 +116,9 @@ async fn a_likely_attribution_is_contested_then_corroborated_and_a_countermeasur
             .await
             .unwrap();
         steps.push(("contested", contest.log_index));
+        // Germany cannot make the lab's artefact its own evidence: it never held it.
+        let borrowed = store.take_stance(&germany(), stance(claim, &germany(), StanceKind::Endorse, Some(Confidence::Likely), vec![lab_notes], "The lab's notes say so.")).await.unwrap_err().to_string();
+        assert!(borrowed.contains("no artefact in this party's custody"), "{borrowed}");
         let d = dossier(store, incident, &france()).await;
         assert_eq!(d.status().status, AttributionStatus::Contested);
         let contested = plan_for(&d, "FR");
@@ -374,6 +377,18 @@ async fn imported_attributions_are_version_one_claims_with_a_computed_status() {
         assert!(claims.iter().all(|c| c.imported && c.version.version == 1 && c.log_index == stored.log_index));
         let d = Dossier { incident: Some(stored.record.incident.clone()), claims: claims.into_iter().map(|c| c.version).collect(), ..Default::default() };
         assert_ne!(d.status().status, AttributionStatus::None, "an imported claim naming a state gives a status");
+
+        // An imported claim may be filed under its attributor's country. No state, not even
+        // the one it accuses, withdraws or rewrites the source's record; nothing is written.
+        let a = &records[0].attributions[0];
+        let attributor = a.attributors.iter().find(|p| p.state().is_some()).cloned().unwrap_or_else(|| party("state:RU"));
+        register(store, &attributor, 7).await;
+        let size = store.log_size().await.unwrap();
+        let err = store.withdraw_claim(&attributor, a.id, "we never said so").await.unwrap_err().to_string();
+        assert!(err.contains("imported from a data set"), "{err}");
+        let err = store.amend_claim(&attributor, a.id, a.clone(), vec![], "rewritten").await.unwrap_err().to_string();
+        assert!(err.contains("imported from a data set"), "{err}");
+        assert_eq!(store.log_size().await.unwrap(), size, "nothing was written");
     });
 }
 
