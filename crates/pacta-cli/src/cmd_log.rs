@@ -66,11 +66,7 @@ pub async fn run_log(db: &str, keys: &LogKeyArgs, cmd: LogCommand) -> anyhow::Re
         LogCommand::Key => {
             // Printing the key is a read: it never creates a database, and never a second
             // private key for a log that already has its identity.
-            if let Some(path) = db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:"))
-                && !Path::new(path).exists()
-            {
-                bail!("no database at {path}: `pacta log key` prints an existing log's key (give --db, or import first)");
-            }
+            crate::require_database(db).context("`pacta log key` prints an existing log's key")?;
             let store = Store::open(db).await?;
             // A log that has signed anything has its public key on record: that is the
             // answer, whatever key file the flags name.

@@ -120,7 +120,7 @@ impl Rung {
     /// the armed attack it answers (UN Charter art. 51, read with necessity and immediacy;
     /// force after the attack is over is a reprisal).
     pub fn lift_is_binding(&self) -> bool {
-        matches!(self.basis, LegalBasis::Countermeasure | LegalBasis::SelfDefence)
+        self.basis.lift_law().is_some()
     }
 
     /// The lift conditions in the file's words.
@@ -156,16 +156,6 @@ pub const REQUIRED_RUNGS: &[&str] = &[
     "collective_measures",
     "dispute_settlement",
     "self_defence",
-];
-
-/// The rungs whose legal basis the law decides, not the instance: whatever an instance's
-/// ladder calls them, countermeasures are wrongful but for the target's prior wrongful act,
-/// and self-defence is force. A ladder that relabels one (say, countermeasures as
-/// retorsion) would take it past the engine's check of arts. 49-53 or of art. 51.
-const FIXED_BASIS: &[(&str, LegalBasis, &str)] = &[
-    ("countermeasures", LegalBasis::Countermeasure, "ILC Articles, arts. 22 and 49"),
-    ("collective_measures", LegalBasis::Countermeasure, "ILC Articles, arts. 49 and 54"),
-    ("self_defence", LegalBasis::SelfDefence, "UN Charter art. 51"),
 ];
 
 /// A `rung` block being read: the line it opens on, and its `(line, key, value)` entries.
@@ -222,13 +212,6 @@ impl Ladder {
         if let Some((start, _)) = block {
             return Err(Invalid::new(format!("{path}:{start}"), "```rung", "the block is never closed"));
         }
-        for rung in &rungs {
-            if let Some((_, basis, cites)) = FIXED_BASIS.iter().find(|(id, _, _)| *id == rung.id)
-                && rung.basis != *basis
-            {
-                return Err(Invalid::new(&rung.at, rung.basis, format!("the law fixes the basis of `{}` as {basis} ({cites}); an instance may set its gates, not its basis", rung.id)));
-            }
-        }
         if path != BUILTIN_PATH {
             check_against_builtin(&rungs)?;
         }
@@ -252,7 +235,11 @@ fn check_against_builtin(rungs: &[Rung]) -> Result<(), Invalid> {
     for rung in rungs {
         match reference.rung(&rung.id) {
             Some(r) if REQUIRED_RUNGS.contains(&rung.id.as_str()) && r.basis != rung.basis => {
-                return Err(Invalid::new(&rung.at, rung.basis, format!("`{}` is {} in the built-in ladder ({}); an instance may set its gates, not its basis", rung.id, r.basis, r.at)));
+                return Err(Invalid::new(
+                    &rung.at,
+                    rung.basis,
+                    format!("the law fixes the basis of `{0}`: `{0}` is {1} in the built-in ladder ({2}); an instance may set its gates, not its basis", rung.id, r.basis, r.at),
+                ));
             }
             None if lawful(rung.basis) && rung.severity > ceiling => {
                 return Err(Invalid::new(

@@ -108,7 +108,8 @@ pub fn lift_due(measure: &Measure, rung: &Rung, situation: &Situation) -> Option
     } else {
         "ILC Articles, art. 52(3)"
     };
-    let action = if cites.ends_with("52(3)") { "suspended" } else { "lifted" };
+    // Art. 52(3) suspends a countermeasure while the tribunal sits; compliance ends it.
+    let action = if binding && rung.basis == LegalBasis::Countermeasure && !situation.responsible_state_complied { "suspended" } else { "lifted" };
     Some(LiftDue { condition, binding, kept_because: measure.kept_despite_lift_condition.clone(), cites, action })
 }
 
