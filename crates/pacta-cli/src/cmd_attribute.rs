@@ -116,7 +116,7 @@ fn parse_confidence(s: Option<&String>) -> anyhow::Result<Option<Confidence>> {
 }
 
 fn parse_date(s: Option<&String>) -> anyhow::Result<Option<chrono::NaiveDate>> {
-    let today = chrono::Utc::now().date_naive();
+    let today = pacta_core::incident::today_anywhere(chrono::Utc::now());
     Ok(s.map(|d| pacta_core::incident::parse_past_date("--date", d, today)).transpose()?)
 }
 

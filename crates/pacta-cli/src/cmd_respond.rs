@@ -177,7 +177,9 @@ async fn move_to(store: &Store, actor: &PartyId, args: MoveArgs, to: MeasureStat
     let moved = store.move_measure(actor, id, |m| pacta_ladder::transition(m, &rung, &situation, actor, to, &args.note, &at)).await?;
     println!("Measure {id} ({}) is now {to}; log entry {}.", moved.measure.rung, moved.log_index);
     if let Some(due) = pacta_ladder::lift_due(&moved.measure, &rung, &situation) {
-        println!("Its lift condition is met ({}; {}): lift it.", due.condition, due.cites);
+        // Art. 52(3) asks only that a countermeasure be suspended while a tribunal sits.
+        let verb = if due.action == "suspended" { "suspend" } else { "lift" };
+        println!("Its lift condition is met ({}; {}): {verb} it.", due.condition, due.cites);
     }
     Ok(())
 }
@@ -245,7 +247,7 @@ async fn run_with(store: &Store, actor: &PartyId, cmd: RespondCommand) -> anyhow
                 kind: ComplianceKind::parse("KIND", &kind)?,
                 by: actor.clone(),
                 responsible: StateCode::parse("--responsible", &responsible)?,
-                date: date.map(|d| pacta_core::incident::parse_past_date("--date", &d, chrono::Utc::now().date_naive())).transpose()?,
+                date: date.map(|d| pacta_core::incident::parse_past_date("--date", &d, pacta_core::incident::today_anywhere(chrono::Utc::now()))).transpose()?,
                 note,
             };
             let stored = store.record_compliance(actor, event).await?;
@@ -254,7 +256,7 @@ async fn run_with(store: &Store, actor: &PartyId, cmd: RespondCommand) -> anyhow
             let d = load_dossier(store, incident, actor).await?;
             for m in &d.measures {
                 if let Some(rung) = ladder.rung(&m.rung) && let Some(due) = pacta_ladder::lift_due(m, rung, &Situation::of(&d.compliance, &m.by, m.against)) {
-                    println!("  measure {} ({}) is due to be lifted: {} ({})", m.id, m.rung, due.condition, due.cites);
+                    println!("  measure {} ({}) is due to be {}: {} ({})", m.id, m.rung, due.action, due.condition, due.cites);
                 }
             }
         }

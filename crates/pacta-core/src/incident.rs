@@ -247,6 +247,14 @@ pub fn parse_date(field: &str, s: &str) -> Result<NaiveDate, Invalid> {
     NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| Invalid::new(field, s, "expected a date as YYYY-MM-DD"))
 }
 
+/// The latest calendar date anywhere on Earth at the instant `now`: the date in UTC+14
+/// (Kiribati's Line Islands). A date is "after today" only when it is after this one, so
+/// that an officer in Wellington or Apia recording something done this morning, local
+/// time, is not told it is in the future because it is still yesterday in UTC.
+pub fn today_anywhere(now: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    (now + chrono::Duration::hours(14)).date_naive()
+}
+
 /// [`parse_date`] for the date something happened (a claim made, a compliance event):
 /// it cannot be after `today`, which the caller reads from its clock.
 pub fn parse_past_date(field: &str, s: &str, today: NaiveDate) -> Result<NaiveDate, Invalid> {
@@ -263,6 +271,16 @@ mod tests {
 
     fn fr() -> StateCode {
         StateCode::parse("s", "FR").unwrap()
+    }
+
+    #[test]
+    fn today_is_the_date_somewhere_on_earth() {
+        use chrono::TimeZone;
+        // 20:00 UTC on 23 November is already 24 November in Auckland and Kiritimati.
+        let evening = chrono::Utc.with_ymd_and_hms(2026, 11, 23, 20, 0, 0).unwrap();
+        assert_eq!(today_anywhere(evening), NaiveDate::from_ymd_opt(2026, 11, 24).unwrap());
+        let morning = chrono::Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
+        assert_eq!(today_anywhere(morning), NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
     }
 
     #[test]

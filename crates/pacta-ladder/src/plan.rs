@@ -406,6 +406,13 @@ pub fn check_proposal<'a>(ladder: &'a Ladder, law: &Instruments, dossier: &Dossi
             "ILC art. 49(1): only the injured state takes countermeasures; states acting together with it use collective_measures (art. 54), with its own gate",
         ));
     }
+    if measure.with.is_empty() && rung.id == "collective_measures" {
+        return Err(Invalid::new(
+            "with",
+            "(none)",
+            "collective_measures are taken together with other states (ILC art. 54): name them; a state acting alone uses countermeasures",
+        ));
+    }
     let by = measure.by.state().ok_or_else(|| Invalid::new("by", &measure.by, "a response measure is taken by a state"))?;
     let plan = plan(ladder, law, dossier, &PlanRequest { by, against: Some(measure.against), urgent: measure.urgent })?;
     if let Some(u) = plan.refusal(&rung.id) {

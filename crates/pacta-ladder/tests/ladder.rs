@@ -308,6 +308,10 @@ fn only_collective_measures_take_partners_and_never_the_target() {
     assert!(err.field == "with" && err.rule.contains("art. 54"), "{err}");
     let target_joins = Measure { with: vec![party("state:RU")], rung: "collective_measures".into(), ..countermeasure() };
     assert!(target_joins.validate().unwrap_err().rule.contains("directed against does not take part"));
+    // Collective measures with nobody else are countermeasures under another name.
+    let alone = Measure { rung: "collective_measures".into(), urgent: true, ..countermeasure() };
+    let err = pacta_ladder::check_proposal(Ladder::builtin(), law, &d, &alone).unwrap_err();
+    assert!(err.field == "with" && err.rule.contains("acting alone uses countermeasures"), "{err}");
 }
 
 #[test]

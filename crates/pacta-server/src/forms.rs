@@ -172,7 +172,7 @@ fn evidence_ids(field: &str, ids: &[String]) -> Result<Vec<Uuid>, AppError> {
 
 fn date(field: &str, s: &Option<String>) -> Result<Option<chrono::NaiveDate>, AppError> {
     // Every form date records something that happened (a claim, a stance, a development).
-    nonempty(s).map(|d| incident::parse_past_date(field, d, chrono::Utc::now().date_naive())).transpose().map_err(|e| bad(field, e))
+    nonempty(s).map(|d| incident::parse_past_date(field, d, incident::today_anywhere(chrono::Utc::now()))).transpose().map_err(|e| bad(field, e))
 }
 
 fn now() -> String {
@@ -307,6 +307,11 @@ struct MeasureRow {
     description: String,
     /// (move, label) buttons the viewer may press.
     moves: Vec<(&'static str, &'static str)>,
+    /// Set when the measure is in force and a lift condition is met: what is due, and on
+    /// what authority.
+    lift_due: Option<String>,
+    /// Set, for the measure's own state, when the record no longer supports it.
+    unsupported: Option<String>,
 }
 
 #[derive(Template)]
@@ -391,8 +396,33 @@ fn measure_rows(d: &Dossier, viewer: &Viewer) -> Vec<MeasureRow> {
             state: m.state.label().to_string(),
             description: m.description.clone(),
             moves: if may && me.as_ref() == Some(&m.by) { moves_from(m.state) } else { Vec::new() },
+            lift_due: lift_due_of(d, m).map(|due| lift_due_text(m, &due)),
+            // A measure in force rests on what the record said when it was taken. Its
+            // owner (only: the reason may rest on what others may not read) is told when
+            // the record no longer supports it, as `pacta respond status` tells it.
+            unsupported: (me.as_ref() == Some(&m.by) && matches!(m.state, MeasureState::Notified | MeasureState::Enacted))
+                .then(|| pacta_ladder::check_move(Ladder::builtin(), pacta_norms::builtin(), d, m, MeasureState::Enacted).err())
+                .flatten()
+                .map(|e| format!("No longer supported by the record; suspend or lift it: {}", e.rule)),
         })
         .collect()
+}
+
+/// Whether `m` is due to be lifted (or suspended), judged on the record of compliance as
+/// its own state reads it (`Situation::of`). A measure on a rung the built-in ladder does
+/// not have is not judged here: the server proposes only on the built-in ladder.
+fn lift_due_of(d: &Dossier, m: &pacta_core::Measure) -> Option<pacta_ladder::LiftDue> {
+    let rung = Ladder::builtin().rung(&m.rung)?;
+    pacta_ladder::lift_due(m, rung, &Situation::of(&d.compliance, &m.by, m.against))
+}
+
+fn lift_due_text(m: &pacta_core::Measure, due: &pacta_ladder::LiftDue) -> String {
+    let condition = human(&due.condition).to_lowercase();
+    match (&due.kept_because, due.binding) {
+        (Some(why), false) => format!("Its lift condition is met ({condition}); {} keeps it in force: {why}", m.by),
+        (_, true) => format!("{} requires it to be {} now: {condition}.", due.cites, due.action),
+        (None, false) => format!("Due to be {} under this instance's ladder: {condition}.", due.action),
+    }
 }
 
 /// The incident page's section on attribution, evidence and responses, with the actions
@@ -682,7 +712,22 @@ fn evidence_gate(state: &AppState, w: Writer, input: &EvidenceInput) -> Result<E
         Some(t) => Tlp::parse("tlp", t).map_err(|e| bad("tlp", e))?,
         None => Tlp::Amber,
     };
+    // TLP:RED is read by named individuals only, and an artefact's only grant is its
+    // custodian party: a RED upload would be readable by no account, its uploader's
+    // included. Refused rather than stored out of everyone's reach.
+    if tlp == Tlp::Red {
+        return Err(AppError::bad(
+            "tlp",
+            "RED",
+            "an artefact is shared with its custodian party, and TLP:RED names individuals: mark it AMBER+STRICT to keep it within your organisation",
+        ));
+    }
     Ok(EvidenceGate { w, vault, signer, tlp })
+}
+
+/// The markings an artefact may take here (see [`evidence_gate`] on RED).
+fn evidence_tlps() -> Vec<&'static str> {
+    Tlp::ALL.iter().filter(|t| **t != Tlp::Red).map(|t| t.label()).collect()
 }
 
 fn vault_of(state: &AppState) -> Result<Arc<pacta_vault::Vault>, AppError> {
@@ -789,7 +834,10 @@ pub async fn move_measure(state: &AppState, viewer: &Viewer, reference: &str, me
     if current.by == w.actor {
         // Only the owner learns why its own measure cannot go further; anyone else is
         // refused by the lifecycle as not the owner.
-        pacta_ladder::check_move(Ladder::builtin(), pacta_norms::builtin(), &d, current, to).map_err(|e| invalid(if e.field == "rung" { Invalid { field: "to".into(), ..e } } else { e }))?;
+        // A refusal about the rung is a refusal of this move: it names the state asked
+        // for, and says which rung could not get there.
+        pacta_ladder::check_move(Ladder::builtin(), pacta_norms::builtin(), &d, current, to)
+            .map_err(|e| invalid(if e.field == "rung" { Invalid::new("to", to, format!("rung `{}`: {}", e.value, e.rule)) } else { e }))?;
     }
     let at = now();
     let actor = w.actor.clone();
@@ -978,7 +1026,18 @@ pub async fn api_claims(State(state): State<AppState>, viewer: Viewer, Path(id):
 pub async fn api_measures(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, AppError> {
     let found = registry::incident(&state, &viewer, &id).await?;
     let d = dossier(&state, &viewer, &found).await?;
-    Ok(Json(serde_json::json!({ "measures": d.measures, "compliance": d.compliance, "arc": pacta_ladder::arc(&d) })).into_response())
+    // Each measure with `lift_due`: null, or what its lift condition asks (as `pacta
+    // respond status --json` gives it).
+    let measures: Vec<serde_json::Value> = d
+        .measures
+        .iter()
+        .map(|m| {
+            let mut v = serde_json::to_value(m).map_err(|e| AppError::Internal(e.to_string()))?;
+            v["lift_due"] = serde_json::to_value(lift_due_of(&d, m)).map_err(|e| AppError::Internal(e.to_string()))?;
+            Ok(v)
+        })
+        .collect::<Result<_, AppError>>()?;
+    Ok(Json(serde_json::json!({ "measures": measures, "compliance": d.compliance, "arc": pacta_ladder::arc(&d) })).into_response())
 }
 
 /// The response ladder for the token's state: available rungs (least severe first) and
@@ -996,12 +1055,19 @@ pub async fn api_plan(State(state): State<AppState>, viewer: Viewer, Path(id): P
 fn plan_query(query: Option<&str>) -> Result<(Option<String>, bool), AppError> {
     let pairs = crate::params::pairs(query, &["against", "urgent"])?;
     let against = pairs.iter().find(|(k, _)| *k == "against").map(|(_, v)| v.clone());
-    let urgent = match pairs.iter().find(|(k, _)| *k == "urgent").map(|(_, v)| v.as_str()) {
-        None | Some("" | "false" | "0") => false,
-        Some("true" | "1" | "on") => true,
-        Some(other) => return Err(AppError::bad("urgent", other, "expected true or false")),
-    };
+    let urgent = flag("urgent", pairs.iter().find(|(k, _)| *k == "urgent").map(|(_, v)| v.as_str()))?;
     Ok((against, urgent))
+}
+
+/// A yes/no field as a query or a checkbox sends it: absent or empty is no. Anything
+/// else is refused rather than read as no: "urgent=maybe" is a mistake to report, and
+/// countermeasures planned as not urgent when the user meant urgent are a different plan.
+fn flag(field: &str, value: Option<&str>) -> Result<bool, AppError> {
+    match value {
+        None | Some("" | "false" | "0") => Ok(false),
+        Some("true" | "1" | "on") => Ok(true),
+        Some(other) => Err(AppError::bad(field, other, "expected true or false")),
+    }
 }
 
 /// Propose a measure on one rung, in the token's state's name.
@@ -1437,7 +1503,7 @@ async fn evidence_page(State(state): State<AppState>, viewer: Viewer, Path(id): 
         Ok(x) => x,
         Err(redirect) => return Ok(redirect),
     };
-    let page = EvidencePage { nav: "incidents", head, form: EvidenceForm { tlp: "AMBER".into(), ..Default::default() }, tlps: Tlp::ALL.iter().map(|t| t.label()).collect(), max_bytes: state.limits.max_evidence_bytes };
+    let page = EvidencePage { nav: "incidents", head, form: EvidenceForm { tlp: "AMBER".into(), ..Default::default() }, tlps: evidence_tlps(), max_bytes: state.limits.max_evidence_bytes };
     Ok(Html(page.render().map_err(AppError::from)?).into_response())
 }
 
@@ -1571,7 +1637,7 @@ async fn evidence_form(State(state): State<AppState>, viewer: Viewer, Path(id): 
         Ok(written) => Ok(done(&written.href, "evidence")),
         Err(e) => {
             let form = EvidenceForm { name: input.name, description: input.description, media_type: input.media_type.unwrap_or_default(), tlp: input.tlp.unwrap_or_default() };
-            let page = EvidencePage { nav: "incidents", head, form, tlps: Tlp::ALL.iter().map(|t| t.label()).collect(), max_bytes: state.limits.max_evidence_bytes };
+            let page = EvidencePage { nav: "incidents", head, form, tlps: evidence_tlps(), max_bytes: state.limits.max_evidence_bytes };
             Ok(refused(e, |r| EvidencePage { head: Head { error: Some(r), ..page.head }, ..page }))
         }
     }
@@ -1723,9 +1789,14 @@ async fn propose_form(State(state): State<AppState>, viewer: Viewer, Path(id): P
         Ok(x) => x,
         Err(redirect) => return Ok(redirect),
     };
-    let urgent = matches!(form.urgent.as_str(), "on" | "true" | "1");
-    let input = ProposeInput { rung: form.rung.clone(), against: form.against.clone(), with: list(&form.with), description: form.description.clone(), urgent, tlp: Some(form.tlp.clone()) };
-    match propose(&state, &viewer, &id, &input).await {
+    let (urgent, outcome) = match flag("urgent", Some(form.urgent.as_str())) {
+        Ok(urgent) => {
+            let input = ProposeInput { rung: form.rung.clone(), against: form.against.clone(), with: list(&form.with), description: form.description.clone(), urgent, tlp: Some(form.tlp.clone()) };
+            (urgent, propose(&state, &viewer, &id, &input).await)
+        }
+        Err(e) => (false, Err(e)),
+    };
+    match outcome {
         Ok(written) => Ok(done(&written.href, "measures")),
         Err(e) => {
             let against = Some(form.against.as_str()).filter(|a| StateCode::parse("against", a.trim()).is_ok());

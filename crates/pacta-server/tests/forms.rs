@@ -350,8 +350,18 @@ async fn france_claims_harbour_bear(w: &World) -> (Who, Who, String, String) {
     (fr, de, page, claim)
 }
 
+/// The public statistics' claim count, and the claims France's state record lists.
+async fn claims_counted(w: &World) -> (u64, usize) {
+    let stats: serde_json::Value = serde_json::from_str(&get(w, &Who::default(), "/api/v1/stats").await.body).unwrap();
+    let record: serde_json::Value = serde_json::from_str(&get(w, &Who::default(), "/api/v1/states/FR").await.body).unwrap();
+    (stats["attributions"].as_u64().unwrap(), record["attributions_made"].as_array().unwrap().len())
+}
+
 async fn withdrawal_story(w: &World) {
+    let before = claims_counted(w).await;
     let (fr, de, page, claim) = france_claims_harbour_bear(w).await;
+    // A claim made in the registry counts in the statistics and on France's record.
+    assert_eq!(claims_counted(w).await, (before.0 + 1, before.1 + 1), "the new claim is counted");
     let form = format!("{page}/claims/{claim}/withdraw");
 
     // Only the claim's maker is offered to withdraw it.
@@ -379,6 +389,7 @@ async fn withdrawal_story(w: &World) {
     let shown = get(w, &Who::default(), &page).await.body;
     assert!(shown.contains("<strong class=\"status\">None</strong>"), "no standing claim is left: {shown}");
     assert!(!shown.contains(&format!("claim-{claim}")), "the withdrawn claim is not listed as standing");
+    assert_eq!(claims_counted(w).await, before, "a withdrawn claim is counted nowhere");
 
     // The JSON twin: Germany makes a claim and withdraws it with its token; a withdrawn
     // claim takes no further versions.
@@ -554,6 +565,17 @@ async fn evidence_story(w: &World) {
     let big_hash = pacta_vault::BlobHash::of(&big);
     assert_eq!(vault.stat(&big_hash).unwrap(), None, "a cut-short upload leaves no blob");
 
+    // TLP:RED names individuals; an artefact is shared with its custodian party. A RED
+    // upload would be out of everyone's reach, its uploader's too: refused, nothing kept.
+    let mut red = image.clone();
+    red[2] ^= 1;
+    let body = serde_json::json!({ "name": "red.bin", "content_base64": STANDARD.encode(&red), "custody_key": key_text, "tlp": "RED" });
+    let r = post_json(w, fr.token.as_deref(), &api, body).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("tlp") && r.body.contains("AMBER+STRICT"), "{}", r.body);
+    assert_eq!(vault.stat(&pacta_vault::BlobHash::of(&red)).unwrap(), None);
+    assert!(!get(w, &fr, &form).await.body.contains("value=\"RED\""), "the form does not offer RED");
+
     // A file sent before the CSRF token is refused before a byte of it is stored.
     let r = post_multipart_to(w, &w.state, &fr, &form, &fields, Some(("early.bin", &big)), true, true).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
@@ -638,6 +660,42 @@ async fn respond_story(w: &World) {
     let shown = get(w, &fr, &page).await.body;
     assert!(shown.contains("Call to comply") && shown.contains("Cease and make reparation"), "{shown}");
     assert!(shown.contains(">enacted<"), "{shown}");
+
+    // "urgent" is yes or no: anything else is refused, not read as no.
+    let r = post_form(w, &fr, &respond, &[("rung", "demarche"), ("against", "RU"), ("urgent", "maybe")], true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "urgent", "maybe");
+    assert_eq!(get_token(w, fr.token.as_deref(), &format!("/api/v1/incidents/{}/plan?against=RU&urgent=maybe", w.clear)).await.status, StatusCode::BAD_REQUEST);
+
+    // A démarche rests on France's claim. Delivered, then the claim withdrawn: France's
+    // page says the record no longer supports it, and it cannot be enacted. The refusal
+    // names the move asked for, and the rung that cannot make it.
+    let r = post_form(w, &fr, &respond, &[("rung", "demarche"), ("against", "RU"), ("tlp", "AMBER")], true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let measures: serde_json::Value = serde_json::from_str(&get_token(w, fr.token.as_deref(), &format!("/api/v1/incidents/{}/measures", w.clear)).await.body).unwrap();
+    let demarche = measures["measures"].as_array().unwrap().iter().find(|m| m["rung"] == "demarche").expect("proposed")["id"].as_str().unwrap().to_string();
+    let r = post_form(w, &fr, &format!("{page}/measures/{demarche}"), &[("to", "notified")], true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(!get(w, &fr, &respond).await.body.contains("No longer supported"));
+    let claims: serde_json::Value = serde_json::from_str(&get_token(w, fr.token.as_deref(), &format!("/api/v1/incidents/{}/claims", w.clear)).await.body).unwrap();
+    let claim = claims["claims"][0]["attribution"]["id"].as_str().unwrap();
+    let r = post_json(w, fr.token.as_deref(), &format!("/api/v1/incidents/{}/claims/{claim}/withdrawal", w.clear), serde_json::json!({ "reason": "Our telemetry was misread." })).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert!(get(w, &fr, &respond).await.body.contains("No longer supported by the record"), "France is told its démarche lost its footing");
+    let r = post_form(w, &fr, &format!("{page}/measures/{demarche}"), &[("to", "enacted")], true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "to", "enacted");
+    assert!(r.body.contains("demarche"), "says which rung: {}", r.body);
+
+    // Russia ceases: the protest's lift condition is met, and the page and the JSON say so.
+    let protest_due = |measures: &serde_json::Value| measures["measures"].as_array().unwrap().iter().find(|m| m["rung"] == "private_protest").unwrap()["lift_due"].clone();
+    let measures_uri = format!("/api/v1/incidents/{}/measures", w.clear);
+    let before: serde_json::Value = serde_json::from_str(&get_token(w, fr.token.as_deref(), &measures_uri).await.body).unwrap();
+    assert!(protest_due(&before).is_null(), "{before}");
+    let r = post_form(w, &fr, &compliance, &[("kind", "wrongful_act_ceased"), ("responsible", "RU")], true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let after: serde_json::Value = serde_json::from_str(&get_token(w, fr.token.as_deref(), &measures_uri).await.body).unwrap();
+    assert_eq!(protest_due(&after)["condition"], "wrongful_act_ceased", "{after}");
+    assert_eq!(protest_due(&after)["action"], "lifted", "{after}");
+    assert!(get(w, &fr, &page).await.body.contains("Due to be lifted under this instance"), "the incident page says so");
 }
 
 async fn get_token(w: &World, token: Option<&str>, uri: &str) -> Reply {

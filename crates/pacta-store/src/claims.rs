@@ -78,6 +78,25 @@ macro_rules! incident_row {
 }
 pub(crate) use incident_row;
 
+/// Inside a write transaction: refuses the date of something done about an incident (a
+/// claim, a stance, a development in its enforcement arc) that is earlier than the
+/// incident's start date. Such a date is a typing slip (0000-01-01, the wrong year), and
+/// left in it would put a call to comply before the act it answers. An undated incident,
+/// or an undated record, has nothing to check.
+macro_rules! require_not_before_start {
+    ($tx:expr, $seq:expr, $field:expr, $date:expr) => {{
+        if let Some(d) = $date {
+            let start: Option<String> = sqlx::query_scalar("SELECT start_date FROM incidents WHERE seq = $1").bind($seq).fetch_one(&mut *$tx).await?;
+            if let Some(start) = start.as_deref().and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+                && d < start
+            {
+                return Err(crate::claims::refuse($field, d, format!("is before the incident began ({start}): it dates something done in answer to the incident")));
+            }
+        }
+    }};
+}
+pub(crate) use require_not_before_start;
+
 /// Inside a write transaction: refuses a party that is not registered.
 macro_rules! require_party {
     ($tx:expr, $field:expr, $party:expr) => {{
@@ -243,6 +262,7 @@ impl Store {
             version.validate()?;
             let a = &version.attribution;
             let (seq, tlp) = incident_row!(tx, a.incident);
+            require_not_before_start!(tx, seq, "date", a.date);
             for (i, p) in a.attributors.iter().enumerate() {
                 require_party!(tx, &format!("attributors[{i}]"), p);
             }
@@ -305,6 +325,7 @@ impl Store {
             stance.claim_version = claim.version;
             stance.incident = claim.attribution.incident;
             let (seq, tlp) = incident_row!(tx, stance.incident);
+            require_not_before_start!(tx, seq, "date", stance.date);
             require_evidence!(tx, stance.evidence, stance.incident, actor);
             let json = canonical_json(&stance)?;
             let kind = match stance.kind {

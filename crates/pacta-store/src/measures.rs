@@ -31,6 +31,7 @@ use sqlx::Row;
 macro_rules! insert_compliance {
     ($tx:expr, $log:expr, $actor:expr, $event:expr) => {{
         let (seq, tlp) = crate::claims::incident_row!($tx, $event.incident);
+        crate::claims::require_not_before_start!($tx, seq, "date", $event.date);
         let json = crate::write::canonical_json(&$event)?;
         let index = $log.push($actor, &format!("compliance.{}", $event.kind), &json, tlp);
         sqlx::query("INSERT INTO compliance_events (id, incident_seq, kind, responsible, body, log_index) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -94,6 +95,13 @@ impl Store {
         let stored = write_tx!(self, tx => {
             let mut log = LogAppender::lock(&mut *tx, backend).await?;
             require_party!(tx, "by", actor);
+            // `ComplianceEvent::validate` refuses the responsible state recording its own
+            // cessation or compliance; an organisation of that state (its ministry, its
+            // CERT) is the same voice under another id, and is refused the same way.
+            let of_state: Option<String> = sqlx::query_scalar("SELECT state FROM parties WHERE id = $1").bind(actor.to_string()).fetch_one(&mut *tx).await?;
+            if actor.state().is_none() && of_state.as_deref() == Some(event.responsible.as_str()) && event.kind != pacta_core::ComplianceKind::DisputeBeforeTribunal {
+                return Err(refuse("by", actor, format!("is an organisation of {}, the responsible state: it does not record a {} about its own state; the injured state or the forum does", event.responsible, event.kind)));
+            }
             let index = insert_compliance!(tx, log, actor, event);
             log.flush(&mut *tx).await?;
             StoredCompliance { event, log_index: index }

@@ -6,7 +6,7 @@ use chrono::{Datelike, NaiveDate};
 use pacta_core::*;
 use serde::Serialize;
 use sqlx::{QueryBuilder, Row};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Filters for incident lists. Every field narrows; `None` means "any".
 #[derive(Clone, Debug, Default)]
@@ -669,28 +669,50 @@ impl Store {
         Ok(parts)
     }
 
-    /// Every attribution claim filed with the incidents matching `filter`, each with its
-    /// incident's summary, in list order (newest incident first, then by claim id): one
-    /// query for the index of who attributed what. Private claims are included; the
-    /// caller decides which a viewer may see.
+    /// Every claim standing on the incidents matching `filter`, each at its latest
+    /// version: an imported claim as imported unless a later version in the registry
+    /// amends it, a claim made in the registry at its latest version, and a withdrawn
+    /// claim not at all. Private claims are included: the caller decides, per viewer,
+    /// which it may show. Incidents come in registry order (newest first), their claims
+    /// imported first, then in the order they were made.
     pub async fn attributions_of(&self, filter: &IncidentFilter) -> Result<Vec<(IncidentSummary, Attribution)>, StoreError> {
+        let mut groups: Vec<(i64, IncidentSummary, Vec<Attribution>)> = Vec::new();
+        let mut versions: HashMap<i64, Vec<ClaimVersion>> = HashMap::new();
         on_pool!(self, pool => {
-            let mut q = QueryBuilder::new("SELECT i.id, i.body, i.dataset, i.record_id, x.body AS claim FROM incidents i JOIN attributions x ON x.incident_seq = i.seq");
+            // LEFT JOIN: an incident whose only claims were made in the registry has no
+            // imported row, and must still be read.
+            let mut q = QueryBuilder::new("SELECT i.seq, i.id, i.body, i.dataset, i.record_id, x.body AS claim FROM incidents i LEFT JOIN attributions x ON x.incident_seq = i.seq");
             push_filter(&mut q, filter);
+            q.push(" AND (x.id IS NOT NULL OR EXISTS (SELECT 1 FROM claim_versions v WHERE v.incident_seq = i.seq))");
             q.push(" ORDER BY i.start_date IS NULL, i.start_date DESC, i.seq DESC, x.id");
-            let rows = q.build().fetch_all(pool).await?;
-            let mut out: Vec<(IncidentSummary, Attribution)> = Vec::with_capacity(rows.len());
-            for row in &rows {
+            for row in &q.build().fetch_all(pool).await? {
+                let seq: i64 = row.try_get("seq")?;
                 // Rows of one incident are adjacent: parse its body once.
-                let summary = match out.last() {
-                    Some((prev, _)) if row.try_get::<String, _>("id")? == prev.id.to_string() => prev.clone(),
-                    _ => summary_from_row(row)?,
-                };
-                let claim: String = row.try_get("claim")?;
-                out.push((summary, serde_json::from_str(&claim).map_err(|e| corrupt("attribution", e))?));
+                if groups.last().is_none_or(|(prev, _, _)| *prev != seq) {
+                    groups.push((seq, summary_from_row(row)?, Vec::new()));
+                }
+                if let Some(claim) = row.try_get::<Option<String>, _>("claim")? {
+                    let claim = serde_json::from_str(&claim).map_err(|e| corrupt("attribution", e))?;
+                    groups.last_mut().expect("pushed above").2.push(claim);
+                }
             }
-            Ok(out)
-        })
+            let mut q = QueryBuilder::new("SELECT i.seq, x.body FROM incidents i JOIN claim_versions x ON x.incident_seq = i.seq");
+            push_filter(&mut q, filter);
+            q.push(" ORDER BY i.seq, x.log_index");
+            for row in q.build().fetch_all(pool).await? {
+                let v: ClaimVersion = serde_json::from_str(&row.try_get::<String, _>("body")?).map_err(|e| corrupt("claim version", e))?;
+                versions.entry(row.try_get("seq")?).or_default().push(v);
+            }
+        });
+        let mut out = Vec::new();
+        for (seq, summary, mut claims) in groups {
+            // Versions apply in log order, so the latest one decides.
+            for v in versions.remove(&seq).unwrap_or_default() {
+                v.apply_to(&mut claims);
+            }
+            out.extend(claims.into_iter().map(|c| (summary.clone(), c)));
+        }
+        Ok(out)
     }
 
     /// The number of entries in the log.

@@ -250,6 +250,39 @@ async fn bad_claims_and_moves_are_refused_by_rule_and_nothing_is_written() {
         // A party claims only in its own name.
         let err = refused(store.make_claim(&germany(), claim_against_russia(incident, &france(), Confidence::Likely), vec![]).await.unwrap_err());
         assert!(err.contains("own name"), "{err}");
+        // Nothing done about an incident predates it: a claim, a stance or a call to
+        // comply dated before the incident began is a slip, refused naming the date.
+        let mut dated = wiper_incident();
+        dated.title = "Wiper attack, dated".into();
+        dated.start_date = Some(chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap());
+        let (dated, _) = store.report_incident(IncidentRecord::new(dated), &france()).await.unwrap();
+        let size = store.log_size().await.unwrap();
+        let mut early = claim_against_russia(dated, &france(), Confidence::Likely);
+        early.date = Some(chrono::NaiveDate::from_ymd_opt(2024, 2, 29).unwrap());
+        let err = refused(store.make_claim(&france(), early.clone(), vec![]).await.unwrap_err());
+        assert!(err.contains("date") && err.contains("2024-02-29") && err.contains("before the incident began (2024-03-01)"), "{err}");
+        let call = ComplianceEvent { id: ComplianceEventId::new(), incident: dated, kind: ComplianceKind::CallToComply, by: france(), responsible: state("RU"), date: chrono::NaiveDate::from_ymd_opt(0, 1, 1), note: String::new() };
+        let err = refused(store.record_compliance(&france(), call.clone()).await.unwrap_err());
+        assert!(err.contains("before the incident began"), "{err}");
+        assert_eq!(store.log_size().await.unwrap(), size, "nothing was written");
+        // On the day it began, both are in order.
+        early.date = Some(chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap());
+        let on_time = store.make_claim(&france(), early, vec![]).await.unwrap();
+        let mut their = stance(on_time.version.claim(), &germany(), StanceKind::Endorse, None, vec![], "Our sensors agree.");
+        their.date = Some(chrono::NaiveDate::from_ymd_opt(2023, 12, 31).unwrap());
+        let err = refused(store.take_stance(&germany(), their).await.unwrap_err());
+        assert!(err.contains("before the incident began"), "{err}");
+        store.record_compliance(&france(), ComplianceEvent { date: chrono::NaiveDate::from_ymd_opt(2024, 3, 1), ..call.clone() }).await.unwrap();
+        // Russia's foreign ministry, a party of Russia's, does not record that Russia
+        // complied: that would end France's countermeasures on the responsible state's word.
+        let mfa = Party { id: party("org:ru-mfa"), kind: PartyKind::Organisation, name: "Russian foreign ministry".into(), state: Some(state("RU")) };
+        let mut named = wiper_incident();
+        named.title = "Wiper attack, with a ministry named".into();
+        store.report_incident(IncidentRecord { parties: vec![mfa.clone()], ..IncidentRecord::new(named) }, &france()).await.unwrap();
+        let size = store.log_size().await.unwrap();
+        let own_word = ComplianceEvent { id: ComplianceEventId::new(), by: mfa.id.clone(), kind: ComplianceKind::ResponsibleStateComplied, date: None, ..call };
+        let err = refused(store.record_compliance(&mfa.id, own_word).await.unwrap_err());
+        assert!(err.contains("org:ru-mfa") && err.contains("organisation of RU, the responsible state"), "{err}");
         assert_eq!(store.log_size().await.unwrap(), size, "nothing was written");
 
         // Germany may not take countermeasures: it is not the injured state.

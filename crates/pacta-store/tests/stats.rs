@@ -16,6 +16,10 @@ fn sample() -> Vec<IncidentRecord> {
     pacta_import::eurepoc::read_dir(&dir).unwrap().records
 }
 
+fn france() -> PartyId {
+    PartyId::parse("party", "state:FR").unwrap()
+}
+
 fn actor() -> PartyId {
     PartyId::parse("actor", "org:secretariat").unwrap()
 }
@@ -34,9 +38,17 @@ async fn by_reading_every_incident(store: &Store, filter: &IncidentFilter) -> (S
             s.incidents += 1;
             // The claims that stand: imported ones, as the registry's public versions
             // amend, withdraw or add to them.
+            // France made every claim in the registry, so it reads every version; the
+            // index of claims holds private ones too (its caller decides per viewer),
+            // the counts public ones only.
             let mut standing = r.attributions.clone();
-            for c in store.claims_of(i.id, None).await.unwrap() {
-                c.version.apply_to(&mut standing);
+            for c in store.claims_of(i.id, Some(&france())).await.unwrap() {
+                if !c.imported {
+                    c.version.apply_to(&mut standing);
+                }
+            }
+            for a in &standing {
+                claims.push((summary.clone(), a.clone()));
             }
             standing.retain(|a| a.visibility == Visibility::Public);
             s.attributions += standing.len() as u64;
@@ -57,9 +69,6 @@ async fn by_reading_every_incident(store: &Store, filter: &IncidentFilter) -> (S
             }
             for c in &summary.target_states {
                 *s.by_target_state.entry(c.to_string()).or_default() += 1;
-            }
-            for a in &r.attributions {
-                claims.push((summary.clone(), a.clone()));
             }
         }
         if page.len() < 200 {
@@ -92,7 +101,7 @@ async fn aggregate_statistics_equal_a_pass_over_every_visible_incident() {
 
         // Claims made in the registry count too: France makes a public claim, amends it,
         // makes a second and withdraws it; a private claim counts for no audience.
-        let france = PartyId::parse("party", "state:FR").unwrap();
+        let france = france();
         let key = pacta_ledger::note::NoteSigner::from_seed("state:FR", [3; 32]).unwrap();
         store.register_party_key(&france, &france, &key.verifier().to_vkey()).await.unwrap();
         let clear: Vec<IncidentId> = records.iter().filter(|r| r.incident.tlp == Tlp::Clear).map(|r| r.incident.id).collect();
@@ -153,6 +162,12 @@ async fn aggregate_statistics_equal_a_pass_over_every_visible_incident() {
             distinct.insert(new.incidents);
         }
         assert!(distinct.len() >= 5, "the audiences and filters really differ: {distinct:?}");
+        // The index of who attributed what holds France's claims as they stand.
+        let index = store.attributions_of(&filters[0]).await.unwrap();
+        let mine: Vec<&Attribution> = index.iter().map(|(_, a)| a).filter(|a| a.attributors.contains(&self::france())).collect();
+        assert_eq!(mine.len(), 2, "{backend}: the amended claim and the private one; the withdrawn one is gone");
+        assert!(mine.iter().any(|a| a.id == made.version.attribution.id && a.confidence == Some(Confidence::VeryLikely)), "{backend}: at its latest version");
+        assert!(!mine.iter().any(|a| a.id == second.version.attribution.id), "{backend}: withdrawn");
 
         // A reader's counts are the sum of disjoint parts, as the server composes them:
         // each marking it reads outright (shared by every reader of that marking), then
