@@ -95,6 +95,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
+        restore_sigpipe();
+    }
     let result = match cli.command {
         // The simulation is pure computation; only a bare --from-registry reads the
         // database, and then it starts its own runtime.
@@ -172,4 +175,17 @@ pub(crate) fn require_database(db: &str) -> anyhow::Result<()> {
         anyhow::bail!("no database at {path} (give --db, or import into it first)");
     }
     Ok(())
+}
+
+/// Rust ignores SIGPIPE, so printing to a pipe whose reader has gone (`pacta incidents
+/// list | head -1`) makes `println!` panic with a backtrace and exit 101. A command line
+/// tool should instead stop quietly, as `cat` does: the default action. Not for the
+/// server, whose writes to a client that hung up must fail as errors, not end it.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called once at start-up, before any other thread exists, with a valid
+    // signal number and the default disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }

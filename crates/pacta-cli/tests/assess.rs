@@ -216,3 +216,23 @@ fn a_stored_assessment_keeps_its_conclusions_and_a_tampered_one_is_caught() {
     assert!(text.contains("stored 1,") && text.contains("1 changed against the stored assessments"), "{text}");
     assert!(ok(&pacta(&db, &["assess", "eurepoc:2"])).contains("its trace reproduced now"));
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_output_quietly() {
+    // `pacta assess --all | head -1`: the pipe closes after one line. The command stops
+    // as `cat` would, without a panic and its backtrace.
+    let (_dir, db) = registry();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pacta"))
+        .arg("--db")
+        .arg(format!("sqlite://{}", db.display()))
+        .args(["incidents", "list", "--limit", "500"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(out.status.code(), Some(101), "{stderr}");
+}

@@ -62,8 +62,12 @@ fn two_states_and_the_secretariat_use_the_forum_from_the_command_line() {
     let report = json(&pacta(db, "org:secretariat", &["ping", "report", "--json"]));
     assert_eq!((report[0]["party"].as_str(), report[0]["on_time"].as_u64()), (Some("state:RU"), Some(1)));
 
-    // France asks Russia to stop the activity; Russia refuses, and says so on record.
-    let sent = ok(&pacta(db, "state:FR", &["consult", "send", "request_to_stop", "--to", "state:RU", "--incident", "eurepoc:2", "--subject", "Stop the activity", "--contact", &contact]));
+    // France asks Russia to stop the activity against it (eurepoc:26 targets France);
+    // Russia refuses, and says so on record. France cannot ask it about an incident that
+    // injured Armenia alone: that call is Armenia's.
+    let e = refused(&pacta(db, "state:FR", &["consult", "send", "request_to_stop", "--to", "state:RU", "--incident", "eurepoc:2", "--subject", "Stop the activity"]));
+    assert!(e.contains("sent by a state it injured (AM)"), "{e}");
+    let sent = ok(&pacta(db, "state:FR", &["consult", "send", "request_to_stop", "--to", "state:RU", "--incident", "eurepoc:26", "--subject", "Stop the activity", "--contact", &contact]));
     assert!(sent.contains("fact for the norms engine: prior_call_to_comply = yes"), "{sent}");
     let requests = json(&pacta(db, "state:FR", &["consult", "list", "--json"]));
     let request = requests[0]["consultation"]["request"]["id"].as_str().unwrap().to_string();

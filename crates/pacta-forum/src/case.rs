@@ -599,8 +599,13 @@ impl DisputeCase {
         self.tlp == Tlp::Clear || viewer.is_some_and(|v| self.participant(v))
     }
 
+    /// A ruling ordered unpublished is the participants' alone, even in a CLEAR case.
     pub fn ruling_visible_to(&self, viewer: Option<&PartyId>) -> bool {
-        self.ruling.as_ref().is_some_and(|r| r.published) || self.visible_to(viewer)
+        match &self.ruling {
+            Some(r) if r.published => true,
+            Some(_) => viewer.is_some_and(|v| self.participant(v)),
+            None => self.visible_to(viewer),
+        }
     }
 }
 
@@ -641,6 +646,19 @@ mod tests {
         let settled = apply(&proposed, "state:FR", Action::AcceptSettlement, 31).unwrap();
         assert_eq!(settled.stage, Stage::Settled);
         assert!(apply(&settled, "state:FR", Action::File { kind: FilingKind::Submission, text: "x".into(), evidence: vec![] }, 32).unwrap_err().rule.contains("proceedings are over"));
+    }
+
+    #[test]
+    fn a_ruling_ordered_unpublished_stays_with_the_participants_even_in_a_clear_case() {
+        let mut c = filed();
+        c.tlp = Tlp::Clear;
+        assert!(c.ruling_visible_to(None), "no ruling yet: the open case is open");
+        c.ruling = Some(crate::ruling::Ruling { issued_by: p("org:arb-x"), at: t(200), summary: "s".into(), findings: vec![], remedies: vec![], published: false });
+        assert!(c.visible_to(None), "the proceedings of a CLEAR case are open");
+        assert!(!c.ruling_visible_to(None) && !c.ruling_visible_to(Some(&p("state:DE"))), "its unpublished ruling is not");
+        assert!(c.ruling_visible_to(Some(&p("state:RU"))), "a party reads it");
+        c.ruling.as_mut().unwrap().published = true;
+        assert!(c.ruling_visible_to(None));
     }
 
     #[test]

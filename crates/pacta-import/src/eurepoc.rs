@@ -108,12 +108,17 @@ pub fn read_release(files: &ReleaseFiles, texts: &[String; 3]) -> Result<Eurepoc
         problem: format!("line {line} {reason}; a damaged row of a linked file may hide others, so nothing was imported"),
     };
     let mut receivers: HashMap<String, Vec<(Target, u64, String)>> = HashMap::new();
+    // The countries each incident's receiver rows name, to check the rows are all there.
+    let mut receiver_countries: HashMap<String, std::collections::HashSet<String>> = HashMap::new();
     for rec in recv_rows {
         let (line, record) = rec.map_err(|(line, reason, _)| damaged(&files.receiver, (line, reason)))?;
         read.receiver_rows += 1;
         let row = Row { cols: &recv_cols, record: &record };
-        receivers.entry(incident_key(row.get("ID"))).or_default().push((receiver_target(&row), line, row.canonical()));
+        let key = incident_key(row.get("ID"));
+        receiver_countries.entry(key.clone()).or_default().insert(row.get("receiver_country").trim().to_string());
+        receivers.entry(key).or_default().push((receiver_target(&row), line, row.canonical()));
     }
+    let recv_name = file_name(&files.receiver);
 
     // Attribution rows by incident id.
     let mut attributions: HashMap<String, Vec<(u64, csv::StringRecord)>> = HashMap::new();
@@ -158,6 +163,22 @@ pub fn read_release(files: &ReleaseFiles, texts: &[String; 3]) -> Result<Eurepoc
             });
             receivers.remove(&key);
             continue;
+        }
+        // A release gives every country an incident's row names as a receiver a row of
+        // its own in the Receiver file. A country with no row there means the file is cut
+        // short (or its rows were lost), and an update would replace the incident's
+        // targets with the coarser ones of its own row: the incident is left as it was.
+        if let Ok(named) = list(&row, "receiver_country").map(|l| l.flatten()) {
+            let have = receiver_countries.get(&key);
+            if let Some(missing) = named.iter().map(|c| c.trim()).find(|c| !c.is_empty() && !have.is_some_and(|h| h.contains(*c))) {
+                read.report.refused.push(RowProblem {
+                    file: global_name.clone(),
+                    line,
+                    reason: format!("ID {key} names the receiver {missing}, which has no row in {recv_name}, where a release gives every receiver one; the file looks incomplete, so the incident was left as it was"),
+                });
+                receivers.remove(&key);
+                continue;
+            }
         }
         let targets: Vec<(Target, String)> = receivers.remove(&key).unwrap_or_default().into_iter().map(|(t, _, raw)| (t, raw)).collect();
         match incident_record(&row, &key, targets, &attr_rows, &attr_cols) {

@@ -160,6 +160,25 @@ fn a_cut_short_attribution_file_holds_back_the_incidents_it_no_longer_covers() {
 }
 
 #[test]
+fn a_cut_short_receiver_file_holds_back_the_incidents_whose_receivers_it_lost() {
+    // Only the header left, then half the rows: an incident whose receivers have no row
+    // must not be updated with the coarser targets of its own row (it would lose them).
+    let dir = edited_release("no-receivers", |file, text| if file.contains("Receiver") { text.lines().next().unwrap().to_string() + "\n" } else { text });
+    let read = eurepoc::read_dir(&dir).unwrap();
+    assert!(read.records.len() <= 2, "only the incidents whose own row names no receiver are read: {}", read.records.len());
+    assert_eq!(read.records.len() + read.report.refused.len(), 820);
+    let why = &read.report.refused[0];
+    assert!(why.reason.contains("has no row in") && why.reason.contains("Receiver") && why.reason.contains("looks incomplete"), "{why:?}");
+    let dir = edited_release("cut-receivers", |file, text| if file.contains("Receiver") { cut_after_rows(&text, 1200) } else { text });
+    let read = eurepoc::read_dir(&dir).unwrap();
+    let held_back = read.report.refused.iter().filter(|p| p.reason.contains("looks incomplete")).count();
+    assert!(held_back > 200, "the incidents past the cut are held back, got {held_back}");
+    assert_eq!(read.records.len() + held_back, 820);
+    // The whole release reads whole.
+    assert_eq!(eurepoc::read_dir(&data("eurepoc-1.1-even")).unwrap().records.len(), 820);
+}
+
+#[test]
 fn a_damaged_row_in_a_linked_file_refuses_the_import_naming_its_line() {
     // One stray quote in the Receiver file swallows the rows after it into one field.
     let dir = edited_release("stray-quote", |file, text| {

@@ -103,9 +103,19 @@ fn incident_facts(i: &Incident, atts: &[Attribution], perspective: Option<StateC
         },
     );
 
-    // Physical damage to an object entails its loss of function: a source that grades
-    // the disruption as none has also ruled out physical damage.
+    // A source's physical-effects grade (EuRepoC's `physical_effects_spatial`) says how far
+    // the operation's effects reached in the physical world: a siren sounded, a city lost
+    // power for hours. That is not damage to objects (Tallinn Manual 2.0, r. 69 commentary:
+    // severity is damage, destruction, injury or death). So effects graded none rule
+    // physical damage out, effects graded local or widespread show that functions were
+    // lost, and whether anything was damaged is left open. Physical damage to an object
+    // entails its loss of function: a source that grades the disruption as none has also
+    // ruled out physical damage.
     let physical = e.physical.map(|p| p != PhysicalEffects::None).or(if e.disruption == Some(Disruption::None) { Some(false) } else { None });
+    let damaged = match physical {
+        Some(false) => Some(false),
+        _ => None,
+    };
     let long_duration = |d: Option<EffectDuration>| d.map(|d| matches!(d, EffectDuration::Days | EffectDuration::Weeks | EffectDuration::Months));
     let disrupted = e.disruption.map(|d| d != Disruption::None);
     // The operation types that consist in disabling systems say that functionality was
@@ -123,19 +133,19 @@ fn incident_facts(i: &Incident, atts: &[Attribution], perspective: Option<StateC
     // Destroyed data or systems must be restored or replaced: that loss is not brief.
     f.set(
         LastingLossOfFunctionality,
-        match (e.disruption, long_duration(e.disruption_duration), physical) {
+        match (e.disruption, long_duration(e.disruption_duration), damaged) {
             (Some(Disruption::LongTerm), _, _) | (_, Some(true), _) | (_, _, Some(true)) => Tri::Yes,
             (Some(Disruption::None | Disruption::ShortTerm), _, _) => Tri::No,
             _ if ops.contains(&OperationType::Destruction) => Tri::Yes,
             _ => Tri::Unknown,
         },
     );
-    f.set(PhysicalDamage, physical.map_or(Tri::Unknown, Tri::from_bool));
+    f.set(PhysicalDamage, damaged.map_or(Tri::Unknown, Tri::from_bool));
+    // Damage cannot be widespread where effects were not: local effects rule it out.
     f.set(
         WidespreadPhysicalDamage,
-        match (e.physical, physical) {
-            (Some(p), _) => Tri::from_bool(p == PhysicalEffects::Widespread),
-            (None, Some(false)) => Tri::No,
+        match (e.physical, damaged) {
+            (_, Some(false)) | (Some(PhysicalEffects::Local), _) => Tri::No,
             _ => Tri::Unknown,
         },
     );
@@ -198,8 +208,12 @@ fn incident_facts(i: &Incident, atts: &[Attribution], perspective: Option<StateC
     // Attribution claims.
     let credible: Vec<&Attribution> = atts.iter().filter(|a| a.incident == i.id && credible(a)).collect();
     let claim = |pred: &dyn Fn(&Attribution) -> bool| Tri::from_bool(credible.iter().any(|a| pred(a)));
-    f.set(AttributedToStateOrgan, claim(&|a| a.actor_category == ActorCategory::State && a.actor_state.is_some()));
-    f.set(AttributedToStateControlledActor, claim(&|a| a.actor_category == ActorCategory::StateAffiliated && a.actor_state.is_some()));
+    // A claim that names a state but not what kind of actor acted for it leaves both
+    // questions open (ILC arts. 4 and 8 cannot be decided on it): unknown, not no.
+    let open_kind = credible.iter().any(|a| a.actor_category == ActorCategory::Unknown && a.actor_state.is_some());
+    let or_open = |t: Tri| if t == Tri::No && open_kind { Tri::Unknown } else { t };
+    f.set(AttributedToStateOrgan, or_open(claim(&|a| a.actor_category == ActorCategory::State && a.actor_state.is_some())));
+    f.set(AttributedToStateControlledActor, or_open(claim(&|a| a.actor_category == ActorCategory::StateAffiliated && a.actor_state.is_some())));
     f.set(
         NonStateActorOnTerritory,
         claim(&|a| matches!(a.actor_category, ActorCategory::NonStateGroup | ActorCategory::Criminal | ActorCategory::Individual) && a.actor_state.is_some()),

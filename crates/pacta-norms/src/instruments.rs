@@ -43,6 +43,10 @@ pub struct InstrumentInfo {
     /// Date from which the instrument applies (adoption or publication); `None` for
     /// customary law, which the engine applies whatever the date.
     pub from: Option<NaiveDate>,
+    /// Set by `force: voluntary` on the instrument: it is not binding as a whole (the GGE
+    /// norms, A/70/174 para. 10), so none of its rules may say `force: law`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub voluntary: bool,
 }
 
 /// Every error found in a set of instrument files.
@@ -207,6 +211,11 @@ impl Instruments {
         let mut ref_pos: Vec<Vec<(u16, Pos)>> = Vec::new();
         for p in &pending {
             let (rule, refs) = c.rule(p);
+            // A voluntary instrument cannot be made law by one of its rules.
+            if instruments[p.instrument as usize].voluntary && rule.force == Force::Law && p.kind != Kind::Exception {
+                let pos = p.block.get("force").map(|v| v.pos).unwrap_or(p.block.pos);
+                c.errors.push(err(p.file, pos, format!("rule `{}` says `force: law`, but its instrument {} is voluntary (`force: voluntary`): its rules are norms, reported as inconsistent with the norm, never as a breach", p.id, instruments[p.instrument as usize].id)));
+            }
             rules.push(rule);
             ref_pos.push(refs);
         }
@@ -451,7 +460,13 @@ fn instrument_info(file: &str, block: &Block) -> Result<InstrumentInfo, LoadErro
         }
         None => None,
     };
-    Ok(InstrumentInfo { id: Name::new(&id.text), title: title.text.clone(), cites: cites.text.clone(), file: file.to_string(), scope, from })
+    let voluntary = match block.get("force") {
+        None => false,
+        Some(v) if v.text == "voluntary" => true,
+        Some(v) if v.text == "law" => false,
+        Some(v) => return Err(err(file, v.pos, format!("an instrument's force `{}` is not one of law, voluntary", v.text))),
+    };
+    Ok(InstrumentInfo { id: Name::new(&id.text), title: title.text.clone(), cites: cites.text.clone(), file: file.to_string(), scope, from, voluntary })
 }
 
 fn rule_header(file: &str, block: &Block) -> Result<(String, Kind), LoadError> {
@@ -556,6 +571,24 @@ impl Compiler<'_> {
         }
         if response.is_some() && p.kind != Kind::Permission {
             self.errors.push(err(file, b.pos, "only a permission can state a `response`"));
+        }
+        // Each tag means something for one kind of rule only; on another kind the engine
+        // would read it anyway (a `threshold` on a permission moved every incident's
+        // threshold), so it is refused where it is written.
+        let only = |key: &str, kinds: &[Kind], what: &str| -> Option<LoadError> {
+            let v = b.get(key)?;
+            (p.kind != Kind::Exception && !kinds.contains(&p.kind)).then(|| err(file, v.pos, format!("`{key}` belongs on {what}, not on a {}", p.kind.label())))
+        };
+        for e in [
+            only("threshold", &[Kind::Definition], "a definition that marks a threshold"),
+            only("category", &[Kind::Definition, Kind::Obligation, Kind::Prohibition], "a conduct element or a duty (a breach category)"),
+            only("governs", &[Kind::Obligation, Kind::Prohibition], "an obligation or prohibition a response must meet"),
+            only("responsibility", &[Kind::Definition, Kind::Obligation, Kind::Prohibition], "a rule whose outcome engages a state"),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            self.errors.push(e);
         }
         let rule = Rule {
             id: Name::new(&p.id),

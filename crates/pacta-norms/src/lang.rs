@@ -123,7 +123,7 @@ pub(crate) struct ParsedFile {
     pub rules: Vec<Block>,
 }
 
-const INSTRUMENT_KEYS: &[&str] = &["id", "title", "cites", "scope", "state", "parties", "from"];
+const INSTRUMENT_KEYS: &[&str] = &["id", "title", "cites", "scope", "state", "parties", "from", "force"];
 const RULE_KEYS: &[&str] = &[
     "id",
     "kind",

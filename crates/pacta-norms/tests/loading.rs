@@ -286,3 +286,30 @@ fn a_from_date_must_be_written_in_full() {
     let src = vec![("norms/t.md".to_string(), "```instrument\nid: test\ntitle: Test\ncites: Test\nscope: universal\nfrom: 2019-02-03\n```\n".to_string())];
     assert!(Instruments::load(&src).is_ok());
 }
+
+#[test]
+fn a_voluntary_instrument_cannot_make_one_of_its_norms_law() {
+    // The GGE norms bind no one (A/70/174 para. 10): a rule of theirs marked `force: law`
+    // would report breaches of what states only committed to.
+    let src = |force: &str| {
+        vec![(
+            "norms/v.md".to_string(),
+            format!("```instrument\nid: v\ntitle: V\ncites: V\nscope: universal\nforce: voluntary\n```\n\n```rule\nid: v.a\nkind: prohibition\nforce: {force}\ncites: a\nbreached when: intrusion\n```\n"),
+        )]
+    };
+    let e = Instruments::load(&src("law")).unwrap_err().to_string();
+    assert!(e.contains("norms/v.md:12:8") && e.contains("its instrument v is voluntary"), "{e}");
+    Instruments::load(&src("voluntary")).unwrap();
+    let e = Instruments::load(&[("norms/v.md".to_string(), src("voluntary")[0].1.replace("force: voluntary\n```\n\n", "force: maybe\n```\n\n"))]).unwrap_err().to_string();
+    assert!(e.contains("norms/v.md:6:8") && e.contains("not one of law, voluntary"), "{e}");
+}
+
+#[test]
+fn a_tag_on_a_kind_of_rule_it_does_not_belong_to_is_refused_at_the_tag() {
+    // A threshold on a permission, a response condition on a permission: the engine would
+    // read them, and move every incident's threshold or response.
+    let e = refused("\n```rule\nid: t.r\nkind: permission\nforce: law\ncites: r\nresponse: retorsion\nthreshold: armed_attack\npermitted when: true\n```\n");
+    assert!(e.contains("norms/t.md:16:12") && e.contains("`threshold` belongs on a definition"), "{e}");
+    let e = refused("\n```rule\nid: t.n\nkind: permission\nforce: law\ncites: n\nresponse: necessity\ngoverns: countermeasures\npermitted when: true\n```\n");
+    assert!(e.contains("`governs` belongs on an obligation or prohibition"), "{e}");
+}

@@ -222,6 +222,11 @@ fn a_non_state_group_operating_from_a_states_territory_engages_it_only_once_it_i
     assert_eq!(status(&b, "gge.13h"), Status::InconsistentWithNorm);
     // The group's conduct is not the state's own: sovereignty is not breached by Russia.
     assert_eq!(status(&b, "tallinn.r4.sovereignty"), Status::NotBreached);
+    // Due diligence is an obligation of conduct: shown to have taken every feasible
+    // measure, Russia has not failed it, answer or no answer (Tallinn r. 7).
+    let c = assess_with(&i, &atts, None, &[("request_to_stop_unanswered", true), ("feasible_measures_not_taken", false)]);
+    assert_eq!(status(&c, "tallinn.r7.failure"), Status::DoesNotHold);
+    assert_eq!(status(&c, "tallinn.r6.due-diligence"), Status::NotBreached);
 }
 
 #[test]
@@ -239,13 +244,37 @@ fn an_attack_that_kills_opens_self_defence_until_the_security_council_acts() {
     assert!(sd.duties.iter().any(|d| &*d.rule == "charter.art51.report" && d.missing == vec![Fact::ReportedToSecurityCouncil]));
     let b = assess_with(&i, &atts, None, &[("security_council_has_acted", true)]);
     assert_eq!(available(&b, ResponseKind::SelfDefence), Tri::No);
-    // Below the armed-attack threshold self-defence is never available.
+    // Below the armed-attack threshold self-defence is never available. Local physical
+    // effects and no casualties: whether it was a use of force turns on whether anything
+    // was damaged, which a grade of how far effects reached does not say.
     let mut small = i.clone();
     small.effects.physical = Some(PhysicalEffects::Local);
     small.effects.casualties = Some(0);
     let c = assess_with(&small, &atts, None, &[]);
-    assert_eq!(c.threshold.reached, Threshold::UseOfForce);
+    assert_eq!(c.threshold.reached, Threshold::Sovereignty);
+    assert_eq!(c.threshold.cannot_tell_above, Some(Threshold::UseOfForce));
     assert_eq!(available(&c, ResponseKind::SelfDefence), Tri::No);
+}
+
+#[test]
+fn sirens_set_off_for_an_hour_are_physical_effects_not_damage() {
+    // A city's emergency sirens sounded for ninety minutes, effects local and short: no
+    // one was hurt and nothing broke. That is no use of force (Tallinn Manual 2.0, r. 69:
+    // severity is damage, destruction, injury or death), and no armed attack.
+    let mut i = incident("Sirens", &[OperationType::Hijacking], &[("US", Sector::EmergencyServices)]);
+    i.effects.physical = Some(PhysicalEffects::Local);
+    i.effects.disruption = Some(Disruption::ShortTerm);
+    i.effects.casualties = Some(0);
+    let atts = vec![claim(&i, "RU", ActorCategory::State)];
+    let a = assess_with(&i, &atts, None, &[]);
+    assert_ne!(a.threshold.reached, Threshold::UseOfForce);
+    assert_ne!(a.threshold.reached, Threshold::ArmedAttack);
+    assert_eq!(available(&a, ResponseKind::SelfDefence), Tri::No);
+    // A claim that names the state but not the kind of actor leaves responsibility open.
+    let mut unknown = claim(&i, "RU", ActorCategory::Unknown);
+    unknown.actor_name = None;
+    let b = assess_with(&i, &[unknown], None, &[]);
+    assert_eq!(status(&b, "ilc.art4.organ"), Status::CannotTell, "not decided on a claim that does not say who acted");
 }
 
 #[test]

@@ -124,8 +124,14 @@ fn participants(c: &DisputeCase) -> Vec<String> {
 
 /// The case as the viewer may see it: whole when the policies let it read the case's
 /// marking shared with the participants, else its published ruling only, else nothing.
-fn case_for(viewer: &Viewer, stored: StoredCase) -> Option<StoredCase> {
+fn case_for(viewer: &Viewer, mut stored: StoredCase) -> Option<StoredCase> {
     if viewer.may_read(stored.case.tlp, participants(&stored.case)) {
+        // A ruling ordered unpublished is the participants' alone, even in a case every
+        // viewer may read (a CLEAR one).
+        if !stored.case.ruling_visible_to(viewer.acting_party().as_ref()) {
+            stored.case.ruling = None;
+            stored.case.compliance.clear();
+        }
         Some(stored)
     } else {
         pacta_store::Store::public_view(&stored)

@@ -404,6 +404,12 @@ async fn a_dispute_goes_through_mediation_to_an_arbitral_ruling_and_compliance_l
         assert!(e.contains("panel.prior_involvement") && e.contains("state:DE endorsed or contested"), "{e}");
         let e = refused(act(secretariat(), Action::Appoint { party: lindqvist.clone(), role: PanelRole::Arbitrator }, at(92)).await);
         assert!(e.contains("panel.mediator_as_arbitrator"), "{e}");
+        // Only the secretariat appoints and keeps the roster: a neutral cannot seat itself
+        // (and so read the case), nor list itself.
+        let e = refused(act(okafor.clone(), Action::Appoint { party: okafor.clone(), role: PanelRole::Arbitrator }, at(92)).await);
+        assert!(e.contains("unknown case") || e.contains("appointed by the secretariat"), "{e}");
+        let e = refused(store.list_neutral(&okafor, neutral("org:arb-okafor", "Chidi Okafor", "NG", &[], &[PanelRole::Arbitrator])).await);
+        assert!(e.contains("kept by the secretariat"), "{e}");
         let ap = act(secretariat(), Action::Appoint { party: okafor.clone(), role: PanelRole::Arbitrator }, at(92)).await.unwrap();
         steps.push(("arbitrator appointed", ap.log_index, "panel.appointed"));
 

@@ -60,8 +60,14 @@ fn public_view(c: &DisputeCase) -> DisputeCase {
     v
 }
 
-fn view(c: DisputeCase, log_index: u64, viewer: Option<&PartyId>) -> Option<StoredCase> {
+fn view(mut c: DisputeCase, log_index: u64, viewer: Option<&PartyId>) -> Option<StoredCase> {
     if c.visible_to(viewer) {
+        // A CLEAR case is open to all, its unpublished ruling (and the compliance with
+        // its remedies) only to the participants.
+        if !c.ruling_visible_to(viewer) {
+            c.ruling = None;
+            c.compliance.clear();
+        }
         Some(StoredCase { case: c, log_index, full: true })
     } else if c.ruling_visible_to(viewer) {
         Some(StoredCase { case: public_view(&c), log_index, full: false })
@@ -89,6 +95,9 @@ impl Store {
         let backend = self.backend();
         let index = write_tx!(self, tx => {
             let mut log = LogAppender::lock(&mut *tx, backend).await?;
+            if !pacta_forum::is_secretariat(actor) {
+                return Err(refuse("--as", actor, format!("the roster of neutrals is kept by the secretariat ({})", pacta_forum::SECRETARIAT)));
+            }
             require_party!(tx, "--as", actor);
             let p = Party { id: arb.party.clone(), kind: PartyKind::Organisation, name: arb.name.clone(), state: None };
             if arb.party.as_str().starts_with("verifier:") {
@@ -178,7 +187,7 @@ impl Store {
             let before: DisputeCase = parse("case", &body)?;
             // A state that may not read the case is told no more than that it is unknown:
             // "you are not a party to it" would confirm it exists and name its parties.
-            if actor.state().is_some() && !before.visible_to(Some(actor)) {
+            if !pacta_forum::is_secretariat(actor) && !before.visible_to(Some(actor)) {
                 return Err(refuse("case", id, "unknown case: no dispute case has this id"));
             }
             require_party!(tx, "--as", actor);
@@ -191,8 +200,11 @@ impl Store {
             let mut involvement = Vec::new();
             match &action {
                 Action::Appoint { party, .. } => {
-                    if actor.state().is_some() {
-                        return Err(refuse("--as", actor, "neutrals are appointed by the secretariat (an org: party), not by a state"));
+                    // Only the secretariat appoints: a neutral who appointed itself, or an
+                    // organisation that appointed a friend, would sit in (and read) a case
+                    // no one gave it.
+                    if !pacta_forum::is_secretariat(actor) {
+                        return Err(refuse("--as", actor, format!("neutrals are appointed by the secretariat ({}), not by a party or a neutral", pacta_forum::SECRETARIAT)));
                     }
                     let body: Option<String> = sqlx::query_scalar("SELECT body FROM roster WHERE party = $1").bind(party.to_string()).fetch_optional(&mut *tx).await?;
                     arbitrator = body.map(|b| parse::<Arbitrator>("roster entry", &b)).transpose()?;
@@ -234,9 +246,11 @@ impl Store {
                     serde_json::json!({ "case": id.to_string(), "title": after.title, "claimant": after.claimant.as_str(), "respondent": after.respondent.as_str(), "incidents": after.incidents, "ruling": ruling, "stage": after.stage }),
                     Tlp::Clear,
                 ),
+                // A ruling ordered unpublished stays with the participants even in a CLEAR
+                // case: its entry is marked as a private record is.
                 _ => (
                     serde_json::json!({ "case": id.to_string(), "at": pacta_forum::fmt_time(at), "action": action, "stage": after.stage, "deadlines": after.deadlines }),
-                    marking(tlp, false),
+                    marking(tlp, matches!(&action, Action::Rule { ruling } if !ruling.published)),
                 ),
             };
             let index = log.push(actor, action.kind(), &canonical_json(&record)?, mark);
@@ -258,7 +272,14 @@ impl Store {
                         by: actor.clone(),
                         responsible,
                         date: Some(at.date_naive()),
-                        note: format!("every remedy of the ruling in case {id} ({}) was complied with", after.title),
+                        // The event is filed with the incident and read with it, by anyone
+                        // who may read the incident: it names the case only when the ruling
+                        // is public, or it would show a restricted case's id and title.
+                        note: if after.ruling.as_ref().is_some_and(|r| r.published) {
+                            format!("every remedy of the ruling in case {id} ({}) was complied with", after.title)
+                        } else {
+                            "every remedy of a ruling of the forum was complied with".to_string()
+                        },
                     };
                     event.validate()?;
                     insert_compliance!(tx, log, actor, event);

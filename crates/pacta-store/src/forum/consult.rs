@@ -113,6 +113,29 @@ impl Store {
                     return Err(refuse("measure", m, "is not a measure about this request's incident"));
                 }
             }
+            // A request to stop and a response notification make facts of state
+            // responsibility for the engine (a call to comply, ILC art. 52(1)(a); the
+            // territorial state's knowledge and silence, Tallinn rules 6-7; a notification,
+            // art. 52(1)(b)). Those are an injured state's acts towards another state: sent
+            // by anyone else, they would let any account make the law find against a state.
+            if let Some(seq) = seq
+                && matches!(draft.template, pacta_forum::consult::Template::RequestToStop | pacta_forum::consult::Template::ResponseNotification)
+            {
+                let body: String = sqlx::query_scalar("SELECT body FROM incidents WHERE seq = $1").bind(seq).fetch_one(&mut *tx).await?;
+                let incident: pacta_core::Incident = parse("incident", &body)?;
+                let targets = incident.target_states();
+                if !draft.from.state().is_some_and(|s| targets.contains(&s)) {
+                    let named: Vec<String> = targets.iter().map(|s| s.to_string()).collect();
+                    return Err(refuse(
+                        "from",
+                        &draft.from,
+                        format!("a {} about an incident is sent by a state it injured ({}): it calls on another state to act (ILC art. 52(1))", draft.template, if named.is_empty() { "the incident names no targeted state".to_string() } else { named.join(", ") }),
+                    ));
+                }
+                if draft.to.state().is_none() {
+                    return Err(refuse("to", &draft.to, format!("a {} is addressed to a state", draft.template)));
+                }
+            }
             // A request names its incident, so it is marked at least as the incident is:
             // a CLEAR request about an AMBER incident would show everyone that incident's id.
             draft.tlp = draft.tlp.max(tlp);
