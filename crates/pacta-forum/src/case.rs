@@ -480,6 +480,9 @@ impl DisputeCase {
                 if *to <= d.due || *to <= at {
                     return Err(refuse("to", fmt_time(*to), format!("an extension moves the deadline later than both its due time ({}) and now", fmt_time(d.due))));
                 }
+                if *to > at + crate::MAX_AHEAD {
+                    return Err(refuse("to", fmt_time(*to), "is more than ten years ahead: a deadline is set within the proceedings' horizon"));
+                }
                 d.extensions.push(Extension { by: actor.clone(), at, from: d.due, to: *to, reason: reason.trim().into() });
                 d.due = *to;
             }
@@ -488,6 +491,9 @@ impl DisputeCase {
                 text("place", place, 300)?;
                 if *when <= at {
                     return Err(refuse("when", fmt_time(*when), "a hearing is scheduled in the future"));
+                }
+                if *when > at + crate::MAX_AHEAD {
+                    return Err(refuse("when", fmt_time(*when), "is more than ten years ahead: a hearing is scheduled within the proceedings' horizon"));
                 }
                 next.hearings.push(Hearing { when: *when, place: place.trim().into(), by: actor.clone(), at });
             }
@@ -507,6 +513,11 @@ impl DisputeCase {
                 text("text", body, 4_000)?;
                 if !self.is_party(addressed_to) {
                     return Err(refuse("addressed_to", addressed_to, "an interim measure is addressed to a party"));
+                }
+                if let Some(due) = due
+                    && (*due <= at || *due > at + crate::MAX_AHEAD)
+                {
+                    return Err(refuse("due", fmt_time(*due), "an interim measure falls due after it is ordered, and within ten years"));
                 }
                 next.interim_measures.push(InterimMeasure { text: body.trim().into(), addressed_to: addressed_to.clone(), due: *due, by: actor.clone(), at });
             }
@@ -541,6 +552,11 @@ impl DisputeCase {
                     return Err(refuse("ruling", &ruling.issued_by, "a ruling is issued in the name of the arbitrator issuing it, at the time of issue"));
                 }
                 ruling.validate()?;
+                // A tribunal decides the dispute before it: a finding on an incident the
+                // case is not about would be published as the forum's word on it unheard.
+                if let Some((i, f)) = ruling.findings.iter().enumerate().find(|(_, f)| f.incident.is_some_and(|x| !self.incidents.contains(&x))) {
+                    return Err(refuse(&format!("findings[{i}].incident"), f.incident.map(|x| x.to_string()).unwrap_or_default(), "is not an incident of this case: a ruling makes findings on the incidents the case is about"));
+                }
                 next.compliance = ruling.remedies.iter().map(|_| RemedyCompliance { reported_at: None, report: None, evidence: Vec::new(), confirmed_by: None, confirmed_at: None }).collect();
                 next.stage = if ruling.remedies.is_empty() { Stage::Closed } else { Stage::Ruled };
                 next.ruling = Some(ruling.clone());
@@ -659,6 +675,19 @@ mod tests {
         assert!(c.ruling_visible_to(Some(&p("state:RU"))), "a party reads it");
         c.ruling.as_mut().unwrap().published = true;
         assert!(c.ruling_visible_to(None));
+    }
+
+    #[test]
+    fn text_with_escape_sequences_and_dates_out_of_reach_are_refused() {
+        let e = DisputeCase::file(p("state:FR"), p("state:RU"), "Evil\u{1b}[2J", vec![IncidentId::new()], "Claim", vec![], Tlp::Amber, t(0), &CaseRules::default()).unwrap_err();
+        assert!(e.rule.contains("control characters"), "{e}");
+        DisputeCase::file(p("state:FR"), p("state:RU"), "FR v. RU", vec![IncidentId::new()], "Line one.\nLine two.", vec![], Tlp::Amber, t(0), &CaseRules::default()).unwrap();
+        let m = apply(&filed(), "state:FR", Action::Escalate { to: Stage::Mediation, reason: "r".into() }, 60).unwrap();
+        let mut sitting = m.clone();
+        sitting.panel.push(Appointment { party: p("org:med"), name: "M".into(), role: PanelRole::Mediator, by: p("org:secretariat"), at: t(61) });
+        let far = Action::ScheduleHearing { when: t(61 + 20 * 365), place: "Geneva".into() };
+        assert!(apply(&sitting, "org:med", far, 62).unwrap_err().rule.contains("ten years"));
+        apply(&sitting, "org:med", Action::ScheduleHearing { when: t(90), place: "Geneva".into() }, 62).unwrap();
     }
 
     #[test]

@@ -69,8 +69,18 @@ pub(crate) fn text(field: &str, s: &str, max: usize) -> Result<(), Invalid> {
     if s.trim().is_empty() || s.chars().count() > max {
         return Err(refuse(field, s, format!("must be 1 to {max} characters")));
     }
+    // Forum text is printed to the secretariat's terminal and shown on pages: an escape
+    // sequence in a case title would rewrite the screen of whoever lists the cases. Line
+    // breaks and tabs are text; other control characters are refused, as on incidents.
+    if let Some(c) = s.chars().find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(refuse(field, s.escape_debug(), format!("must not contain control characters (found U+{:04X})", c as u32)));
+    }
     Ok(())
 }
+
+/// How far ahead a hearing, an extension or an interim measure may be set. A date
+/// further out is a slip (a year typed 2999), not a schedule.
+pub(crate) const MAX_AHEAD: chrono::Duration = chrono::Duration::days(10 * 366);
 
 /// A time as the log and the pages show it: UTC, RFC 3339, to the second.
 pub fn fmt_time(t: chrono::DateTime<chrono::Utc>) -> String {

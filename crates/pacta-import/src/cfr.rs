@@ -28,16 +28,17 @@ pub fn read_file(path: &Path) -> Result<CfrRead, ImportError> {
     let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut read = CfrRead::default();
     let mut seen = std::collections::HashSet::new();
+    let mut lines = crate::LineCounter::new(&text);
     for rec in reader.records() {
         let record = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = lines.line(e.position());
                 read.report.refused.push(RowProblem { file: file.clone(), line, reason: format!("is not valid CSV: {e}") });
                 continue;
             }
         };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = lines.line(record.position());
         read.report.rows_read += 1;
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;

@@ -122,10 +122,18 @@ pub fn read_release(files: &ReleaseFiles, texts: &[String; 3]) -> Result<Eurepoc
 
     // Attribution rows by incident id.
     let mut attributions: HashMap<String, Vec<(u64, csv::StringRecord)>> = HashMap::new();
+    // A release repeats an attribution_ID across rows that differ (one row per attributed
+    // actor), never a row whole: a row repeated exactly was copied twice, and would
+    // count one claim as two.
+    let mut seen_rows: HashMap<String, u64> = HashMap::new();
     for rec in attr_rows {
         let (line, record) = rec.map_err(|(line, reason, _)| damaged(&files.attribution, (line, reason)))?;
         read.attribution_rows += 1;
-        let key = incident_key(Row { cols: &attr_cols, record: &record }.get("incident_ID"));
+        let row = Row { cols: &attr_cols, record: &record };
+        if let Some(first) = seen_rows.insert(row.canonical(), line) {
+            return Err(damaged(&files.attribution, (line, format!("repeats line {first} exactly (attribution_ID {})", shorten(row.get("attribution_ID"))))));
+        }
+        let key = incident_key(row.get("incident_ID"));
         attributions.entry(key).or_default().push((line, record));
     }
 
@@ -211,10 +219,11 @@ fn table(path: &Path, text: &str, required: &[&str]) -> Result<(Columns, Rows), 
     cols.require(path, EXPECTED, required)?;
     let width = headers.len();
     let mut rows = Vec::new();
+    let mut lines = crate::LineCounter::new(text);
     for rec in reader.records() {
         match rec {
             Ok(r) => {
-                let line = r.position().map(|p| p.line()).unwrap_or(0);
+                let line = lines.line(r.position());
                 if r.len() != width {
                     rows.push(Err((line, format!("has {} fields where the header has {width}", r.len()), Some(r))));
                 } else {
@@ -222,7 +231,7 @@ fn table(path: &Path, text: &str, required: &[&str]) -> Result<(Columns, Rows), 
                 }
             }
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = lines.line(e.position());
                 rows.push(Err((line, format!("is not valid CSV: {e}"), None)));
             }
         }

@@ -64,6 +64,40 @@ fn read_text(path: &std::path::Path, expected: &'static str) -> Result<String, I
     Ok(text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text))
 }
 
+/// The line a CSV record starts on, counted from its byte offset. The csv reader's own
+/// line count is one short for every file saved with CRLF line ends, so a refusal would
+/// send the user to the line above the bad one. Offsets only grow from one record to the
+/// next, so the count resumes where it stopped: one pass over the file in all.
+struct LineCounter<'t> {
+    text: &'t [u8],
+    byte: usize,
+    line: u64,
+}
+
+impl<'t> LineCounter<'t> {
+    fn new(text: &'t str) -> Self {
+        LineCounter { text: text.as_bytes(), byte: 0, line: 1 }
+    }
+
+    fn line(&mut self, pos: Option<&csv::Position>) -> u64 {
+        let Some(pos) = pos else { return 0 };
+        let mut to = (pos.byte() as usize).min(self.text.len());
+        // After a CRLF the reader's offset is the '\n' still to come: a record starts
+        // after its line ends.
+        while to < self.text.len() && matches!(self.text[to], b'\r' | b'\n') {
+            to += 1;
+        }
+        if to < self.byte {
+            // Not in order after all: count from the start.
+            self.byte = 0;
+            self.line = 1;
+        }
+        self.line += self.text[self.byte..to].iter().filter(|b| **b == b'\n').count() as u64;
+        self.byte = to;
+        self.line
+    }
+}
+
 /// Column positions found by header name, so that extra or reordered columns import just as well.
 struct Columns {
     names: Vec<String>,

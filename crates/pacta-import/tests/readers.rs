@@ -102,7 +102,7 @@ fn a_broken_cfr_export_keeps_every_good_row_and_names_every_bad_one() {
          Bad type,3/4/2020,Someone,Did something,,Germany,Russia,Hugging,Government,,,\n\
          Good row,5/6/2021,APT,Stole data,Denouncement   https://example.org,Energy firms in Poland,Russian Federation,Espionage,Private sector,https://example.org/a,,\n"
     );
-    std::fs::write(&path, body).unwrap();
+    std::fs::write(&path, &body).unwrap();
     let read = cfr::read_file(&path).unwrap();
     let titles: Vec<&str> = read.records.iter().map(|r| r.incident.title.as_str()).collect();
     assert_eq!(titles, vec!["Operation with no date", "Operation with no type", "Good row"]);
@@ -112,6 +112,11 @@ fn a_broken_cfr_export_keeps_every_good_row_and_names_every_bad_one() {
     assert!(refused[1].starts_with("broken.csv:5: Date \"31/31/2020\""), "{refused:?}");
     assert!(refused[2].starts_with("broken.csv:6: Type \"Hugging\""), "{refused:?}");
     assert_eq!(read.records[2].responses.len(), 1);
+    // Saved with CRLF line ends, the same lines are named (the CSV reader's own count
+    // was one short).
+    std::fs::write(&path, body.replace('\n', "\r\n")).unwrap();
+    let crlf: Vec<String> = cfr::read_file(&path).unwrap().report.refused.iter().map(|p| p.to_string()).collect();
+    assert_eq!(crlf, refused);
 }
 
 #[test]
@@ -176,6 +181,20 @@ fn a_cut_short_receiver_file_holds_back_the_incidents_whose_receivers_it_lost() 
     assert_eq!(read.records.len() + held_back, 820);
     // The whole release reads whole.
     assert_eq!(eurepoc::read_dir(&data("eurepoc-1.1-even")).unwrap().records.len(), 820);
+}
+
+#[test]
+fn an_attribution_row_copied_twice_refuses_the_import() {
+    // One claim would count as two.
+    let dir = edited_release("twice", |file, text| {
+        if !file.contains("Attribution") {
+            return text;
+        }
+        let second = text.lines().nth(1).unwrap().to_string();
+        format!("{}{second}\n", if text.ends_with('\n') { text.clone() } else { format!("{text}\n") })
+    });
+    let err = eurepoc::read_dir(&dir).unwrap_err().to_string();
+    assert!(err.contains("Attribution") && err.contains("repeats line 2 exactly") && err.contains("nothing was imported"), "{err}");
 }
 
 #[test]

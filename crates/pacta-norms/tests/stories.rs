@@ -475,3 +475,24 @@ fn what_if_an_amended_duty_or_category_shows_and_a_renamed_file_does_not() {
     let renamed = Instruments::load(&renamed).unwrap();
     assert!(what(&renamed).is_empty(), "{:?}", what(&renamed));
 }
+
+#[test]
+fn norms_and_rules_reach_only_as_far_as_their_text() {
+    // GGE 13(f) covers damage to infrastructure "contrary to [the state's] obligations under
+    // international law": with the territorial state's consent there is no wrongful act,
+    // and nothing inconsistent with the norm.
+    let mut i = incident("Grid operation with consent", &[OperationType::Disruption], &[("EE", Sector::Energy)]);
+    i.effects.disruption = Some(Disruption::LongTerm);
+    i.context.consent = Some(true);
+    let atts = vec![claim(&i, "US", ActorCategory::State)];
+    assert_eq!(status(&assess_with(&i, &atts, None, &[]), "gge.13f"), Status::NotBreached);
+    i.context.consent = Some(false);
+    assert_eq!(status(&assess_with(&i, &atts, None, &[]), "gge.13f"), Status::InconsistentWithNorm);
+    // Rule 32 is peacetime law: in an armed conflict it does not apply.
+    let mut spying = incident("Espionage at war", &[OperationType::Espionage], &[("UA", Sector::Government)]);
+    spying.context.armed_conflict = Some(true);
+    let atts = vec![claim(&spying, "RU", ActorCategory::State)];
+    assert_eq!(status(&assess_with(&spying, &atts, None, &[]), "tallinn.r32.espionage"), Status::NotApplicable);
+    spying.context.armed_conflict = Some(false);
+    assert_ne!(status(&assess_with(&spying, &atts, None, &[]), "tallinn.r32.espionage"), Status::NotApplicable);
+}

@@ -50,7 +50,10 @@ pub const CSV_COLUMNS: [(&str, &str); 23] = [
 ];
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/download/incidents.csv", get(csv)).route("/download/incidents.json", get(json))
+    Router::new()
+        .route("/download/incidents.csv", get(csv))
+        .route("/download/incidents.json", get(json))
+        .route("/download/LICENSE-cfr.txt", get(cfr_licence))
 }
 
 /// Quotes a CSV field when it holds a separator, a quote or a line break (RFC 4180).
@@ -193,4 +196,12 @@ fn close_array(body: Body) -> Body {
     use futures_util::StreamExt;
     let end = stream::once(async { Ok::<_, axum::Error>(axum::body::Bytes::from_static(b"\n]\n")) });
     Body::from_stream(body.into_data_stream().chain(end))
+}
+
+/// The CFR compilation's MIT licence: its notice goes with every copy of its records,
+/// and the downloads hold them (dataset `cfr`).
+const CFR_LICENCE: &str = include_str!("../../../data/cfr-sample/LICENSE");
+
+async fn cfr_licence() -> impl IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")], CFR_LICENCE)
 }

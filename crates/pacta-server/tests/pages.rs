@@ -190,3 +190,15 @@ async fn the_assessment_api_gives_the_trace_and_leaves_out_claims_the_viewer_may
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("unknown parameter") && body.contains("as"), "{body}");
 }
+
+#[tokio::test]
+async fn the_download_page_gives_each_sources_licence_and_the_mit_notice_goes_with_the_data() {
+    let (_db, state, _) = registry().await;
+    let (status, _, html) = get(&state, "/download").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("CC0 1.0") && html.contains("MIT licence") && html.contains("/download/LICENSE-cfr.txt"), "{html}");
+    let (status, ct, text) = get(&state, "/download/LICENSE-cfr.txt").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ct.starts_with("text/plain"));
+    assert!(text.starts_with("MIT License") && text.contains("Copyright (c)") && text.contains("shall be included in all"), "{text}");
+}

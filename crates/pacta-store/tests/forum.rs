@@ -91,6 +91,8 @@ async fn a_communication_check_measures_each_partys_reachability_and_one_party_i
 
         // The secretariat checks every contact; two hours to acknowledge.
         let t0 = Utc::now() - Duration::days(10);
+        // A state does not schedule checks of others: their misses would count against them.
+        assert!(refused(store.schedule_ping(&fr(), &[ru()], t0, Duration::minutes(5)).await).contains("scheduled by the secretariat"));
         let ping = store.schedule_ping(&secretariat(), &[], t0, Duration::hours(2)).await.unwrap();
         steps.push(("check scheduled", ping.log_index, "ping.scheduled"));
         assert_eq!(ping.test.targets.len(), 4);

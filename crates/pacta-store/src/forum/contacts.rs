@@ -98,6 +98,11 @@ impl Store {
     /// Schedules a communication check of every active contact of `parties` (of every
     /// party when empty), sent at `at`, to be acknowledged within `window`.
     pub async fn schedule_ping(&self, actor: &PartyId, parties: &[PartyId], at: DateTime<Utc>, window: Duration) -> Result<StoredPing, StoreError> {
+        // A check counts against the parties that miss it: a state scheduling five-minute
+        // checks of another would push that state's reachability down at will.
+        if !pacta_forum::is_secretariat(actor) {
+            return Err(refuse("--as", actor, format!("communication checks are scheduled by the secretariat ({})", pacta_forum::SECRETARIAT)));
+        }
         check_time(at)?;
         let backend = self.backend();
         let stored = write_tx!(self, tx => {
