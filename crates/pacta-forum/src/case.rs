@@ -503,6 +503,11 @@ impl DisputeCase {
                 }
                 self.require_sitting(actor, "declares an impasse")?;
                 text("reason", reason, 4_000)?;
+                // Declared once: a second declaration would rewrite the reason the parties
+                // relied on when they escalated.
+                if let Some(before) = &self.impasse {
+                    return Err(refuse("reason", reason, format!("the mediator already declared an impasse ({before})")));
+                }
                 next.impasse = Some(reason.trim().into());
             }
             Action::OrderInterimMeasure { text: body, addressed_to, due } => {
@@ -688,6 +693,8 @@ mod tests {
         let far = Action::ScheduleHearing { when: t(61 + 20 * 365), place: "Geneva".into() };
         assert!(apply(&sitting, "org:med", far, 62).unwrap_err().rule.contains("ten years"));
         apply(&sitting, "org:med", Action::ScheduleHearing { when: t(90), place: "Geneva".into() }, 62).unwrap();
+        let stuck = apply(&sitting, "org:med", Action::DeclareImpasse { reason: "No common ground.".into() }, 63).unwrap();
+        assert!(apply(&stuck, "org:med", Action::DeclareImpasse { reason: "Another reason.".into() }, 64).unwrap_err().rule.contains("already declared"));
     }
 
     #[test]

@@ -613,13 +613,28 @@ fn attribution_basis(kind: &str, basis: &str) -> AttributionBasis {
     }
 }
 
+/// A country named in an attribution row: a state, or a region (EuRepoC writes "Middle
+/// East (region)"), which no claim can hold responsible and is left out. Any other name
+/// is refused: dropped, it would turn a claim against a state into a claim against no one.
+fn claim_country(col: &str, name: &str) -> Result<Option<StateCode>, String> {
+    if let Some(code) = StateCode::from_name(name) {
+        return Ok(Some(code));
+    }
+    // EuRepoC marks most regions "(region)"; a few continents it names bare.
+    const CONTINENTS: &[&str] = &["africa", "asia", "europe", "north america", "south america", "central america", "latin america", "oceania", "middle east", "caribbean"];
+    if name.ends_with("(region)") || CONTINENTS.contains(&name.trim().to_lowercase().as_str()) {
+        return Ok(None);
+    }
+    Err(format!("column {col}: {} is not a state the registry knows (nor a region)", shorten(name)))
+}
+
 /// One EuRepoC attribution row as a claim. A row that names no actor at all is not a
 /// claim (EuRepoC codes "not attributed" this way) and yields `None`.
 fn attribution(row: &Row, incident: IncidentId) -> Result<Option<(Attribution, Vec<Party>)>, String> {
     let mut parties = Vec::new();
     let mut attributors = Vec::new();
     for name in row.get("attributing_country").split("; ").map(str::trim).filter(|s| !is_unknown(s)) {
-        if let Some(code) = StateCode::from_name(name) {
+        if let Some(code) = claim_country("attributing_country", name)? {
             let p = Party::state(code);
             if !attributors.contains(&p.id) {
                 attributors.push(p.id.clone());
@@ -640,7 +655,11 @@ fn attribution(row: &Row, incident: IncidentId) -> Result<Option<(Attribution, V
         labels.push(basis_text.to_string());
     }
     let actor_name = row.known("attributed_initiator").map(str::to_string);
-    let actor_state = row.get("attributed_initiator_country").split("; ").find_map(StateCode::from_name);
+    let mut actor_state = None;
+    for name in row.get("attributed_initiator_country").split("; ").map(str::trim).filter(|s| !is_unknown(s)) {
+        let code = claim_country("attributed_initiator_country", name)?;
+        actor_state = actor_state.or(code);
+    }
     let actor_category = row.known("attributed_initiator_category").map(actor_category).unwrap_or(ActorCategory::Unknown);
     if actor_name.is_none() && actor_state.is_none() && actor_category == ActorCategory::Unknown {
         return Ok(None);

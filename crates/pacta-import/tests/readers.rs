@@ -184,6 +184,17 @@ fn a_cut_short_receiver_file_holds_back_the_incidents_whose_receivers_it_lost() 
 }
 
 #[test]
+fn a_claim_against_a_country_the_registry_does_not_know_is_refused_not_dropped() {
+    // Dropped, the name would turn a claim against a state into a claim against no one.
+    let dir = edited_release("narnia", |file, text| if file.contains("Attribution") { text.replacen(",Azerbaijan,", ",Narnia,", 1) } else { text });
+    let read = eurepoc::read_dir(&dir).unwrap();
+    let why: Vec<String> = read.report.refused.iter().map(|p| p.to_string()).collect();
+    assert_eq!(why.len(), 1, "{why:?}");
+    assert!(why[0].contains("attributed_initiator_country") && why[0].contains("Narnia"), "{why:?}");
+    assert_eq!(read.records.len(), 819);
+}
+
+#[test]
 fn an_attribution_row_copied_twice_refuses_the_import() {
     // One claim would count as two.
     let dir = edited_release("twice", |file, text| {

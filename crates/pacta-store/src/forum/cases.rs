@@ -98,6 +98,7 @@ impl Store {
             if !pacta_forum::is_secretariat(actor) {
                 return Err(refuse("--as", actor, format!("the roster of neutrals is kept by the secretariat ({})", pacta_forum::SECRETARIAT)));
             }
+            super::register_secretariat!(tx, log, actor);
             require_party!(tx, "--as", actor);
             let p = Party { id: arb.party.clone(), kind: PartyKind::Organisation, name: arb.name.clone(), state: None };
             if arb.party.as_str().starts_with("verifier:") {
@@ -190,6 +191,7 @@ impl Store {
             if !pacta_forum::is_secretariat(actor) && !before.visible_to(Some(actor)) {
                 return Err(refuse("case", id, "unknown case: no dispute case has this id"));
             }
+            super::register_secretariat!(tx, log, actor);
             require_party!(tx, "--as", actor);
             let mut tlp = before.tlp;
             for incident in &before.incidents {

@@ -107,6 +107,7 @@ impl Store {
         let backend = self.backend();
         let stored = write_tx!(self, tx => {
             let mut log = LogAppender::lock(&mut *tx, backend).await?;
+            super::register_secretariat!(tx, log, actor);
             require_party!(tx, "--as", actor);
             let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM contacts WHERE active = 1 ORDER BY party, id").fetch_all(&mut *tx).await?;
             let mut contacts = Vec::new();

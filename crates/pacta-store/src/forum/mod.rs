@@ -24,6 +24,11 @@
 //! - **Confidentiality follows TLP.** Contacts and checks are logged as commitments
 //!   (GREEN); a request or a case under its marking raised to its incidents'; a published
 //!   ruling is inlined (CLEAR) whatever the case's marking.
+//! - **Only the secretariat appoints, lists neutrals and schedules checks**
+//!   ([`pacta_forum::SECRETARIAT`]); a neutral that seated itself would read the case.
+//!   The secretariat is registered on its first act, with its `party.registered` entry.
+//! - **Only an injured state's requests make facts.** A request to stop or a response
+//!   notification about an incident is sent by a state the incident targets, to a state.
 //! - **Facts reach the assessment.** A step that changes what an incident's consultations
 //!   establish ([`pacta_forum::consult::Consultation::facts`]) becomes the incident's latest
 //!   entry, so its stored assessment goes stale and is recomputed with the new facts
@@ -36,6 +41,23 @@ pub mod contacts;
 use crate::StoreError;
 use crate::claims::refuse;
 use chrono::{DateTime, Utc};
+
+/// Inside a write transaction holding the log: registers the secretariat on its first
+/// act, as an account's party is registered (`accounts.rs`), so that a fresh registry's
+/// operator can schedule a check or list a neutral without creating an account first.
+macro_rules! register_secretariat {
+    ($tx:expr, $log:expr, $actor:expr) => {{
+        if pacta_forum::is_secretariat($actor) {
+            let known: Option<String> = sqlx::query_scalar("SELECT kind FROM parties WHERE id = $1").bind($actor.to_string()).fetch_optional(&mut *$tx).await?;
+            if known.is_none() {
+                sqlx::query("INSERT INTO parties (id, kind, name, state) VALUES ($1, 'organisation', 'secretariat', NULL)").bind($actor.to_string()).execute(&mut *$tx).await?;
+                let record = crate::write::canonical_json(&serde_json::json!({ "party": $actor.as_str(), "kind": "organisation", "name": "secretariat" }))?;
+                $log.push($actor, "party.registered", &record, pacta_core::Tlp::Clear);
+            }
+        }
+    }};
+}
+pub(crate) use register_secretariat;
 
 /// How far ahead of the store's clock a given time may be (clock skew between machines).
 const SKEW: chrono::Duration = chrono::Duration::minutes(5);
