@@ -250,6 +250,7 @@ async fn bad_claims_and_moves_are_refused_by_rule_and_nothing_is_written() {
         // A party claims only in its own name.
         let err = refused(store.make_claim(&germany(), claim_against_russia(incident, &france(), Confidence::Likely), vec![]).await.unwrap_err());
         assert!(err.contains("own name"), "{err}");
+        assert_eq!(store.log_size().await.unwrap(), size, "nothing was written");
         // Nothing done about an incident predates it: a claim, a stance or a call to
         // comply dated before the incident began is a slip, refused naming the date.
         let mut dated = wiper_incident();
