@@ -361,6 +361,18 @@ pub async fn precedent(store: &Store, cmd: PrecedentCommand) -> anyhow::Result<(
     match cmd {
         PrecedentCommand::Search { text, instrument, rule, outcome, json } => {
             let corpus = store.precedents().await?;
+            // A misspelt rule or instrument would find nothing, and look like "no precedent".
+            let law = pacta_norms::builtin();
+            if let Some(r) = &rule
+                && !law.rules().any(|(id, _)| id == r.trim())
+            {
+                return Err(pacta_core::Invalid::new("--rule", r, "is not a rule of the instruments (their ids are in norms/*.md and on the server's /norms pages)").into());
+            }
+            if let Some(i) = &instrument
+                && !law.instruments().iter().any(|x| &*x.id == i.trim())
+            {
+                return Err(pacta_core::Invalid::new("--instrument", i, format!("is not an instrument: {}", law.instruments().iter().map(|x| x.id.to_string()).collect::<Vec<_>>().join(", "))).into());
+            }
             let q = Query { text, instrument, rule, outcome: outcome.map(|o| Outcome::parse("--outcome", &o)).transpose()? };
             let hits = precedent::search(&corpus, &q);
             if json {

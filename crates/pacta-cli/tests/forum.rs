@@ -94,3 +94,13 @@ fn two_states_and_the_secretariat_use_the_forum_from_the_command_line() {
     assert!(ok(&pacta(db, "org:secretariat", &["case", "roster", "list"])).contains("Chidi Okafor"));
     assert_eq!(ok(&pacta(db, "org:secretariat", &["precedent", "search", "wiper"])).lines().count(), 1, "only the header: nothing decided yet");
 }
+
+#[test]
+fn a_precedent_search_for_a_rule_that_does_not_exist_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("p.db").display());
+    let e = refused(&pacta(&db, "org:secretariat", &["precedent", "search", "wiper", "--rule", "tallinn.r4.sovereinty"]));
+    assert!(e.contains("--rule") && e.contains("is not a rule"), "{e}");
+    let e = refused(&pacta(&db, "org:secretariat", &["precedent", "search", "wiper", "--instrument", "talinn-2"]));
+    assert!(e.contains("tallinn-2"), "names the instruments there are: {e}");
+}

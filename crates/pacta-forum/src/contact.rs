@@ -66,7 +66,20 @@ impl Contact {
             return Err(refuse("channels", "[]", "a contact names at least one channel to reach it (kind:address)"));
         }
         for (i, c) in self.channels.iter().enumerate() {
-            text(&format!("channels[{i}].address"), &c.address, 300)?;
+            let field = format!("channels[{i}].address");
+            text(&field, &c.address, 300)?;
+            // A point of contact is there to be reached in a crisis: an address that
+            // cannot be one is refused when it is named, not found out when it is needed.
+            let a = c.address.trim();
+            match c.kind {
+                ChannelKind::Email if !a.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.') && !host.starts_with('.') && !host.ends_with('.') && !a.contains(char::is_whitespace)) => {
+                    return Err(refuse(&field, a, "an email address is user@domain"));
+                }
+                ChannelKind::Phone | ChannelKind::Fax if !(a.chars().filter(char::is_ascii_digit).count() >= 5 && a.chars().all(|ch| ch.is_ascii_digit() || " +-().".contains(ch))) => {
+                    return Err(refuse(&field, a, "a number is digits, with +, spaces, dashes or brackets"));
+                }
+                _ => {}
+            }
         }
         Ok(())
     }
@@ -204,6 +217,16 @@ mod tests {
     }
     fn contact(party: &str) -> Contact {
         Contact { id: Uuid::now_v7(), party: p(party), role: ContactRole::Technical, name: "CERT".into(), channels: vec![Channel { kind: ChannelKind::Email, address: "cert@example.org".into() }], hours: "24/7".into() }
+    }
+
+    #[test]
+    fn a_channel_that_cannot_reach_anyone_is_refused_when_it_is_named() {
+        let with = |kind, address: &str| Contact { channels: vec![Channel { kind, address: address.into() }], ..contact("state:FR") };
+        assert!(with(ChannelKind::Email, "notanemail").validate().unwrap_err().rule.contains("user@domain"));
+        assert!(with(ChannelKind::Email, "cert@localhost").validate().is_err());
+        assert!(with(ChannelKind::Phone, "call me").validate().unwrap_err().rule.contains("digits"));
+        with(ChannelKind::Phone, "+33 (0)1 71 75 84 68").validate().unwrap();
+        with(ChannelKind::SecurePortal, "https://portal.example/cert").validate().unwrap();
     }
 
     #[test]
