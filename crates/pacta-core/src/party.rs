@@ -58,7 +58,17 @@ impl PartyId {
     pub fn state(&self) -> Option<StateCode> {
         self.0.strip_prefix("state:").and_then(|c| StateCode::parse("party", c).ok())
     }
+
+    /// Whether this is the forum's secretariat ([`SECRETARIAT`]).
+    pub fn is_secretariat(&self) -> bool {
+        self.0 == SECRETARIAT
+    }
 }
+
+/// The forum's secretariat: the one non-state party that speaks for the forum. It keeps
+/// the roster, appoints neutrals, schedules checks, and records the compliance a tribunal
+/// confirmed; no other organisation's word ends a state's measures.
+pub const SECRETARIAT: &str = "org:secretariat";
 
 fn slug(name: &str) -> String {
     let mut out = String::new();

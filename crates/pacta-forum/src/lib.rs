@@ -44,11 +44,11 @@ pub mod ruling;
 /// The forum's secretariat: the one party that keeps the roster of neutrals and
 /// appoints them to cases (UNCITRAL Arbitration Rules 2013, art. 6: an appointing
 /// authority that is neither party). The CLI acts as it unless told otherwise.
-pub const SECRETARIAT: &str = "org:secretariat";
+pub const SECRETARIAT: &str = pacta_core::party::SECRETARIAT;
 
 /// Whether `p` is the forum's secretariat.
 pub fn is_secretariat(p: &pacta_core::PartyId) -> bool {
-    p.as_str() == SECRETARIAT
+    p.is_secretariat()
 }
 
 pub use case::{Action, CaseRules, Deadline, DisputeCase, Filing, FilingKind, Stage};

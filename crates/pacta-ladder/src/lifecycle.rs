@@ -41,7 +41,10 @@ impl Situation {
     pub fn of(events: &[ComplianceEvent], injured: &PartyId, responsible: StateCode) -> Situation {
         let mut s = Situation::default();
         for e in events.iter().filter(|e| e.responsible == responsible) {
-            let on_record = &e.by == injured || e.by.state().is_none();
+            // The injured state's own record, or the forum's (its secretariat records what a
+            // tribunal confirmed): any other organisation's word that the responsible state
+            // ceased or complied would end a state's measures on hearsay.
+            let on_record = &e.by == injured || e.by.is_secretariat();
             match e.kind {
                 ComplianceKind::CallToComply => s.called_to_comply |= &e.by == injured,
                 ComplianceKind::WrongfulActCeased => s.wrongful_act_ceased |= on_record,
@@ -110,6 +113,10 @@ pub fn lift_due(measure: &Measure, rung: &Rung, situation: &Situation) -> Option
     };
     // Art. 52(3) suspends a countermeasure while the tribunal sits; compliance ends it.
     let action = if binding && rung.basis == LegalBasis::Countermeasure && !situation.responsible_state_complied { "suspended" } else { "lifted" };
+    // Suspended already, it has done what art. 52(3) asks: nothing is due.
+    if action == "suspended" && measure.state == MeasureState::Suspended {
+        return None;
+    }
     Some(LiftDue { condition, binding, kept_because: measure.kept_despite_lift_condition.clone(), cites, action })
 }
 

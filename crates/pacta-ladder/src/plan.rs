@@ -388,9 +388,25 @@ pub fn check_move(ladder: &Ladder, law: &Instruments, dossier: &Dossier, measure
     if !matches!(to, Notified | Enacted) {
         return Ok(());
     }
-    check_proposal(ladder, law, dossier, measure)
-        .map(|_| ())
-        .map_err(|e| Invalid::new(e.field, e.value, format!("the measure no longer passes what a proposal must: {}", e.rule)))
+    let (rung, plan) = check_proposal(ladder, law, dossier, measure).map_err(|e| Invalid::new(e.field, e.value, format!("the measure no longer passes what a proposal must: {}", e.rule)))?;
+    // Force in self-defence is lawful only when it is necessary, proportionate and
+    // immediate (UN Charter art. 51; ICJ, Nicaragua, 1986, para. 176; Tallinn Manual 2.0,
+    // rules 72-73). A proposal may be made while they are open; force is not used until
+    // each is shown. The report to the Security Council follows the act, so it may be open.
+    if to == Enacted && rung.basis == LegalBasis::SelfDefence {
+        let unshown: Vec<String> = plan
+            .option(&rung.id)
+            .map(|o| o.open_duties.iter().filter(|d| d.status != Status::NotBreached && d.rule != "charter.art51.report").map(|d| format!("{} ({}; missing: {})", d.rule, d.cites, d.missing.join(", "))).collect())
+            .unwrap_or_default();
+        if !unshown.is_empty() {
+            return Err(Invalid::new(
+                "rung",
+                &rung.id,
+                format!("self-defence is used only once necessity, proportionality and immediacy are shown, and these are not: {}", unshown.join("; ")),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Checks that `measure` may be proposed: its rung is on the ladder, and the plan for its

@@ -363,7 +363,13 @@ fn the_laws_lift_conditions_hold_whatever_the_ladder_says_and_only_the_injured_s
     }
     // Cessation before a binding tribunal suspends it (art. 52(3)); it does not end it.
     let seized = Situation::of(&[event("state:FR", ComplianceKind::WrongfulActCeased), event("org:secretariat", ComplianceKind::DisputeBeforeTribunal)], &party("state:FR"), st("RU"));
+    // Another organisation is not the forum: its word that Russia complied counts for nothing.
+    let hearsay = Situation::of(&[event("org:kp-friends", ComplianceKind::ResponsibleStateComplied)], &party("state:FR"), st("RU"));
+    assert!(!hearsay.responsible_state_complied);
     assert_eq!(lifecycle::lift_due(&enacted, rung, &seized).unwrap().action, "suspended");
+    // Once suspended, nothing more is due until the situation changes.
+    let suspended = Measure { state: MeasureState::Suspended, ..enacted.clone() };
+    assert!(lifecycle::lift_due(&suspended, rung, &seized).is_none());
 }
 
 #[test]
@@ -382,4 +388,27 @@ fn a_maker_already_counted_adds_no_source_by_naming_others_and_its_stated_likeli
     let by_lab = claim(i, &["verifier:lab"], Confidence::VeryLikely, vec![]);
     let fr = claim(i, &["state:FR"], Confidence::Likely, vec![]);
     assert_eq!(status_of(&[fr, by_lab], &[]), AttributionStatus::IndependentlyVerified);
+}
+
+#[test]
+fn self_defence_is_not_used_until_necessity_proportionality_and_immediacy_are_shown() {
+    // An armed attack on France, attributed to Russia beyond doubt and verified by a lab:
+    // self-defence may be proposed, but force is not used while the record cannot show it
+    // necessary, proportionate and immediate (UN Charter art. 51; Nicaragua para. 176).
+    let law = pacta_norms::builtin();
+    let mut i = Incident::new("Dam sabotage", Tlp::Clear);
+    i.operation_types = vec![OperationType::Destruction];
+    i.targets.push(Target { state: Some(st("FR")), place: None, sector: Sector::Water, entity: None });
+    i.effects.physical = Some(PhysicalEffects::Widespread);
+    i.effects.casualties = Some(12);
+    let c = claim(i.id, &["state:FR"], Confidence::AlmostCertain, vec![Uuid::now_v7()]);
+    let by_lab = stance(&c, "verifier:lab", StanceKind::Endorse, vec![Uuid::now_v7()]);
+    let d = pacta_ladder::Dossier { incident: Some(i), claims: vec![c], stances: vec![by_lab], parties: parties(), ..Default::default() };
+    let m = Measure { rung: "self_defence".into(), ..countermeasure() };
+    let (_, plan) = pacta_ladder::check_proposal(Ladder::builtin(), law, &d, &m).unwrap_or_else(|e| panic!("self-defence may be proposed: {e}"));
+    assert!(plan.option("self_defence").is_some());
+    let err = pacta_ladder::check_move(Ladder::builtin(), law, &d, &m, MeasureState::Enacted).unwrap_err();
+    assert!(err.rule.contains("necessity, proportionality and immediacy") && err.rule.contains("charter.art51.immediacy"), "{err}");
+    // Standing down is always open.
+    pacta_ladder::check_move(Ladder::builtin(), law, &d, &m, MeasureState::Lifted).unwrap();
 }

@@ -26,7 +26,7 @@
 //! - **Only the incident's own text is indexed**: title, description, alleged actors,
 //!   targets and sources. Attribution claims (which may be private to a few parties) are
 //!   not, so a match can never reveal a claim's wording.
-//! - **Bounded work per query.** A query is at most [`MAX_QUERY_CHARS`] characters, and
+//! - **Bounded work per query.** A query is at most [`MAX_QUERY_CHARS`] characters, nests parentheses at most [`MAX_QUERY_NESTING`] deep, and
 //!   ranked pages reach at most [`MAX_WINDOW`] hits deep. List pages (no text, in date
 //!   order) may go deeper: their heap is a fast field's values, bounded by the registry.
 
@@ -48,6 +48,9 @@ use tantivy::{DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, 
 pub const SCHEMA_VERSION: u32 = 2;
 /// The longest query accepted.
 pub const MAX_QUERY_CHARS: usize = 200;
+
+/// The deepest nesting of parentheses a query may have (see [`SearchIndex::parse`]).
+pub const MAX_QUERY_NESTING: usize = 4;
 /// How deep ranked pages reach (`offset + limit`): keeps each query's heap small.
 pub const MAX_WINDOW: usize = 10_000;
 /// Incidents read from the store per page while catching up.
@@ -397,6 +400,21 @@ impl SearchIndex {
     pub fn parse(&self, text: &str) -> Result<Box<dyn Query>, SearchError> {
         if text.chars().count() > MAX_QUERY_CHARS {
             return Err(SearchError::BadQuery(format!("a search is at most {MAX_QUERY_CHARS} characters")));
+        }
+        // The query parser's work grows exponentially with nested parentheses: at depth 30
+        // one request held a core for minutes. Nobody types more than a few levels.
+        let mut depth = 0usize;
+        for c in text.chars() {
+            match c {
+                '(' => {
+                    depth += 1;
+                    if depth > MAX_QUERY_NESTING {
+                        return Err(SearchError::BadQuery(format!("a search nests parentheses at most {MAX_QUERY_NESTING} deep")));
+                    }
+                }
+                ')' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
         }
         self.parser.parse_query(text).map_err(|e| SearchError::BadQuery(e.to_string()))
     }

@@ -197,6 +197,14 @@ async fn words_and_phrases_are_ranked_filtered_and_counted_by_facet() {
             let err = index.search(store, &public(), &IncidentFilter::default(), bad, 50, 0).await.unwrap_err();
             assert!(matches!(err, SearchError::BadQuery(_)), "{bad:?}: {err}");
         }
+        // Parentheses nested deep made the parser's work explode (depth 30 held a core for
+        // minutes): refused at once, with the limit; a few levels still work.
+        let nested = format!("{}grid{}", "(".repeat(30), ")".repeat(30));
+        let started = std::time::Instant::now();
+        let err = index.search(store, &public(), &IncidentFilter::default(), &nested, 50, 0).await.unwrap_err();
+        assert!(err.to_string().contains("at most 4 deep"), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        index.search(store, &public(), &IncidentFilter::default(), "((grid OR power) AND (ukraine OR energy))", 50, 0).await.unwrap();
         let deep = index.search(store, &public(), &IncidentFilter::default(), "grid", 50, 9_990).await.unwrap_err();
         assert!(matches!(deep, SearchError::TooDeep), "{deep}");
         db.drop_db().await;

@@ -96,7 +96,15 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/metrics", get(metrics))
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+/// For the operator's monitoring, with an administrator's token: the counts by route and
+/// status include writes to restricted records (a private claim's 201), which the public
+/// must not be able to watch arrive.
+async fn metrics(State(state): State<AppState>, viewer: crate::Viewer) -> Response {
+    match viewer.account_info() {
+        None => return crate::error::AppError::Unauthorized("the metrics are for the operator: send an administrator's token".into()).into_response(),
+        Some(a) if a.role != "administrator" => return crate::error::AppError::Forbidden("the metrics are for the operator's administrators".into()).into_response(),
+        Some(_) => {}
+    }
     let mut r = state.metrics.render().into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
     r

@@ -39,7 +39,7 @@ const VIEWERS: [Viewer; 8] = [
     Some(("fr-official", "party", Some("state:FR"), Some("org:fr-mfa"))),
     Some(("fr-cert-officer", "party", Some("state:FR"), Some("org:fr-cert"))),
     Some(("de-official", "party", Some("state:DE"), Some("org:de-mfa"))),
-    Some(("lab", "verifier", None, Some("org:lab"))),
+    Some(("lab", "verifier", None, Some("verifier:lab"))),
     Some(("arbitrator", "arbitrator", None, None)),
     Some(("mediator", "mediator", None, None)),
 ];

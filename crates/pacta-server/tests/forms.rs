@@ -287,10 +287,10 @@ async fn a_party_attributes_an_incident_through_the_form_and_every_gate_holds() 
 async fn stance_story(w: &World) {
     let fr = account(w, "fr-officer", "party", Some("state:FR"), None).await;
     let de = account(w, "de-officer", "party", Some("state:DE"), None).await;
-    let lab = account(w, "lab", "verifier", None, Some("org:lab")).await;
+    let lab = account(w, "lab", "verifier", None, Some("verifier:lab")).await;
     // A lab becomes a registered party when it registers its custody key.
-    let lab_party = PartyId::parse("p", "org:lab").unwrap();
-    w.state.store().register_party_key(&lab_party, &lab_party, &NoteSigner::generate("org:lab").unwrap().verifier().to_vkey()).await.unwrap();
+    let lab_party = PartyId::parse("p", "verifier:lab").unwrap();
+    w.state.store().register_party_key(&lab_party, &lab_party, &NoteSigner::generate("verifier:lab").unwrap().verifier().to_vkey()).await.unwrap();
     let page = format!("/incidents/{}", w.clear);
     let r = post_form(w, &fr, &format!("{page}/attribute"), &[("state", "RU"), ("confidence", "likely"), ("basis", "technical_report")], true).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -326,7 +326,7 @@ async fn stance_story(w: &World) {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let shown = get(w, &Who::default(), &page).await.body;
     assert!(shown.contains("1 endorsed, 1 contested"), "{shown}");
-    assert!(shown.contains("state:DE</strong> endorses") && shown.contains("org:lab</strong> contests"), "{shown}");
+    assert!(shown.contains("state:DE</strong> endorses") && shown.contains("verifier:lab</strong> contests"), "{shown}");
     assert!(shown.contains("Contested"), "the status follows the stances: {shown}");
 }
 
@@ -596,7 +596,7 @@ async fn a_party_puts_evidence_in_the_vault_with_its_signed_custody() {
 async fn respond_story(w: &World) {
     let fr = account(w, "fr-officer", "party", Some("state:FR"), None).await;
     let de = account(w, "de-officer", "party", Some("state:DE"), None).await;
-    let lab = account(w, "lab", "verifier", None, Some("org:lab")).await;
+    let lab = account(w, "lab", "verifier", None, Some("verifier:lab")).await;
     let page = format!("/incidents/{}", w.clear);
     let respond = format!("{page}/respond");
     let r = post_form(w, &fr, &format!("{page}/attribute"), &[("state", "RU"), ("confidence", "likely"), ("basis", "technical_report")], true).await;

@@ -522,7 +522,12 @@ async fn responses_carry_security_headers_and_requests_are_measured() {
     big.error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
 
     get(&f, "/api/v1/incidents/eurepoc:2").await;
-    let metrics = get(&f, "/metrics").await;
+    // The metrics count writes to restricted records: an administrator's, not the public's.
+    assert_eq!(get(&f, "/metrics").await.status, StatusCode::UNAUTHORIZED);
+    f.state.store().create_account(&pacta_core::PartyId::for_organisation("secretariat"), "ops", "administrator", None, None, None).await.unwrap();
+    let (token, digest) = pacta_server::auth::new_token();
+    f.state.store().add_token("ops", &digest, pacta_store::TokenScope::Read, "monitoring").await.unwrap();
+    let metrics = send(&f, Request::get("/metrics").header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap()).await;
     assert_eq!(metrics.status, StatusCode::OK);
     assert!(metrics.content_type().starts_with("text/plain"));
     // The metrics live in the shared state, so requests through other app() instances count.

@@ -139,6 +139,16 @@ impl Store {
         if role == "party" && party.is_none() {
             return Err(Invalid::new("party", "", "a party account names the party it acts for (state:FR)").into());
         }
+        // A verifier's endorsement counts as independent verification only when it is made
+        // by a verifier party (`status.rs`): a verifier account acting for an `org:` party
+        // would verify nothing, silently.
+        if role == "verifier"
+            && let Some(p) = party.or(organisation)
+            && !p.as_str().starts_with("verifier:")
+        {
+            let (field, name) = if party.is_some() { ("party", p.as_str()) } else { ("organisation", p.as_str()) };
+            return Err(Invalid::new(field, name, format!("a verifier account acts for a verifier party (verifier:{}), whose endorsements count as independent verification", name.split_once(':').map(|(_, n)| n).unwrap_or(name))).into());
+        }
         let account = Account {
             id: uuid::Uuid::now_v7().to_string(),
             name: name.to_string(),

@@ -943,10 +943,17 @@ impl Store {
             validate_text("media_type", m, 100, true)?;
         }
         check_blob(vault, &new.sha256, new.size)?;
+        // An artefact filed with an incident is marked at least as the incident is: its log
+        // entry names the incident, and a CLEAR entry would show everyone a restricted
+        // incident's id, with the artefact's name and description.
+        let mut tlp = new.tlp;
         let incident = match &new.incident {
             None => None,
             Some(r) => match self.get_incident(r).await? {
-                Some(i) => Some(i.record.incident.id),
+                Some(i) => {
+                    tlp = tlp.max(i.record.incident.tlp);
+                    Some(i.record.incident.id)
+                }
                 None => {
                     return Err(refuse(
                         "incident",
@@ -964,7 +971,7 @@ impl Store {
             name: new.name.trim().to_string(),
             description: new.description.trim().to_string(),
             media_type: new.media_type.clone(),
-            tlp: new.tlp,
+            tlp,
             incident,
             copy_of: None,
             produced_by: None,
@@ -984,7 +991,7 @@ impl Store {
             let signed = sign_statement(signer, CUSTODY_HEADER, &statement)?;
             let index = log.next_index();
             insert_evidence!(tx, meta, meta_json, actor, signed.hash, index);
-            let event = insert_event!(tx, log, actor, statement, signed, vkey, Some(meta_json.as_str()), new.tlp);
+            let event = insert_event!(tx, log, actor, statement, signed, vkey, Some(meta_json.as_str()), tlp);
             log.flush(&mut *tx).await?;
             event
         });

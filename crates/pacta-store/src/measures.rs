@@ -95,12 +95,11 @@ impl Store {
         let stored = write_tx!(self, tx => {
             let mut log = LogAppender::lock(&mut *tx, backend).await?;
             require_party!(tx, "by", actor);
-            // `ComplianceEvent::validate` refuses the responsible state recording its own
-            // cessation or compliance; an organisation of that state (its ministry, its
-            // CERT) is the same voice under another id, and is refused the same way.
-            let of_state: Option<String> = sqlx::query_scalar("SELECT state FROM parties WHERE id = $1").bind(actor.to_string()).fetch_one(&mut *tx).await?;
-            if actor.state().is_none() && of_state.as_deref() == Some(event.responsible.as_str()) && event.kind != pacta_core::ComplianceKind::DisputeBeforeTribunal {
-                return Err(refuse("by", actor, format!("is an organisation of {}, the responsible state: it does not record a {} about its own state; the injured state or the forum does", event.responsible, event.kind)));
+            // Only a state or the forum's secretariat records a development: any other
+            // organisation's word would count for nothing (`Situation::of`), and on record it
+            // would read as if it did.
+            if actor.state().is_none() && !actor.is_secretariat() {
+                return Err(refuse("by", actor, format!("a {} is recorded by a state or by the forum's secretariat ({})", event.kind, pacta_core::party::SECRETARIAT)));
             }
             let index = insert_compliance!(tx, log, actor, event);
             log.flush(&mut *tx).await?;

@@ -274,8 +274,9 @@ async fn bad_claims_and_moves_are_refused_by_rule_and_nothing_is_written() {
         let err = refused(store.take_stance(&germany(), their).await.unwrap_err());
         assert!(err.contains("before the incident began"), "{err}");
         store.record_compliance(&france(), ComplianceEvent { date: chrono::NaiveDate::from_ymd_opt(2024, 3, 1), ..call.clone() }).await.unwrap();
-        // Russia's foreign ministry, a party of Russia's, does not record that Russia
-        // complied: that would end France's countermeasures on the responsible state's word.
+        // Russia's foreign ministry, an organisation, does not record that Russia complied:
+        // that would end France's countermeasures on the responsible state's word. Only a
+        // state or the forum's secretariat records developments.
         let mfa = Party { id: party("org:ru-mfa"), kind: PartyKind::Organisation, name: "Russian foreign ministry".into(), state: Some(state("RU")) };
         let mut named = wiper_incident();
         named.title = "Wiper attack, with a ministry named".into();
@@ -283,7 +284,7 @@ async fn bad_claims_and_moves_are_refused_by_rule_and_nothing_is_written() {
         let size = store.log_size().await.unwrap();
         let own_word = ComplianceEvent { id: ComplianceEventId::new(), by: mfa.id.clone(), kind: ComplianceKind::ResponsibleStateComplied, date: None, ..call };
         let err = refused(store.record_compliance(&mfa.id, own_word).await.unwrap_err());
-        assert!(err.contains("org:ru-mfa") && err.contains("organisation of RU, the responsible state"), "{err}");
+        assert!(err.contains("org:ru-mfa") && err.contains("recorded by a state or by the forum's secretariat"), "{err}");
         assert_eq!(store.log_size().await.unwrap(), size, "nothing was written");
 
         // Germany may not take countermeasures: it is not the injured state.

@@ -79,7 +79,7 @@ pub async fn site() -> Site {
     for (name, role, party, org) in [
         ("fr-officer", "party", Some("state:FR"), Some("org:fr-anssi")),
         ("de-officer", "party", Some("state:DE"), None),
-        ("lab", "verifier", None, Some("org:lab")),
+        ("lab", "verifier", None, Some("verifier:lab")),
     ] {
         let p = party.map(|p| PartyId::parse("p", p).unwrap());
         let o = org.map(|o| PartyId::parse("o", o).unwrap());

@@ -271,7 +271,9 @@ impl Store {
                         id: ComplianceEventId::new(),
                         incident: *incident,
                         kind: ComplianceKind::ResponsibleStateComplied,
-                        by: actor.clone(),
+                        // The claimant confirming is the injured state's own record; a
+                        // tribunal's confirmation is the forum's, recorded in its name.
+                        by: if actor.state().is_some() { actor.clone() } else { PartyId::parse("by", pacta_forum::SECRETARIAT).expect("a valid party id") },
                         responsible,
                         date: Some(at.date_naive()),
                         // The event is filed with the incident and read with it, by anyone
