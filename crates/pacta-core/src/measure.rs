@@ -44,6 +44,23 @@ labelled_enum! {
         DisputeBeforeTribunal = "dispute_before_tribunal",
         /// The responsible state has complied with its obligations (cessation, reparation).
         ResponsibleStateComplied = "responsible_state_complied",
+        /// The state acting in self-defence declares, on record, that force is necessary:
+        /// no other means would repel the attack (Tallinn Manual 2.0, r. 72).
+        SelfDefenceNecessary = "self_defence_necessary",
+        /// ... that the force it uses is proportionate to repelling the attack (r. 72).
+        SelfDefenceProportionate = "self_defence_proportionate",
+        /// ... that the armed attack is ongoing or imminent (r. 73).
+        ArmedAttackOngoingOrImminent = "armed_attack_ongoing_or_imminent",
+        /// ... that it reported its measures to the Security Council (UN Charter art. 51).
+        ReportedToSecurityCouncil = "reported_to_security_council",
+    }
+}
+
+impl ComplianceKind {
+    /// A declaration by the state acting in self-defence about its own use of force, as
+    /// opposed to a development in the responsible state's conduct.
+    pub fn is_self_defence_declaration(self) -> bool {
+        matches!(self, Self::SelfDefenceNecessary | Self::SelfDefenceProportionate | Self::ArmedAttackOngoingOrImminent | Self::ReportedToSecurityCouncil)
     }
 }
 
@@ -68,6 +85,9 @@ impl ComplianceEvent {
         }
         if self.kind == ComplianceKind::CallToComply && self.by.state().is_none() {
             return Err(Invalid::new("by", &self.by, "a call to comply is made by a state (ILC art. 52(1)(a))"));
+        }
+        if self.kind.is_self_defence_declaration() && self.by.state().is_none() {
+            return Err(Invalid::new("by", &self.by, format!("a {} is the declaration of the state using force in self-defence (UN Charter art. 51)", self.kind)));
         }
         // These events end or open other states' measures. The responsible state's own word
         // that it ceased or complied is its position, not the record: the injured state,

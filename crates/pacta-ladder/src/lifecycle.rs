@@ -30,6 +30,13 @@ pub struct Situation {
     pub wrongful_act_ceased: bool,
     pub dispute_before_tribunal: bool,
     pub responsible_state_complied: bool,
+    /// The injured state's own declarations for self-defence against the responsible
+    /// state (necessity, proportionality, immediacy, the report to the Security Council).
+    /// Its word, on record: the engine reads them as shown, and anyone may contest them.
+    pub self_defence_necessary: bool,
+    pub self_defence_proportionate: bool,
+    pub armed_attack_ongoing_or_imminent: bool,
+    pub reported_to_security_council: bool,
 }
 
 impl Situation {
@@ -50,6 +57,10 @@ impl Situation {
                 ComplianceKind::WrongfulActCeased => s.wrongful_act_ceased |= on_record,
                 ComplianceKind::DisputeBeforeTribunal => s.dispute_before_tribunal |= on_record,
                 ComplianceKind::ResponsibleStateComplied => s.responsible_state_complied |= on_record,
+                ComplianceKind::SelfDefenceNecessary => s.self_defence_necessary |= &e.by == injured,
+                ComplianceKind::SelfDefenceProportionate => s.self_defence_proportionate |= &e.by == injured,
+                ComplianceKind::ArmedAttackOngoingOrImminent => s.armed_attack_ongoing_or_imminent |= &e.by == injured,
+                ComplianceKind::ReportedToSecurityCouncil => s.reported_to_security_council |= &e.by == injured,
             }
         }
         s
@@ -61,6 +72,10 @@ impl Situation {
             ComplianceKind::WrongfulActCeased => self.wrongful_act_ceased,
             ComplianceKind::DisputeBeforeTribunal => self.dispute_before_tribunal,
             ComplianceKind::ResponsibleStateComplied => self.responsible_state_complied,
+            ComplianceKind::SelfDefenceNecessary => self.self_defence_necessary,
+            ComplianceKind::SelfDefenceProportionate => self.self_defence_proportionate,
+            ComplianceKind::ArmedAttackOngoingOrImminent => self.armed_attack_ongoing_or_imminent,
+            ComplianceKind::ReportedToSecurityCouncil => self.reported_to_security_council,
         }
     }
 

@@ -189,6 +189,18 @@ fn extra_facts(situation: &Situation, urgent: bool) -> BTreeMap<String, bool> {
     m.insert(Fact::DisputeBeforeTribunal.name().to_string(), situation.dispute_before_tribunal);
     m.insert(Fact::ResponsibleStateComplied.name().to_string(), situation.responsible_state_complied);
     m.insert(Fact::UrgentCountermeasures.name().to_string(), urgent);
+    // The self-defence declarations are facts when made; absent, they stay unknown (a
+    // state that has not yet declared necessity has not thereby shown it unnecessary).
+    for (declared, fact) in [
+        (situation.self_defence_necessary, Fact::SelfDefenceNecessary),
+        (situation.self_defence_proportionate, Fact::SelfDefenceProportionate),
+        (situation.armed_attack_ongoing_or_imminent, Fact::ArmedAttackOngoingOrImminent),
+        (situation.reported_to_security_council, Fact::ReportedToSecurityCouncil),
+    ] {
+        if declared {
+            m.insert(fact.name().to_string(), true);
+        }
+    }
     m
 }
 
@@ -402,7 +414,10 @@ pub fn check_move(ladder: &Ladder, law: &Instruments, dossier: &Dossier, measure
             return Err(Invalid::new(
                 "rung",
                 &rung.id,
-                format!("self-defence is used only once necessity, proportionality and immediacy are shown, and these are not: {}", unshown.join("; ")),
+                format!(
+                    "self-defence is used only once necessity, proportionality and immediacy are shown, and these are not: {}. The responding state declares each on record (compliance events self_defence_necessary, self_defence_proportionate, armed_attack_ongoing_or_imminent)",
+                    unshown.join("; ")
+                ),
             ));
         }
     }

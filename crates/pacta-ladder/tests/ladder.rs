@@ -411,4 +411,13 @@ fn self_defence_is_not_used_until_necessity_proportionality_and_immediacy_are_sh
     assert!(err.rule.contains("necessity, proportionality and immediacy") && err.rule.contains("charter.art51.immediacy"), "{err}");
     // Standing down is always open.
     pacta_ladder::check_move(Ladder::builtin(), law, &d, &m, MeasureState::Lifted).unwrap();
+    // France declares each condition on record; a third state's declaration is not France's.
+    let declare = |by: &str, kind| ComplianceEvent { id: ComplianceEventId::new(), incident: d.incident.as_ref().unwrap().id, kind, by: party(by), responsible: st("RU"), date: None, note: String::new() };
+    let conditions = [ComplianceKind::SelfDefenceNecessary, ComplianceKind::SelfDefenceProportionate, ComplianceKind::ArmedAttackOngoingOrImminent];
+    let by_others = pacta_ladder::Dossier { compliance: conditions.iter().map(|k| declare("state:DE", *k)).collect(), ..d.clone() };
+    assert!(pacta_ladder::check_move(Ladder::builtin(), law, &by_others, &m, MeasureState::Enacted).is_err());
+    let declared = pacta_ladder::Dossier { compliance: conditions.iter().map(|k| declare("state:FR", *k)).collect(), ..d.clone() };
+    pacta_ladder::check_move(Ladder::builtin(), law, &declared, &m, MeasureState::Enacted).unwrap();
+    // The declarations are a state's: an organisation cannot make them.
+    assert!(declare("org:secretariat", ComplianceKind::SelfDefenceNecessary).validate().unwrap_err().rule.contains("self-defence"));
 }

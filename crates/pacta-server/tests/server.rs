@@ -526,7 +526,7 @@ async fn responses_carry_security_headers_and_requests_are_measured() {
     assert_eq!(get(&f, "/metrics").await.status, StatusCode::UNAUTHORIZED);
     f.state.store().create_account(&pacta_core::PartyId::for_organisation("secretariat"), "ops", "administrator", None, None, None).await.unwrap();
     let (token, digest) = pacta_server::auth::new_token();
-    f.state.store().add_token("ops", &digest, pacta_store::TokenScope::Read, "monitoring").await.unwrap();
+    f.state.store().add_token("ops", &digest, pacta_store::accounts::TokenScope::Read, "monitoring").await.unwrap();
     let metrics = send(&f, Request::get("/metrics").header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap()).await;
     assert_eq!(metrics.status, StatusCode::OK);
     assert!(metrics.content_type().starts_with("text/plain"));
