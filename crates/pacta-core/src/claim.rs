@@ -98,6 +98,9 @@ impl ClaimVersion {
         if let Some(r) = &self.reason && r.chars().count() > 2_000 {
             return Err(Invalid::new("reason", r, "must be at most 2,000 characters"));
         }
+        if let Some(r) = &self.reason {
+            crate::error::check_prose("reason", r)?;
+        }
         let mut seen = self.evidence.clone();
         seen.sort();
         seen.dedup();
@@ -132,6 +135,7 @@ impl Stance {
         if self.reasoning.trim().is_empty() || self.reasoning.chars().count() > 4_000 {
             return Err(Invalid::new("reasoning", &self.reasoning, "a stance gives its reasoning, in 1 to 4,000 characters"));
         }
+        crate::error::check_prose("reasoning", &self.reasoning)?;
         if self.claim_version == 0 {
             return Err(Invalid::new("claim_version", 0, "versions count from 1"));
         }

@@ -36,3 +36,13 @@ impl fmt::Display for Invalid {
 }
 
 impl std::error::Error for Invalid {}
+
+/// Refuses control characters in prose, other than line breaks and tabs. PostgreSQL's text
+/// cannot hold NUL, and an escape sequence in a title or a note would rewrite the terminal
+/// of whoever lists it: refused alike on every write path and both backends.
+pub fn check_prose(field: &str, text: &str) -> Result<(), Invalid> {
+    match text.chars().find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        Some(c) => Err(Invalid::new(field, text.escape_debug(), format!("must not contain control characters (found U+{:04X})", c as u32))),
+        None => Ok(()),
+    }
+}

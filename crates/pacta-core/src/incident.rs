@@ -175,9 +175,7 @@ impl Incident {
         // PostgreSQL's text cannot hold NUL, and no other control character but line breaks
         // and tabs belongs in prose: refusing them here keeps both backends alike.
         for (field, text) in [("title", &self.title), ("description", &self.description)] {
-            if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-                return Err(Invalid::new(field, text, "must not contain control characters (NUL and the like)"));
-            }
+            crate::error::check_prose(field, text)?;
         }
         if let Some(loss) = self.effects.economic_loss_eur && loss > MAX_ECONOMIC_LOSS_EUR {
             return Err(Invalid::new("effects.economic_loss_eur", loss, format!("must be at most {MAX_ECONOMIC_LOSS_EUR} (a thousand trillion euros)")));

@@ -38,7 +38,7 @@ pub mod tlp;
 
 pub use assessment::{ExternalAssessment, LegalResponseIndicator, StateResponsibilityIndicator};
 pub use attribution::{Attribution, AttributionBasis, Confidence, Visibility};
-pub use error::Invalid;
+pub use error::{Invalid, check_prose};
 pub use claim::{ClaimAction, ClaimVersion, Stance, StanceKind};
 pub use ids::{AttributionId, ComplianceEventId, IncidentId, ResponseId, StanceId};
 pub use incident::{Actor, AllegedReaction, Context, Dataset, Effects, Incident, Origin, Target};

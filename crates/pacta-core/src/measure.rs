@@ -83,6 +83,7 @@ impl ComplianceEvent {
         if self.note.chars().count() > 4_000 {
             return Err(Invalid::new("note", &self.note, "must be at most 4,000 characters"));
         }
+        crate::error::check_prose("note", &self.note)?;
         if self.kind == ComplianceKind::CallToComply && self.by.state().is_none() {
             return Err(Invalid::new("by", &self.by, "a call to comply is made by a state (ILC art. 52(1)(a))"));
         }
@@ -155,6 +156,10 @@ impl Measure {
         }
         if self.description.chars().count() > 4_000 {
             return Err(Invalid::new("description", &self.description, "must be at most 4,000 characters"));
+        }
+        crate::error::check_prose("description", &self.description)?;
+        for (i, step) in self.history.iter().enumerate() {
+            crate::error::check_prose(&format!("history[{i}].note"), &step.note)?;
         }
         if self.history.last().map(|s| s.state) != Some(self.state) {
             return Err(Invalid::new("history", self.state, "the last step of the history is the measure's state"));

@@ -72,10 +72,7 @@ pub(crate) fn text(field: &str, s: &str, max: usize) -> Result<(), Invalid> {
     // Forum text is printed to the secretariat's terminal and shown on pages: an escape
     // sequence in a case title would rewrite the screen of whoever lists the cases. Line
     // breaks and tabs are text; other control characters are refused, as on incidents.
-    if let Some(c) = s.chars().find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        return Err(refuse(field, s.escape_debug(), format!("must not contain control characters (found U+{:04X})", c as u32)));
-    }
-    Ok(())
+    pacta_core::check_prose(field, s)
 }
 
 /// How far ahead a hearing, an extension or an interim measure may be set. A date

@@ -421,3 +421,13 @@ fn self_defence_is_not_used_until_necessity_proportionality_and_immediacy_are_sh
     // The declarations are a state's: an organisation cannot make them.
     assert!(declare("org:secretariat", ComplianceKind::SelfDefenceNecessary).validate().unwrap_err().rule.contains("self-defence"));
 }
+
+#[test]
+fn a_measure_or_a_development_with_a_control_character_is_refused() {
+    let m = Measure { description: "Note verbale\u{7}".into(), ..countermeasure() };
+    let err = m.validate().unwrap_err();
+    assert!(err.field == "description" && err.rule.contains("U+0007"), "{err}");
+    let event = ComplianceEvent { id: ComplianceEventId::new(), incident: m.incident, kind: ComplianceKind::CallToComply, by: party("state:FR"), responsible: st("RU"), date: None, note: "Cease\u{1b}[2J".into() };
+    assert!(event.validate().unwrap_err().rule.contains("control characters"));
+    Measure { description: "Line one.\nLine two.".into(), ..countermeasure() }.validate().unwrap();
+}
