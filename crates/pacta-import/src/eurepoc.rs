@@ -664,6 +664,13 @@ fn attribution(row: &Row, incident: IncidentId) -> Result<Option<(Attribution, V
     if actor_name.is_none() && actor_state.is_none() && actor_category == ActorCategory::Unknown {
         return Ok(None);
     }
+    // A row whose basis is "Contested attribution" records that an attribution is
+    // disputed; it is not one more source making it. Read as a claim, it made a single
+    // government's word look corroborated (Estonia 2007 counted two sources). It is not
+    // a claim; the incident's alleged actors keep the allegation.
+    if basis_text.trim().eq_ignore_ascii_case("contested attribution") {
+        return Ok(None);
+    }
     let date = row.known("attribution_date").map(|d| release_date("attribution_date", d)).transpose()?;
     let label = if labels.is_empty() { None } else { Some(labels.join("; ").chars().take(300).collect()) };
     Ok(Some((

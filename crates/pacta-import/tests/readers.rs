@@ -33,6 +33,12 @@ fn the_eurepoc_sample_reads_as_820_incidents_with_their_attributions_and_receive
     let claims = || read.records.iter().flat_map(|r| r.attributions.iter());
     assert!(claims().any(|a| a.basis == AttributionBasis::AnonymousSource));
     assert!(claims().any(|a| a.basis == AttributionBasis::MediaReport));
+    // Estonia 2007: Estonia's own attribution to Russia, and a row saying it is contested.
+    // The second is not a second source.
+    let estonia = read.records.iter().find(|r| r.incident.origin.as_ref().unwrap().record_id == "56").unwrap();
+    let against_russia: Vec<_> = estonia.attributions.iter().filter(|a| a.actor_state == Some(StateCode::parse("s", "RU").unwrap())).collect();
+    assert_eq!(against_russia.len(), 1, "{against_russia:?}");
+    assert!(!claims().any(|a| a.attributor_label.as_deref().is_some_and(|l| l.contains("Contested attribution"))));
 }
 
 #[test]
