@@ -46,10 +46,6 @@ pub mod ruling;
 /// authority that is neither party). The CLI acts as it unless told otherwise.
 pub const SECRETARIAT: &str = pacta_core::party::SECRETARIAT;
 
-/// Whether `p` is the forum's secretariat.
-pub fn is_secretariat(p: &pacta_core::PartyId) -> bool {
-    p.is_secretariat()
-}
 
 pub use case::{Action, CaseRules, Deadline, DisputeCase, Filing, FilingKind, Stage};
 pub use consult::{AnswerKind, Consultation, Draft, Template};

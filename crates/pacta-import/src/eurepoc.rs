@@ -160,33 +160,24 @@ pub fn read_release(files: &ReleaseFiles, texts: &[String; 3]) -> Result<Eurepoc
             continue;
         }
         let attr_rows = attributions.remove(&key).unwrap_or_default();
-        if attr_rows.is_empty() {
-            // A release gives every incident at least one attribution row (an unattributed
-            // incident has a row that says so). None means the file is cut short, and an
-            // update would take the incident's claims away.
-            read.report.refused.push(RowProblem {
-                file: global_name.clone(),
-                line,
-                reason: format!("ID {key} has no row in {attr_name}, where every incident of a release has one; the file looks incomplete, so the incident was left as it was"),
-            });
+        // A release gives every incident at least one attribution row (an unattributed
+        // incident has a row that says so), and every country an incident's row names as a
+        // receiver a row of its own in the Receiver file. A row missing means a file cut
+        // short, and an update would take the incident's claims away, or replace its
+        // targets with the coarser ones of its own row: the incident is left as it was.
+        let missing = if attr_rows.is_empty() {
+            Some(format!("has no row in {attr_name}, where every incident of a release has one"))
+        } else {
+            let have = receiver_countries.get(&key);
+            list(&row, "receiver_country")
+                .ok()
+                .and_then(|named| named.flatten().into_iter().map(|c| c.trim().to_string()).find(|c| !c.is_empty() && !have.is_some_and(|h| h.contains(c))))
+                .map(|c| format!("names the receiver {c}, which has no row in {recv_name}, where a release gives every receiver one"))
+        };
+        if let Some(missing) = missing {
+            read.report.refused.push(RowProblem { file: global_name.clone(), line, reason: format!("ID {key} {missing}; the file looks incomplete, so the incident was left as it was") });
             receivers.remove(&key);
             continue;
-        }
-        // A release gives every country an incident's row names as a receiver a row of
-        // its own in the Receiver file. A country with no row there means the file is cut
-        // short (or its rows were lost), and an update would replace the incident's
-        // targets with the coarser ones of its own row: the incident is left as it was.
-        if let Ok(named) = list(&row, "receiver_country").map(|l| l.flatten()) {
-            let have = receiver_countries.get(&key);
-            if let Some(missing) = named.iter().map(|c| c.trim()).find(|c| !c.is_empty() && !have.is_some_and(|h| h.contains(*c))) {
-                read.report.refused.push(RowProblem {
-                    file: global_name.clone(),
-                    line,
-                    reason: format!("ID {key} names the receiver {missing}, which has no row in {recv_name}, where a release gives every receiver one; the file looks incomplete, so the incident was left as it was"),
-                });
-                receivers.remove(&key);
-                continue;
-            }
         }
         let targets: Vec<(Target, String)> = receivers.remove(&key).unwrap_or_default().into_iter().map(|(t, _, raw)| (t, raw)).collect();
         match incident_record(&row, &key, targets, &attr_rows, &attr_cols) {

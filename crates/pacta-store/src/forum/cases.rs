@@ -95,7 +95,7 @@ impl Store {
         let backend = self.backend();
         let index = write_tx!(self, tx => {
             let mut log = LogAppender::lock(&mut *tx, backend).await?;
-            if !pacta_forum::is_secretariat(actor) {
+            if !actor.is_secretariat() {
                 return Err(refuse("--as", actor, format!("the roster of neutrals is kept by the secretariat ({})", pacta_forum::SECRETARIAT)));
             }
             super::register_secretariat!(tx, log, actor);
@@ -188,7 +188,7 @@ impl Store {
             let before: DisputeCase = parse("case", &body)?;
             // A state that may not read the case is told no more than that it is unknown:
             // "you are not a party to it" would confirm it exists and name its parties.
-            if !pacta_forum::is_secretariat(actor) && !before.visible_to(Some(actor)) {
+            if !actor.is_secretariat() && !before.visible_to(Some(actor)) {
                 return Err(refuse("case", id, "unknown case: no dispute case has this id"));
             }
             super::register_secretariat!(tx, log, actor);
@@ -205,7 +205,7 @@ impl Store {
                     // Only the secretariat appoints: a neutral who appointed itself, or an
                     // organisation that appointed a friend, would sit in (and read) a case
                     // no one gave it.
-                    if !pacta_forum::is_secretariat(actor) {
+                    if !actor.is_secretariat() {
                         return Err(refuse("--as", actor, format!("neutrals are appointed by the secretariat ({}), not by a party or a neutral", pacta_forum::SECRETARIAT)));
                     }
                     let body: Option<String> = sqlx::query_scalar("SELECT body FROM roster WHERE party = $1").bind(party.to_string()).fetch_optional(&mut *tx).await?;

@@ -100,7 +100,7 @@ impl Store {
     pub async fn schedule_ping(&self, actor: &PartyId, parties: &[PartyId], at: DateTime<Utc>, window: Duration) -> Result<StoredPing, StoreError> {
         // A check counts against the parties that miss it: a state scheduling five-minute
         // checks of another would push that state's reachability down at will.
-        if !pacta_forum::is_secretariat(actor) {
+        if !actor.is_secretariat() {
             return Err(refuse("--as", actor, format!("communication checks are scheduled by the secretariat ({})", pacta_forum::SECRETARIAT)));
         }
         check_time(at)?;

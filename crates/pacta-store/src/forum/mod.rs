@@ -47,7 +47,7 @@ use chrono::{DateTime, Utc};
 /// operator can schedule a check or list a neutral without creating an account first.
 macro_rules! register_secretariat {
     ($tx:expr, $log:expr, $actor:expr) => {{
-        if pacta_forum::is_secretariat($actor) {
+        if $actor.is_secretariat() {
             let known: Option<String> = sqlx::query_scalar("SELECT kind FROM parties WHERE id = $1").bind($actor.to_string()).fetch_optional(&mut *$tx).await?;
             if known.is_none() {
                 sqlx::query("INSERT INTO parties (id, kind, name, state) VALUES ($1, 'organisation', 'secretariat', NULL)").bind($actor.to_string()).execute(&mut *$tx).await?;
