@@ -110,11 +110,21 @@ pub enum CaseCommand {
     },
     /// Accept the other party's settlement terms.
     Accept { case: String },
-    /// Issue the ruling (an arbitrator), from a JSON file: {summary, findings, remedies, published}.
+    /// Give the ruling (an arbitrator), from a JSON file: {summary, findings, remedies, published}.
+    /// A sole arbitrator's ruling is issued; on a three-member tribunal it is a draft until
+    /// a second arbitrator concurs (UNCITRAL art. 33(1)).
     Rule {
         case: String,
         #[arg(long)]
         file: PathBuf,
+    },
+    /// Concur in the draft ruling of another arbitrator of the tribunal, which issues it
+    /// (or put your name to the ruling a majority issued). `--draft` is the reference
+    /// `pacta case show` prints for the draft you read: a draft replaced since is refused.
+    Concur {
+        case: String,
+        #[arg(long)]
+        draft: String,
     },
     /// Report compliance with remedy N (the respondent).
     Comply {
@@ -297,14 +307,16 @@ pub async fn case(store: &Store, actor: &PartyId, cmd: CaseCommand) -> anyhow::R
                     return Err(pacta_core::Invalid::new(format!("findings[{i}].instrument"), ins, "is not the id of an instrument under norms/").into());
                 }
             }
-            let ruling = Ruling { issued_by: actor.clone(), at: now, summary: f.summary, findings: f.findings, remedies: f.remedies, published: f.published };
+            let ruling = Ruling { issued_by: actor.clone(), concurring: vec![], at: now, summary: f.summary, findings: f.findings, remedies: f.remedies, published: f.published };
             (case, Action::Rule { ruling })
         }
         CaseCommand::Comply { case, remedy, report, evidence: ev } => (case, Action::ReportCompliance { remedy, report, evidence: evidence(&ev)? }),
         CaseCommand::Confirm { case, remedy } => (case, Action::ConfirmCompliance { remedy }),
+        CaseCommand::Concur { case, draft } => (case, Action::Concur { draft }),
     };
-    let kind = action.kind();
-    let stored = store.act_on_case(actor, uuid("CASE", &id)?, action, now).await?;
+    let stored = store.act_on_case(actor, uuid("CASE", &id)?, action.clone(), now).await?;
+    // What the step was is what the log says it was (a ruling may be a draft).
+    let kind = store.log_entries(stored.log_index, stored.log_index + 1).await?.pop().map(|e| e.kind).unwrap_or_default();
     println!("{kind}: case {} is in {}; log entry {}.", stored.case.id, stored.case.stage, stored.log_index);
     if stored.case.complied() && kind == "remedy.complied" {
         println!("Every remedy is complied with: the responsible state's compliance is recorded on the case's incidents (pacta respond status shows measures due to be lifted).");
@@ -344,8 +356,12 @@ fn render(c: &DisputeCase) -> String {
     if let Some(st) = &c.settlement {
         s.push_str(&format!("Settlement proposed by {}{}: {}\n", st.proposed_by, if st.accepted_at.is_some() { ", accepted" } else { "" }, st.terms));
     }
+    if let Some(d) = &c.draft_ruling {
+        s.push_str(&format!("Draft ruling by {} of {}, awaiting a second arbitrator's concurrence: pacta case concur {} --draft {}\n  {}\n", d.issued_by, t(d.at), c.id, d.reference(), d.summary));
+    }
     if let Some(r) = &c.ruling {
-        s.push_str(&format!("Ruling of {} by {}{}\n  {}\n", t(r.at), r.issued_by, if r.published { "" } else { " (not published)" }, r.summary));
+        let concurring = if r.concurring.is_empty() { String::new() } else { format!(", concurred in by {}", r.concurring.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")) };
+        s.push_str(&format!("Ruling of {} by {}{concurring}{} (reference {})\n  {}\n", t(r.at), r.issued_by, if r.published { "" } else { " (not published)" }, r.reference(), r.summary));
         for f in &r.findings {
             s.push_str(&format!("  finding{}: {} — {}\n", f.rule.as_ref().map(|r| format!(" on {r}")).unwrap_or_default(), if f.breached { "breached" } else { "not breached" }, f.text));
         }

@@ -66,7 +66,8 @@ pub enum RespondCommand {
         rung: String,
         #[arg(long)]
         against: String,
-        /// Another state taking part (collective measures; repeat).
+        /// Another state invited to take part (collective measures; repeat). It takes
+        /// part once it joins (`pacta respond join MEASURE --as` that state).
         #[arg(long = "with", value_name = "PARTY")]
         with: Vec<String>,
         #[arg(long, default_value = "")]
@@ -78,6 +79,19 @@ pub enum RespondCommand {
         tlp: String,
         #[command(flatten)]
         ladder: LadderArg,
+    },
+    /// Join a proposed measure you were invited to take part in, as that state (--as state:XX).
+    Join {
+        measure: String,
+        /// Your own words, for instance the basis on which you take part.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Decline an invitation to a measure, or leave a measure you joined (--as state:XX).
+    Leave {
+        measure: String,
+        #[arg(long, default_value = "")]
+        note: String,
     },
     /// Notify a proposed measure to the state it is directed against (with an offer to negotiate).
     Notify(MoveArgs),
@@ -214,6 +228,8 @@ async fn run_with(store: &Store, actor: &PartyId, cmd: RespondCommand) -> anyhow
                 state: MeasureState::Proposed,
                 history: vec![MeasureStep { state: MeasureState::Proposed, at: now(), by: actor.clone(), note: String::new() }],
                 kept_despite_lift_condition: None,
+                joined: vec![],
+                left: vec![],
             };
             let d = load_dossier(store, incident, actor).await?;
             let (rung, plan) = pacta_ladder::check_proposal(&ladder, pacta_norms::builtin(), &d, &measure)?;
@@ -224,6 +240,22 @@ async fn run_with(store: &Store, actor: &PartyId, cmd: RespondCommand) -> anyhow
                     println!("  duty still open: {} ({}) — {}", duty.rule, duty.cites, duty.status.words());
                 }
             }
+        }
+        RespondCommand::Join { measure, note } => {
+            let id = ResponseId::parse(&measure)?;
+            let at = now();
+            let joined = store.move_measure(actor, id, |m| pacta_ladder::join(m, actor, &note, &at)).await?;
+            let waiting = joined.measure.pending();
+            println!("{actor} joined measure {id} ({}) of {}; log entry {}.", joined.measure.rung, joined.measure.by, joined.log_index);
+            if !waiting.is_empty() {
+                println!("  still invited, not answered: {}", waiting.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "));
+            }
+        }
+        RespondCommand::Leave { measure, note } => {
+            let id = ResponseId::parse(&measure)?;
+            let at = now();
+            let left = store.move_measure(actor, id, |m| pacta_ladder::leave(m, actor, &note, &at)).await?;
+            println!("{actor} {} measure {id} ({}) of {}; log entry {}.", left.measure.partner_standing(actor), left.measure.rung, left.measure.by, left.log_index);
         }
         RespondCommand::Notify(a) => move_to(store, actor, a, MeasureState::Notified).await?,
         RespondCommand::Enact(a) => move_to(store, actor, a, MeasureState::Enacted).await?,
@@ -277,10 +309,15 @@ async fn run_with(store: &Store, actor: &PartyId, cmd: RespondCommand) -> anyhow
             }
             let mut text = format!("Attribution status: {}\n\nMeasures\n", d.status().status);
             if measures.is_empty() {
-                text.push_str("  none\n");
+                // Measures are read as the acting party may see them (`--as`).
+                text.push_str(&format!("  none visible to {actor}\n"));
             }
             for (m, due) in &measures {
                 text.push_str(&format!("  {} {} by {} against {}: {}\n", m.id, m.rung, m.by, m.against, m.state));
+                if !m.with.is_empty() {
+                    let partners: Vec<String> = m.with.iter().map(|p| format!("{p} ({})", m.partner_standing(p))).collect();
+                    text.push_str(&format!("    with {}\n", partners.join(", ")));
+                }
                 // A measure in force rests on what the record said when it was taken: say
                 // so when the record no longer supports it (a claim withdrawn, contested).
                 if matches!(m.state, MeasureState::Notified | MeasureState::Enacted)

@@ -63,7 +63,7 @@ uuid_id!(
 );
 uuid_id!(
     /// An observed or proposed response measure.
-    ResponseId, "response"
+    ResponseId, "measure"
 );
 uuid_id!(
     /// One party's endorsement or contest of an attribution claim.

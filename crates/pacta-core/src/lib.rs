@@ -42,7 +42,7 @@ pub use error::{Invalid, check_prose};
 pub use claim::{ClaimAction, ClaimVersion, Stance, StanceKind};
 pub use ids::{AttributionId, ComplianceEventId, IncidentId, ResponseId, StanceId};
 pub use incident::{Actor, AllegedReaction, Context, Dataset, Effects, Incident, Origin, Target};
-pub use measure::{ComplianceEvent, ComplianceKind, Measure, MeasureState, MeasureStep};
+pub use measure::{ComplianceEvent, ComplianceKind, Measure, MeasureState, MeasureStep, PartnerAct};
 pub use party::{Party, PartyId, PartyKind};
 pub use record::IncidentRecord;
 pub use response::{Response, ResponseDomain, ResponseStatus};

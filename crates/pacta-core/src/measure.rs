@@ -110,6 +110,17 @@ pub struct MeasureStep {
     pub note: String,
 }
 
+/// An invited state's own act on a measure: joining it, or declining or leaving it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerAct {
+    pub party: PartyId,
+    /// UTC, RFC 3339.
+    pub at: String,
+    /// The state's own words (for instance the basis on which it takes part).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+}
+
 /// A response measure on one rung of the ladder, with its history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Measure {
@@ -117,8 +128,19 @@ pub struct Measure {
     pub incident: IncidentId,
     /// The responding state.
     pub by: PartyId,
-    /// Other states taking the measure together with `by` (collective measures).
+    /// Other states the responding state invites to take the measure with it (collective
+    /// measures). Naming a state is an invitation, not its consent: see `joined`. Fixed
+    /// when the measure is proposed.
     pub with: Vec<PartyId>,
+    /// The states of `with` that joined, each by its own act, in the order they joined.
+    /// Absent from the record while nobody has (so measures recorded before states joined
+    /// by their own act keep their canonical form).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub joined: Vec<PartnerAct>,
+    /// The states of `with` that declined the invitation or left the measure, each by its
+    /// own act: a measure remains each state's own (ILC art. 54), and a state ends its part.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left: Vec<PartnerAct>,
     /// The state the measure is directed against.
     pub against: StateCode,
     /// The ladder rung's id (`countermeasures`, `public_condemnation`...).
@@ -136,6 +158,36 @@ pub struct Measure {
 }
 
 impl Measure {
+    /// Whether `p` joined the measure (and has not left it since).
+    pub fn has_joined(&self, p: &PartyId) -> bool {
+        self.joined.iter().any(|a| &a.party == p) && !self.has_left(p)
+    }
+
+    /// Whether `p` declined the invitation or left the measure.
+    pub fn has_left(&self, p: &PartyId) -> bool {
+        self.left.iter().any(|a| &a.party == p)
+    }
+
+    /// The invited states that have not answered yet: neither joined nor declined.
+    pub fn pending(&self) -> Vec<&PartyId> {
+        self.with.iter().filter(|p| !self.joined.iter().any(|a| &a.party == *p) && !self.has_left(p)).collect()
+    }
+
+    /// The other states taking the measure now: joined, and not left.
+    pub fn partners(&self) -> Vec<&PartyId> {
+        self.with.iter().filter(|p| self.has_joined(p)).collect()
+    }
+
+    /// Where `p` stands among the states the measure was proposed with, in words.
+    pub fn partner_standing(&self, p: &PartyId) -> &'static str {
+        match (self.joined.iter().any(|a| &a.party == p), self.has_left(p)) {
+            (true, true) => "left",
+            (true, false) => "joined",
+            (false, true) => "declined",
+            (false, false) => "invited, not joined",
+        }
+    }
+
     pub fn validate(&self) -> Result<(), Invalid> {
         if self.by.state().is_none() {
             return Err(Invalid::new("by", &self.by, "a response measure is taken by a state"));
@@ -144,11 +196,33 @@ impl Measure {
             return Err(Invalid::new("against", self.against, "a state does not take measures against itself"));
         }
         for (i, p) in self.with.iter().enumerate() {
-            if p.state().is_none() || *p == self.by {
-                return Err(Invalid::new(format!("with[{i}]"), p, "lists other states taking part"));
+            if *p == self.by {
+                return Err(Invalid::new(format!("with[{i}]"), p, "is the state proposing the measure: `with` invites other states"));
+            }
+            if p.state().is_none() {
+                return Err(Invalid::new(format!("with[{i}]"), p, "invites states only (state:CODE)"));
             }
             if p.state() == Some(self.against) {
                 return Err(Invalid::new(format!("with[{i}]"), p, "the state a measure is directed against does not take part in it"));
+            }
+        }
+        for (i, p) in self.with.iter().enumerate() {
+            if self.with[..i].contains(p) {
+                return Err(Invalid::new(format!("with[{i}]"), p, "names a state already invited"));
+            }
+        }
+        for (list, acts) in [("joined", &self.joined), ("left", &self.left)] {
+            for (i, a) in acts.iter().enumerate() {
+                if !self.with.contains(&a.party) {
+                    return Err(Invalid::new(format!("{list}[{i}]"), &a.party, "only a state the measure was proposed with joins or leaves it"));
+                }
+                if acts[..i].iter().any(|b| b.party == a.party) {
+                    return Err(Invalid::new(format!("{list}[{i}]"), &a.party, format!("a state is {list} once")));
+                }
+                if a.note.chars().count() > 2_000 {
+                    return Err(Invalid::new(format!("{list}[{i}].note"), &a.note, "must be at most 2,000 characters"));
+                }
+                crate::error::check_prose(&format!("{list}[{i}].note"), &a.note)?;
             }
         }
         if self.rung.trim().is_empty() || self.rung.len() > 64 {

@@ -14,6 +14,13 @@
 //! (the mediator, then the tribunal) extends deadlines, schedules hearings, orders interim
 //! measures (art. 26) and rules; the secretariat (anyone not a party) appoints the panel
 //! from the roster, and an appointment with a conflict is refused ([`crate::panel`]).
+//!
+//! A sole arbitrator's ruling is issued when it is given. A three-member tribunal decides
+//! by a majority (art. 33(1)): one arbitrator's ruling is a draft, seen by the tribunal
+//! alone, until another concurs in that very draft ([`Action::Concur`] names it by
+//! [`Ruling::reference`]); then it is issued, naming both, and the third may concur too,
+//! so that a unanimous award reads as one. The remedies keep the time to comply the draft
+//! gave them: their due dates move with the date of issue.
 
 use crate::panel::{Arbitrator, CaseSide, Involvement, PanelRole, conflicts};
 use crate::ruling::Ruling;
@@ -174,6 +181,11 @@ pub struct DisputeCase {
     pub settlement: Option<Settlement>,
     pub ruling: Option<Ruling>,
     pub compliance: Vec<RemedyCompliance>,
+    /// A ruling an arbitrator of a three-member tribunal has put forward and no majority
+    /// has yet joined: the tribunal's deliberation, seen by its arbitrators only. Absent
+    /// from the record when there is none (so cases recorded before keep their form).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft_ruling: Option<Ruling>,
 }
 
 /// What the store looks up for an appointment.
@@ -197,7 +209,13 @@ pub enum Action {
     OrderInterimMeasure { text: String, addressed_to: PartyId, due: Option<DateTime<Utc>> },
     ProposeSettlement { terms: String },
     AcceptSettlement,
+    /// An arbitrator gives a ruling: issued at once by a sole arbitrator, a draft awaiting
+    /// a majority on a three-member tribunal (replacing any earlier draft).
     Rule { ruling: Ruling },
+    /// Another arbitrator of a three-member tribunal joins the draft ruling named by
+    /// `draft` ([`Ruling::reference`]), which makes the majority: the ruling is issued. On
+    /// an issued ruling, the remaining arbitrator joins it (a unanimous award).
+    Concur { draft: String },
     ReportCompliance { remedy: usize, report: String, evidence: Vec<Uuid> },
     ConfirmCompliance { remedy: usize },
 }
@@ -215,10 +233,21 @@ impl Action {
             Action::OrderInterimMeasure { .. } => "case.interim_measure",
             Action::ProposeSettlement { .. } => "settlement.proposed",
             Action::AcceptSettlement => "case.settled",
-            Action::Rule { .. } => "ruling.issued",
+            Action::Rule { .. } | Action::Concur { .. } => "ruling.issued",
             Action::ReportCompliance { .. } => "remedy.reported",
             Action::ConfirmCompliance { .. } => "remedy.complied",
         }
+    }
+}
+
+/// The log entry kind of `action`, which took the case from `before` to `after`: a
+/// ruling that awaits a majority is a draft, and a concurrence in a ruling already
+/// issued adds a name to it.
+pub fn entry_kind(action: &Action, before: &DisputeCase, after: &DisputeCase) -> &'static str {
+    match action {
+        Action::Rule { .. } if after.ruling.is_none() => "ruling.drafted",
+        Action::Concur { .. } if before.ruling.is_some() => "ruling.concurred",
+        _ => action.kind(),
     }
 }
 
@@ -267,6 +296,7 @@ impl DisputeCase {
             settlement: None,
             ruling: None,
             compliance: Vec::new(),
+            draft_ruling: None,
         })
     }
 
@@ -356,6 +386,9 @@ impl DisputeCase {
         }
         if let Some(r) = &self.ruling {
             see(r.at);
+        }
+        if let Some(d) = &self.draft_ruling {
+            see(d.at);
         }
         for c in &self.compliance {
             c.reported_at.into_iter().chain(c.confirmed_at).for_each(&mut see);
@@ -562,9 +595,59 @@ impl DisputeCase {
                 if let Some((i, f)) = ruling.findings.iter().enumerate().find(|(_, f)| f.incident.is_some_and(|x| !self.incidents.contains(&x))) {
                     return Err(refuse(&format!("findings[{i}].incident"), f.incident.map(|x| x.to_string()).unwrap_or_default(), "is not an incident of this case: a ruling makes findings on the incidents the case is about"));
                 }
-                next.compliance = ruling.remedies.iter().map(|_| RemedyCompliance { reported_at: None, report: None, evidence: Vec::new(), confirmed_by: None, confirmed_at: None }).collect();
-                next.stage = if ruling.remedies.is_empty() { Stage::Closed } else { Stage::Ruled };
-                next.ruling = Some(ruling.clone());
+                if let Some(c) = ruling.concurring.first() {
+                    return Err(refuse("ruling.concurring", c, "an arbitrator concurs by its own act (action concur), not by being named"));
+                }
+                if n == 1 {
+                    next.issue(ruling.clone());
+                } else {
+                    // UNCITRAL art. 33(1): a three-member tribunal decides by a majority.
+                    // One arbitrator's word is a draft until another joins it.
+                    next.draft_ruling = Some(ruling.clone());
+                }
+            }
+            Action::Concur { draft: named } => {
+                if let Some(issued) = &self.ruling {
+                    // The majority has ruled; the remaining arbitrator may still put its
+                    // name to the award, so that a unanimous tribunal does not read as split.
+                    if !self.members(PanelRole::Arbitrator).any(|a| &a.party == actor) {
+                        return Err(refuse("--as", actor, "only the tribunal's arbitrators concur in its ruling"));
+                    }
+                    if &issued.reference() != named {
+                        return Err(refuse("draft", named, format!("the ruling of this case is {}: a concurrence names the ruling it joins", issued.reference())));
+                    }
+                    if &issued.issued_by == actor || issued.concurring.contains(actor) {
+                        return Err(refuse("--as", actor, format!("{actor} is already named in the ruling, issued by a majority (UNCITRAL art. 33(1))")));
+                    }
+                    next.ruling.as_mut().expect("checked above").concurring.push(actor.clone());
+                    return Ok(next);
+                }
+                if self.stage != Stage::Arbitration {
+                    return Err(refuse("stage", self.stage, "a ruling is issued by the tribunal, in arbitration"));
+                }
+                self.require_sitting(actor, "concurs")?;
+                let Some(draft) = &self.draft_ruling else {
+                    return Err(refuse("draft", named, "no draft ruling awaits a majority: an arbitrator gives one first (action rule)"));
+                };
+                // A concurrence joins the text its arbitrator read: a draft replaced since
+                // (by its drafter or another arbitrator) is not the one it agreed to.
+                if &draft.reference() != named {
+                    return Err(refuse("draft", named, format!("the draft before the tribunal is now {} (by {}): read it, then concur in it by that reference", draft.reference(), draft.issued_by)));
+                }
+                if &draft.issued_by == actor {
+                    return Err(refuse("--as", actor, "the arbitrator who drafted the ruling does not concur in it: another arbitrator does, making the majority (UNCITRAL art. 33(1))"));
+                }
+                // The ruling is given when the majority is reached. Each remedy keeps the
+                // time to comply the draft gave it, counted from the ruling's issue.
+                let mut ruling = draft.clone();
+                let waited = at - draft.at;
+                for r in &mut ruling.remedies {
+                    r.due += waited;
+                }
+                ruling.concurring.push(actor.clone());
+                ruling.at = at;
+                ruling.validate()?;
+                next.issue(ruling);
             }
             Action::ReportCompliance { remedy, report, evidence } => {
                 if actor != &self.respondent {
@@ -598,6 +681,20 @@ impl DisputeCase {
             }
         }
         Ok(next)
+    }
+
+    /// The ruling is given: the case is closed, or awaits compliance with its remedies.
+    fn issue(&mut self, ruling: Ruling) {
+        self.compliance = ruling.remedies.iter().map(|_| RemedyCompliance { reported_at: None, report: None, evidence: Vec::new(), confirmed_by: None, confirmed_at: None }).collect();
+        self.stage = if ruling.remedies.is_empty() { Stage::Closed } else { Stage::Ruled };
+        self.ruling = Some(ruling);
+        self.draft_ruling = None;
+    }
+
+    /// Whether `viewer` may read the draft ruling: the tribunal's deliberation is its
+    /// arbitrators' alone, not the parties' or the secretariat's.
+    pub fn draft_visible_to(&self, viewer: Option<&PartyId>) -> bool {
+        viewer.is_some_and(|v| self.members(PanelRole::Arbitrator).any(|a| &a.party == v))
     }
 
     fn remedy_slot<'c>(&self, next: &'c mut DisputeCase, remedy: usize) -> Result<&'c mut RemedyCompliance, Invalid> {
@@ -674,7 +771,7 @@ mod tests {
         let mut c = filed();
         c.tlp = Tlp::Clear;
         assert!(c.ruling_visible_to(None), "no ruling yet: the open case is open");
-        c.ruling = Some(crate::ruling::Ruling { issued_by: p("org:arb-x"), at: t(200), summary: "s".into(), findings: vec![], remedies: vec![], published: false });
+        c.ruling = Some(crate::ruling::Ruling { issued_by: p("org:arb-x"), concurring: vec![], at: t(200), summary: "s".into(), findings: vec![], remedies: vec![], published: false });
         assert!(c.visible_to(None), "the proceedings of a CLEAR case are open");
         assert!(!c.ruling_visible_to(None) && !c.ruling_visible_to(Some(&p("state:DE"))), "its unpublished ruling is not");
         assert!(c.ruling_visible_to(Some(&p("state:RU"))), "a party reads it");
@@ -695,6 +792,73 @@ mod tests {
         apply(&sitting, "org:med", Action::ScheduleHearing { when: t(90), place: "Geneva".into() }, 62).unwrap();
         let stuck = apply(&sitting, "org:med", Action::DeclareImpasse { reason: "No common ground.".into() }, 63).unwrap();
         assert!(apply(&stuck, "org:med", Action::DeclareImpasse { reason: "Another reason.".into() }, 64).unwrap_err().rule.contains("already declared"));
+    }
+
+    #[test]
+    fn a_three_member_tribunal_rules_by_a_majority_and_its_draft_is_its_own() {
+        let mut c = filed();
+        c.stage = Stage::Arbitration;
+        for a in ["org:arb-a", "org:arb-b"] {
+            c.panel.push(Appointment { party: p(a), name: a.into(), role: PanelRole::Arbitrator, by: p("org:secretariat"), at: t(90) });
+        }
+        let ruling = |by: &str, day: i64| crate::ruling::Ruling {
+            issued_by: p(by),
+            concurring: vec![],
+            at: t(day),
+            summary: "A breach of sovereignty.".into(),
+            findings: vec![crate::ruling::RulingFinding { incident: Some(c.incidents[0]), instrument: None, rule: None, breached: true, text: "Breach.".into() }],
+            remedies: vec![crate::ruling::Remedy { kind: crate::ruling::RemedyKind::Cessation, description: "Cease.".into(), amount: None, due: t(130) }],
+            published: true,
+        };
+        let rule = |c: &DisputeCase, by: &str, day: i64| apply(c, by, Action::Rule { ruling: ruling(by, day) }, day);
+        assert!(rule(&c, "org:arb-a", 100).unwrap_err().rule.contains("one or three arbitrators"), "a tribunal of two is not complete");
+        c.panel.push(Appointment { party: p("org:arb-c"), name: "C".into(), role: PanelRole::Arbitrator, by: p("org:secretariat"), at: t(90) });
+
+        // One arbitrator's ruling is a draft: nothing is decided, and only the tribunal reads it.
+        let drafted = rule(&c, "org:arb-a", 100).unwrap();
+        assert_eq!((drafted.stage, drafted.ruling.is_none()), (Stage::Arbitration, true));
+        assert_eq!(entry_kind(&Action::Rule { ruling: ruling("org:arb-a", 100) }, &c, &drafted), "ruling.drafted");
+        assert!(drafted.draft_visible_to(Some(&p("org:arb-c"))));
+        for outsider in [Some(p("state:FR")), Some(p("org:secretariat")), None] {
+            assert!(!drafted.draft_visible_to(outsider.as_ref()), "{outsider:?}");
+        }
+        // Its drafter cannot make the majority alone, nor name others as concurring.
+        let concur = |c: &DisputeCase, who: &str, r: &crate::ruling::Ruling, day: i64| apply(c, who, Action::Concur { draft: r.reference() }, day);
+        let draft_a = drafted.draft_ruling.clone().unwrap();
+        assert!(concur(&drafted, "org:arb-a", &draft_a, 101).unwrap_err().rule.contains("art. 33(1)"));
+        let named = Action::Rule { ruling: crate::ruling::Ruling { concurring: vec![p("org:arb-b")], ..ruling("org:arb-a", 101) } };
+        assert_eq!(apply(&drafted, "org:arb-a", named, 101).unwrap_err().field, "ruling.concurring");
+        assert!(concur(&drafted, "state:FR", &draft_a, 101).unwrap_err().rule.contains("only the tribunal"));
+        assert!(concur(&drafted, "org:arb-b", &draft_a, 99).unwrap_err().rule.contains("not dated before"), "a concurrence follows the draft");
+
+        // C replaces the draft: B's concurrence in A's draft does not land on C's text.
+        let replaced = rule(&drafted, "org:arb-c", 101).unwrap();
+        let err = concur(&replaced, "org:arb-b", &draft_a, 102).unwrap_err();
+        assert!(err.field == "draft" && err.rule.contains("org:arb-c@"), "{err}");
+
+        // B concurs in A's draft: the ruling is given then, naming both, and the remedy
+        // keeps the thirty days the draft gave it.
+        let ruled = concur(&drafted, "org:arb-b", &draft_a, 102).unwrap();
+        let given = ruled.ruling.as_ref().unwrap();
+        assert_eq!((ruled.stage, &given.issued_by, &given.concurring, given.at), (Stage::Ruled, &p("org:arb-a"), &vec![p("org:arb-b")], t(102)));
+        assert_eq!(given.remedies[0].due, t(132));
+        assert!(ruled.draft_ruling.is_none());
+        assert_eq!(entry_kind(&Action::Concur { draft: draft_a.reference() }, &drafted, &ruled), "ruling.issued");
+        let late = concur(&drafted, "org:arb-b", &draft_a, 129).unwrap();
+        assert_eq!(late.ruling.unwrap().remedies[0].due, t(159), "a late majority does not shorten the time to comply");
+
+        // C may then put its name to the award too: unanimous, not two to one.
+        let issued = given.clone();
+        let unanimous = concur(&ruled, "org:arb-c", &issued, 103).unwrap();
+        assert_eq!(unanimous.ruling.as_ref().unwrap().concurring, vec![p("org:arb-b"), p("org:arb-c")]);
+        assert_eq!(entry_kind(&Action::Concur { draft: issued.reference() }, &ruled, &unanimous), "ruling.concurred");
+        assert!(concur(&unanimous, "org:arb-b", &issued, 104).unwrap_err().rule.contains("already named"));
+        assert!(concur(&ruled, "org:arb-c", &draft_a, 103).unwrap_err().field == "draft", "names the ruling issued");
+        // A sole arbitrator's ruling is given at once.
+        let mut sole = c.clone();
+        sole.panel.truncate(1);
+        assert_eq!(rule(&sole, "org:arb-a", 100).unwrap().stage, Stage::Ruled);
+        assert!(concur(&sole, "org:arb-a", &draft_a, 101).unwrap_err().rule.contains("no draft ruling"));
     }
 
     #[test]

@@ -74,7 +74,12 @@ pub struct RulingFinding {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ruling {
+    /// The arbitrator who gave the ruling (for a three-member tribunal, who drafted it).
     pub issued_by: PartyId,
+    /// The arbitrators of a three-member tribunal who joined it, making the majority
+    /// (UNCITRAL art. 33(1)). Empty for a sole arbitrator; absent from such a record.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub concurring: Vec<PartyId>,
     pub at: DateTime<Utc>,
     pub summary: String,
     pub findings: Vec<RulingFinding>,
@@ -84,6 +89,13 @@ pub struct Ruling {
 }
 
 impl Ruling {
+    /// How a concurrence names the ruling or draft it joins: its drafter and the instant
+    /// it was given (`org:arb-a@2027-01-05T10:00:00.000000Z`). A draft replaced since has
+    /// another reference, so a concurrence cannot land on a text its arbitrator never read.
+    pub fn reference(&self) -> String {
+        format!("{}@{}", self.issued_by, self.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+    }
+
     pub fn breach_found(&self) -> bool {
         self.findings.iter().any(|f| f.breached)
     }

@@ -17,7 +17,7 @@
 //! policy may be overridden by a logged step saying why (`keep`).
 
 use crate::ladder::{LegalBasis, Rung};
-use pacta_core::{ComplianceEvent, ComplianceKind, Invalid, Measure, MeasureState, MeasureStep, PartyId, StateCode};
+use pacta_core::{ComplianceEvent, ComplianceKind, Invalid, Measure, MeasureState, MeasureStep, PartnerAct, PartyId, StateCode};
 use serde::Serialize;
 
 /// What the record of compliance events says about one injured state and one responsible
@@ -161,6 +161,15 @@ pub fn transition(measure: &Measure, rung: &Rung, situation: &Situation, actor: 
             format!("a {from} measure cannot become {to}: the lifecycle is proposed → notified → enacted ⇄ suspended → lifted, and lifted is final"),
         ));
     }
+    // A measure is notified and taken in the name of the states taking it. A state named
+    // by the proposer is only invited: it takes part once it has joined by its own act.
+    if matches!(to, Notified | Enacted) && let Some(i) = measure.with.iter().position(|p| measure.pending().contains(&p)) {
+        return Err(refuse(
+            &format!("with[{i}]"),
+            &measure.with[i],
+            format!("{} has not answered the invitation: a state takes part in a measure by its own act of joining it, not by being named, and the measure is {to} only in the name of states that joined (or once it declines)", measure.with[i]),
+        ));
+    }
     let countermeasure = rung.basis == LegalBasis::Countermeasure;
     if rung.lift_is_binding() && matches!(to, Notified | Enacted) && let Some(due) = lift_due(&Measure { state: Enacted, ..measure.clone() }, rung, situation) {
         return Err(refuse("state", to, format!("{}: {} — a {} measure may only be suspended or lifted now", due.cites, due.condition, rung.basis)));
@@ -184,6 +193,56 @@ pub fn transition(measure: &Measure, rung: &Rung, situation: &Situation, actor: 
     let mut next = measure.clone();
     next.state = to;
     next.history.push(MeasureStep { state: to, at: at.to_string(), by: actor.clone(), note: note.to_string() });
+    Ok(next)
+}
+
+fn invited_names(measure: &Measure) -> String {
+    if measure.with.is_empty() { "it invited none".to_string() } else { measure.with.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ") }
+}
+
+/// `actor`, one of the states the measure was proposed with, joins it: its own act of
+/// taking part (for collective measures, ILC art. 54), with its own words. Only while the
+/// measure is proposed, since the notification names the states taking it; once; and not
+/// after declining.
+pub fn join(measure: &Measure, actor: &PartyId, note: &str, at: &str) -> Result<Measure, Invalid> {
+    if !measure.with.contains(actor) {
+        return Err(refuse("--as", actor, format!("only the states {} invited join its measure ({})", measure.by, invited_names(measure))));
+    }
+    if measure.has_left(actor) {
+        return Err(refuse("--as", actor, format!("{actor} declined or left this measure: that is final, and {} may propose a new one", measure.by)));
+    }
+    if measure.has_joined(actor) {
+        return Err(refuse("--as", actor, format!("{actor} has already joined this measure")));
+    }
+    if measure.state != MeasureState::Proposed {
+        return Err(refuse("measure", measure.id, format!("the measure is {}: a state joins a measure while it is proposed, since its notification names the states taking it", measure.state)));
+    }
+    if note.chars().count() > 2_000 {
+        return Err(refuse("note", note, "must be at most 2,000 characters"));
+    }
+    let mut next = measure.clone();
+    next.joined.push(PartnerAct { party: actor.clone(), at: at.to_string(), note: note.trim().to_string() });
+    Ok(next)
+}
+
+/// `actor`, one of the states the measure was proposed with, declines the invitation or
+/// leaves the measure it joined: each state answers for its own part and ends it itself
+/// (ILC arts. 49, 53 and 54). The measure goes on in the name of the others.
+pub fn leave(measure: &Measure, actor: &PartyId, note: &str, at: &str) -> Result<Measure, Invalid> {
+    if !measure.with.contains(actor) {
+        return Err(refuse("--as", actor, format!("only the states {} invited decline or leave its measure ({})", measure.by, invited_names(measure))));
+    }
+    if measure.has_left(actor) {
+        return Err(refuse("--as", actor, format!("{actor} has already declined or left this measure")));
+    }
+    if measure.state == MeasureState::Lifted {
+        return Err(refuse("measure", measure.id, "the measure is lifted: there is no part left to end"));
+    }
+    if note.chars().count() > 2_000 {
+        return Err(refuse("note", note, "must be at most 2,000 characters"));
+    }
+    let mut next = measure.clone();
+    next.left.push(PartnerAct { party: actor.clone(), at: at.to_string(), note: note.trim().to_string() });
     Ok(next)
 }
 

@@ -148,6 +148,8 @@ fn countermeasure() -> Measure {
         state: MeasureState::Proposed,
         history: vec![MeasureStep { state: MeasureState::Proposed, at: "t0".into(), by: party("state:FR"), note: String::new() }],
         kept_despite_lift_condition: None,
+        joined: vec![],
+        left: vec![],
     }
 }
 
@@ -312,6 +314,57 @@ fn only_collective_measures_take_partners_and_never_the_target() {
     let alone = Measure { rung: "collective_measures".into(), urgent: true, ..countermeasure() };
     let err = pacta_ladder::check_proposal(Ladder::builtin(), law, &d, &alone).unwrap_err();
     assert!(err.field == "with" && err.rule.contains("acting alone uses countermeasures"), "{err}");
+}
+
+#[test]
+fn an_invited_state_takes_part_only_once_it_joins_by_its_own_act() {
+    let rung = Ladder::builtin().rung("collective_measures").unwrap();
+    let (fr, de, pl) = (party("state:FR"), party("state:DE"), party("state:PL"));
+    let called = Situation { called_to_comply: true, ..Situation::default() };
+    let m = Measure { with: vec![de.clone(), pl.clone()], rung: "collective_measures".into(), ..countermeasure() };
+
+    // France named Germany and Poland: an invitation, not their consent. Nothing is
+    // notified in their name until each has answered.
+    let err = pacta_ladder::transition(&m, rung, &called, &fr, MeasureState::Notified, "", "t1").unwrap_err();
+    assert!(err.field == "with[0]" && err.value == "state:DE" && err.rule.contains("has not answered"), "{err}");
+    assert_eq!(m.pending(), vec![&de, &pl]);
+
+    // Only an invited state joins, for itself, once, and while the measure is proposed.
+    let err = pacta_ladder::join(&m, &party("state:IT"), "", "t1").unwrap_err();
+    assert!(err.field == "--as" && err.rule.contains("only the states state:FR invited") && err.rule.contains("state:DE, state:PL"), "{err}");
+    assert!(pacta_ladder::join(&m, &fr, "", "t1").is_err(), "the proposer does not join its own measure");
+    let m = pacta_ladder::join(&m, &de, "Germany takes part under ILC art. 54.", "t1").unwrap();
+    assert_eq!((m.joined[0].party.clone(), m.joined[0].note.as_str()), (de.clone(), "Germany takes part under ILC art. 54."), "the joining state's own words are kept");
+    assert!(pacta_ladder::join(&m, &de, "", "t1").unwrap_err().rule.contains("already joined"));
+    let err = pacta_ladder::transition(&m, rung, &called, &fr, MeasureState::Notified, "", "t1").unwrap_err();
+    assert!(err.field == "with[1]" && err.value == "state:PL", "Poland has still not answered: {err}");
+
+    // Poland declines: final, and the measure goes ahead in the name of France and Germany.
+    let m = pacta_ladder::leave(&m, &pl, "Not on this evidence.", "t2").unwrap();
+    assert_eq!((m.partner_standing(&pl), m.partners()), ("declined", vec![&de]));
+    assert!(pacta_ladder::join(&m, &pl, "", "t3").unwrap_err().rule.contains("final"));
+    let notified = pacta_ladder::transition(&m, rung, &called, &fr, MeasureState::Notified, "", "t3").unwrap();
+    let late = Measure { with: vec![de.clone(), pl.clone(), party("state:IT")], ..notified.clone() };
+    let err = pacta_ladder::join(&late, &party("state:IT"), "", "t4").unwrap_err();
+    assert!(err.field == "measure" && err.rule.contains("while it is proposed"), "{err}");
+
+    // Germany ends its own part of the measure; France's goes on, but a collective measure
+    // with nobody left is a countermeasure under another name.
+    let enacted = pacta_ladder::transition(&notified, rung, &called, &fr, MeasureState::Enacted, "", "t5").unwrap();
+    assert!(pacta_ladder::transition(&enacted, rung, &called, &de, MeasureState::Lifted, "", "t6").is_err(), "Germany does not lift France's measure");
+    let alone = pacta_ladder::leave(&enacted, &de, "Our part ends.", "t6").unwrap();
+    assert_eq!((alone.partner_standing(&de), alone.partners().len(), alone.state), ("left", 0, MeasureState::Enacted));
+    let err = pacta_ladder::check_proposal(Ladder::builtin(), pacta_norms::builtin(), &dossier(), &alone).unwrap_err();
+    assert!(err.field == "with" && err.rule.contains("every state invited has declined or left"), "{err}");
+    assert!(pacta_ladder::leave(&alone, &de, "", "t7").unwrap_err().rule.contains("already declined or left"));
+
+    // Records claiming acts of states never invited, or invitations twice, do not validate.
+    let forged = Measure { joined: vec![PartnerAct { party: party("state:IT"), at: "t1".into(), note: String::new() }], ..countermeasure() };
+    assert!(forged.validate().unwrap_err().rule.contains("only a state the measure was proposed with"));
+    let twice = Measure { with: vec![de.clone(), de.clone()], ..countermeasure() };
+    assert_eq!(twice.validate().unwrap_err().field, "with[1]");
+    let itself = Measure { with: vec![fr.clone()], ..countermeasure() };
+    assert!(itself.validate().unwrap_err().rule.contains("is the state proposing the measure"));
 }
 
 #[test]

@@ -95,7 +95,7 @@ fn random_facts(n: usize) -> Vec<Case> {
                 facts.set(*f, rng.pick(&[Tri::Yes, Tri::No, Tri::Unknown]));
             }
             let date = chrono::NaiveDate::from_ymd_opt(2010 + rng.below(15) as i32, 1, 1);
-            Case { facts, perspective: Some(state(&mut rng)), date }
+            Case { facts, perspective: Some(state(&mut rng)), date, responsible: vec![] }
         })
         .collect()
 }

@@ -14,12 +14,17 @@ use std::cell::Cell;
 use crate::name::Name;
 
 /// What is assessed: the facts, whose view of the law is taken (its national position and
-/// regional instruments apply), and the date that decides which instruments were in force.
+/// regional instruments apply), the date that decides which instruments were in force,
+/// and the states the credible claims name (a treaty binds only its parties).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Case {
     pub facts: FactSet,
     pub perspective: Option<StateCode>,
     pub date: Option<NaiveDate>,
+    /// The states credible claims hold responsible. Empty when none is named: then no
+    /// conduct is attributed to a state, and a treaty is applied to learn what its conduct
+    /// element says.
+    pub responsible: Vec<StateCode>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -170,8 +175,8 @@ impl Ctx<'_> {
 impl Instruments {
     /// Which instruments are in force for a case, as a bit mask over
     /// [`Instruments::instruments`]: universal ones, regional ones the perspective state
-    /// takes part in, and the perspective state's own position; each only from its date,
-    /// when the case's date is known.
+    /// takes part in, the perspective state's own position, and treaties that bind a state
+    /// the claims name; each only from its date, when the case's date is known.
     pub fn in_force(&self, case: &Case) -> u64 {
         let mut mask = 0u64;
         for (k, i) in self.instruments.iter().enumerate() {
@@ -183,6 +188,9 @@ impl Instruments {
                 Scope::Universal => true,
                 Scope::Regional { parties } => case.perspective.is_some_and(|p| parties.contains(&p)),
                 Scope::National { state } => case.perspective == Some(*state),
+                // A treaty obliges its parties only (Vienna Convention on the Law of
+                // Treaties, arts. 26 and 34): conduct of a non-party breaches none of it.
+                Scope::Treaty { .. } => case.responsible.is_empty() || case.responsible.iter().any(|s| i.scope.binds(*s, case.date)),
             };
             if dated && scoped {
                 mask |= 1 << k;
@@ -670,7 +678,7 @@ mod tests {
         for round in 0..500 {
             let facts = random_facts(&mut x);
             let perspective = ["FR", "GB", "DE", "NL", "UA"][round % 5].parse().ok();
-            let case = Case { facts, perspective, date: None };
+            let case = Case { facts, perspective, date: None, responsible: vec![] };
             let traced = law.assess(&case, AssessOptions { trace: true });
             assert!(traced.findings.iter().any(|f| f.trace.is_some()));
             assert_eq!(traced.without_traces(), law.assess(&case, AssessOptions { trace: false }));

@@ -47,7 +47,10 @@ pub fn case(
         let f = Fact::from_name(name).ok_or_else(|| UnknownFact(name.clone()))?;
         facts.set(f, Tri::from_bool(*value));
     }
-    Ok(Case { facts, perspective, date: incident.start_date })
+    let mut responsible: Vec<StateCode> = attributions.iter().filter(|a| a.incident == incident.id && credible(a)).filter_map(|a| a.actor_state).collect();
+    responsible.sort_unstable();
+    responsible.dedup();
+    Ok(Case { facts, perspective, date: incident.start_date, responsible })
 }
 
 /// Whether a claim is credible enough to rest legal conclusions on: a stated likelihood

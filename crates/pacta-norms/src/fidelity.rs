@@ -174,7 +174,7 @@ impl Projection {
         let mut breached = eurepoc_il_breach(ours);
         for info in law.instruments() {
             if let Scope::National { state } = info.scope {
-                let view = Case { facts: case.facts, perspective: Some(state), date: None };
+                let view = Case { facts: case.facts, perspective: Some(state), date: None, responsible: case.responsible.clone() };
                 for c in eurepoc_il_breach(&law.assess(&view, AssessOptions::default())) {
                     if !breached.contains(&c) {
                         breached.push(c);

@@ -30,6 +30,24 @@ pub enum Scope {
     /// One state's stated position on how the law applies: used when that state's view is
     /// taken.
     National { state: StateCode },
+    /// A treaty, binding its parties only: in force for a case when a state the claims name
+    /// is bound by it at the case's date. Written as the states that are not parties (the
+    /// shorter list for a near-universal treaty) and the dates from which states that
+    /// joined late are bound.
+    Treaty { non_parties: Vec<StateCode>, joined: Vec<(StateCode, NaiveDate)> },
+}
+
+impl Scope {
+    /// Whether the treaty binds `state` on `date` (an unknown date: whether it binds it
+    /// today). Every other scope binds every state it applies to.
+    pub fn binds(&self, state: StateCode, date: Option<NaiveDate>) -> bool {
+        match self {
+            Scope::Treaty { non_parties, joined } => {
+                !non_parties.contains(&state) && joined.iter().find(|(s, _)| *s == state).is_none_or(|(_, from)| date.is_none_or(|d| d >= *from))
+            }
+            _ => true,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -430,6 +448,13 @@ fn required<'a>(file: &str, block: &'a Block, key: &str, what: &str) -> Result<&
     }
 }
 
+/// A date as YYYY-MM-DD exactly: chrono reads "2019-2-3" too, and a lawyer's date must be
+/// unambiguous and sortable.
+fn lawyers_date(text: &str) -> Option<NaiveDate> {
+    let shaped = text.len() == 10 && text.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    shaped.then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()).flatten()
+}
+
 fn instrument_info(file: &str, block: &Block) -> Result<InstrumentInfo, LoadError> {
     let id = required(file, block, "id", "an instrument")?;
     let title = required(file, block, "title", "an instrument")?;
@@ -449,15 +474,36 @@ fn instrument_info(file: &str, block: &Block) -> Result<InstrumentInfo, LoadErro
             let v = required(file, block, "state", "a national position")?;
             Scope::National { state: StateCode::parse("state", &v.text).map_err(|e| err(file, v.pos, e.to_string()))? }
         }
-        other => return Err(err(file, scope_v.pos, format!("scope `{other}` is not one of universal, regional, national"))),
-    };
-    let from = match block.get("from") {
-        Some(v) => {
-            // chrono reads "2019-2-3" too; a lawyer's date must be unambiguous and sortable.
-            let shaped = v.text.len() == 10 && v.text.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
-            let date = shaped.then(|| NaiveDate::parse_from_str(&v.text, "%Y-%m-%d").ok()).flatten();
-            Some(date.ok_or_else(|| err(file, v.pos, format!("`from` is a date written YYYY-MM-DD, not {:?}", v.text)))?)
+        "treaty" => {
+            let mut non_parties = Vec::new();
+            if let Some(v) = block.get("non-parties") {
+                for code in v.text.split(',') {
+                    non_parties.push(StateCode::parse("non-parties", code.trim()).map_err(|e| err(file, v.pos, e.to_string()))?);
+                }
+            }
+            let mut joined = Vec::new();
+            if let Some(v) = block.get("joined") {
+                for item in v.text.split(',') {
+                    let (code, date) = item.trim().split_once(' ').ok_or_else(|| err(file, v.pos, format!("`joined` lists a state and the date it is bound from, as `TR 2003-12-23`, not {:?}", item.trim())))?;
+                    let state = StateCode::parse("joined", code).map_err(|e| err(file, v.pos, e.to_string()))?;
+                    let from = lawyers_date(date.trim()).ok_or_else(|| err(file, v.pos, format!("`joined` dates are written YYYY-MM-DD, not {:?}", date.trim())))?;
+                    if non_parties.contains(&state) {
+                        return Err(err(file, v.pos, format!("{state} is listed both as joining and as not a party")));
+                    }
+                    joined.push((state, from));
+                }
+            }
+            Scope::Treaty { non_parties, joined }
         }
+        other => return Err(err(file, scope_v.pos, format!("scope `{other}` is not one of universal, regional, national, treaty"))),
+    };
+    for key in ["non-parties", "joined"] {
+        if let (Some(v), false) = (block.get(key), matches!(scope, Scope::Treaty { .. })) {
+            return Err(err(file, v.pos, format!("`{key}` belongs to a treaty (`scope: treaty`), not to a {} instrument", scope_v.text)));
+        }
+    }
+    let from = match block.get("from") {
+        Some(v) => Some(lawyers_date(&v.text).ok_or_else(|| err(file, v.pos, format!("`from` is a date written YYYY-MM-DD, not {:?}", v.text)))?),
         None => None,
     };
     let voluntary = match block.get("force") {

@@ -123,7 +123,7 @@ pub(crate) struct ParsedFile {
     pub rules: Vec<Block>,
 }
 
-const INSTRUMENT_KEYS: &[&str] = &["id", "title", "cites", "scope", "state", "parties", "from", "force"];
+const INSTRUMENT_KEYS: &[&str] = &["id", "title", "cites", "scope", "state", "parties", "non-parties", "joined", "from", "force"];
 const RULE_KEYS: &[&str] = &[
     "id",
     "kind",

@@ -194,7 +194,7 @@ breached when: intrusion
         if let Some(l) = leaked {
             facts.set(Fact::DataLeaked, Tri::from_bool(l));
         }
-        law.assess(&Case { facts, perspective: None, date: None }, AssessOptions { trace: true })
+        law.assess(&Case { facts, perspective: None, date: None, responsible: vec![] }, AssessOptions { trace: true })
     };
     let finding = |a: &Assessment| a.findings.iter().find(|f| f.rule.as_str() == "t.r").unwrap().clone();
     // Leaked: the first exception decides (not breached). Not leaked: the second (breached).

@@ -372,6 +372,44 @@ fn a_state_spying_on_its_own_activists_breaches_their_privacy_but_injures_no_oth
 }
 
 #[test]
+fn the_covenant_binds_its_parties_only_and_a_late_party_from_the_day_it_is_bound() {
+    // The same spyware campaign against activists abroad, told of three states.
+    let mut i = incident("Spyware on exiled activists", &[OperationType::Espionage], &[("DE", Sector::CivilSociety)]);
+    i.effects.data_theft = Some(DataTheft::Sensitive);
+    i.effects.hijacking = Some(Hijacking::WithMisuse);
+    let by = |state: &str, i: &Incident| assess_with(i, &[claim(i, state, ActorCategory::State)], None, &[]);
+    let in_force = |a: &Assessment| a.in_force.iter().any(|x| &**x == "iccpr");
+
+    // Russia is a party: its organs' interference with privacy breaches article 17.
+    let ru = by("RU", &i);
+    assert!(in_force(&ru));
+    assert_eq!(status(&ru, "iccpr.art17.privacy"), Status::Breached);
+    // China signed the Covenant but never ratified it: the Covenant does not bind it.
+    let cn = by("CN", &i);
+    assert!(!in_force(&cn) && cn.finding("iccpr.art17.privacy").is_none(), "{:?}", cn.in_force);
+    // Pakistan ratified in 2010 and is bound from three months after (art. 49(2)).
+    assert_eq!(status(&by("PK", &i), "iccpr.art17.privacy"), Status::Breached);
+    let mut early = i.clone();
+    early.start_date = chrono::NaiveDate::from_ymd_opt(2009, 6, 1);
+    assert!(!in_force(&by("PK", &early)));
+    // Named together, a party's conduct is still judged under it.
+    let both = assess_with(&i, &[claim(&i, "CN", ActorCategory::State), claim(&i, "RU", ActorCategory::State)], None, &[]);
+    assert!(in_force(&both));
+}
+
+#[test]
+fn a_treaty_scope_is_written_with_its_non_parties_and_late_joiners_only() {
+    let bad = |scope: &str| {
+        let text = format!("# T\n\n```instrument\nid: t\ntitle: T\ncites: T\n{scope}\n```\n\n```rule\nid: t.r\nkind: definition\nforce: law\ncites: T, art. 1\nholds when: consent\n```\n");
+        Instruments::load(&[("t.md".to_string(), text)]).unwrap_err().to_string()
+    };
+    assert!(bad("scope: treaty\njoined: TR 2003").contains("YYYY-MM-DD"));
+    assert!(bad("scope: treaty\nnon-parties: TR\njoined: TR 2003-12-23").contains("both as joining and as not a party"));
+    assert!(bad("scope: universal\nnon-parties: CN").contains("belongs to a treaty"));
+    assert!(bad("scope: treaty\nnon-parties: XX").contains("t.md:"));
+}
+
+#[test]
 fn a_trace_names_only_the_exceptions_in_force_for_the_view_taken() {
     let (i, atts) = hospital_ransomware();
     let de = {

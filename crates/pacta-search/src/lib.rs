@@ -23,6 +23,9 @@
 //!   and the facet counts are all computed over incidents the viewer may read. Sharing
 //!   lists are not indexed: the incidents shared with the viewer's grantees are read live
 //!   from the store for each search ([`pacta_store::Store::granted_incidents`]).
+//! - **Ranked by public statistics.** BM25 weighs words and field lengths by statistics
+//!   over the CLEAR incidents only, for every viewer, so restricted records cannot move
+//!   the order of the hits a viewer sees (see `PublicStatistics`).
 //! - **Only the incident's own text is indexed**: title, description, alleged actors,
 //!   targets and sources. Attribution claims (which may be private to a few parties) are
 //!   not, so a match can never reveal a claim's wording.
@@ -39,9 +42,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::StrColumn;
-use tantivy::query::{BooleanQuery, EmptyQuery, Occur, Query, QueryParser, RangeQuery, TermQuery, TermSetQuery};
+use tantivy::query::{Bm25StatisticsProvider, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, QueryParser, RangeQuery, TermQuery, TermSetQuery};
 use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED};
-use tantivy::{DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term};
+use tantivy::{DocAddress, DocId, DocSet, TERMINATED, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term};
 
 /// Bump when the schema or what goes into a field changes: an index with another version
 /// is rebuilt on open.
@@ -180,6 +183,9 @@ pub struct SearchIndex {
     /// The log size the searchable state reflects, for the lock-free fast path.
     covered: AtomicU64,
     path: Option<PathBuf>,
+    /// The public totals BM25 ranks by, for one searcher generation (see
+    /// [`PublicStatistics`]).
+    public_totals: std::sync::Mutex<Option<Arc<PublicTotals>>>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -243,6 +249,7 @@ impl SearchIndex {
             writing: tokio::sync::Mutex::new(Writing { writer: None, payload, ready: false }),
             covered,
             path: dir.map(Path::to_path_buf),
+            public_totals: std::sync::Mutex::new(None),
         })
     }
 
@@ -430,13 +437,16 @@ impl SearchIndex {
         self.ensure_fresh(store).await?;
         let granted = store.granted_incidents(access).await?;
         let Some(scope) = self.scope(access, &granted) else { return Ok(Hits::default()) };
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query), (Occur::Must, scope)];
-        clauses.extend(self.filter_clauses(filter).into_iter().map(|q| (Occur::Must, q)));
+        // Only the words rank: the scope and the filters select, and score nothing (a
+        // marking's term would otherwise weigh by how many incidents carry that marking).
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query), (Occur::Must, Box::new(ConstScoreQuery::new(scope, 0.0)))];
+        clauses.extend(self.filter_clauses(filter).into_iter().map(|q| (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>)));
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
         let facets = FacetCounts { fields: FACETS };
         let top = TopDocs::with_limit(limit.max(1)).and_offset(offset);
-        let (top, total, facets) = searcher.search(&query, &(top, Count, facets))?;
+        let statistics = self.public_statistics(&searcher)?;
+        let (top, total, facets) = searcher.search_with_statistics_provider(&query, &(top, Count, facets), &statistics)?;
         let mut ids = Vec::with_capacity(top.len());
         for (_, addr) in top.into_iter().take(limit) {
             ids.push(self.id_of(&searcher, addr)?);
@@ -473,6 +483,23 @@ impl SearchIndex {
             ids.push(self.id_of(&searcher, addr)?);
         }
         Ok(Hits { total: total as u64, ids, facets: BTreeMap::new() })
+    }
+
+    /// The ranking statistics for `searcher`'s generation: its public totals, computed
+    /// once per generation (a walk over the CLEAR incidents' field lengths), and the
+    /// words' public counts, remembered for the generation as queries ask for them.
+    fn public_statistics<'s>(&self, searcher: &'s tantivy::Searcher) -> Result<PublicStatistics<'s>, SearchError> {
+        let generation = searcher.generation().generation_id();
+        let mut cached = self.public_totals.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let totals = match &*cached {
+            Some(totals) if totals.generation == generation => totals.clone(),
+            _ => {
+                let totals = Arc::new(PublicTotals::count(searcher, &self.f, generation)?);
+                *cached = Some(totals.clone());
+                totals
+            }
+        };
+        Ok(PublicStatistics { searcher, totals })
     }
 
     fn id_of(&self, searcher: &tantivy::Searcher, addr: DocAddress) -> Result<IncidentId, SearchError> {
@@ -526,6 +553,109 @@ impl SearchIndex {
             out.push(Box::new(RangeQuery::new(bound(f.from), bound(f.to))));
         }
         out
+    }
+}
+
+/// The text fields a query searches, whose lengths BM25 weighs.
+fn text_fields(f: &Fields) -> [Field; 5] {
+    [f.title, f.description, f.actors, f.targets, f.sources]
+}
+
+/// How many words' public counts one generation remembers; past it, counts are computed
+/// for each query (a set of queries that large is not a working set).
+const REMEMBERED_WORDS: usize = 100_000;
+
+/// The CLEAR incidents' totals that BM25 needs, for one searcher generation: their
+/// number, per text field the number of words in it, which documents they are (a bit per
+/// document of each segment), and the counts of words asked so far.
+struct PublicTotals {
+    generation: u64,
+    docs: u64,
+    tokens: Vec<(Field, u64)>,
+    /// Per segment, in the searcher's order: bit `d` is set when document `d` is a live
+    /// CLEAR incident.
+    public: Vec<Vec<u64>>,
+    doc_freqs: std::sync::Mutex<std::collections::HashMap<Term, u64>>,
+}
+
+impl PublicTotals {
+    fn count(searcher: &tantivy::Searcher, f: &Fields, generation: u64) -> tantivy::Result<PublicTotals> {
+        let fields = text_fields(f);
+        let clear = Term::from_field_text(f.tlp, Tlp::Clear.label());
+        let mut docs = 0u64;
+        let mut tokens = [0u64; 5];
+        let mut public = Vec::with_capacity(searcher.segment_readers().len());
+        for segment in searcher.segment_readers() {
+            let mut bits = vec![0u64; (segment.max_doc() as usize).div_ceil(64)];
+            if let Some(mut postings) = segment.inverted_index(f.tlp)?.read_postings(&clear, IndexRecordOption::Basic)? {
+                let norms = fields.iter().map(|field| segment.get_fieldnorms_reader(*field)).collect::<tantivy::Result<Vec<_>>>()?;
+                let mut doc = postings.doc();
+                while doc != TERMINATED {
+                    if !segment.is_deleted(doc) {
+                        docs += 1;
+                        bits[doc as usize / 64] |= 1 << (doc % 64);
+                        for (total, norms) in tokens.iter_mut().zip(&norms) {
+                            *total += u64::from(norms.fieldnorm(doc));
+                        }
+                    }
+                    doc = postings.advance();
+                }
+            }
+            public.push(bits);
+        }
+        Ok(PublicTotals { generation, docs, tokens: fields.into_iter().zip(tokens).collect(), public, doc_freqs: Default::default() })
+    }
+
+    /// How many live CLEAR incidents hold `term`: its postings, read against the bits.
+    fn public_doc_freq(&self, searcher: &tantivy::Searcher, term: &Term) -> tantivy::Result<u64> {
+        if let Some(n) = self.doc_freqs.lock().unwrap_or_else(|p| p.into_inner()).get(term) {
+            return Ok(*n);
+        }
+        let mut n = 0u64;
+        for (segment, bits) in searcher.segment_readers().iter().zip(&self.public) {
+            let Some(mut postings) = segment.inverted_index(term.field())?.read_postings(term, IndexRecordOption::Basic)? else { continue };
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                n += bits.get(doc as usize / 64).map_or(0, |w| w >> (doc % 64) & 1);
+                doc = postings.advance();
+            }
+        }
+        let mut remembered = self.doc_freqs.lock().unwrap_or_else(|p| p.into_inner());
+        if remembered.len() < REMEMBERED_WORDS {
+            remembered.insert(term.clone(), n);
+        }
+        Ok(n)
+    }
+}
+
+/// BM25's statistics taken over the CLEAR incidents only, for every viewer.
+///
+/// Invariant: nothing a viewer may not read moves the order of what it may. BM25 weighs
+/// a word by how many documents hold it and a field by its average length; over the
+/// whole index, a word used only in AMBER or RED incidents would lower its own weight,
+/// and a reader of CLEAR incidents could tell, from the order of public hits, that
+/// restricted records say it. Everyone may read the CLEAR incidents, so statistics over
+/// them alone tell nobody anything new. (Deleted documents, the older versions of
+/// re-marked incidents, are left out too.)
+struct PublicStatistics<'s> {
+    searcher: &'s tantivy::Searcher,
+    totals: Arc<PublicTotals>,
+}
+
+impl Bm25StatisticsProvider for PublicStatistics<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        // At least one word, so that an index without CLEAR incidents averages to a
+        // number (BM25 divides by the average length).
+        Ok(self.totals.tokens.iter().find(|(f, _)| *f == field).map_or(0, |(_, n)| *n).max(1))
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.totals.docs.max(1))
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        // BM25 requires a word's count not to exceed the number of documents.
+        Ok(self.totals.public_doc_freq(self.searcher, term)?.min(self.totals.docs.max(1)))
     }
 }
 

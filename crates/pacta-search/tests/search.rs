@@ -258,6 +258,35 @@ async fn a_search_never_reveals_what_the_viewer_may_not_read_not_even_as_a_count
 }
 
 #[tokio::test]
+async fn words_in_restricted_incidents_do_not_move_the_order_of_public_hits() {
+    for db in TestDb::both().await {
+        let store = &db.store;
+        // Two public incidents alike but for one word each and one word of length: with
+        // the two words weighed alike, the shorter description ranks first.
+        let public_pair = vec![
+            record(1, "Zebra intrusion", "Operators found a zebra implant.", Tlp::Clear, "FR", Sector::Government, None),
+            record(2, "Okapi intrusion", "Operators found an okapi implant today.", Tlp::Clear, "FR", Sector::Government, None),
+        ];
+        store.import_records(public_pair.clone(), &actor(), |_| {}).await.unwrap();
+        let index = SearchIndex::open(None).unwrap();
+        let before = search(&index, store, &public(), "zebra OR okapi").await;
+        assert_eq!(titles(&public_pair, &before), vec!["Zebra intrusion", "Okapi intrusion"]);
+
+        // Then many restricted incidents say "zebra". Over the whole index, BM25 would
+        // weigh "zebra" less and the okapi incident would overtake: the public would learn
+        // that restricted records say "zebra".
+        let restricted: Vec<IncidentRecord> = (3..=22).map(|n| record(n, &format!("Zebra case {n}"), "zebra zebra zebra", if n % 2 == 0 { Tlp::Amber } else { Tlp::Red }, "DE", Sector::Energy, None)).collect();
+        store.import_records(restricted, &actor(), |_| {}).await.unwrap();
+        let after = search(&index, store, &public(), "zebra OR okapi").await;
+        assert_eq!(after.total, 2);
+        assert_eq!(titles(&public_pair, &after), titles(&public_pair, &before), "{}", store.backend());
+        // A party that reads GREEN too sees the same order as the public does.
+        assert_eq!(search(&index, store, &party("state:DE"), "zebra OR okapi").await.ids, before.ids);
+        db.drop_db().await;
+    }
+}
+
+#[tokio::test]
 async fn the_index_follows_the_log_across_writes_re_markings_and_restarts() {
     for db in TestDb::both().await {
         let store = &db.store;

@@ -9,7 +9,7 @@
 //! | `GET/POST /incidents/{id}/claims/{claim}/withdraw` | `POST /api/v1/incidents/{id}/claims/{claim}/withdrawal` | `Store::withdraw_claim` |
 //! | `GET/POST /incidents/{id}/claims/{claim}/amend` | `POST /api/v1/incidents/{id}/claims/{claim}/amendment` | `Store::amend_claim` |
 //! | `GET /incidents/{id}/respond` (the plan), `POST` (propose) | `GET …/plan`, `POST …/measures` | `Store::propose_measure` |
-//! | `POST /incidents/{id}/measures/{m}` | `POST /api/v1/incidents/{id}/measures/{m}/moves` | `Store::move_measure` |
+//! | `POST /incidents/{id}/measures/{m}` (a move, or `joined` / `left` by an invited state) | `POST /api/v1/incidents/{id}/measures/{m}/moves` | `Store::move_measure` |
 //! | `POST /incidents/{id}/compliance` | `POST /api/v1/incidents/{id}/compliance` | `Store::record_compliance` |
 //!
 //! Each write runs the same three gates, in this order, before anything is parsed:
@@ -156,8 +156,8 @@ fn parties(field: &str, ids: &[String]) -> Result<Vec<PartyId>, AppError> {
 
 /// The parties an account names as acting with it. An account speaks for its own party
 /// only: naming another as a co-author would put words in that party's mouth (and would
-/// let it withdraw what it never said). A party joins a claim by endorsing it, and a
-/// measure by proposing its own.
+/// let it withdraw what it never said). A party joins a claim by endorsing it. (A
+/// measure's `with` is different: it invites, and each invited state joins by its own act.)
 fn co_actors(field: &str, ids: &[String], actor: &PartyId) -> Result<Vec<PartyId>, AppError> {
     let named = parties(field, ids)?;
     match named.iter().find(|p| *p != actor) {
@@ -391,11 +391,21 @@ fn measure_rows(d: &Dossier, viewer: &Viewer) -> Vec<MeasureRow> {
         .map(|m| MeasureRow {
             id: m.id.to_string(),
             rung: Ladder::builtin().rung(&m.rung).map(|r| r.name.clone()).unwrap_or_else(|| m.rung.clone()),
-            by: std::iter::once(&m.by).chain(&m.with).map(|p| p.to_string()).collect::<Vec<_>>().join(", "),
+            // States named by the proposer take part once they have joined; until then
+            // they are shown as invited, never as taking the measure. Each is labelled.
+            by: std::iter::once(if m.with.is_empty() { m.by.to_string() } else { format!("{} (proposing)", m.by) })
+                .chain(m.with.iter().map(|p| format!("{p} ({})", m.partner_standing(p))))
+                .collect::<Vec<_>>()
+                .join("; "),
             against: format!("{} ({})", m.against.name(), m.against),
             state: m.state.label().to_string(),
             description: m.description.clone(),
-            moves: if may && me.as_ref() == Some(&m.by) { moves_from(m.state) } else { Vec::new() },
+            moves: match me.as_ref() {
+                Some(p) if may && p == &m.by => moves_from(m.state),
+                Some(p) if may && m.state == MeasureState::Proposed && m.pending().contains(&p) => vec![(JOINED, "Join this measure"), (LEFT, "Decline")],
+                Some(p) if may && m.state != MeasureState::Lifted && m.has_joined(p) => vec![(LEFT, "Leave this measure")],
+                _ => Vec::new(),
+            },
             lift_due: lift_due_of(d, m).map(|due| lift_due_text(m, &due)),
             // A measure in force rests on what the record said when it was taken. Its
             // owner (only: the reason may rest on what others may not read) is told when
@@ -772,7 +782,8 @@ pub struct ProposeInput {
     pub rung: String,
     /// The state the measure is directed against (ISO 3166-1 alpha-2).
     pub against: String,
-    /// Other states taking part (collective measures).
+    /// Other states invited to take part (collective measures); each takes part once it
+    /// has joined (move `joined`).
     #[serde(default)]
     pub with: Vec<String>,
     #[serde(default)]
@@ -791,7 +802,8 @@ pub async fn propose(state: &AppState, viewer: &Viewer, reference: &str, input: 
         id: ResponseId::new(),
         incident: w.incident.record.incident.id,
         by: w.actor.clone(),
-        with: co_actors("with", &input.with, &w.actor)?.into_iter().filter(|p| *p != w.actor).collect(),
+        // Invited, not signed up: each named state joins by its own act (`joined`).
+        with: parties("with", &input.with)?,
         against: StateCode::parse("against", input.against.trim()).map_err(|e| bad("against", e))?,
         rung: input.rung.trim().to_string(),
         description: input.description.trim().to_string(),
@@ -803,7 +815,18 @@ pub async fn propose(state: &AppState, viewer: &Viewer, reference: &str, input: 
         state: MeasureState::Proposed,
         history: vec![MeasureStep { state: MeasureState::Proposed, at: now(), by: w.actor.clone(), note: String::new() }],
         kept_despite_lift_condition: None,
+        joined: vec![],
+        left: vec![],
     };
+    // An invited state must be able to read the incident, or it could neither see the
+    // invitation nor answer it, and the measure could go no further.
+    let grants = state.store.incident_grants(w.incident.record.incident.id).await.map_err(AppError::from)?;
+    for (i, p) in measure.with.iter().enumerate() {
+        let invitee = pacta_authz::Principal::account("invitee", pacta_authz::Role::Party, Some(p.as_str()), None);
+        if !state.authz.may_read(&invitee, &pacta_authz::Marking::from_grants(w.incident.record.incident.tlp, grants.clone())) {
+            return Err(AppError::bad(format!("with[{i}]"), p.to_string(), format!("{p} may not read this incident (TLP:{}): share the incident with it first, so that it can see the invitation and answer it", w.incident.record.incident.tlp)));
+        }
+    }
     let d = dossier(state, viewer, &w.incident).await?;
     pacta_ladder::check_proposal(Ladder::builtin(), pacta_norms::builtin(), &d, &measure).map_err(invalid)?;
     let stored = state.store.propose_measure(&w.actor, measure).await.map_err(store_error)?;
@@ -811,11 +834,18 @@ pub async fn propose(state: &AppState, viewer: &Viewer, reference: &str, input: 
     Ok(Written { id: stored.measure.id.to_string(), log_index: stored.log_index, href: incident_href(&w.incident) })
 }
 
+/// The move by which a state the measure was proposed with joins it (`MoveInput::to`).
+const JOINED: &str = "joined";
+/// The move by which such a state declines the invitation or leaves the measure.
+const LEFT: &str = "left";
+
 /// A move in a measure's lifecycle.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoveInput {
-    /// `notified`, `enacted`, `suspended` or `lifted`.
+    /// `notified`, `enacted`, `suspended` or `lifted` (by the responding state), or, by a
+    /// state the measure was proposed with, `joined` (its own act of taking part) or
+    /// `left` (declining the invitation, or leaving the measure it joined).
     pub to: String,
     #[serde(default)]
     pub note: String,
@@ -824,11 +854,26 @@ pub struct MoveInput {
 pub async fn move_measure(state: &AppState, viewer: &Viewer, reference: &str, measure: &str, input: &MoveInput) -> Result<Written, AppError> {
     let w = writer(state, viewer, Action::Respond, reference).await?;
     let id = ResponseId::parse(measure.trim()).map_err(|_| AppError::bad("measure", measure, "expected a measure id (UUID)"))?;
-    let to = MeasureState::parse("to", input.to.trim()).map_err(|e| bad("to", e))?;
+    let partner_act = [JOINED, LEFT].contains(&input.to.trim());
+    let to = if partner_act {
+        MeasureState::Proposed
+    } else {
+        MeasureState::parse("to", input.to.trim()).map_err(|e| bad("to", Invalid { rule: format!("{}; or, by an invited state, {JOINED} or {LEFT}", e.rule), ..e }))?
+    };
     let d = dossier(state, viewer, &w.incident).await?;
     let Some(current) = d.measures.iter().find(|m| m.id == id) else {
         return Err(AppError::NotFound(format!("no measure {id} on this incident")));
     };
+    if partner_act {
+        let (actor, at, joining) = (w.actor.clone(), now(), input.to.trim() == JOINED);
+        let moved = state
+            .store
+            .move_measure(&w.actor, id, |m| if joining { pacta_ladder::join(m, &actor, &input.note, &at) } else { pacta_ladder::leave(m, &actor, &input.note, &at) })
+            .await
+            .map_err(store_error)?;
+        tracing::info!(measure = %id, log_index = moved.log_index, party = %w.actor, to = input.to.trim(), "an invited state answered");
+        return Ok(Written { id: id.to_string(), log_index: moved.log_index, href: incident_href(&w.incident) });
+    }
     let rung = Ladder::builtin().require("rung", &current.rung).map_err(invalid)?.clone();
     let situation = Situation::of(&d.compliance, &current.by, current.against);
     if current.by == w.actor {

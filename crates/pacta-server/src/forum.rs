@@ -34,6 +34,7 @@ use axum::{Json, Router};
 use chrono::{Duration, Utc};
 use pacta_core::{Incident, IncidentId, PartyId, ResponseId, Tlp};
 use pacta_forum::case::{Action, DisputeCase, FilingKind};
+use pacta_forum::panel::PanelRole;
 use pacta_forum::consult::{AnswerKind, Consultation, Draft, Template as RequestTemplate};
 use pacta_forum::precedent::{self, Outcome, Precedent, Query as PrecedentQuery};
 use pacta_store::StoreError;
@@ -67,6 +68,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/new", get(new_case_page).post(new_case_form))
         .route("/cases/{id}", get(case_page))
         .route("/cases/{id}/filings", post(filing_form))
+        .route("/cases/{id}/concur", post(concur_form))
         .route("/contacts", get(contacts_page))
         .route("/consultations", get(consultations_page))
         .route("/precedent", get(precedent_page))
@@ -125,6 +127,10 @@ fn participants(c: &DisputeCase) -> Vec<String> {
 /// The case as the viewer may see it: whole when the policies let it read the case's
 /// marking shared with the participants, else its published ruling only, else nothing.
 fn case_for(viewer: &Viewer, mut stored: StoredCase) -> Option<StoredCase> {
+    // A three-member tribunal's draft ruling is its arbitrators' alone.
+    if !stored.case.draft_visible_to(viewer.acting_party().as_ref()) {
+        stored.case.draft_ruling = None;
+    }
     if viewer.may_read(stored.case.tlp, participants(&stored.case)) {
         // A ruling ordered unpublished is the participants' alone, even in a case every
         // viewer may read (a CLEAR one).
@@ -341,7 +347,7 @@ async fn act(state: &AppState, viewer: &Viewer, id: &str, mut action: Action) ->
     state.store.act_on_case(&me, uuid("id", id)?, action, now).await.map_err(refused)
 }
 
-/// A step in a case: `{"action": "file" | "escalate" | "appoint" | "extend" | "schedule_hearing" | "declare_impasse" | "order_interim_measure" | "propose_settlement" | "accept_settlement" | "rule" | "report_compliance" | "confirm_compliance", …}`.
+/// A step in a case: `{"action": "file" | "escalate" | "appoint" | "extend" | "schedule_hearing" | "declare_impasse" | "order_interim_measure" | "propose_settlement" | "accept_settlement" | "rule" | "concur" | "report_compliance" | "confirm_compliance", …}`. On a three-member tribunal `rule` gives a draft, issued when a second arbitrator sends `concur` (UNCITRAL art. 33(1)).
 #[utoipa::path(post, path = "/api/v1/cases/{id}/actions", tag = "forum", params(("id" = String, Path, description = "The case's UUID")), request_body = serde_json::Value, responses((status = 200, description = "The case after the step", body = serde_json::Value), (status = 400, description = "Refused: late filing, conflict of interest, not a party…; the message names the rule", body = crate::error::ErrorBody), (status = 401, description = "No valid credential", body = crate::error::ErrorBody)), security(("token" = [])))]
 async fn api_act(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Response, AppError> {
     actor(&viewer)?;
@@ -531,9 +537,22 @@ struct CasePage {
     panel: Vec<Line>,
     hearings: Vec<Line>,
     ruling: Option<RulingView>,
+    /// The tribunal's draft, for its arbitrators only (the store's view strips it for
+    /// everyone else).
+    draft: Option<DraftView>,
+    /// Set when the viewer is an arbitrator who may concur in the draft or the ruling: its
+    /// CSRF token, and the reference of the text it would join.
+    concur: Option<(String, String)>,
     /// Set when the viewer is a party and may file: its CSRF token.
     filing_csrf: Option<String>,
     kinds: Vec<&'static str>,
+}
+
+struct DraftView {
+    by: String,
+    at: String,
+    summary: String,
+    findings: Vec<String>,
 }
 
 async fn case_page(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
@@ -543,7 +562,7 @@ async fn case_page(State(state): State<AppState>, viewer: Viewer, Path(id): Path
     let me = actor(&viewer).ok();
     let filing_csrf = viewer.csrf().filter(|_| me.as_ref().is_some_and(|p| c.is_party(p)) && c.stage.open()).map(str::to_string);
     let ruling = c.ruling.as_ref().map(|r| RulingView {
-        issued_by: r.issued_by.to_string(),
+        issued_by: std::iter::once(&r.issued_by).chain(&r.concurring).map(|p| p.to_string()).collect::<Vec<_>>().join(", "),
         at: t(r.at),
         summary: r.summary.clone(),
         published: r.published,
@@ -596,6 +615,21 @@ async fn case_page(State(state): State<AppState>, viewer: Viewer, Path(id): Path
         panel: c.panel.iter().map(|a| Line { when: t(a.at), what: format!("{} {} ({})", a.role, a.name, a.party) }).collect(),
         hearings: c.hearings.iter().map(|h| Line { when: t(h.when), what: h.place.clone() }).collect(),
         ruling,
+        draft: c.draft_ruling.as_ref().map(|d| DraftView {
+            by: d.issued_by.to_string(),
+            at: t(d.at),
+            summary: d.summary.clone(),
+            findings: d.findings.iter().map(|f| format!("{}: {} — {}", f.rule.as_deref().unwrap_or("finding"), if f.breached { "breached" } else { "not breached" }, f.text)).collect(),
+        }),
+        concur: me
+            .as_ref()
+            .filter(|p| c.members(PanelRole::Arbitrator).any(|a| &a.party == *p))
+            .and_then(|p| match (&c.draft_ruling, &c.ruling) {
+                (Some(d), None) if &d.issued_by != p => Some(d.reference()),
+                (None, Some(r)) if &r.issued_by != p && !r.concurring.contains(p) && c.members(PanelRole::Arbitrator).count() == 3 => Some(r.reference()),
+                _ => None,
+            })
+            .and_then(|reference| viewer.csrf().map(|csrf| (csrf.to_string(), reference))),
         filing_csrf,
         kinds: [FilingKind::Response, FilingKind::Memorial, FilingKind::CounterMemorial, FilingKind::Submission].iter().map(|k| k.label()).collect(),
     };
@@ -610,6 +644,20 @@ struct FilingForm {
     text: String,
     #[serde(default)]
     evidence: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConcurForm {
+    csrf: String,
+    draft: String,
+}
+
+/// An arbitrator concurs in the draft it read (or in the ruling issued), from the case page.
+async fn concur_form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, Form(f): Form<ConcurForm>) -> Result<Response, PageError> {
+    crate::auth::check_csrf(&viewer, &f.csrf)?;
+    act(&state, &viewer, &id, Action::Concur { draft: f.draft }).await?;
+    Ok(Redirect::to(&format!("/cases/{id}")).into_response())
 }
 
 async fn filing_form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, Form(f): Form<FilingForm>) -> Result<Response, PageError> {

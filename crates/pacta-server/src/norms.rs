@@ -53,6 +53,7 @@ fn scope_text(scope: &Scope) -> String {
         Scope::Universal => "universal".into(),
         Scope::Regional { parties } => format!("regional ({} participating states)", parties.len()),
         Scope::National { state } => format!("national position of {}", state.name()),
+        Scope::Treaty { non_parties, .. } => format!("treaty (binds its parties; {} states are not parties)", non_parties.len()),
     }
 }
 
@@ -102,6 +103,7 @@ async fn index() -> PageResult {
             Scope::Universal => 0,
             Scope::Regional { .. } => 1,
             Scope::National { .. } => 2,
+            Scope::Treaty { .. } => 0,
         };
         groups[g].1.push(summary(i));
     }

@@ -698,6 +698,59 @@ async fn respond_story(w: &World) {
     assert!(get(w, &fr, &page).await.body.contains("Due to be lifted under this instance"), "the incident page says so");
 }
 
+/// France invites Germany to protest with it. Naming Germany signs nothing in its name:
+/// Germany joins by its own act, and only then does the protest go out in both names.
+async fn joint_measure_story(w: &World) {
+    let fr = account(w, "fr-officer", "party", Some("state:FR"), None).await;
+    let de = account(w, "de-officer", "party", Some("state:DE"), None).await;
+    let pl = account(w, "pl-officer", "party", Some("state:PL"), None).await;
+    let page = format!("/incidents/{}", w.clear);
+    let respond = format!("{page}/respond");
+    let r = post_form(w, &fr, &format!("{page}/attribute"), &[("state", "RU"), ("confidence", "likely"), ("basis", "technical_report")], true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = post_form(w, &fr, &respond, &[("rung", "private_protest"), ("against", "RU"), ("with", "state:DE"), ("description", "Joint note verbale"), ("tlp", "AMBER")], true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let measures: serde_json::Value = serde_json::from_str(&get_token(w, fr.token.as_deref(), &format!("/api/v1/incidents/{}/measures", w.clear)).await.body).unwrap();
+    let m = measures["measures"][0]["id"].as_str().unwrap().to_string();
+    let move_uri = format!("{page}/measures/{m}");
+
+    // Not yet in Germany's name: France's page says Germany is invited, and notifying is refused.
+    assert!(get(w, &fr, &page).await.body.contains("state:DE (invited, not joined)"));
+    let r = post_form(w, &fr, &move_uri, &[("to", "notified")], true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "with[0]", "has not answered the invitation");
+    // Germany sees the invitation and joins; Poland, not invited, cannot.
+    assert!(get(w, &de, &page).await.body.contains("Joint note verbale"), "Germany reads the AMBER measure it is invited to");
+    let shown = get(w, &de, &respond).await.body;
+    assert!(shown.contains("Join this measure"), "{shown}");
+    assert_eq!(post_form(w, &pl, &move_uri, &[("to", "joined")], true).await.status, StatusCode::NOT_FOUND, "Poland does not even see it");
+    let r = post_json(w, fr.token.as_deref(), &format!("/api/v1/incidents/{}/measures/{m}/moves", w.clear), serde_json::json!({ "to": "joined" })).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "France cannot join for Germany: {}", r.body);
+    let r = post_form(w, &de, &move_uri, &[("to", "joined")], true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(!get(w, &de, &respond).await.body.contains("Join this measure"), "joined once");
+    let r = post_form(w, &fr, &move_uri, &[("to", "notified")], true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let shown = get(w, &fr, &page).await.body;
+    assert!(shown.contains("state:FR (proposing); state:DE (joined)") && !shown.contains("invited, not joined"), "{shown}");
+
+    // Germany ends its own part, in its own words; France's protest goes on.
+    let r = post_json(w, de.token.as_deref(), &format!("/api/v1/incidents/{}/measures/{m}/moves", w.clear), serde_json::json!({ "to": "left", "note": "Our part ends here." })).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let listed: serde_json::Value = serde_json::from_str(&get_token(w, fr.token.as_deref(), &format!("/api/v1/incidents/{}/measures", w.clear)).await.body).unwrap();
+    let measure = &listed["measures"].as_array().unwrap().iter().find(|x| x["id"] == m.as_str()).unwrap();
+    assert_eq!((measure["left"][0]["note"].as_str(), measure["state"].as_str()), (Some("Our part ends here."), Some("notified")), "{listed}");
+
+    // A state that may not read the incident cannot be invited: it could never answer.
+    let amber = format!("/incidents/{}/respond", w.amber);
+    let r = post_form(w, &fr, &amber, &[("rung", "private_protest"), ("against", "RU"), ("with", "state:PL")], true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "with[0]", "may not read this incident");
+}
+
+#[tokio::test]
+async fn an_invited_state_joins_a_joint_measure_by_its_own_act() {
+    on_both!(joint_measure_story);
+}
+
 async fn get_token(w: &World, token: Option<&str>, uri: &str) -> Reply {
     let mut req = Request::builder().uri(uri);
     if let Some(t) = token {

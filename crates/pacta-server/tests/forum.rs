@@ -181,3 +181,78 @@ async fn a_case_is_filed_through_the_api_and_its_published_ruling_is_read_by_the
         db.drop_db().await;
     }
 }
+
+/// A three-member tribunal deliberates over HTTP: one arbitrator's ruling is a draft that
+/// only the tribunal reads (not even a party acting meanwhile gets it back), and a second
+/// arbitrator's concurrence in that very draft issues it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_three_member_tribunals_draft_is_read_by_the_tribunal_alone_and_issued_by_a_concurrence() {
+    for db in TestDb::both().await {
+        eprintln!("-- on {}", db.store.backend());
+        let store = Arc::new(pacta_store::Store::open(&db.url).await.unwrap());
+        for (i, p) in ["state:FR", "state:RU", "org:secretariat"].iter().enumerate() {
+            let signer = NoteSigner::from_seed(p, [i as u8 + 1; 32]).unwrap();
+            store.register_party_key(&party(p), &party(p), &signer.verifier().to_vkey()).await.unwrap();
+        }
+        let (incident, _) = store.report_incident(IncidentRecord::new(wiper("Wiper at the French finance ministry")), &party("state:FR")).await.unwrap();
+        let neutrals = [("med", "SE", PanelRole::Mediator), ("arb-a", "NG", PanelRole::Arbitrator), ("arb-b", "BR", PanelRole::Arbitrator), ("arb-c", "JP", PanelRole::Arbitrator)];
+        for (handle, nationality, role) in neutrals {
+            let n = Arbitrator { party: party(&format!("org:{handle}")), name: handle.into(), nationalities: vec![StateCode::parse("s", nationality).unwrap()], affiliations: vec![], roles: vec![role] };
+            store.list_neutral(&party("org:secretariat"), n).await.unwrap();
+        }
+        let mut tokens = std::collections::HashMap::new();
+        for (name, role, p, o) in [("fr", "party", Some("state:FR"), None), ("arb-a", "arbitrator", None, Some("org:arb-a")), ("arb-b", "arbitrator", None, Some("org:arb-b"))] {
+            store.create_account(&party("org:secretariat"), name, role, p.map(party).as_ref(), o.map(party).as_ref(), None).await.unwrap();
+            let (token, digest) = pacta_server::auth::new_token();
+            store.add_token(name, &digest, TokenScope::ReadWrite, "test").await.unwrap();
+            tokens.insert(name, token);
+        }
+        let t = |n: &str| Some(tokens[n].clone());
+        let state = AppState::new(store.clone());
+        let t0 = Utc::now() - Duration::days(200);
+        let new = NewCase { claimant: party("state:FR"), respondent: party("state:RU"), title: "France v. Russia".into(), incidents: vec![incident], claim: "Pleading.".into(), evidence: vec![], tlp: Tlp::Amber };
+        let case = store.file_case(&party("state:FR"), new, t0).await.unwrap().case.id;
+        let step = |who: &str, action: Action, days: i64| {
+            let store = store.clone();
+            let who = party(who);
+            async move { store.act_on_case(&who, case, action, t0 + Duration::days(days)).await.unwrap() }
+        };
+        step("state:FR", Action::Escalate { to: Stage::Mediation, reason: "No agreement.".into() }, 61).await;
+        step("org:secretariat", Action::Appoint { party: party("org:med"), role: PanelRole::Mediator }, 62).await;
+        step("org:med", Action::DeclareImpasse { reason: "No common ground.".into() }, 70).await;
+        step("state:FR", Action::Escalate { to: Stage::Arbitration, reason: "Mediation failed.".into() }, 71).await;
+        for a in ["org:arb-a", "org:arb-b", "org:arb-c"] {
+            step("org:secretariat", Action::Appoint { party: party(a), role: PanelRole::Arbitrator }, 72).await;
+        }
+        let actions = format!("/api/v1/cases/{case}/actions");
+        let ruling = serde_json::json!({ "action": "rule", "ruling": {
+            "issued_by": "org:arb-a", "at": "2000-01-01T00:00:00Z",
+            "summary": "Draft: the wiper operation violated French sovereignty.",
+            "findings": [{ "incident": incident.to_string(), "instrument": "tallinn-2", "rule": "tallinn.r4.sovereignty", "breached": true, "text": "Data were destroyed." }],
+            "remedies": [], "published": true } });
+        let (status, drafted) = call(&state, t("arb-a").as_deref(), "POST", &actions, Some(ruling)).await;
+        assert_eq!(status, StatusCode::OK, "{drafted}");
+        let drafted: serde_json::Value = serde_json::from_str(&drafted).unwrap();
+        assert!(drafted["case"]["ruling"].is_null() && drafted["case"]["draft_ruling"]["summary"].is_string(), "{drafted}");
+        let draft = format!("org:arb-a@{}", chrono::DateTime::parse_from_rfc3339(drafted["case"]["draft_ruling"]["at"].as_str().unwrap()).unwrap().with_timezone(&Utc).to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+
+        // France, a party, acts meanwhile: its answer does not carry the draft, nor do its reads.
+        let (status, answer) = call(&state, t("fr").as_deref(), "POST", &actions, Some(serde_json::json!({ "action": "propose_settlement", "terms": "A joint statement." }))).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert!(!answer.contains("Draft: the wiper"), "{answer}");
+        let (_, page) = call(&state, t("fr").as_deref(), "GET", &format!("/cases/{case}"), None).await;
+        assert!(!page.contains("Draft: the wiper") && !page.contains("draft-ruling"), "{page}");
+        let (_, page) = call(&state, t("arb-b").as_deref(), "GET", &format!("/cases/{case}"), None).await;
+        assert!(page.contains("id=\"draft-ruling\"") && page.contains("Draft: the wiper"), "the tribunal reads its draft: {page}");
+
+        // B concurs in the draft it read: the ruling is issued, naming both.
+        let (status, err) = call(&state, t("arb-b").as_deref(), "POST", &actions, Some(serde_json::json!({ "action": "concur", "draft": "org:arb-a@2000-01-01T00:00:00.000000Z" }))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "a concurrence in another text is refused: {err}");
+        let (status, issued) = call(&state, t("arb-b").as_deref(), "POST", &actions, Some(serde_json::json!({ "action": "concur", "draft": draft }))).await;
+        assert_eq!(status, StatusCode::OK, "{issued}");
+        let (_, page) = call(&state, None, "GET", &format!("/cases/{case}"), None).await;
+        assert!(page.contains("id=\"ruling\"") && page.contains("org:arb-a, org:arb-b"), "{page}");
+        store.close().await;
+        db.drop_db().await;
+    }
+}

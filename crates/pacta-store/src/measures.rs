@@ -6,6 +6,8 @@
 //! | a state proposes a measure | [`Store::propose_measure`] | `measure.proposed` |
 //! | the measure moves (notified, enacted, suspended, lifted) | [`Store::move_measure`] | `measure.notified`, `measure.enacted`, … |
 //! | the state keeps it in force past a lift condition | [`Store::move_measure`] | `measure.kept` |
+//! | a state it was proposed with joins it | [`Store::move_measure`] | `measure.joined` |
+//! | a state it was proposed with declines or leaves it | [`Store::move_measure`] | `measure.left` |
 //!
 //! The store does not know the ladder: which rung a state may propose and which moves the
 //! lifecycle allows are decided by `pacta-ladder`. [`Store::move_measure`] therefore takes
@@ -61,14 +63,21 @@ pub struct StoredMeasure {
     pub log_index: u64,
 }
 
-/// Whether `viewer` may read `m`: anyone when it is CLEAR; otherwise the states taking it,
-/// and the state it is directed against once it has been notified.
+/// Whether `viewer` may read `m`: anyone when it is CLEAR, any signed-in party when GREEN
+/// (TLP 2.0: the community); otherwise the states taking it or invited to, and the state
+/// it is directed against once it has been notified or enacted.
 pub fn measure_visible_to(m: &Measure, viewer: Option<&PartyId>) -> bool {
     if m.tlp == Tlp::Clear {
         return true;
     }
     let Some(v) = viewer else { return false };
-    v == &m.by || m.with.contains(v) || (v.state() == Some(m.against) && m.state != MeasureState::Proposed)
+    if m.tlp == Tlp::Green {
+        return true;
+    }
+    // The state it is directed against learns of it from its notification (ILC art.
+    // 52(1)(b)) or its effect: a plan withdrawn before either is the proposers' own.
+    let announced = m.history.iter().any(|s| matches!(s.state, MeasureState::Notified | MeasureState::Enacted));
+    v == &m.by || m.with.contains(v) || (v.state() == Some(m.against) && announced)
 }
 
 fn measure_kind(before: &Measure, after: &Measure) -> Option<&'static str> {
@@ -80,6 +89,12 @@ fn measure_kind(before: &Measure, after: &Measure) -> Option<&'static str> {
             MeasureState::Suspended => "measure.suspended",
             MeasureState::Lifted => "measure.lifted",
         });
+    }
+    if before.joined != after.joined {
+        return Some("measure.joined");
+    }
+    if before.left != after.left {
+        return Some("measure.left");
     }
     (before.kept_despite_lift_condition != after.kept_despite_lift_condition).then_some("measure.kept")
 }
@@ -118,6 +133,9 @@ impl Store {
         }
         if measure.state != MeasureState::Proposed || measure.history.len() != 1 || measure.kept_despite_lift_condition.is_some() {
             return Err(refuse("state", measure.state, "a measure starts as proposed, with one step of history"));
+        }
+        if let Some(a) = measure.joined.first().or(measure.left.first()) {
+            return Err(refuse("joined", &a.party, "a measure is proposed with states invited, not joined: each joins by its own act"));
         }
         let backend = self.backend();
         let stored = write_tx!(self, tx => {
@@ -159,6 +177,17 @@ impl Store {
             after.validate()?;
             if (after.id, after.incident, &after.by, &after.with, after.against, &after.rung) != (before.id, before.incident, &before.by, &before.with, before.against, &before.rung) {
                 return Err(refuse("measure", id, "a measure's incident, states and rung are fixed when it is proposed"));
+            }
+            // Invariant: a state joins, declines or leaves a measure by its own act. However
+            // the decision was made, a change to who joined or left adds exactly one act of
+            // the acting state to one list, and nothing else changes with it: no party can
+            // be signed up, or signed out, by another.
+            if after.joined != before.joined || after.left != before.left {
+                let own_act = |b: &[pacta_core::PartnerAct], a: &[pacta_core::PartnerAct]| a.len() == b.len() + 1 && a.starts_with(b) && a.last().is_some_and(|x| &x.party == actor);
+                let one_act = (own_act(&before.joined, &after.joined) && after.left == before.left) || (own_act(&before.left, &after.left) && after.joined == before.joined);
+                if !one_act || after.state != before.state || after.history != before.history || after.kept_despite_lift_condition != before.kept_despite_lift_condition {
+                    return Err(refuse("joined", actor, "a state joins or leaves a measure by its own act, and that changes nothing else"));
+                }
             }
             let Some(kind) = measure_kind(&before, &after) else {
                 return Err(refuse("measure", id, "the change changes nothing"));

@@ -304,6 +304,8 @@ async fn bad_claims_and_moves_are_refused_by_rule_and_nothing_is_written() {
             state: MeasureState::Proposed,
             history: vec![MeasureStep { state: MeasureState::Proposed, at: now(), by: germany(), note: String::new() }],
             kept_despite_lift_condition: None,
+            joined: vec![],
+            left: vec![],
         };
         let err = pacta_ladder::check_proposal(Ladder::builtin(), pacta_norms::builtin(), &d, &by_germany).unwrap_err().to_string();
         assert!(err.contains("only the injured state"), "{err}");
@@ -330,6 +332,53 @@ async fn bad_claims_and_moves_are_refused_by_rule_and_nothing_is_written() {
         assert_eq!(dossier(store, incident, &france()).await.status().status, AttributionStatus::None);
         let err = refused(store.amend_claim(&france(), made.version.claim(), claim_against_russia(incident, &france(), Confidence::Likely), vec![], "again").await.unwrap_err());
         assert!(err.contains("withdrawn"), "{err}");
+    });
+}
+
+#[tokio::test]
+async fn a_state_named_in_a_collective_measure_takes_part_only_by_joining_it_itself() {
+    on_both!(|db| {
+        let store = &db.store;
+        let (incident, _) = store.report_incident(IncidentRecord::new(wiper_incident()), &france()).await.unwrap();
+        register(store, &france(), 1).await;
+        register(store, &germany(), 2).await;
+        register(store, &party("state:PL"), 3).await;
+        let refused = |e: pacta_store::StoreError| e.to_string();
+        let proposal = Measure { with: vec![germany()], rung: "collective_measures".into(), ..countermeasure(incident, &france(), state("RU")) };
+
+        // A proposal arrives with its partners invited, never already joined.
+        let act = |p: &PartyId| PartnerAct { party: p.clone(), at: now(), note: String::new() };
+        let signed_up = Measure { joined: vec![act(&germany())], ..proposal.clone() };
+        let err = refused(store.propose_measure(&france(), signed_up).await.unwrap_err());
+        assert!(err.contains("joined") && err.contains("by its own act"), "{err}");
+        let id = store.propose_measure(&france(), proposal).await.unwrap().measure.id;
+        let size = store.log_size().await.unwrap();
+
+        // France cannot sign Germany up, nor sign it out, however the change is put to the store.
+        let err = refused(store.move_measure(&france(), id, |m| Ok(Measure { joined: vec![act(&germany())], ..m.clone() })).await.unwrap_err());
+        assert!(err.contains("by its own act"), "{err}");
+        let err = refused(store.move_measure(&france(), id, |m| Ok(Measure { left: vec![act(&germany())], ..m.clone() })).await.unwrap_err());
+        assert!(err.contains("by its own act"), "{err}");
+        // Poland was not invited.
+        let err = refused(store.move_measure(&party("state:PL"), id, |m| pacta_ladder::join(m, &party("state:PL"), "", &now())).await.unwrap_err());
+        assert!(err.contains("only the states state:FR invited join its measure"), "{err}");
+        assert_eq!(store.log_size().await.unwrap(), size, "refusals write nothing");
+
+        // Germany joins, by its own act and in its own words, on the log.
+        let joined = store.move_measure(&germany(), id, |m| pacta_ladder::join(m, &germany(), "Under ILC art. 54.", &now())).await.unwrap();
+        assert_eq!(joined.measure.partners(), vec![&germany()]);
+        let entry = store.log_entries(joined.log_index, joined.log_index + 1).await.unwrap().remove(0);
+        assert_eq!(entry.kind, "measure.joined");
+        assert!(String::from_utf8_lossy(&entry.entry).contains("state:DE") || entry.entry.starts_with(b"{\"sha256\""));
+        assert_eq!(store.get_measure(id, Some(&germany())).await.unwrap().unwrap().measure.joined[0].note, "Under ILC art. 54.");
+        // ... and leaves it: its own act again.
+        let left = store.move_measure(&germany(), id, |m| pacta_ladder::leave(m, &germany(), "", &now())).await.unwrap();
+        assert_eq!(store.log_entries(left.log_index, left.log_index + 1).await.unwrap()[0].kind, "measure.left");
+        assert!(left.measure.partners().is_empty());
+
+        // Russia, the target, never sees a plan withdrawn before its notification.
+        store.move_measure(&france(), id, |m| pacta_ladder::transition(m, Ladder::builtin().rung("collective_measures").unwrap(), &Situation::default(), &france(), MeasureState::Lifted, "withdrawn", &now())).await.unwrap();
+        assert!(store.get_measure(id, Some(&party("state:RU"))).await.unwrap().is_none());
     });
 }
 

@@ -442,6 +442,7 @@ async fn a_dispute_goes_through_mediation_to_an_arbitral_ruling_and_compliance_l
         // The ruling: a breach, cessation, assurances and compensation, published.
         let ruling = Ruling {
             issued_by: okafor.clone(),
+            concurring: vec![],
             at: at(250),
             summary: "The tribunal finds that the wiper operation against the finance ministry is attributable to Russia and violated French sovereignty.".into(),
             findings: vec![RulingFinding { incident: Some(incident), instrument: Some("tallinn-2".into()), rule: Some("tallinn.r4.sovereignty".into()), breached: true, text: "Destruction of data on government systems is a violation of sovereignty.".into() }],
@@ -506,5 +507,73 @@ async fn a_dispute_goes_through_mediation_to_an_arbitral_ruling_and_compliance_l
         assert!(store.similar_cases(incident, &BTreeSet::new(), 5).await.unwrap().is_empty(), "a case is not its own precedent");
 
         assert_logged(store, &steps).await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_three_member_tribunals_draft_stays_with_it_until_a_second_arbitrator_concurs() {
+    on_both!(|db| {
+        let store = &db.store;
+        register(store, &fr(), 1).await;
+        register(store, &ru(), 2).await;
+        register(store, &secretariat(), 3).await;
+        let (incident, _) = store.report_incident(IncidentRecord::new(wiper_incident("Wiper at the French finance ministry")), &fr()).await.unwrap();
+        let t0 = Utc::now() - Duration::days(400);
+        let at = |days: i64| -> DateTime<Utc> { t0 + Duration::days(days) };
+        let new = NewCase { claimant: fr(), respondent: ru(), title: "France v. Russia".into(), incidents: vec![incident], claim: "Russia's organs destroyed data.".into(), evidence: vec![], tlp: Tlp::Clear };
+        let case = store.file_case(&fr(), new, at(0)).await.unwrap().case.id;
+        let act = |who: PartyId, action: Action, when: DateTime<Utc>| async move { store.act_on_case(&who, case, action, when).await };
+        act(fr(), Action::Escalate { to: Stage::Mediation, reason: "No agreement.".into() }, at(61)).await.unwrap();
+        store.list_neutral(&secretariat(), neutral("org:med", "Mediator", "SE", &[], &[PanelRole::Mediator])).await.unwrap();
+        act(secretariat(), Action::Appoint { party: party("org:med"), role: PanelRole::Mediator }, at(62)).await.unwrap();
+        act(party("org:med"), Action::DeclareImpasse { reason: "No common ground.".into() }, at(63)).await.unwrap();
+        act(fr(), Action::Escalate { to: Stage::Arbitration, reason: "Mediation failed.".into() }, at(64)).await.unwrap();
+        let (a, b, c) = (party("org:arb-a"), party("org:arb-b"), party("org:arb-c"));
+        for (who, nationality) in [(&a, "NG"), (&b, "BR"), (&c, "JP")] {
+            store.list_neutral(&secretariat(), neutral(who.as_str(), who.as_str(), nationality, &[], &[PanelRole::Arbitrator])).await.unwrap();
+            act(secretariat(), Action::Appoint { party: who.clone(), role: PanelRole::Arbitrator }, at(65)).await.unwrap();
+        }
+        let ruling = Ruling {
+            issued_by: a.clone(),
+            concurring: vec![],
+            at: at(100),
+            summary: "The wiper operation violated French sovereignty.".into(),
+            findings: vec![RulingFinding { incident: Some(incident), instrument: Some("tallinn-2".into()), rule: Some("tallinn.r4.sovereignty".into()), breached: true, text: "Destruction of data on government systems.".into() }],
+            remedies: vec![],
+            published: true,
+        };
+
+        // Arbitrator A's ruling is a draft: the case is undecided, the log commits to the
+        // draft without showing it, and only the tribunal reads it.
+        let drafted = act(a.clone(), Action::Rule { ruling: ruling.clone() }, at(100)).await.unwrap();
+        assert_eq!((drafted.case.stage, drafted.case.ruling.is_none()), (Stage::Arbitration, true));
+        let logged = store.log_entries(drafted.log_index, drafted.log_index + 1).await.unwrap().remove(0);
+        assert_eq!(logged.kind, "ruling.drafted");
+        assert!(!entry(store, drafted.log_index).await.contains("violated French sovereignty"), "the draft is not in the public log");
+        for outsider in [Some(fr()), Some(ru()), Some(secretariat()), None] {
+            let seen = store.get_case(case, outsider.as_ref()).await.unwrap().unwrap();
+            assert!(seen.case.draft_ruling.is_none(), "{outsider:?} reads the draft");
+        }
+        assert!(store.get_case(case, Some(&c)).await.unwrap().unwrap().case.draft_ruling.is_some(), "arbitrator C deliberates on it");
+        // A party acting meanwhile does not get the draft back with its answer.
+        let answer = act(fr(), Action::ProposeSettlement { terms: "A joint statement.".into() }, at(100)).await.unwrap();
+        assert!(answer.case.draft_ruling.is_none());
+        let draft = Action::Concur { draft: drafted.case.draft_ruling.as_ref().unwrap().reference() };
+        assert!(refused(act(a.clone(), draft.clone(), at(101)).await).contains("art. 33(1)"));
+
+        // B concurs: the majority issues the ruling, published in full with both names.
+        let issued = act(b.clone(), draft, at(101)).await.unwrap();
+        assert_eq!(issued.case.stage, Stage::Closed, "no remedies: the case closes");
+        let logged = store.log_entries(issued.log_index, issued.log_index + 1).await.unwrap().remove(0);
+        assert_eq!(logged.kind, "ruling.issued");
+        let public = entry(store, issued.log_index).await;
+        assert!(public.contains("violated French sovereignty") && public.contains("org:arb-b"), "{public}");
+        let seen = store.get_case(case, None).await.unwrap().unwrap().case;
+        assert_eq!(seen.ruling.as_ref().unwrap().concurring, vec![b.clone()]);
+        // C joins the published award: unanimous, and as public as the ruling.
+        let joined = act(c.clone(), Action::Concur { draft: seen.ruling.as_ref().unwrap().reference() }, at(102)).await.unwrap();
+        let logged = store.log_entries(joined.log_index, joined.log_index + 1).await.unwrap().remove(0);
+        assert_eq!(logged.kind, "ruling.concurred");
+        assert!(entry(store, joined.log_index).await.contains("org:arb-c"));
     });
 }

@@ -53,6 +53,7 @@ fn public_view(c: &DisputeCase) -> DisputeCase {
     v.hearings.clear();
     v.interim_measures.clear();
     v.settlement = None;
+    v.draft_ruling = None;
     for r in &mut v.compliance {
         r.report = None;
         r.evidence.clear();
@@ -61,6 +62,10 @@ fn public_view(c: &DisputeCase) -> DisputeCase {
 }
 
 fn view(mut c: DisputeCase, log_index: u64, viewer: Option<&PartyId>) -> Option<StoredCase> {
+    // The tribunal's deliberation is its own, whoever else reads the case.
+    if !c.draft_visible_to(viewer) {
+        c.draft_ruling = None;
+    }
     if c.visible_to(viewer) {
         // A CLEAR case is open to all, its unpublished ruling (and the compliance with
         // its remedies) only to the participants.
@@ -242,20 +247,29 @@ impl Store {
             }
             let roster = Roster { arbitrator: arbitrator.as_ref(), involvement: &involvement };
             let after = before.apply(actor, &action, at, &roster, &CaseRules::default())?;
-            // A published ruling is public whatever the case's marking; the rest keeps it.
-            let (record, mark) = match &action {
-                Action::Rule { ruling } if ruling.published => (
+            // The ruling given by this step, if it gave one (a sole arbitrator's, or a
+            // three-member tribunal's draft once a second arbitrator concurs).
+            let given = after.ruling.as_ref().filter(|_| before.ruling.is_none());
+            let (record, mark) = match (given, &after.ruling) {
+                // A published ruling is public whatever the case's marking; the rest keeps it.
+                (Some(ruling), _) if ruling.published => (
                     serde_json::json!({ "case": id.to_string(), "title": after.title, "claimant": after.claimant.as_str(), "respondent": after.respondent.as_str(), "incidents": after.incidents, "ruling": ruling, "stage": after.stage }),
                     Tlp::Clear,
                 ),
+                // An arbitrator joining a published ruling after its issue: as public as it.
+                (None, Some(ruling)) if ruling.published && matches!(action, Action::Concur { .. }) => (
+                    serde_json::json!({ "case": id.to_string(), "ruling": ruling.reference(), "concurring": ruling.concurring }),
+                    Tlp::Clear,
+                ),
                 // A ruling ordered unpublished stays with the participants even in a CLEAR
-                // case: its entry is marked as a private record is.
+                // case, and a draft with the tribunal: their entries are marked as a
+                // private record is (the log commits to them without showing them).
                 _ => (
                     serde_json::json!({ "case": id.to_string(), "at": pacta_forum::fmt_time(at), "action": action, "stage": after.stage, "deadlines": after.deadlines }),
-                    marking(tlp, matches!(&action, Action::Rule { ruling } if !ruling.published)),
+                    marking(tlp, given.is_some_and(|r| !r.published) || matches!(&action, Action::Rule { .. } | Action::Concur { .. })),
                 ),
             };
-            let index = log.push(actor, action.kind(), &canonical_json(&record)?, mark);
+            let index = log.push(actor, pacta_forum::case::entry_kind(&action, &before, &after), &canonical_json(&record)?, mark);
             sqlx::query("UPDATE dispute_cases SET stage = $1, body = $2, log_index = $3 WHERE id = $4")
                 .bind(after.stage.label())
                 .bind(canonical_json(&after)?)
@@ -290,6 +304,12 @@ impl Store {
                 }
             }
             log.flush(&mut *tx).await?;
+            // The case goes back to the actor as the actor may see it: a party acting
+            // while the tribunal deliberates does not get the draft with its answer.
+            let mut after = after;
+            if !after.draft_visible_to(Some(actor)) {
+                after.draft_ruling = None;
+            }
             StoredCase { case: after, log_index: index, full: true }
         });
         Ok(stored)

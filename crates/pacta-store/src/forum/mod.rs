@@ -12,7 +12,7 @@
 //! | reminders and lapses fall due | [`Store::sweep_consultations`] | `consultation.reminded`, `consultation.lapsed` |
 //! | the secretariat lists a neutral | [`Store::list_neutral`] | `roster.listed` |
 //! | a state files a case | [`Store::file_case`] | `case.filed` |
-//! | every later step of a case | [`Store::act_on_case`] | `case.filing`, `case.escalated`, `panel.appointed`, `deadline.extended`, `hearing.scheduled`, `mediation.impasse`, `case.interim_measure`, `settlement.proposed`, `case.settled`, `ruling.issued`, `remedy.reported`, `remedy.complied` |
+//! | every later step of a case | [`Store::act_on_case`] | `case.filing`, `case.escalated`, `panel.appointed`, `deadline.extended`, `hearing.scheduled`, `mediation.impasse`, `case.interim_measure`, `settlement.proposed`, `case.settled`, `ruling.drafted`, `ruling.issued`, `ruling.concurred`, `remedy.reported`, `remedy.complied` |
 //!
 //! Invariants:
 //! - **Deadlines are in the entries.** Each entry carries the deadlines in force after the

@@ -92,5 +92,7 @@ pub fn countermeasure(incident: IncidentId, by: &PartyId, against: StateCode) ->
         state: MeasureState::Proposed,
         history: vec![MeasureStep { state: MeasureState::Proposed, at: now(), by: by.clone(), note: String::new() }],
         kept_despite_lift_condition: None,
+        joined: vec![],
+        left: vec![],
     }
 }
