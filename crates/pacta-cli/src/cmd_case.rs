@@ -358,9 +358,16 @@ fn render(c: &DisputeCase) -> String {
     }
     if let Some(d) = &c.draft_ruling {
         s.push_str(&format!("Draft ruling by {} of {}, awaiting a second arbitrator's concurrence: pacta case concur {} --draft {}\n  {}\n", d.issued_by, t(d.at), c.id, d.reference(), d.summary));
+        for f in &d.findings {
+            s.push_str(&format!("  finding{}: {} — {}\n", f.rule.as_ref().map(|r| format!(" on {r}")).unwrap_or_default(), if f.breached { "breached" } else { "not breached" }, f.text));
+        }
+        for (i, m) in d.remedies.iter().enumerate() {
+            s.push_str(&format!("  remedy {i}: {} ({}){}: {} — due {} (kept the same time after the ruling is issued)\n", m.kind, m.kind.cites(), m.amount.as_ref().map(|a| format!(" {a}")).unwrap_or_default(), m.description, t(m.due)));
+        }
+        s.push_str(if d.published { "  to be published when issued\n" } else { "  not to be published: it stays with the participants\n" });
     }
     if let Some(r) = &c.ruling {
-        let concurring = if r.concurring.is_empty() { String::new() } else { format!(", concurred in by {}", r.concurring.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")) };
+        let concurring = if r.concurring.is_empty() { String::new() } else { format!(", concurred in by {}", r.concurring.iter().map(|c| format!("{} ({})", c.party, t(c.at))).collect::<Vec<_>>().join(", ")) };
         s.push_str(&format!("Ruling of {} by {}{concurring}{} (reference {})\n  {}\n", t(r.at), r.issued_by, if r.published { "" } else { " (not published)" }, r.reference(), r.summary));
         for f in &r.findings {
             s.push_str(&format!("  finding{}: {} — {}\n", f.rule.as_ref().map(|r| format!(" on {r}")).unwrap_or_default(), if f.breached { "breached" } else { "not breached" }, f.text));

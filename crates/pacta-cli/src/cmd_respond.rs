@@ -244,6 +244,10 @@ async fn run_with(store: &Store, actor: &PartyId, cmd: RespondCommand) -> anyhow
         RespondCommand::Join { measure, note } => {
             let id = ResponseId::parse(&measure)?;
             let at = now();
+            if let Some(current) = store.get_measure(id, Some(actor)).await? {
+                let d = load_dossier(store, current.measure.incident, actor).await?;
+                pacta_ladder::check_join(Ladder::builtin(), &d, &current.measure, actor)?;
+            }
             let joined = store.move_measure(actor, id, |m| pacta_ladder::join(m, actor, &note, &at)).await?;
             let waiting = joined.measure.pending();
             println!("{actor} joined measure {id} ({}) of {}; log entry {}.", joined.measure.rung, joined.measure.by, joined.log_index);

@@ -23,7 +23,7 @@
 //! gave them: their due dates move with the date of issue.
 
 use crate::panel::{Arbitrator, CaseSide, Involvement, PanelRole, conflicts};
-use crate::ruling::Ruling;
+use crate::ruling::{Concurrence, Ruling};
 use crate::{fmt_time, refuse, text};
 use chrono::{DateTime, Duration, Utc};
 use pacta_core::{IncidentId, Invalid, PartyId, Tlp, labelled_enum};
@@ -386,6 +386,7 @@ impl DisputeCase {
         }
         if let Some(r) = &self.ruling {
             see(r.at);
+            r.concurring.iter().for_each(|c| see(c.at));
         }
         if let Some(d) = &self.draft_ruling {
             see(d.at);
@@ -576,6 +577,8 @@ impl DisputeCase {
                 }
                 next.settlement.as_mut().expect("checked above").accepted_at = Some(at);
                 next.stage = Stage::Settled;
+                // The dispute is settled: the tribunal has nothing left to decide.
+                next.draft_ruling = None;
             }
             Action::Rule { ruling } => {
                 if self.stage != Stage::Arbitration {
@@ -596,7 +599,7 @@ impl DisputeCase {
                     return Err(refuse(&format!("findings[{i}].incident"), f.incident.map(|x| x.to_string()).unwrap_or_default(), "is not an incident of this case: a ruling makes findings on the incidents the case is about"));
                 }
                 if let Some(c) = ruling.concurring.first() {
-                    return Err(refuse("ruling.concurring", c, "an arbitrator concurs by its own act (action concur), not by being named"));
+                    return Err(refuse("ruling.concurring", &c.party, "an arbitrator concurs by its own act (action concur), not by being named"));
                 }
                 if n == 1 {
                     next.issue(ruling.clone());
@@ -616,10 +619,10 @@ impl DisputeCase {
                     if &issued.reference() != named {
                         return Err(refuse("draft", named, format!("the ruling of this case is {}: a concurrence names the ruling it joins", issued.reference())));
                     }
-                    if &issued.issued_by == actor || issued.concurring.contains(actor) {
+                    if &issued.issued_by == actor || issued.concurred_by(actor) {
                         return Err(refuse("--as", actor, format!("{actor} is already named in the ruling, issued by a majority (UNCITRAL art. 33(1))")));
                     }
-                    next.ruling.as_mut().expect("checked above").concurring.push(actor.clone());
+                    next.ruling.as_mut().expect("checked above").concurring.push(Concurrence { party: actor.clone(), at });
                     return Ok(next);
                 }
                 if self.stage != Stage::Arbitration {
@@ -641,10 +644,10 @@ impl DisputeCase {
                 // time to comply the draft gave it, counted from the ruling's issue.
                 let mut ruling = draft.clone();
                 let waited = at - draft.at;
-                for r in &mut ruling.remedies {
-                    r.due += waited;
+                for (i, r) in ruling.remedies.iter_mut().enumerate() {
+                    r.due = r.due.checked_add_signed(waited).ok_or_else(|| refuse(&format!("remedies[{i}].due"), fmt_time(r.due), "cannot be kept the same time after the ruling: its drafter gives it again"))?;
                 }
-                ruling.concurring.push(actor.clone());
+                ruling.concurring.push(Concurrence { party: actor.clone(), at });
                 ruling.at = at;
                 ruling.validate()?;
                 next.issue(ruling);
@@ -826,7 +829,7 @@ mod tests {
         let concur = |c: &DisputeCase, who: &str, r: &crate::ruling::Ruling, day: i64| apply(c, who, Action::Concur { draft: r.reference() }, day);
         let draft_a = drafted.draft_ruling.clone().unwrap();
         assert!(concur(&drafted, "org:arb-a", &draft_a, 101).unwrap_err().rule.contains("art. 33(1)"));
-        let named = Action::Rule { ruling: crate::ruling::Ruling { concurring: vec![p("org:arb-b")], ..ruling("org:arb-a", 101) } };
+        let named = Action::Rule { ruling: crate::ruling::Ruling { concurring: vec![Concurrence { party: p("org:arb-b"), at: t(101) }], ..ruling("org:arb-a", 101) } };
         assert_eq!(apply(&drafted, "org:arb-a", named, 101).unwrap_err().field, "ruling.concurring");
         assert!(concur(&drafted, "state:FR", &draft_a, 101).unwrap_err().rule.contains("only the tribunal"));
         assert!(concur(&drafted, "org:arb-b", &draft_a, 99).unwrap_err().rule.contains("not dated before"), "a concurrence follows the draft");
@@ -840,7 +843,7 @@ mod tests {
         // keeps the thirty days the draft gave it.
         let ruled = concur(&drafted, "org:arb-b", &draft_a, 102).unwrap();
         let given = ruled.ruling.as_ref().unwrap();
-        assert_eq!((ruled.stage, &given.issued_by, &given.concurring, given.at), (Stage::Ruled, &p("org:arb-a"), &vec![p("org:arb-b")], t(102)));
+        assert_eq!((ruled.stage, &given.issued_by, &given.concurring, given.at), (Stage::Ruled, &p("org:arb-a"), &vec![Concurrence { party: p("org:arb-b"), at: t(102) }], t(102)));
         assert_eq!(given.remedies[0].due, t(132));
         assert!(ruled.draft_ruling.is_none());
         assert_eq!(entry_kind(&Action::Concur { draft: draft_a.reference() }, &drafted, &ruled), "ruling.issued");
@@ -850,7 +853,20 @@ mod tests {
         // C may then put its name to the award too: unanimous, not two to one.
         let issued = given.clone();
         let unanimous = concur(&ruled, "org:arb-c", &issued, 103).unwrap();
-        assert_eq!(unanimous.ruling.as_ref().unwrap().concurring, vec![p("org:arb-b"), p("org:arb-c")]);
+        assert_eq!(unanimous.ruling.as_ref().unwrap().concurring.iter().map(|c| (c.party.as_str(), c.at)).collect::<Vec<_>>(), vec![("org:arb-b", t(102)), ("org:arb-c", t(103))]);
+        assert!(apply(&unanimous, "state:RU", Action::ProposeSettlement { terms: "x".into() }, 102).unwrap_err().rule.contains("not dated before"), "nothing is dated before the last concurrence");
+
+        // The reference is the text's: a draft given again at the same instant with other
+        // remedies is another draft.
+        let other = crate::ruling::Ruling { summary: "Another text.".into(), ..ruling("org:arb-a", 100) };
+        assert_ne!(other.reference(), ruling("org:arb-a", 100).reference());
+        // A remedy years beyond reach is refused when the draft is given, not when B concurs.
+        let far = crate::ruling::Ruling { remedies: vec![crate::ruling::Remedy { due: t(100 + 20 * 366), ..ruling("org:arb-a", 100).remedies[0].clone() }], ..ruling("org:arb-a", 100) };
+        assert!(apply(&c, "org:arb-a", Action::Rule { ruling: far }, 100).unwrap_err().rule.contains("within ten years"));
+        // A settlement ends the deliberation.
+        let offered = apply(&drafted, "state:RU", Action::ProposeSettlement { terms: "A joint statement.".into() }, 101).unwrap();
+        let settled = apply(&offered, "state:FR", Action::AcceptSettlement, 102).unwrap();
+        assert!(settled.draft_ruling.is_none());
         assert_eq!(entry_kind(&Action::Concur { draft: issued.reference() }, &ruled, &unanimous), "ruling.concurred");
         assert!(concur(&unanimous, "org:arb-b", &issued, 104).unwrap_err().rule.contains("already named"));
         assert!(concur(&ruled, "org:arb-c", &draft_a, 103).unwrap_err().field == "draft", "names the ruling issued");

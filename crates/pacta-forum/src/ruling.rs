@@ -76,10 +76,12 @@ pub struct RulingFinding {
 pub struct Ruling {
     /// The arbitrator who gave the ruling (for a three-member tribunal, who drafted it).
     pub issued_by: PartyId,
-    /// The arbitrators of a three-member tribunal who joined it, making the majority
-    /// (UNCITRAL art. 33(1)). Empty for a sole arbitrator; absent from such a record.
+    /// The arbitrators of a three-member tribunal who joined it, each with the time it
+    /// did: the first made the majority (UNCITRAL art. 33(1)) and issued it; a later one
+    /// put its name to the award after. Empty for a sole arbitrator; absent from such a
+    /// record.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub concurring: Vec<PartyId>,
+    pub concurring: Vec<Concurrence>,
     pub at: DateTime<Utc>,
     pub summary: String,
     pub findings: Vec<RulingFinding>,
@@ -88,12 +90,30 @@ pub struct Ruling {
     pub published: bool,
 }
 
+/// One arbitrator's concurrence in a ruling.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Concurrence {
+    pub party: PartyId,
+    pub at: DateTime<Utc>,
+}
+
 impl Ruling {
-    /// How a concurrence names the ruling or draft it joins: its drafter and the instant
-    /// it was given (`org:arb-a@2027-01-05T10:00:00.000000Z`). A draft replaced since has
-    /// another reference, so a concurrence cannot land on a text its arbitrator never read.
+    /// How a concurrence names the draft or ruling it joins: its drafter and a digest of
+    /// everything it says and orders, as given (`org:arb-a@3f2a…`, 16 hex digits of
+    /// SHA-256 over its JSON without the concurrences). Any change to the text, the
+    /// remedies, their dates or the publication gives another reference, so a concurrence
+    /// cannot land on a text its arbitrator was not shown, however close in time.
     pub fn reference(&self) -> String {
-        format!("{}@{}", self.issued_by, self.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        use sha2::Digest;
+        let text = serde_json::to_vec(&Ruling { concurring: Vec::new(), ..self.clone() }).unwrap_or_default();
+        let digest = sha2::Sha256::digest(&text);
+        let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        format!("{}@{hex}", self.issued_by)
+    }
+
+    /// Whether `p` concurred in the ruling.
+    pub fn concurred_by(&self, p: &PartyId) -> bool {
+        self.concurring.iter().any(|c| &c.party == p)
     }
 
     pub fn breach_found(&self) -> bool {
@@ -115,6 +135,9 @@ impl Ruling {
             text(&format!("remedies[{i}].description"), &r.description, 4_000)?;
             if r.due <= self.at {
                 return Err(refuse(&format!("remedies[{i}].due"), fmt_time(r.due), "a remedy is due after the ruling"));
+            }
+            if r.due > self.at + crate::MAX_AHEAD {
+                return Err(refuse(&format!("remedies[{i}].due"), fmt_time(r.due), "a remedy falls due within ten years of the ruling"));
             }
             match (&r.amount, r.kind) {
                 (None, RemedyKind::Compensation) => return Err(refuse(&format!("remedies[{i}].amount"), "(none)", "compensation states an amount (ILC art. 36)")),

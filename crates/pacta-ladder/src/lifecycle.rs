@@ -197,7 +197,7 @@ pub fn transition(measure: &Measure, rung: &Rung, situation: &Situation, actor: 
 }
 
 fn invited_names(measure: &Measure) -> String {
-    if measure.with.is_empty() { "it invited none".to_string() } else { measure.with.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ") }
+    if measure.with.is_empty() { "none".to_string() } else { measure.with.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ") }
 }
 
 /// `actor`, one of the states the measure was proposed with, joins it: its own act of
@@ -206,7 +206,7 @@ fn invited_names(measure: &Measure) -> String {
 /// after declining.
 pub fn join(measure: &Measure, actor: &PartyId, note: &str, at: &str) -> Result<Measure, Invalid> {
     if !measure.with.contains(actor) {
-        return Err(refuse("--as", actor, format!("only the states {} invited join its measure ({})", measure.by, invited_names(measure))));
+        return Err(refuse("--as", actor, format!("only a state invited by {} joins this measure (invited: {})", measure.by, invited_names(measure))));
     }
     if measure.has_left(actor) {
         return Err(refuse("--as", actor, format!("{actor} declined or left this measure: that is final, and {} may propose a new one", measure.by)));
@@ -230,7 +230,7 @@ pub fn join(measure: &Measure, actor: &PartyId, note: &str, at: &str) -> Result<
 /// (ILC arts. 49, 53 and 54). The measure goes on in the name of the others.
 pub fn leave(measure: &Measure, actor: &PartyId, note: &str, at: &str) -> Result<Measure, Invalid> {
     if !measure.with.contains(actor) {
-        return Err(refuse("--as", actor, format!("only the states {} invited decline or leave its measure ({})", measure.by, invited_names(measure))));
+        return Err(refuse("--as", actor, format!("only a state invited by {} declines or leaves this measure (invited: {})", measure.by, invited_names(measure))));
     }
     if measure.has_left(actor) {
         return Err(refuse("--as", actor, format!("{actor} has already declined or left this measure")));

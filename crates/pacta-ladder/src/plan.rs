@@ -424,6 +424,40 @@ pub fn check_move(ladder: &Ladder, law: &Instruments, dossier: &Dossier, measure
     Ok(())
 }
 
+/// Checks that `actor` may join `measure` on what it has itself put on record: a state
+/// whose latest stance contests the attribution to the state the measure is directed
+/// against does not take a countermeasure against it. A state taking countermeasures
+/// acts at its own risk if its assessment of responsibility proves wrong (ILC Articles,
+/// commentary to art. 49, para. 3); on its own record it holds that state not responsible.
+/// Retorsion, being lawful whatever the attribution, is joined freely.
+pub fn check_join(ladder: &Ladder, dossier: &Dossier, measure: &Measure, actor: &PartyId) -> Result<(), Invalid> {
+    let rung = ladder.require("rung", &measure.rung)?;
+    // The law's lift conditions bind each state taking the measure on its own record: one
+    // that itself records the responsible state's compliance (art. 53), say, could not
+    // take part for a moment.
+    let own = crate::lifecycle::Situation::of(&dossier.compliance, actor, measure.against);
+    if let Some(due) = crate::lifecycle::lift_due(&Measure { state: pacta_core::MeasureState::Enacted, ..measure.clone() }, rung, &own)
+        && due.binding
+    {
+        return Err(Invalid::new("--as", actor, format!("{}: on {actor}'s own record, {} — a {} measure it took part in would have to end at once", due.cites, due.condition.replace('_', " "), rung.basis)));
+    }
+    if rung.basis != LegalBasis::Countermeasure {
+        return Ok(());
+    }
+    let contests = dossier.status().by_state.iter().any(|s| s.state == measure.against && s.contested_by.contains(actor));
+    if contests {
+        return Err(Invalid::new(
+            "--as",
+            actor,
+            format!(
+                "{actor} contests the attribution to {}: a state takes countermeasures only against a state it holds responsible, at its own risk (ILC Articles, commentary to art. 49, para. 3); revise its stance first, or decline",
+                measure.against
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks that `measure` may be proposed: its rung is on the ladder, and the plan for its
 /// state against its target lists the rung as an option. The refusal names the failing
 /// gate or legal condition.

@@ -331,7 +331,7 @@ fn an_invited_state_takes_part_only_once_it_joins_by_its_own_act() {
 
     // Only an invited state joins, for itself, once, and while the measure is proposed.
     let err = pacta_ladder::join(&m, &party("state:IT"), "", "t1").unwrap_err();
-    assert!(err.field == "--as" && err.rule.contains("only the states state:FR invited") && err.rule.contains("state:DE, state:PL"), "{err}");
+    assert!(err.field == "--as" && err.rule.contains("only a state invited by state:FR") && err.rule.contains("invited: state:DE, state:PL"), "{err}");
     assert!(pacta_ladder::join(&m, &fr, "", "t1").is_err(), "the proposer does not join its own measure");
     let m = pacta_ladder::join(&m, &de, "Germany takes part under ILC art. 54.", "t1").unwrap();
     assert_eq!((m.joined[0].party.clone(), m.joined[0].note.as_str()), (de.clone(), "Germany takes part under ILC art. 54."), "the joining state's own words are kept");
@@ -365,6 +365,21 @@ fn an_invited_state_takes_part_only_once_it_joins_by_its_own_act() {
     assert_eq!(twice.validate().unwrap_err().field, "with[1]");
     let itself = Measure { with: vec![fr.clone()], ..countermeasure() };
     assert!(itself.validate().unwrap_err().rule.contains("is the state proposing the measure"));
+}
+
+#[test]
+fn a_state_that_contests_the_attribution_does_not_join_a_countermeasure_on_it() {
+    let mut d = dossier();
+    let it = party("state:IT");
+    d.stances.push(stance(&d.claims[0], "state:IT", StanceKind::Contest, vec![]));
+    let collective = Measure { with: vec![it.clone()], rung: "collective_measures".into(), ..countermeasure() };
+    let err = pacta_ladder::check_join(Ladder::builtin(), &d, &collective, &it).unwrap_err();
+    assert!(err.field == "--as" && err.rule.contains("contests the attribution to RU") && err.rule.contains("art. 49"), "{err}");
+    // A protest is lawful whatever the attribution: Italy may join that.
+    let protest = Measure { rung: "private_protest".into(), ..collective.clone() };
+    pacta_ladder::check_join(Ladder::builtin(), &d, &protest, &it).unwrap();
+    // Germany, which contested nothing, joins the countermeasure.
+    pacta_ladder::check_join(Ladder::builtin(), &d, &Measure { with: vec![party("state:DE")], ..collective }, &party("state:DE")).unwrap();
 }
 
 #[test]

@@ -170,6 +170,16 @@ impl Ctx<'_> {
     fn on(&self, inst: &Instruments, r: u16) -> bool {
         self.active >> inst.rules[r as usize].instrument & 1 == 1
     }
+
+    /// Whether rule `r` is evaluated: a rule in force, or a treaty's definition. A treaty
+    /// binds its parties only, but what its definitions say of the conduct (that it
+    /// interferes with privacy, say) holds whoever acted, and rules of other instruments
+    /// read them: GGE norm 13(e) and Tallinn rule 32 do not depend on who ratified what.
+    #[inline]
+    fn evaluated(&self, inst: &Instruments, r: u16) -> bool {
+        let rule = &inst.rules[r as usize];
+        self.on(inst, r) || (rule.kind == Kind::Definition && inst.treaties >> rule.instrument & 1 == 1)
+    }
 }
 
 impl Instruments {
@@ -227,7 +237,7 @@ impl Instruments {
     fn assess_in<'a>(&self, case: &'a Case, opts: AssessOptions, mut cx: Ctx<'a>) -> (Assessment, Ctx<'a>) {
         let active = cx.active;
         for &r in &self.order {
-            if cx.on(self, r) {
+            if cx.evaluated(self, r) {
                 cx.evals[r as usize] = self.rule_eval(r, &cx);
             }
         }
@@ -240,13 +250,17 @@ impl Instruments {
         let mut thresholds: [(Tri, u16, Missing); 5] = [(Tri::No, NONE, Missing::default()); 5];
 
         for (i, rule) in self.rules.iter().enumerate() {
-            if rule.kind == Kind::Exception || !cx.on(self, i as u16) || rule.governs.is_some() {
+            if rule.kind == Kind::Exception || !cx.evaluated(self, i as u16) || rule.governs.is_some() {
                 continue;
             }
             let e = cx.evals[i];
+            // The conduct element counts whoever is responsible, and whoever is bound.
             if let Some(c) = rule.category {
                 let slot = &mut conduct[c as usize].1;
                 *slot = slot.or(e.value);
+            }
+            if !cx.on(self, i as u16) {
+                continue;
             }
             if let Some(t) = rule.threshold {
                 let slot = &mut thresholds[t as usize];

@@ -47,7 +47,14 @@ pub fn case(
         let f = Fact::from_name(name).ok_or_else(|| UnknownFact(name.clone()))?;
         facts.set(f, Tri::from_bool(*value));
     }
-    let mut responsible: Vec<StateCode> = attributions.iter().filter(|a| a.incident == incident.id && credible(a)).filter_map(|a| a.actor_state).collect();
+    // The states whose own conduct a treaty would judge: those credibly named as acting
+    // through an organ or an actor they control (or of no stated kind). A private group
+    // based somewhere does not bring that state's treaties into force for the conduct.
+    let mut responsible: Vec<StateCode> = attributions
+        .iter()
+        .filter(|a| a.incident == incident.id && credible(a) && matches!(a.actor_category, ActorCategory::State | ActorCategory::StateAffiliated | ActorCategory::Unknown))
+        .filter_map(|a| a.actor_state)
+        .collect();
     responsible.sort_unstable();
     responsible.dedup();
     Ok(Case { facts, perspective, date: incident.start_date, responsible })

@@ -144,6 +144,9 @@ pub struct Instruments {
     /// How many findings an assessment can have (top-level rules that are not responses
     /// or their duties).
     pub(crate) findings_hint: usize,
+    /// The treaties ([`Scope::Treaty`]), as a bit mask over `instruments`: their
+    /// definitions describe conduct whoever is bound, so they are evaluated for every case.
+    pub(crate) treaties: u64,
 }
 
 struct Pending<'a> {
@@ -346,7 +349,8 @@ impl Instruments {
             }
         }
         let findings_hint = rules.iter().filter(|r| r.kind != Kind::Exception && r.response.is_none() && r.governs.is_none()).count();
-        Ok(Instruments { version: Name::new(&version), instruments, rules, nodes: c.nodes, children: c.children, order, duties, findings_hint })
+        let treaties = instruments.iter().enumerate().filter(|(_, i)| matches!(i.scope, Scope::Treaty { .. })).fold(0u64, |m, (k, _)| m | 1 << k);
+        Ok(Instruments { version: Name::new(&version), instruments, rules, nodes: c.nodes, children: c.children, order, duties, findings_hint, treaties })
     }
 
     /// SHA-256 (hex) over every instrument file's path and text: the version an assessment
@@ -478,7 +482,11 @@ fn instrument_info(file: &str, block: &Block) -> Result<InstrumentInfo, LoadErro
             let mut non_parties = Vec::new();
             if let Some(v) = block.get("non-parties") {
                 for code in v.text.split(',') {
-                    non_parties.push(StateCode::parse("non-parties", code.trim()).map_err(|e| err(file, v.pos, e.to_string()))?);
+                    let state = StateCode::parse("non-parties", code.trim()).map_err(|e| err(file, v.pos, e.to_string()))?;
+                    if non_parties.contains(&state) {
+                        return Err(err(file, v.pos, format!("{state} is listed twice in `non-parties`")));
+                    }
+                    non_parties.push(state);
                 }
             }
             let mut joined = Vec::new();
@@ -489,6 +497,9 @@ fn instrument_info(file: &str, block: &Block) -> Result<InstrumentInfo, LoadErro
                     let from = lawyers_date(date.trim()).ok_or_else(|| err(file, v.pos, format!("`joined` dates are written YYYY-MM-DD, not {:?}", date.trim())))?;
                     if non_parties.contains(&state) {
                         return Err(err(file, v.pos, format!("{state} is listed both as joining and as not a party")));
+                    }
+                    if joined.iter().any(|(s, _)| *s == state) {
+                        return Err(err(file, v.pos, format!("{state} is listed twice in `joined`: a state is bound from one date")));
                     }
                     joined.push((state, from));
                 }
@@ -506,6 +517,12 @@ fn instrument_info(file: &str, block: &Block) -> Result<InstrumentInfo, LoadErro
         Some(v) => Some(lawyers_date(&v.text).ok_or_else(|| err(file, v.pos, format!("`from` is a date written YYYY-MM-DD, not {:?}", v.text)))?),
         None => None,
     };
+    if let (Scope::Treaty { joined, .. }, Some(from)) = (&scope, from)
+        && let Some((state, date)) = joined.iter().find(|(_, d)| *d < from)
+        && let Some(v) = block.get("joined")
+    {
+        return Err(err(file, v.pos, format!("{state} is bound from {date}, before the treaty itself applies ({from})")));
+    }
     let voluntary = match block.get("force") {
         None => false,
         Some(v) if v.text == "voluntary" => true,

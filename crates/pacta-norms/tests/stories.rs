@@ -395,6 +395,19 @@ fn the_covenant_binds_its_parties_only_and_a_late_party_from_the_day_it_is_bound
     // Named together, a party's conduct is still judged under it.
     let both = assess_with(&i, &[claim(&i, "CN", ActorCategory::State), claim(&i, "RU", ActorCategory::State)], None, &[]);
     assert!(in_force(&both));
+
+    // A private group based in a party does not bring the Covenant into force for a
+    // non-party's organs.
+    let sa = assess_with(&i, &[claim(&i, "SA", ActorCategory::State), claim(&i, "IL", ActorCategory::NonStateGroup)], None, &[]);
+    assert!(!in_force(&sa), "{:?}", sa.in_force);
+    // What the Covenant's definitions say of the conduct holds whoever is bound: the GGE
+    // norm on privacy (13(e)) and the conduct element of a human-rights breach read the
+    // same for Saudi Arabia as for Russia.
+    let sa = by("SA", &i);
+    assert_eq!(status(&sa, "gge.13e"), status(&ru, "gge.13e"));
+    assert_eq!(status(&sa, "gge.13e"), Status::InconsistentWithNorm);
+    let hr = |a: &Assessment| a.conduct.iter().find(|(c, _)| *c == Category::HumanRights).unwrap().1;
+    assert_eq!((hr(&sa), hr(&ru)), (Tri::Yes, Tri::Yes));
 }
 
 #[test]
@@ -407,6 +420,9 @@ fn a_treaty_scope_is_written_with_its_non_parties_and_late_joiners_only() {
     assert!(bad("scope: treaty\nnon-parties: TR\njoined: TR 2003-12-23").contains("both as joining and as not a party"));
     assert!(bad("scope: universal\nnon-parties: CN").contains("belongs to a treaty"));
     assert!(bad("scope: treaty\nnon-parties: XX").contains("t.md:"));
+    assert!(bad("scope: treaty\njoined: QA 2018-08-21, QA 2000-01-01").contains("listed twice"));
+    assert!(bad("scope: treaty\nnon-parties: CN, CN").contains("listed twice"));
+    assert!(bad("scope: treaty\nfrom: 1976-03-23\njoined: QA 1900-01-01").contains("before the treaty itself applies"));
 }
 
 #[test]

@@ -154,6 +154,23 @@ fn parties(field: &str, ids: &[String]) -> Result<Vec<PartyId>, AppError> {
     ids.iter().map(|s| PartyId::parse(field, s.trim()).map_err(|e| bad(field, e))).collect()
 }
 
+/// The states a measure invites, written `state:DE` or `DE` (as `against` is), each
+/// refusal naming its place in the list.
+fn invitees(ids: &[String]) -> Result<Vec<PartyId>, AppError> {
+    ids.iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let field = format!("with[{i}]");
+            let s = s.trim();
+            if s.len() == 2 && s.chars().all(|c| c.is_ascii_alphabetic()) {
+                StateCode::parse(&field, s).map(PartyId::for_state).map_err(|e| bad(&field, e))
+            } else {
+                PartyId::parse(&field, s).map_err(|e| bad(&field, e))
+            }
+        })
+        .collect()
+}
+
 /// The parties an account names as acting with it. An account speaks for its own party
 /// only: naming another as a co-author would put words in that party's mouth (and would
 /// let it withdraw what it never said). A party joins a claim by endorsing it. (A
@@ -401,16 +418,26 @@ fn measure_rows(d: &Dossier, viewer: &Viewer) -> Vec<MeasureRow> {
             state: m.state.label().to_string(),
             description: m.description.clone(),
             moves: match me.as_ref() {
+                // Notifying or enacting waits for every invited state's answer.
+                Some(p) if may && p == &m.by && !m.pending().is_empty() => moves_from(m.state).into_iter().filter(|(to, _)| !["notified", "enacted"].contains(to)).collect(),
                 Some(p) if may && p == &m.by => moves_from(m.state),
                 Some(p) if may && m.state == MeasureState::Proposed && m.pending().contains(&p) => vec![(JOINED, "Join this measure"), (LEFT, "Decline")],
                 Some(p) if may && m.state != MeasureState::Lifted && m.has_joined(p) => vec![(LEFT, "Leave this measure")],
                 _ => Vec::new(),
             },
-            lift_due: lift_due_of(d, m).map(|due| lift_due_text(m, &due)),
-            // A measure in force rests on what the record said when it was taken. Its
-            // owner (only: the reason may rest on what others may not read) is told when
-            // the record no longer supports it, as `pacta respond status` tells it.
-            unsupported: (me.as_ref() == Some(&m.by) && matches!(m.state, MeasureState::Notified | MeasureState::Enacted))
+            // A state that joined reads the lift conditions on its own record too: each
+            // state taking the measure answers for its own part (ILC arts. 53, 54).
+            lift_due: lift_due_of(d, m).map(|due| lift_due_text(m, &due)).or_else(|| {
+                let p = me.as_ref().filter(|p| m.has_joined(p))?;
+                let rung = Ladder::builtin().rung(&m.rung)?;
+                let due = pacta_ladder::lift_due(m, rung, &Situation::of(&d.compliance, p, m.against))?;
+                Some(format!("On {p}'s own record, its part is due to be {}: {} ({}); leave the measure.", due.action, human(&due.condition).to_lowercase(), due.cites))
+            }),
+            // A measure in force rests on what the record said when it was taken. The
+            // states taking it (only: the reason may rest on what others may not read)
+            // are told when the record no longer supports it, as `pacta respond status`
+            // tells them.
+            unsupported: (me.as_ref().is_some_and(|p| p == &m.by || m.has_joined(p)) && matches!(m.state, MeasureState::Notified | MeasureState::Enacted))
                 .then(|| pacta_ladder::check_move(Ladder::builtin(), pacta_norms::builtin(), d, m, MeasureState::Enacted).err())
                 .flatten()
                 .map(|e| format!("No longer supported by the record; suspend or lift it: {}", e.rule)),
@@ -803,7 +830,7 @@ pub async fn propose(state: &AppState, viewer: &Viewer, reference: &str, input: 
         incident: w.incident.record.incident.id,
         by: w.actor.clone(),
         // Invited, not signed up: each named state joins by its own act (`joined`).
-        with: parties("with", &input.with)?,
+        with: invitees(&input.with)?,
         against: StateCode::parse("against", input.against.trim()).map_err(|e| bad("against", e))?,
         rung: input.rung.trim().to_string(),
         description: input.description.trim().to_string(),
@@ -820,10 +847,8 @@ pub async fn propose(state: &AppState, viewer: &Viewer, reference: &str, input: 
     };
     // An invited state must be able to read the incident, or it could neither see the
     // invitation nor answer it, and the measure could go no further.
-    let grants = state.store.incident_grants(w.incident.record.incident.id).await.map_err(AppError::from)?;
     for (i, p) in measure.with.iter().enumerate() {
-        let invitee = pacta_authz::Principal::account("invitee", pacta_authz::Role::Party, Some(p.as_str()), None);
-        if !state.authz.may_read(&invitee, &pacta_authz::Marking::from_grants(w.incident.record.incident.tlp, grants.clone())) {
+        if !party_reads_incident(state, &w.incident, p).await? {
             return Err(AppError::bad(format!("with[{i}]"), p.to_string(), format!("{p} may not read this incident (TLP:{}): share the incident with it first, so that it can see the invitation and answer it", w.incident.record.incident.tlp)));
         }
     }
@@ -851,6 +876,14 @@ pub struct MoveInput {
     pub note: String,
 }
 
+/// Whether an account of party `p` may read `incident` under the policies (its marking
+/// and sharing list).
+async fn party_reads_incident(state: &AppState, incident: &StoredIncident, p: &PartyId) -> Result<bool, AppError> {
+    let grants = state.store.incident_grants(incident.record.incident.id).await.map_err(AppError::from)?;
+    let principal = pacta_authz::Principal::account("reader", pacta_authz::Role::Party, Some(p.as_str()), None);
+    Ok(state.authz.may_read(&principal, &pacta_authz::Marking::from_grants(incident.record.incident.tlp, grants)))
+}
+
 pub async fn move_measure(state: &AppState, viewer: &Viewer, reference: &str, measure: &str, input: &MoveInput) -> Result<Written, AppError> {
     let w = writer(state, viewer, Action::Respond, reference).await?;
     let id = ResponseId::parse(measure.trim()).map_err(|_| AppError::bad("measure", measure, "expected a measure id (UUID)"))?;
@@ -866,6 +899,9 @@ pub async fn move_measure(state: &AppState, viewer: &Viewer, reference: &str, me
     };
     if partner_act {
         let (actor, at, joining) = (w.actor.clone(), now(), input.to.trim() == JOINED);
+        if joining {
+            pacta_ladder::check_join(Ladder::builtin(), &d, current, &actor).map_err(invalid)?;
+        }
         let moved = state
             .store
             .move_measure(&w.actor, id, |m| if joining { pacta_ladder::join(m, &actor, &input.note, &at) } else { pacta_ladder::leave(m, &actor, &input.note, &at) })
@@ -873,6 +909,11 @@ pub async fn move_measure(state: &AppState, viewer: &Viewer, reference: &str, me
             .map_err(store_error)?;
         tracing::info!(measure = %id, log_index = moved.log_index, party = %w.actor, to = input.to.trim(), "an invited state answered");
         return Ok(Written { id: id.to_string(), log_index: moved.log_index, href: incident_href(&w.incident) });
+    }
+    // A notification the target cannot read notifies nothing (ILC art. 52(1)(b)).
+    let target = PartyId::for_state(current.against);
+    if to == MeasureState::Notified && current.by == w.actor && !party_reads_incident(state, &w.incident, &target).await? {
+        return Err(AppError::bad("to", to.to_string(), format!("{target}, the state the measure is directed against, may not read this incident (TLP:{}): share the incident with it first, or the notification reaches no one", w.incident.record.incident.tlp)));
     }
     let rung = Ladder::builtin().require("rung", &current.rung).map_err(invalid)?.clone();
     let situation = Situation::of(&d.compliance, &current.by, current.against);

@@ -287,13 +287,13 @@ async fn api_cases(State(state): State<AppState>, viewer: Viewer, Query(q): Quer
         Some(i) => Some(crate::registry::incident(&state, &viewer, &i).await?.record.incident.id),
         None => None,
     };
-    Ok(Json(all_cases(&state, &viewer, incident).await?).into_response())
+    Ok(Json(all_cases(&state, &viewer, incident).await?.iter().map(case_json).collect::<Vec<_>>()).into_response())
 }
 
 /// One dispute case.
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "forum", params(("id" = String, Path, description = "The case's UUID")), responses((status = 200, description = "The case", body = serde_json::Value), (status = 404, description = "No such case (or not visible to you)", body = crate::error::ErrorBody)))]
 async fn api_case(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, AppError> {
-    Ok(Json(visible_case(&state, &viewer, &id).await?).into_response())
+    Ok(Json(case_json(&visible_case(&state, &viewer, &id).await?)).into_response())
 }
 
 /// `POST /api/v1/cases`: the claimant is the account's party.
@@ -343,8 +343,36 @@ async fn act(state: &AppState, viewer: &Viewer, id: &str, mut action: Action) ->
     if let Action::Rule { ruling } = &mut action {
         ruling.issued_by = me.clone();
         ruling.at = now;
+        // Findings cite the law as codified, or they would become precedent for rules
+        // that do not exist (the CLI checks the same).
+        let law = pacta_norms::builtin();
+        for (i, f) in ruling.findings.iter().enumerate() {
+            if let Some(r) = &f.rule
+                && !law.rules().any(|(id, _)| id == r)
+            {
+                return Err(AppError::bad(format!("ruling.findings[{i}].rule"), r, "is not the id of a rule of the instruments in force here (see /norms)"));
+            }
+            if let Some(x) = &f.instrument
+                && !law.instruments().iter().any(|k| &*k.id == x)
+            {
+                return Err(AppError::bad(format!("ruling.findings[{i}].instrument"), x, "is not the id of an instrument in force here (see /norms)"));
+            }
+        }
     }
     state.store.act_on_case(&me, uuid("id", id)?, action, now).await.map_err(refused)
+}
+
+/// A case as JSON, with the reference a concurrence names (`Ruling::reference`) beside
+/// its draft and its ruling, so that a client need not compute it.
+fn case_json(stored: &StoredCase) -> serde_json::Value {
+    let mut v = serde_json::to_value(stored).unwrap_or_default();
+    if let Some(d) = &stored.case.draft_ruling {
+        v["case"]["draft_ruling"]["reference"] = d.reference().into();
+    }
+    if let Some(r) = &stored.case.ruling {
+        v["case"]["ruling"]["reference"] = r.reference().into();
+    }
+    v
 }
 
 /// A step in a case: `{"action": "file" | "escalate" | "appoint" | "extend" | "schedule_hearing" | "declare_impasse" | "order_interim_measure" | "propose_settlement" | "accept_settlement" | "rule" | "concur" | "report_compliance" | "confirm_compliance", …}`. On a three-member tribunal `rule` gives a draft, issued when a second arbitrator sends `concur` (UNCITRAL art. 33(1)).
@@ -352,7 +380,7 @@ async fn act(state: &AppState, viewer: &Viewer, id: &str, mut action: Action) ->
 async fn api_act(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Response, AppError> {
     actor(&viewer)?;
     let action: Action = json_body(&headers, &body)?;
-    Ok(Json(act(&state, &viewer, &id, action).await?).into_response())
+    Ok(Json(case_json(&act(&state, &viewer, &id, action).await?)).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -553,6 +581,9 @@ struct DraftView {
     at: String,
     summary: String,
     findings: Vec<String>,
+    /// Everything a concurrence issues: the remedies ordered, and whether it is published.
+    remedies: Vec<String>,
+    published: bool,
 }
 
 async fn case_page(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
@@ -562,7 +593,11 @@ async fn case_page(State(state): State<AppState>, viewer: Viewer, Path(id): Path
     let me = actor(&viewer).ok();
     let filing_csrf = viewer.csrf().filter(|_| me.as_ref().is_some_and(|p| c.is_party(p)) && c.stage.open()).map(str::to_string);
     let ruling = c.ruling.as_ref().map(|r| RulingView {
-        issued_by: std::iter::once(&r.issued_by).chain(&r.concurring).map(|p| p.to_string()).collect::<Vec<_>>().join(", "),
+        issued_by: if r.concurring.is_empty() {
+            r.issued_by.to_string()
+        } else {
+            format!("{} (drafting), concurred in by {}", r.issued_by, r.concurring.iter().map(|c| format!("{} ({})", c.party, t(c.at))).collect::<Vec<_>>().join(", "))
+        },
         at: t(r.at),
         summary: r.summary.clone(),
         published: r.published,
@@ -620,13 +655,19 @@ async fn case_page(State(state): State<AppState>, viewer: Viewer, Path(id): Path
             at: t(d.at),
             summary: d.summary.clone(),
             findings: d.findings.iter().map(|f| format!("{}: {} — {}", f.rule.as_deref().unwrap_or("finding"), if f.breached { "breached" } else { "not breached" }, f.text)).collect(),
+            remedies: d
+                .remedies
+                .iter()
+                .map(|m| format!("{} ({}){}: {} — due {} (the same time after the ruling is issued)", m.kind, m.kind.cites(), m.amount.as_ref().map(|a| format!(" {a}")).unwrap_or_default(), m.description, t(m.due)))
+                .collect(),
+            published: d.published,
         }),
         concur: me
             .as_ref()
             .filter(|p| c.members(PanelRole::Arbitrator).any(|a| &a.party == *p))
             .and_then(|p| match (&c.draft_ruling, &c.ruling) {
                 (Some(d), None) if &d.issued_by != p => Some(d.reference()),
-                (None, Some(r)) if &r.issued_by != p && !r.concurring.contains(p) && c.members(PanelRole::Arbitrator).count() == 3 => Some(r.reference()),
+                (None, Some(r)) if &r.issued_by != p && !r.concurred_by(p) && c.members(PanelRole::Arbitrator).count() == 3 => Some(r.reference()),
                 _ => None,
             })
             .and_then(|reference| viewer.csrf().map(|csrf| (csrf.to_string(), reference))),

@@ -744,6 +744,16 @@ async fn joint_measure_story(w: &World) {
     let amber = format!("/incidents/{}/respond", w.amber);
     let r = post_form(w, &fr, &amber, &[("rung", "private_protest"), ("against", "RU"), ("with", "state:PL")], true).await;
     assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "with[0]", "may not read this incident");
+
+    // Nor is a measure notified to a state that may not read the incident: that would notify no one.
+    let r = post_form(w, &fr, &format!("/incidents/{}/attribute", w.amber), &[("state", "RU"), ("confidence", "likely"), ("basis", "technical_report")], true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = post_form(w, &fr, &amber, &[("rung", "private_protest"), ("against", "RU"), ("tlp", "AMBER")], true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let listed: serde_json::Value = serde_json::from_str(&get_token(w, fr.token.as_deref(), &format!("/api/v1/incidents/{}/measures", w.amber)).await.body).unwrap();
+    let sealed = listed["measures"][0]["id"].as_str().unwrap().to_string();
+    let r = post_form(w, &fr, &format!("/incidents/{}/measures/{sealed}", w.amber), &[("to", "notified")], true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "to", "may not read this incident");
 }
 
 #[tokio::test]

@@ -80,6 +80,25 @@ pub fn measure_visible_to(m: &Measure, viewer: Option<&PartyId>) -> bool {
     v == &m.by || m.with.contains(v) || (v.state() == Some(m.against) && announced)
 }
 
+/// `m` as `viewer` may read it, if at all ([`measure_visible_to`]). The states taking it
+/// and those invited read it whole; anyone else reading a marked measure (the state it is
+/// directed against, once notified) reads it as notified: in the name of the states taking
+/// it, without the invitations still open or declined, nor the words of those who left.
+pub fn measure_for(m: &Measure, viewer: Option<&PartyId>) -> Option<Measure> {
+    if !measure_visible_to(m, viewer) {
+        return None;
+    }
+    let insider = viewer.is_some_and(|v| v == &m.by || m.with.contains(v));
+    if insider || m.tlp == Tlp::Clear {
+        return Some(m.clone());
+    }
+    let mut seen = m.clone();
+    seen.with = m.partners().into_iter().cloned().collect();
+    seen.joined.retain(|a| seen.with.contains(&a.party));
+    seen.left.clear();
+    Some(seen)
+}
+
 fn measure_kind(before: &Measure, after: &Measure) -> Option<&'static str> {
     if before.state != after.state {
         return Some(match after.state {
@@ -238,7 +257,7 @@ impl Store {
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?
         });
-        Ok(all.into_iter().filter(|m| measure_visible_to(&m.measure, viewer)).collect())
+        Ok(all.into_iter().filter_map(|m| Some(StoredMeasure { measure: measure_for(&m.measure, viewer)?, log_index: m.log_index })).collect())
     }
 
     /// One measure, if `viewer` may read it.
@@ -251,6 +270,6 @@ impl Store {
                 })
                 .transpose()?
         });
-        Ok(row.filter(|m| measure_visible_to(&m.measure, viewer)))
+        Ok(row.and_then(|m| Some(StoredMeasure { measure: measure_for(&m.measure, viewer)?, log_index: m.log_index })))
     }
 }

@@ -361,7 +361,7 @@ async fn a_state_named_in_a_collective_measure_takes_part_only_by_joining_it_its
         assert!(err.contains("by its own act"), "{err}");
         // Poland was not invited.
         let err = refused(store.move_measure(&party("state:PL"), id, |m| pacta_ladder::join(m, &party("state:PL"), "", &now())).await.unwrap_err());
-        assert!(err.contains("only the states state:FR invited join its measure"), "{err}");
+        assert!(err.contains("only a state invited by state:FR joins this measure"), "{err}");
         assert_eq!(store.log_size().await.unwrap(), size, "refusals write nothing");
 
         // Germany joins, by its own act and in its own words, on the log.
@@ -379,6 +379,41 @@ async fn a_state_named_in_a_collective_measure_takes_part_only_by_joining_it_its
         // Russia, the target, never sees a plan withdrawn before its notification.
         store.move_measure(&france(), id, |m| pacta_ladder::transition(m, Ladder::builtin().rung("collective_measures").unwrap(), &Situation::default(), &france(), MeasureState::Lifted, "withdrawn", &now())).await.unwrap();
         assert!(store.get_measure(id, Some(&party("state:RU"))).await.unwrap().is_none());
+    });
+}
+
+#[tokio::test]
+async fn the_target_reads_a_joint_measure_as_notified_and_only_its_proposer_notifies_it() {
+    on_both!(|db| {
+        let store = &db.store;
+        let (incident, _) = store.report_incident(IncidentRecord::new(wiper_incident()), &france()).await.unwrap();
+        for (i, p) in ["state:FR", "state:DE", "state:PL", "state:RU"].iter().enumerate() {
+            register(store, &party(p), i as u8 + 1).await;
+        }
+        let (pl, ru) = (party("state:PL"), party("state:RU"));
+        let protest = Measure { with: vec![germany(), pl.clone()], rung: "private_protest".into(), ..countermeasure(incident, &france(), state("RU")) };
+        let id = store.propose_measure(&france(), protest).await.unwrap().measure.id;
+        store.move_measure(&germany(), id, |m| pacta_ladder::join(m, &germany(), "", &now())).await.unwrap();
+        store.move_measure(&pl, id, |m| pacta_ladder::leave(m, &pl, "Poland declines: the evidence is thin.", &now())).await.unwrap();
+
+        // Germany, a partner, cannot notify France's measure through the forum, and a
+        // state that may not read it is told no more than about an unknown measure.
+        for sender in [germany(), party("state:PL")] {
+            let mut note = pacta_forum::consult::Draft::new(pacta_forum::consult::Template::ResponseNotification, sender.clone(), ru.clone(), "Notification");
+            note.incident = Some(incident);
+            note.measure = Some(id);
+            note.offer_to_negotiate = true;
+            let err = store.send_consultation(&sender, note, chrono::Utc::now()).await.unwrap_err().to_string();
+            assert!(err.contains("is not a measure of the sender's"), "{err}");
+        }
+
+        let rung = Ladder::builtin().rung("private_protest").unwrap();
+        store.move_measure(&france(), id, |m| pacta_ladder::transition(m, rung, &Situation::default(), &france(), MeasureState::Notified, "", &now())).await.unwrap();
+        // Russia reads it as notified: in the names of France and Germany, not who declined or why.
+        let seen = store.get_measure(id, Some(&ru)).await.unwrap().unwrap().measure;
+        assert_eq!((seen.with, seen.left.len()), (vec![germany()], 0));
+        let whole = store.get_measure(id, Some(&pl)).await.unwrap().unwrap().measure;
+        assert_eq!(whole.left[0].note, "Poland declines: the evidence is thin.", "the states invited read it whole");
     });
 }
 

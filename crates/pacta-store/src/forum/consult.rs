@@ -2,7 +2,7 @@
 //! lapses. See the table in [`super`].
 
 use super::{check_time, parse};
-use crate::claims::{incident_row, marking, refuse, require_party};
+use crate::claims::{corrupt, incident_row, marking, refuse, require_party};
 use crate::log::LogAppender;
 use crate::write::canonical_json;
 use crate::{Store, StoreError, on_pool, write_tx};
@@ -108,9 +108,16 @@ impl Store {
                 }
             }
             if let Some(m) = draft.measure {
-                let row: Option<(i64,)> = sqlx::query_as("SELECT incident_seq FROM measures WHERE id = $1").bind(m.to_string()).fetch_optional(&mut *tx).await?;
-                if row.map(|r| Some(r.0)) != Some(seq) {
-                    return Err(refuse("measure", m, "is not a measure about this request's incident"));
+                // A measure is notified by the state taking it (ILC art. 52(1)(b)): another
+                // state naming it would tip off its target, and learn that it exists. Any
+                // other sender gets the answer an unknown id gets.
+                let row: Option<(i64, String)> = sqlx::query_as("SELECT incident_seq, body FROM measures WHERE id = $1").bind(m.to_string()).fetch_optional(&mut *tx).await?;
+                let own = match &row {
+                    Some((s, body)) if Some(*s) == seq => serde_json::from_str::<pacta_core::Measure>(body).map_err(|e| corrupt("measure", e))?.by == *actor,
+                    _ => false,
+                };
+                if !own {
+                    return Err(refuse("measure", m, "is not a measure of the sender's about this request's incident"));
                 }
             }
             // A request to stop and a response notification make facts of state
