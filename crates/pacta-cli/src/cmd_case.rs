@@ -296,16 +296,7 @@ pub async fn case(store: &Store, actor: &PartyId, cmd: CaseCommand) -> anyhow::R
             let f: RulingFile = serde_json::from_str(&text).with_context(|| format!("{} is not a ruling (summary, findings, remedies, published)", file.display()))?;
             let law = pacta_norms::builtin();
             for (i, finding) in f.findings.iter().enumerate() {
-                if let Some(r) = &finding.rule
-                    && !law.rules().any(|(id, _)| id == r)
-                {
-                    return Err(pacta_core::Invalid::new(format!("findings[{i}].rule"), r, "is not the id of a rule of the instruments under norms/").into());
-                }
-                if let Some(ins) = &finding.instrument
-                    && !law.instruments().iter().any(|x| &*x.id == ins)
-                {
-                    return Err(pacta_core::Invalid::new(format!("findings[{i}].instrument"), ins, "is not the id of an instrument under norms/").into());
-                }
+                law.check_cited(&format!("findings[{i}]"), finding.rule.as_deref(), finding.instrument.as_deref())?;
             }
             let ruling = Ruling { issued_by: actor.clone(), concurring: vec![], at: now, summary: f.summary, findings: f.findings, remedies: f.remedies, published: f.published };
             (case, Action::Rule { ruling })

@@ -363,6 +363,22 @@ impl Instruments {
         &self.instruments
     }
 
+    /// Refuses a citation of a rule or an instrument these instruments do not hold (a
+    /// ruling's finding, say), naming `field`'s `.rule` or `.instrument`.
+    pub fn check_cited(&self, field: &str, rule: Option<&str>, instrument: Option<&str>) -> Result<(), pacta_core::Invalid> {
+        if let Some(r) = rule
+            && !self.rules.iter().any(|x| &*x.id == r)
+        {
+            return Err(pacta_core::Invalid::new(format!("{field}.rule"), r, "is not the id of a rule of the codified instruments (norms/)"));
+        }
+        if let Some(i) = instrument
+            && !self.instruments.iter().any(|x| &*x.id == i)
+        {
+            return Err(pacta_core::Invalid::new(format!("{field}.instrument"), i, "is not the id of a codified instrument (norms/)"));
+        }
+        Ok(())
+    }
+
     /// Rule ids in file order, with their citation.
     pub fn rules(&self) -> impl Iterator<Item = (&str, &str)> {
         self.rules.iter().map(|r| (&*r.id, &*r.cites))

@@ -347,16 +347,7 @@ async fn act(state: &AppState, viewer: &Viewer, id: &str, mut action: Action) ->
         // that do not exist (the CLI checks the same).
         let law = pacta_norms::builtin();
         for (i, f) in ruling.findings.iter().enumerate() {
-            if let Some(r) = &f.rule
-                && !law.rules().any(|(id, _)| id == r)
-            {
-                return Err(AppError::bad(format!("ruling.findings[{i}].rule"), r, "is not the id of a rule of the instruments in force here (see /norms)"));
-            }
-            if let Some(x) = &f.instrument
-                && !law.instruments().iter().any(|k| &*k.id == x)
-            {
-                return Err(AppError::bad(format!("ruling.findings[{i}].instrument"), x, "is not the id of an instrument in force here (see /norms)"));
-            }
+            law.check_cited(&format!("ruling.findings[{i}]"), f.rule.as_deref(), f.instrument.as_deref()).map_err(|e| AppError::bad(e.field.clone(), e.value.clone(), e.rule))?;
         }
     }
     state.store.act_on_case(&me, uuid("id", id)?, action, now).await.map_err(refused)
