@@ -847,8 +847,9 @@ pub async fn propose(state: &AppState, viewer: &Viewer, reference: &str, input: 
     };
     // An invited state must be able to read the incident, or it could neither see the
     // invitation nor answer it, and the measure could go no further.
+    let grants = state.store.incident_grants(w.incident.record.incident.id).await.map_err(AppError::from)?;
     for (i, p) in measure.with.iter().enumerate() {
-        if !party_reads_incident(state, &w.incident, p).await? {
+        if !party_reads_incident(state, &w.incident, &grants, p) {
             return Err(AppError::bad(format!("with[{i}]"), p.to_string(), format!("{p} may not read this incident (TLP:{}): share the incident with it first, so that it can see the invitation and answer it", w.incident.record.incident.tlp)));
         }
     }
@@ -877,11 +878,10 @@ pub struct MoveInput {
 }
 
 /// Whether an account of party `p` may read `incident` under the policies (its marking
-/// and sharing list).
-async fn party_reads_incident(state: &AppState, incident: &StoredIncident, p: &PartyId) -> Result<bool, AppError> {
-    let grants = state.store.incident_grants(incident.record.incident.id).await.map_err(AppError::from)?;
+/// and its sharing list, `grants`).
+fn party_reads_incident(state: &AppState, incident: &StoredIncident, grants: &[String], p: &PartyId) -> bool {
     let principal = pacta_authz::Principal::account("reader", pacta_authz::Role::Party, Some(p.as_str()), None);
-    Ok(state.authz.may_read(&principal, &pacta_authz::Marking::from_grants(incident.record.incident.tlp, grants)))
+    state.authz.may_read(&principal, &pacta_authz::Marking::from_grants(incident.record.incident.tlp, grants.to_vec()))
 }
 
 pub async fn move_measure(state: &AppState, viewer: &Viewer, reference: &str, measure: &str, input: &MoveInput) -> Result<Written, AppError> {
@@ -912,7 +912,10 @@ pub async fn move_measure(state: &AppState, viewer: &Viewer, reference: &str, me
     }
     // A notification the target cannot read notifies nothing (ILC art. 52(1)(b)).
     let target = PartyId::for_state(current.against);
-    if to == MeasureState::Notified && current.by == w.actor && !party_reads_incident(state, &w.incident, &target).await? {
+    if to == MeasureState::Notified
+        && current.by == w.actor
+        && !party_reads_incident(state, &w.incident, &state.store.incident_grants(w.incident.record.incident.id).await.map_err(AppError::from)?, &target)
+    {
         return Err(AppError::bad("to", to.to_string(), format!("{target}, the state the measure is directed against, may not read this incident (TLP:{}): share the incident with it first, or the notification reaches no one", w.incident.record.incident.tlp)));
     }
     let rung = Ladder::builtin().require("rung", &current.rung).map_err(invalid)?.clone();

@@ -46,6 +46,22 @@ fn wiper(title: &str) -> Incident {
     i
 }
 
+/// France's AMBER case against Russia about `incident`, filed at `t0` and taken through
+/// consultation and a failed mediation by `mediator` to arbitration (day 71).
+async fn case_in_arbitration(store: &pacta_store::Store, incident: IncidentId, title: &str, claim: &str, mediator: &str, t0: chrono::DateTime<Utc>) -> uuid::Uuid {
+    let new = NewCase { claimant: party("state:FR"), respondent: party("state:RU"), title: title.into(), incidents: vec![incident], claim: claim.into(), evidence: vec![], tlp: Tlp::Amber };
+    let case = store.file_case(&party("state:FR"), new, t0).await.unwrap().case.id;
+    for (who, action, day) in [
+        ("state:FR", Action::Escalate { to: Stage::Mediation, reason: "No agreement.".into() }, 61),
+        ("org:secretariat", Action::Appoint { party: party(mediator), role: PanelRole::Mediator }, 62),
+        (mediator, Action::DeclareImpasse { reason: "No common ground.".into() }, 70),
+        ("state:FR", Action::Escalate { to: Stage::Arbitration, reason: "Mediation failed.".into() }, 71),
+    ] {
+        store.act_on_case(&party(who), case, action, t0 + Duration::days(day)).await.unwrap();
+    }
+    case
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_case_is_filed_through_the_api_and_its_published_ruling_is_read_by_the_public() {
     for db in TestDb::both().await {
@@ -110,17 +126,12 @@ async fn a_case_is_filed_through_the_api_and_its_published_ruling_is_read_by_the
         // A case that has been through consultation and mediation (filed months ago):
         // the tribunal rules through the API.
         let t0 = Utc::now() - Duration::days(200);
-        let new = NewCase { claimant: party("state:FR"), respondent: party("state:RU"), title: "France v. Russia (finance ministry wiper)".into(), incidents: vec![incident], claim: "Confidential pleading text.".into(), evidence: vec![], tlp: Tlp::Amber };
-        let case = store.file_case(&party("state:FR"), new, t0).await.unwrap().case.id;
+        let case = case_in_arbitration(&store, incident, "France v. Russia (finance ministry wiper)", "Confidential pleading text.", "org:arb-okafor", t0).await;
         let step = |who: &str, action: Action, days: i64| {
             let store = store.clone();
             let who = party(who);
             async move { store.act_on_case(&who, case, action, t0 + Duration::days(days)).await.unwrap() }
         };
-        step("state:FR", Action::Escalate { to: Stage::Mediation, reason: "No agreement.".into() }, 61).await;
-        step("org:secretariat", Action::Appoint { party: party("org:arb-okafor"), role: PanelRole::Mediator }, 62).await;
-        step("org:arb-okafor", Action::DeclareImpasse { reason: "No common ground.".into() }, 70).await;
-        step("state:FR", Action::Escalate { to: Stage::Arbitration, reason: "Mediation failed.".into() }, 71).await;
         // The mediator may not arbitrate: the secretariat's attempt is refused by rule.
         let e = store.act_on_case(&party("org:secretariat"), case, Action::Appoint { party: party("org:arb-okafor"), role: PanelRole::Arbitrator }, t0 + Duration::days(72)).await.unwrap_err().to_string();
         assert!(e.contains("panel.mediator_as_arbitrator"), "{e}");
@@ -210,19 +221,9 @@ async fn a_three_member_tribunals_draft_is_read_by_the_tribunal_alone_and_issued
         let t = |n: &str| Some(tokens[n].clone());
         let state = AppState::new(store.clone());
         let t0 = Utc::now() - Duration::days(200);
-        let new = NewCase { claimant: party("state:FR"), respondent: party("state:RU"), title: "France v. Russia".into(), incidents: vec![incident], claim: "Pleading.".into(), evidence: vec![], tlp: Tlp::Amber };
-        let case = store.file_case(&party("state:FR"), new, t0).await.unwrap().case.id;
-        let step = |who: &str, action: Action, days: i64| {
-            let store = store.clone();
-            let who = party(who);
-            async move { store.act_on_case(&who, case, action, t0 + Duration::days(days)).await.unwrap() }
-        };
-        step("state:FR", Action::Escalate { to: Stage::Mediation, reason: "No agreement.".into() }, 61).await;
-        step("org:secretariat", Action::Appoint { party: party("org:med"), role: PanelRole::Mediator }, 62).await;
-        step("org:med", Action::DeclareImpasse { reason: "No common ground.".into() }, 70).await;
-        step("state:FR", Action::Escalate { to: Stage::Arbitration, reason: "Mediation failed.".into() }, 71).await;
+        let case = case_in_arbitration(&store, incident, "France v. Russia", "Pleading.", "org:med", t0).await;
         for a in ["org:arb-a", "org:arb-b", "org:arb-c"] {
-            step("org:secretariat", Action::Appoint { party: party(a), role: PanelRole::Arbitrator }, 72).await;
+            store.act_on_case(&party("org:secretariat"), case, Action::Appoint { party: party(a), role: PanelRole::Arbitrator }, t0 + Duration::days(72)).await.unwrap();
         }
         let actions = format!("/api/v1/cases/{case}/actions");
         let ruling = serde_json::json!({ "action": "rule", "ruling": {
