@@ -201,7 +201,10 @@ pub fn run_verify(cmd: VerifyCommand) -> anyhow::Result<()> {
             let verified = receipt.verify_entry(&entry_bytes, &verifier, &[], 0)?;
             let summary = serde_json::from_slice::<serde_json::Value>(&entry_bytes)
                 .ok()
-                .map(|v| format!(" ({} by {} at {})", v["kind"].as_str().unwrap_or("?"), v["actor"].as_str().unwrap_or("?"), v["time"].as_str().unwrap_or("?")))
+                .map(|v| match v["actor"].as_str() {
+                    Some(actor) => format!(" ({} by {actor} at {})", v["kind"].as_str().unwrap_or("?"), v["time"].as_str().unwrap_or("?")),
+                    None => format!(" (sealed, {}, at {})", v["record"]["tlp"].as_str().unwrap_or("?"), v["time"].as_str().unwrap_or("?")),
+                })
                 .unwrap_or_default();
             println!(
                 "OK: entry {}{summary} is in the log {} at size {}, root {}",

@@ -93,6 +93,17 @@ pub enum RespondCommand {
         #[arg(long, default_value = "")]
         note: String,
     },
+    /// Withdraw your invitation to a state that has not answered it, saying why; your
+    /// measure then no longer waits for it (--as the proposing state).
+    Uninvite {
+        measure: String,
+        /// The invited state (`state:PL` or `PL`).
+        #[arg(long = "state", value_name = "PARTY")]
+        invitee: String,
+        /// Why: the invited state reads it.
+        #[arg(long)]
+        note: String,
+    },
     /// Notify a proposed measure to the state it is directed against (with an offer to negotiate).
     Notify(MoveArgs),
     /// Put a measure in effect.
@@ -230,6 +241,7 @@ async fn run_with(store: &Store, actor: &PartyId, cmd: RespondCommand) -> anyhow
                 kept_despite_lift_condition: None,
                 joined: vec![],
                 left: vec![],
+                withdrawn: vec![],
             };
             let d = load_dossier(store, incident, actor).await?;
             let (rung, plan) = pacta_ladder::check_proposal(&ladder, pacta_norms::builtin(), &d, &measure)?;
@@ -260,6 +272,18 @@ async fn run_with(store: &Store, actor: &PartyId, cmd: RespondCommand) -> anyhow
             let at = now();
             let left = store.move_measure(actor, id, |m| pacta_ladder::leave(m, actor, &note, &at)).await?;
             println!("{actor} {} measure {id} ({}) of {}; log entry {}.", left.measure.partner_standing(actor), left.measure.rung, left.measure.by, left.log_index);
+        }
+        RespondCommand::Uninvite { measure, invitee, note } => {
+            let id = ResponseId::parse(&measure)?;
+            let invitee = invitee.trim();
+            let invitee = if invitee.len() == 2 { PartyId::for_state(StateCode::parse("--state", invitee)?) } else { PartyId::parse("--state", invitee)? };
+            let at = now();
+            let moved = store.move_measure(actor, id, |m| pacta_ladder::withdraw_invitation(m, actor, &invitee, &note, &at)).await?;
+            println!("{actor} withdrew its invitation to {invitee} to measure {id} ({}); log entry {}.", moved.measure.rung, moved.log_index);
+            let waiting = moved.measure.pending();
+            if !waiting.is_empty() {
+                println!("  still invited, not answered: {}", waiting.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "));
+            }
         }
         RespondCommand::Notify(a) => move_to(store, actor, a, MeasureState::Notified).await?,
         RespondCommand::Enact(a) => move_to(store, actor, a, MeasureState::Enacted).await?,

@@ -550,9 +550,11 @@ async fn after_inject(store: &Store, before: u64, record: Option<&IncidentRecord
         s.push_str("  log: no new entry\n");
     }
     for e in store.log_entries(before, after).await? {
-        // Entries are canonical JSON {actor, kind, record, time}; say who did what.
-        let actor = serde_json::from_slice::<serde_json::Value>(&e.entry).ok().and_then(|v| v.get("actor").and_then(|a| a.as_str()).map(str::to_string)).unwrap_or_default();
-        s.push_str(&format!("  log #{} {} by {actor} ({} bytes, leaf {}…)\n", e.index, e.kind, e.entry.len(), hex_prefix(&e.leaf_hash)));
+        // Entries are canonical JSON {actor, kind, record, time}; say who did what. A sealed
+        // entry (above CLEAR) names no actor to the public; the operator knows its kind.
+        let actor = serde_json::from_slice::<serde_json::Value>(&e.entry).ok().and_then(|v| v.get("actor").and_then(|a| a.as_str()).map(str::to_string));
+        let by = actor.map_or_else(|| "(sealed)".to_string(), |a| format!("by {a}"));
+        s.push_str(&format!("  log #{} {} {by} ({} bytes, leaf {}…)\n", e.index, e.kind, e.entry.len(), hex_prefix(&e.leaf_hash)));
     }
     if let Some(r) = record {
         // The facts the incident's consultations established (an unanswered request...).

@@ -1,5 +1,6 @@
-//! `pacta contact`, `ping`, `consult`, `case` and `precedent` through the real binary:
-//! the commands a secretariat and two states type, and the refusals they get.
+//! `pacta contact`, `ping`, `consult`, `case`, `precedent` and the joint measures of
+//! `respond` through the real binary: the commands a secretariat and states type, and the
+//! refusals they get.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -103,4 +104,34 @@ fn a_precedent_search_for_a_rule_that_does_not_exist_says_so() {
     assert!(e.contains("--rule") && e.contains("is not a rule"), "{e}");
     let e = refused(&pacta(&db, "org:secretariat", &["precedent", "search", "wiper", "--instrument", "talinn-2"]));
     assert!(e.contains("tallinn-2"), "names the instruments there are: {e}");
+}
+
+#[test]
+fn a_state_invites_two_others_to_protest_with_it_one_joins_and_the_silent_one_is_uninvited() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let db = db.as_str();
+    ok(&pacta(db, "org:secretariat", &["import", "eurepoc", "data/eurepoc-1.1-even"]));
+    for p in ["state:FR", "state:DE", "state:PL"] {
+        let key = dir.path().join(format!("{}.key", p.replace(':', "_")));
+        ok(&pacta(db, p, &["evidence", "keygen", "--out", key.to_str().unwrap(), p]));
+        ok(&pacta(db, p, &["evidence", "register-key", "--key", key.to_str().unwrap()]));
+    }
+    let proposed = ok(&pacta(db, "state:FR", &["respond", "propose", "eurepoc:26", "--rung", "private_protest", "--against", "RU", "--with", "state:DE", "--with", "state:PL"]));
+    let measure = proposed.split_whitespace().find(|w| w.len() == 36 && w.matches('-').count() == 4).expect("the measure's id is printed").to_string();
+    let joined = ok(&pacta(db, "state:DE", &["respond", "join", &measure, "--note", "Germany protests too."]));
+    assert!(joined.contains("still invited, not answered: state:PL"), "{joined}");
+    let e = refused(&pacta(db, "state:FR", &["respond", "notify", &measure]));
+    assert!(e.contains("state:PL has not answered"), "{e}");
+
+    // Only France withdraws its invitation, and says why.
+    let e = refused(&pacta(db, "state:DE", &["respond", "uninvite", &measure, "--state", "PL", "--note", "x"]));
+    assert!(e.contains("only state:FR, which invited it"), "{e}");
+    let e = refused(&pacta(db, "state:FR", &["respond", "uninvite", &measure, "--state", "DE", "--note", "x"]));
+    assert!(e.contains("state:DE is joined"), "{e}");
+    let done = ok(&pacta(db, "state:FR", &["respond", "uninvite", &measure, "--state", "PL", "--note", "No answer in ten days."]));
+    assert!(done.contains("withdrew its invitation to state:PL") && !done.contains("still invited"), "{done}");
+    let e = refused(&pacta(db, "state:PL", &["respond", "join", &measure]));
+    assert!(e.contains("withdrew its invitation to state:PL"), "{e}");
+    ok(&pacta(db, "state:FR", &["respond", "notify", &measure]));
 }

@@ -98,9 +98,10 @@ fn the_hospital_ransomware_exercise_replays_into_a_scratch_registry() {
     // missed acknowledgement is recorded when the exercise clock passes it.
     let request = out.split("[7/10]").nth(1).unwrap().split("[8/10]").next().unwrap();
     assert!(request.contains("Request to stop activity from your territory sent to state:RU: acknowledge by 2026-03-07 10:00 UTC"), "{request}");
-    assert!(request.contains("consultation.sent by state:EE"), "{request}");
+    // A consultation is AMBER: the public log seals it, naming neither its kind nor its sender.
+    assert!(request.contains("consultation.sent (sealed)"), "{request}");
     let next = out.split("[8/10]").nth(1).unwrap().split("[9/10]").next().unwrap();
-    assert!(next.contains("log #11 consultation.lapsed by org:secretariat"), "{next}");
+    assert!(next.contains("log #11 consultation.lapsed (sealed)"), "{next}");
     // The last inject's response completes the practice: attributed and punished.
     let last = out.split("[10/10]").nth(1).unwrap();
     assert!(last.contains("log #15 incident.updated by state:EE") && last.contains("1 punished (punishment 100.0%)"), "{last}");

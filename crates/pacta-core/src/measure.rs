@@ -141,6 +141,12 @@ pub struct Measure {
     /// own act: a measure remains each state's own (ILC art. 54), and a state ends its part.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub left: Vec<PartnerAct>,
+    /// Invitations the responding state withdrew before they were answered: `party` is
+    /// the state whose invitation it was, `note` the responding state's reason. A state
+    /// that never answers would otherwise hold the measure for ever, since it is notified
+    /// only once every invited state has answered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withdrawn: Vec<PartnerAct>,
     /// The state the measure is directed against.
     pub against: StateCode,
     /// The ladder rung's id (`countermeasures`, `public_condemnation`...).
@@ -168,9 +174,15 @@ impl Measure {
         self.left.iter().any(|a| &a.party == p)
     }
 
-    /// The invited states that have not answered yet: neither joined nor declined.
+    /// Whether the responding state withdrew `p`'s invitation.
+    pub fn invitation_withdrawn(&self, p: &PartyId) -> bool {
+        self.withdrawn.iter().any(|a| &a.party == p)
+    }
+
+    /// The invited states that have not answered yet: neither joined nor declined, and
+    /// still invited.
     pub fn pending(&self) -> Vec<&PartyId> {
-        self.with.iter().filter(|p| !self.joined.iter().any(|a| &a.party == *p) && !self.has_left(p)).collect()
+        self.with.iter().filter(|p| !self.joined.iter().any(|a| &a.party == *p) && !self.has_left(p) && !self.invitation_withdrawn(p)).collect()
     }
 
     /// The other states taking the measure now: joined, and not left.
@@ -180,6 +192,9 @@ impl Measure {
 
     /// Where `p` stands among the states the measure was proposed with, in words.
     pub fn partner_standing(&self, p: &PartyId) -> &'static str {
+        if self.invitation_withdrawn(p) {
+            return "invitation withdrawn";
+        }
         match (self.joined.iter().any(|a| &a.party == p), self.has_left(p)) {
             (true, true) => "left",
             (true, false) => "joined",
@@ -211,7 +226,7 @@ impl Measure {
                 return Err(Invalid::new(format!("with[{i}]"), p, "names a state already invited"));
             }
         }
-        for (list, acts) in [("joined", &self.joined), ("left", &self.left)] {
+        for (list, acts) in [("joined", &self.joined), ("left", &self.left), ("withdrawn", &self.withdrawn)] {
             for (i, a) in acts.iter().enumerate() {
                 if !self.with.contains(&a.party) {
                     return Err(Invalid::new(format!("{list}[{i}]"), &a.party, "only a state the measure was proposed with joins or leaves it"));
@@ -223,6 +238,13 @@ impl Measure {
                     return Err(Invalid::new(format!("{list}[{i}].note"), &a.note, "must be at most 2,000 characters"));
                 }
                 crate::error::check_prose(&format!("{list}[{i}].note"), &a.note)?;
+            }
+        }
+        // A withdrawn invitation was never answered: nobody joins, declines or leaves on
+        // an invitation that no longer stands.
+        for (i, a) in self.withdrawn.iter().enumerate() {
+            if self.joined.iter().chain(&self.left).any(|b| b.party == a.party) {
+                return Err(Invalid::new(format!("withdrawn[{i}]"), &a.party, "answered its invitation: only an unanswered invitation is withdrawn"));
             }
         }
         if self.rung.trim().is_empty() || self.rung.len() > 64 {

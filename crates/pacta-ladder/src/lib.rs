@@ -37,6 +37,6 @@ pub mod status;
 
 pub use arc::{ArcStep, Phase, arc};
 pub use ladder::{CivilianHarm, Gate, Ladder, LegalBasis, Reversibility, Rung};
-pub use lifecycle::{LiftDue, Situation, join, keep, leave, lift_due, transition};
+pub use lifecycle::{LiftDue, Situation, join, keep, leave, lift_due, transition, withdraw_invitation};
 pub use plan::{Dossier, Injury, OpenDuty, Plan, PlanOption, PlanRequest, Risk, RiskKind, Unavailable, check_join, check_move, check_proposal, plan};
 pub use status::{AttributionStatus, Standing, StatusReport};

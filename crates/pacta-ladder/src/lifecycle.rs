@@ -208,6 +208,9 @@ pub fn join(measure: &Measure, actor: &PartyId, note: &str, at: &str) -> Result<
     if !measure.with.contains(actor) {
         return Err(refuse("--as", actor, format!("only a state invited by {} joins this measure (invited: {})", measure.by, invited_names(measure))));
     }
+    if measure.invitation_withdrawn(actor) {
+        return Err(refuse("--as", actor, format!("{} withdrew its invitation to {actor}: there is no invitation left to accept", measure.by)));
+    }
     if measure.has_left(actor) {
         return Err(refuse("--as", actor, format!("{actor} declined or left this measure: that is final, and {} may propose a new one", measure.by)));
     }
@@ -232,6 +235,9 @@ pub fn leave(measure: &Measure, actor: &PartyId, note: &str, at: &str) -> Result
     if !measure.with.contains(actor) {
         return Err(refuse("--as", actor, format!("only a state invited by {} declines or leaves this measure (invited: {})", measure.by, invited_names(measure))));
     }
+    if measure.invitation_withdrawn(actor) {
+        return Err(refuse("--as", actor, format!("{} withdrew its invitation to {actor}: there is nothing left to decline", measure.by)));
+    }
     if measure.has_left(actor) {
         return Err(refuse("--as", actor, format!("{actor} has already declined or left this measure")));
     }
@@ -243,6 +249,34 @@ pub fn leave(measure: &Measure, actor: &PartyId, note: &str, at: &str) -> Result
     }
     let mut next = measure.clone();
     next.left.push(PartnerAct { party: actor.clone(), at: at.to_string(), note: note.trim().to_string() });
+    Ok(next)
+}
+
+/// The responding state withdraws its invitation to `invitee`, which has not answered:
+/// the measure no longer waits for it, and it can no longer join. Only while the measure
+/// is proposed (a notified measure has no open invitation), and with a reason, since the
+/// invited state reads it.
+pub fn withdraw_invitation(measure: &Measure, actor: &PartyId, invitee: &PartyId, note: &str, at: &str) -> Result<Measure, Invalid> {
+    if actor != &measure.by {
+        return Err(refuse("--as", actor, format!("only {}, which invited it, withdraws an invitation to its measure", measure.by)));
+    }
+    if !measure.with.contains(invitee) {
+        return Err(refuse("invitee", invitee, format!("was not invited to this measure (invited: {})", invited_names(measure))));
+    }
+    if !measure.pending().contains(&invitee) {
+        return Err(refuse("invitee", invitee, format!("{invitee} is {}: only an invitation not yet answered is withdrawn", measure.partner_standing(invitee))));
+    }
+    if measure.state != MeasureState::Proposed {
+        return Err(refuse("measure", measure.id, format!("the measure is {}: invitations are open, and withdrawn, only while it is proposed", measure.state)));
+    }
+    if note.trim().is_empty() {
+        return Err(refuse("note", note, "say why the invitation is withdrawn: the invited state reads it"));
+    }
+    if note.chars().count() > 2_000 {
+        return Err(refuse("note", note, "must be at most 2,000 characters"));
+    }
+    let mut next = measure.clone();
+    next.withdrawn.push(PartnerAct { party: invitee.clone(), at: at.to_string(), note: note.trim().to_string() });
     Ok(next)
 }
 

@@ -471,14 +471,14 @@ pub fn check_proposal<'a>(ladder: &'a Ladder, law: &Instruments, dossier: &Dossi
             "ILC art. 49(1): only the injured state takes countermeasures; states acting together with it use collective_measures (art. 54), with its own gate",
         ));
     }
-    if measure.with.iter().all(|p| measure.has_left(p)) && rung.id == "collective_measures" {
+    if measure.with.iter().all(|p| measure.has_left(p) || measure.invitation_withdrawn(p)) && rung.id == "collective_measures" {
         return Err(Invalid::new(
             "with",
             "(none)",
             if measure.with.is_empty() {
                 "collective_measures are taken together with other states (ILC art. 54): invite them; a state acting alone uses countermeasures"
             } else {
-                "every state invited has declined or left: collective_measures are taken together with other states (ILC art. 54); a state acting alone uses countermeasures"
+                "every state invited has declined or left, or its invitation was withdrawn: collective_measures are taken together with other states (ILC art. 54); a state acting alone uses countermeasures"
             },
         ));
     }

@@ -150,6 +150,7 @@ fn countermeasure() -> Measure {
         kept_despite_lift_condition: None,
         joined: vec![],
         left: vec![],
+        withdrawn: vec![],
     }
 }
 
@@ -365,6 +366,48 @@ fn an_invited_state_takes_part_only_once_it_joins_by_its_own_act() {
     assert_eq!(twice.validate().unwrap_err().field, "with[1]");
     let itself = Measure { with: vec![fr.clone()], ..countermeasure() };
     assert!(itself.validate().unwrap_err().rule.contains("is the state proposing the measure"));
+}
+
+#[test]
+fn a_silent_invitee_holds_the_measure_until_the_proposer_withdraws_its_invitation() {
+    let rung = Ladder::builtin().rung("collective_measures").unwrap();
+    let (fr, de, pl) = (party("state:FR"), party("state:DE"), party("state:PL"));
+    let called = Situation { called_to_comply: true, ..Situation::default() };
+    let m = Measure { with: vec![de.clone(), pl.clone()], rung: "collective_measures".into(), ..countermeasure() };
+    let m = pacta_ladder::join(&m, &de, "", "t1").unwrap();
+
+    // Poland never answers: France cannot notify in its name, nor make it answer.
+    assert!(pacta_ladder::transition(&m, rung, &called, &fr, MeasureState::Notified, "", "t2").is_err());
+    // Only France withdraws its own invitation, with a reason Poland will read, and only
+    // an invitation still open.
+    let err = pacta_ladder::withdraw_invitation(&m, &de, &pl, "No answer in ten days.", "t2").unwrap_err();
+    assert!(err.field == "--as" && err.rule.contains("only state:FR"), "{err}");
+    let err = pacta_ladder::withdraw_invitation(&m, &fr, &pl, "  ", "t2").unwrap_err();
+    assert_eq!(err.field, "note");
+    let err = pacta_ladder::withdraw_invitation(&m, &fr, &de, "Changed our mind.", "t2").unwrap_err();
+    assert!(err.field == "invitee" && err.rule.contains("is joined"), "a state that joined is not uninvited: {err}");
+    let err = pacta_ladder::withdraw_invitation(&m, &fr, &party("state:IT"), "x", "t2").unwrap_err();
+    assert!(err.field == "invitee" && err.rule.contains("was not invited"), "{err}");
+
+    let m = pacta_ladder::withdraw_invitation(&m, &fr, &pl, "No answer in ten days.", "t2").unwrap();
+    assert_eq!((m.partner_standing(&pl), m.pending().len(), m.partners()), ("invitation withdrawn", 0, vec![&de]));
+    assert_eq!(m.withdrawn[0].note, "No answer in ten days.");
+    m.validate().unwrap();
+    // Poland can no longer accept or decline what is no longer offered...
+    assert!(pacta_ladder::join(&m, &pl, "", "t3").unwrap_err().rule.contains("withdrew its invitation"));
+    assert!(pacta_ladder::leave(&m, &pl, "", "t3").unwrap_err().rule.contains("withdrew its invitation"));
+    assert!(pacta_ladder::withdraw_invitation(&m, &fr, &pl, "again", "t3").is_err(), "withdrawn once");
+    // ...and the measure goes ahead in the name of France and Germany.
+    pacta_ladder::transition(&m, rung, &called, &fr, MeasureState::Notified, "", "t3").unwrap();
+
+    // With every invitation withdrawn, nobody takes a collective measure with France.
+    let lone = Measure { with: vec![pl.clone()], rung: "collective_measures".into(), ..countermeasure() };
+    let lone = pacta_ladder::withdraw_invitation(&lone, &fr, &pl, "No answer.", "t2").unwrap();
+    let err = pacta_ladder::check_proposal(Ladder::builtin(), pacta_norms::builtin(), &dossier(), &lone).unwrap_err();
+    assert!(err.field == "with" && err.rule.contains("invitation was withdrawn"), "{err}");
+    // A record claiming a withdrawn invitation that was answered does not validate.
+    let forged = Measure { withdrawn: vec![PartnerAct { party: de.clone(), at: "t4".into(), note: "x".into() }], ..pacta_ladder::join(&Measure { with: vec![de.clone()], ..countermeasure() }, &de, "", "t1").unwrap() };
+    assert_eq!(forged.validate().unwrap_err().field, "withdrawn[0]");
 }
 
 #[test]

@@ -9,7 +9,7 @@
 //! | `GET/POST /incidents/{id}/claims/{claim}/withdraw` | `POST /api/v1/incidents/{id}/claims/{claim}/withdrawal` | `Store::withdraw_claim` |
 //! | `GET/POST /incidents/{id}/claims/{claim}/amend` | `POST /api/v1/incidents/{id}/claims/{claim}/amendment` | `Store::amend_claim` |
 //! | `GET /incidents/{id}/respond` (the plan), `POST` (propose) | `GET …/plan`, `POST …/measures` | `Store::propose_measure` |
-//! | `POST /incidents/{id}/measures/{m}` (a move, or `joined` / `left` by an invited state) | `POST /api/v1/incidents/{id}/measures/{m}/moves` | `Store::move_measure` |
+//! | `POST /incidents/{id}/measures/{m}` (a move, `joined` / `left` by an invited state, or `uninvited` by the proposer) | `POST /api/v1/incidents/{id}/measures/{m}/moves` | `Store::move_measure` |
 //! | `POST /incidents/{id}/compliance` | `POST /api/v1/incidents/{id}/compliance` | `Store::record_compliance` |
 //!
 //! Each write runs the same three gates, in this order, before anything is parsed:
@@ -157,18 +157,17 @@ fn parties(field: &str, ids: &[String]) -> Result<Vec<PartyId>, AppError> {
 /// The states a measure invites, written `state:DE` or `DE` (as `against` is), each
 /// refusal naming its place in the list.
 fn invitees(ids: &[String]) -> Result<Vec<PartyId>, AppError> {
-    ids.iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let field = format!("with[{i}]");
-            let s = s.trim();
-            if s.len() == 2 && s.chars().all(|c| c.is_ascii_alphabetic()) {
-                StateCode::parse(&field, s).map(PartyId::for_state).map_err(|e| bad(&field, e))
-            } else {
-                PartyId::parse(&field, s).map_err(|e| bad(&field, e))
-            }
-        })
-        .collect()
+    ids.iter().enumerate().map(|(i, s)| invited_state(&format!("with[{i}]"), s)).collect()
+}
+
+/// A state named in an invitation: `state:DE`, or `DE` alone.
+fn invited_state(field: &str, s: &str) -> Result<PartyId, AppError> {
+    let s = s.trim();
+    if s.len() == 2 && s.chars().all(|c| c.is_ascii_alphabetic()) {
+        StateCode::parse(field, s).map(PartyId::for_state).map_err(|e| bad(field, e))
+    } else {
+        PartyId::parse(field, s).map_err(|e| bad(field, e))
+    }
 }
 
 /// The parties an account names as acting with it. An account speaks for its own party
@@ -324,6 +323,9 @@ struct MeasureRow {
     description: String,
     /// (move, label) buttons the viewer may press.
     moves: Vec<(&'static str, &'static str)>,
+    /// The invitations still unanswered that the viewer, the proposing state, may
+    /// withdraw (one form each, with its reason).
+    withdrawable: Vec<String>,
     /// Set when the measure is in force and a lift condition is met: what is due, and on
     /// what authority.
     lift_due: Option<String>,
@@ -423,6 +425,10 @@ fn measure_rows(d: &Dossier, viewer: &Viewer) -> Vec<MeasureRow> {
                 Some(p) if may && p == &m.by => moves_from(m.state),
                 Some(p) if may && m.state == MeasureState::Proposed && m.pending().contains(&p) => vec![(JOINED, "Join this measure"), (LEFT, "Decline")],
                 Some(p) if may && m.state != MeasureState::Lifted && m.has_joined(p) => vec![(LEFT, "Leave this measure")],
+                _ => Vec::new(),
+            },
+            withdrawable: match me.as_ref() {
+                Some(p) if may && p == &m.by && m.state == MeasureState::Proposed => m.pending().into_iter().map(|p| p.to_string()).collect(),
                 _ => Vec::new(),
             },
             // A state that joined reads the lift conditions on its own record too: each
@@ -844,6 +850,7 @@ pub async fn propose(state: &AppState, viewer: &Viewer, reference: &str, input: 
         kept_despite_lift_condition: None,
         joined: vec![],
         left: vec![],
+        withdrawn: vec![],
     };
     // An invited state must be able to read the incident, or it could neither see the
     // invitation nor answer it, and the measure could go no further.
@@ -864,6 +871,9 @@ pub async fn propose(state: &AppState, viewer: &Viewer, reference: &str, input: 
 const JOINED: &str = "joined";
 /// The move by which such a state declines the invitation or leaves the measure.
 const LEFT: &str = "left";
+/// The move by which the proposing state withdraws an unanswered invitation
+/// (`MoveInput::invitee`).
+const UNINVITED: &str = "uninvited";
 
 /// A move in a measure's lifecycle.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -871,10 +881,14 @@ const LEFT: &str = "left";
 pub struct MoveInput {
     /// `notified`, `enacted`, `suspended` or `lifted` (by the responding state), or, by a
     /// state the measure was proposed with, `joined` (its own act of taking part) or
-    /// `left` (declining the invitation, or leaving the measure it joined).
+    /// `left` (declining the invitation, or leaving the measure it joined); or, by the
+    /// responding state, `uninvited`: it withdraws its unanswered invitation to `invitee`.
     pub to: String,
     #[serde(default)]
     pub note: String,
+    /// For `uninvited`: the invited state (`state:PL` or `PL`).
+    #[serde(default)]
+    pub invitee: Option<String>,
 }
 
 /// Whether an account of party `p` may read `incident` under the policies (its marking
@@ -887,16 +901,29 @@ fn party_reads_incident(state: &AppState, incident: &StoredIncident, grants: &[S
 pub async fn move_measure(state: &AppState, viewer: &Viewer, reference: &str, measure: &str, input: &MoveInput) -> Result<Written, AppError> {
     let w = writer(state, viewer, Action::Respond, reference).await?;
     let id = ResponseId::parse(measure.trim()).map_err(|_| AppError::bad("measure", measure, "expected a measure id (UUID)"))?;
-    let partner_act = [JOINED, LEFT].contains(&input.to.trim());
+    let partner_act = [JOINED, LEFT, UNINVITED].contains(&input.to.trim());
+    if input.invitee.as_deref().is_some_and(|i| !i.trim().is_empty()) && input.to.trim() != UNINVITED {
+        return Err(AppError::bad("invitee", input.invitee.as_deref().unwrap_or_default(), format!("names the state whose invitation is withdrawn, with `to` {UNINVITED} only")));
+    }
     let to = if partner_act {
         MeasureState::Proposed
     } else {
-        MeasureState::parse("to", input.to.trim()).map_err(|e| bad("to", Invalid { rule: format!("{}; or, by an invited state, {JOINED} or {LEFT}", e.rule), ..e }))?
+        MeasureState::parse("to", input.to.trim()).map_err(|e| bad("to", Invalid { rule: format!("{}; or, by an invited state, {JOINED} or {LEFT}; or, by the responding state, {UNINVITED}", e.rule), ..e }))?
     };
     let d = dossier(state, viewer, &w.incident).await?;
     let Some(current) = d.measures.iter().find(|m| m.id == id) else {
         return Err(AppError::NotFound(format!("no measure {id} on this incident")));
     };
+    if input.to.trim() == UNINVITED {
+        let invitee = match nonempty(&input.invitee) {
+            Some(i) => invited_state("invitee", i)?,
+            None => return Err(AppError::bad("invitee", "", "name the invited state whose invitation is withdrawn")),
+        };
+        let (actor, at) = (w.actor.clone(), now());
+        let moved = state.store.move_measure(&w.actor, id, |m| pacta_ladder::withdraw_invitation(m, &actor, &invitee, &input.note, &at)).await.map_err(store_error)?;
+        tracing::info!(measure = %id, log_index = moved.log_index, party = %w.actor, invitee = %invitee, "an invitation was withdrawn");
+        return Ok(Written { id: id.to_string(), log_index: moved.log_index, href: incident_href(&w.incident) });
+    }
     if partner_act {
         let (actor, at, joining) = (w.actor.clone(), now(), input.to.trim() == JOINED);
         if joining {
@@ -1777,6 +1804,8 @@ pub struct MoveForm {
     to: String,
     #[serde(default)]
     note: String,
+    #[serde(default)]
+    invitee: Option<String>,
 }
 
 struct OptionView {
@@ -1927,7 +1956,7 @@ async fn move_form(State(state): State<AppState>, viewer: Viewer, Path((id, meas
         Ok(x) => x,
         Err(redirect) => return Ok(redirect),
     };
-    match move_measure(&state, &viewer, &id, &measure, &MoveInput { to: form.to.clone(), note: form.note.clone() }).await {
+    match move_measure(&state, &viewer, &id, &measure, &MoveInput { to: form.to.clone(), note: form.note.clone(), invitee: form.invitee.clone() }).await {
         Ok(written) => Ok(done(&written.href, "measures")),
         Err(e) => {
             let mut page = respond_view(&state, &viewer, head, &id, None, false).await?;

@@ -5,9 +5,10 @@
 //! the verifier key, the newest entries and how to verify all of it offline.
 //!
 //! # Why these endpoints need no viewer
-//! Invariant (kept by the store, `pacta_store::log::logged_record`): a log entry inlines a
-//! record only when it is TLP:CLEAR; anything marked more restrictively is logged as a
-//! SHA-256 commitment `{"sha256", "tlp"}`. So every entry, tile, bundle and receipt is
+//! Invariant (kept by the store, `pacta_store::log::entry_json`): a log entry inlines a
+//! record, and names its kind and actor, only when it is TLP:CLEAR; anything marked more
+//! restrictively is a sealed entry, a SHA-256 commitment to actor, kind and record
+//! together. So every entry, tile, bundle and receipt is
 //! public-safe by construction and is served to anyone, unfiltered: filtering here would
 //! break the log's promise that everyone sees the same tree. A change to what the store
 //! logs must keep that invariant, or these endpoints must change with it.
@@ -178,13 +179,15 @@ struct LedgerPage {
     checkpoint: Option<(u64, String, String)>,
     vkey: Option<String>,
     log_size: u64,
-    /// (index, kind), newest first, covered by the checkpoint.
+    /// (index, kind as the entry shows it: "sealed" above CLEAR), newest first, covered
+    /// by the checkpoint.
     recent: Vec<(u64, String)>,
 }
 
 /// `GET /ledger`: what a visitor needs to check the log without trusting this server.
-/// Entries are public-safe by construction (see the module's invariant), so their kinds
-/// are listed for everyone.
+/// Entries are public-safe by construction (see the module's invariant), so the kinds they
+/// show are listed for everyone; never the store's own column, which knows a sealed
+/// entry's kind.
 async fn page(State(state): State<AppState>, headers: axum::http::HeaderMap, RawQuery(query): RawQuery) -> crate::pages::PageResult {
     params::none(query.as_deref())?;
     let checkpoint = state.store.latest_checkpoint().await.map_err(AppError::from)?;
@@ -198,7 +201,7 @@ async fn page(State(state): State<AppState>, headers: axum::http::HeaderMap, Raw
         .map_err(AppError::from)?
         .into_iter()
         .rev()
-        .map(|e| (e.index, e.kind))
+        .map(|e| (e.index, pacta_store::log::public_kind(&e.entry)))
         .collect();
     // The origin as the visitor reached us, for the copy-and-paste commands; never used
     // to build a link that the page follows itself.

@@ -754,6 +754,30 @@ async fn joint_measure_story(w: &World) {
     let sealed = listed["measures"][0]["id"].as_str().unwrap().to_string();
     let r = post_form(w, &fr, &format!("/incidents/{}/measures/{sealed}", w.amber), &[("to", "notified")], true).await;
     assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "to", "may not read this incident");
+
+    // Poland, invited to a second protest, never answers: France withdraws its invitation,
+    // saying why, and the protest no longer waits for it.
+    let r = post_form(w, &fr, &respond, &[("rung", "private_protest"), ("against", "RU"), ("with", "PL"), ("description", "Second note"), ("tlp", "AMBER")], true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let listed: serde_json::Value = serde_json::from_str(&get_token(w, fr.token.as_deref(), &format!("/api/v1/incidents/{}/measures", w.clear)).await.body).unwrap();
+    let second = listed["measures"].as_array().unwrap().iter().find(|x| x["description"] == "Second note").unwrap()["id"].as_str().unwrap().to_string();
+    let second_uri = format!("{page}/measures/{second}");
+    let shown = get(w, &fr, &respond).await.body;
+    assert!(shown.contains("Withdraw the invitation to state:PL"), "{shown}");
+    assert!(!get(w, &pl, &respond).await.body.contains("Withdraw the invitation"), "only the proposer withdraws");
+    let r = post_form(w, &pl, &second_uri, &[("to", "uninvited"), ("invitee", "state:PL"), ("note", "I uninvite myself")], true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "party", "only state:FR, which invited it");
+    let r = post_form(w, &fr, &second_uri, &[("to", "uninvited"), ("invitee", "state:PL")], true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "note", "say why");
+    let r = post_form(w, &fr, &second_uri, &[("to", "notified"), ("invitee", "state:PL")], true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "invitee", "with `to` uninvited only");
+    let r = post_form(w, &fr, &second_uri, &[("to", "uninvited"), ("invitee", "PL"), ("note", "No answer in ten days.")], true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(get(w, &fr, &page).await.body.contains("state:PL (invitation withdrawn)"));
+    let r = post_form(w, &pl, &second_uri, &[("to", "joined")], true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "party", "withdrew its invitation");
+    let r = post_form(w, &fr, &second_uri, &[("to", "notified")], true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "notified in France's name alone: {}", r.body);
 }
 
 #[tokio::test]

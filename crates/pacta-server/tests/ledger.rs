@@ -60,6 +60,13 @@ async fn the_log_is_served_as_tiles_and_receipts_and_leaks_nothing_restricted() 
     assert!(String::from_utf8_lossy(&entries[0]).contains("Defacement of a ministry website"));
     let restricted = String::from_utf8_lossy(&entries[1]).into_owned();
     assert!(!restricted.contains(SECRET) && restricted.contains("\"sha256\"") && restricted.contains("AMBER"), "{restricted}");
+    // Nor who reported it, nor that it was a report: the entry is sealed.
+    assert!(!restricted.contains("state:FR") && !restricted.contains("incident.reported") && restricted.contains("\"kind\":\"sealed\""), "{restricted}");
+    let (_, _, page) = get(&state, "/ledger").await;
+    let page = String::from_utf8(page).unwrap();
+    let row = |i: u64| page.split("<tr>").find(|r| r.starts_with(&format!("<td class=\"num\">{i}</td>"))).unwrap_or_default().to_string();
+    assert!(row(0).contains("incident.reported"), "{}", row(0));
+    assert!(row(1).contains("sealed") && !row(1).contains("incident.reported"), "the ledger page shows a sealed entry's kind: {}", row(1));
 
     // The level-0 tile holds the two leaf hashes.
     let (status, _, tile) = get(&state, "/tile/0/000.p/2").await;

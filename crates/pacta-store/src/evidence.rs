@@ -1368,11 +1368,12 @@ impl Store {
         on_pool!(self, pool => Ok(sqlx::query_scalar("SELECT party FROM party_keys WHERE vkey = $1").bind(vkey.to_string()).fetch_optional(pool).await?))
     }
 
-    /// Checks that log entry `index` exists, is intact, has `kind` and `actor`, and carries
-    /// exactly what the log records of `record` under the marking `tlp` (the record itself
-    /// or its commitment, see `crate::log::logged_record`). `None` accepts the record under
-    /// any marking: a run is logged under the strictest marking of its inputs, which the
-    /// run's own verification does not reload.
+    /// Checks that log entry `index` exists, is intact, and is exactly what the log holds
+    /// for `actor` making a change of `kind` to `record` under the marking `tlp` (see
+    /// `crate::log::entry_json`: sealed above CLEAR; the unsealed form of older logs is
+    /// accepted too). `None` accepts the record under any marking: a run is logged under
+    /// the strictest marking of its inputs, which the run's own verification does not
+    /// reload.
     async fn check_log_entry(
         &self,
         index: i64,
@@ -1394,25 +1395,24 @@ impl Store {
         let Ok(v) = serde_json::from_slice::<Value>(&entry.entry) else {
             return Ok(Some("is not JSON".into()));
         };
-        if entry.kind != kind || v.get("kind").and_then(Value::as_str) != Some(kind) {
+        let shown_kind = v.get("kind").and_then(Value::as_str);
+        if entry.kind != kind || (shown_kind != Some(kind) && shown_kind != Some(crate::log::SEALED_KIND)) {
             return Ok(Some(format!("is a {:?} entry, not {kind}", entry.kind)));
         }
-        if v.get("actor").and_then(Value::as_str) != Some(actor) {
-            return Ok(Some(format!(
-                "names actor {}, not the signer {actor}",
-                v.get("actor").map(|a| a.to_string()).unwrap_or_default()
-            )));
+        if let Some(named) = v.get("actor").filter(|a| a.as_str() != Some(actor)) {
+            return Ok(Some(format!("names actor {named}, not the signer {actor}")));
         }
-        let logged = v.get("record").map(|r| r.to_string()).unwrap_or_default();
+        let time = v.get("time").and_then(Value::as_str).unwrap_or_default();
         let markings: &[Tlp] = match &tlp {
             Some(t) => std::slice::from_ref(t),
             None => &Tlp::ALL,
         };
-        let same = markings.iter().any(|t| logged == crate::log::logged_record(record, *t));
+        let same = markings.iter().any(|t| {
+            entry.entry == crate::log::entry_json(actor, kind, record, *t, time).as_bytes()
+                || (*t != Tlp::Clear && entry.entry == crate::log::unsealed_entry_json(actor, kind, record, *t, time).as_bytes())
+        });
         if !same {
-            return Ok(Some(
-                "records something other than what the database holds".into(),
-            ));
+            return Ok(Some("records something other than what the database holds".into()));
         }
         Ok(None)
     }

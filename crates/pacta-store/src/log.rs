@@ -73,18 +73,10 @@ impl LogAppender {
         self.next as u64
     }
 
-    /// Queues an entry: canonical JSON `{"actor","kind","record","time"}` (keys in RFC 8785
-    /// order) and returns its index. `record_json` must itself be canonical JSON; what the
-    /// entry carries of it is [`logged_record`]'s choice.
+    /// Queues an entry (its form is [`entry_json`]'s choice) and returns its index.
+    /// `record_json` must itself be canonical JSON.
     pub fn push(&mut self, actor: &PartyId, kind: &str, record_json: &str, tlp: Tlp) -> u64 {
-        let record_part = logged_record(record_json, tlp);
-        let quote = |s: &str| serde_json::Value::String(s.to_string()).to_string();
-        let entry = format!(
-            "{{\"actor\":{},\"kind\":{},\"record\":{record_part},\"time\":{}}}",
-            quote(actor.as_str()),
-            quote(kind),
-            quote(&self.time)
-        );
+        let entry = entry_json(actor.as_str(), kind, record_json, tlp, &self.time);
         let index = self.next;
         self.entries.push((index, entry.into_bytes(), kind.to_string()));
         self.next += 1;
@@ -112,15 +104,77 @@ fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-/// What a log entry carries of a record.
+/// The kind a sealed entry shows the public in place of its own.
+pub const SEALED_KIND: &str = "sealed";
+
+/// The bytes the public log holds for one change: canonical JSON, keys in RFC 8785 order.
 ///
 /// Invariant: the log is public (tiles, bundles and receipts are served to anyone), so it
-/// inlines only TLP:CLEAR records. Anything marked GREEN or above is logged as a commitment,
-/// `{"sha256": …, "tlp": …}`: the log still proves that this exact record existed at this
-/// point, and a party allowed to see the record checks it against the hash, but nothing of
-/// its content leaks through the log. The same commitment is used for a CLEAR record too
-/// large for one entry (the tiles format caps entries at 65,535 bytes), so blobs are never
-/// inlined either.
+/// shows what a change was, and who made it, only for a TLP:CLEAR record:
+/// - CLEAR: `{"actor","kind","record","time"}`, the record inlined (or its commitment, see
+///   [`logged_record`], when too large for one entry);
+/// - GREEN and above: `{"kind":"sealed","record":{"sha256","tlp"},"time"}`, where the digest
+///   is [`seal`]'s, over the actor, the kind and the record together. The log still proves
+///   that this exact change existed at this point, and a party allowed to read the record
+///   checks the entry with the actor and kind it knows; but the public learns neither the
+///   content nor who did what: who joined a measure before it was notified, which
+///   arbitrator drafted a ruling, how often a state consults. Only the time and the
+///   marking show.
+pub fn entry_json(actor: &str, kind: &str, record_json: &str, tlp: Tlp, time: &str) -> String {
+    if tlp == Tlp::Clear {
+        format!(
+            "{{\"actor\":{},\"kind\":{},\"record\":{},\"time\":{}}}",
+            quote(actor),
+            quote(kind),
+            logged_record(record_json, tlp),
+            quote(time)
+        )
+    } else {
+        format!(
+            "{{\"kind\":{},\"record\":{{\"sha256\":\"{}\",\"tlp\":\"{}\"}},\"time\":{}}}",
+            quote(SEALED_KIND),
+            seal(actor, kind, record_json),
+            tlp.label(),
+            quote(time)
+        )
+    }
+}
+
+/// A sealed entry's digest: hex SHA-256 of the canonical JSON
+/// `{"actor":…,"kind":…,"record":…}`, the record as its own canonical JSON.
+pub fn seal(actor: &str, kind: &str, record_json: &str) -> String {
+    let sealed = format!("{{\"actor\":{},\"kind\":{},\"record\":{record_json}}}", quote(actor), quote(kind));
+    hex::encode(Sha256::digest(sealed.as_bytes()))
+}
+
+/// The form entries for records above CLEAR had before they were sealed: actor and kind
+/// in the clear, the record as [`logged_record`]'s commitment. Logs written then keep
+/// those entries (a log never changes), so verification still accepts them.
+pub fn unsealed_entry_json(actor: &str, kind: &str, record_json: &str, tlp: Tlp, time: &str) -> String {
+    format!(
+        "{{\"actor\":{},\"kind\":{},\"record\":{},\"time\":{}}}",
+        quote(actor),
+        quote(kind),
+        logged_record(record_json, tlp),
+        quote(time)
+    )
+}
+
+/// The kind an entry shows the public: its own for a CLEAR record, [`SEALED_KIND`] above.
+pub fn public_kind(entry: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(entry)
+        .ok()
+        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
+fn quote(s: &str) -> String {
+    serde_json::Value::String(s.to_string()).to_string()
+}
+
+/// What a log entry carries of a record: the record itself, or, when it is marked above
+/// CLEAR or too large for one entry (the tiles format caps entries at 65,535 bytes),
+/// its commitment `{"sha256": …, "tlp": …}`, so blobs are never inlined either.
 pub fn logged_record(record_json: &str, tlp: Tlp) -> String {
     if tlp == Tlp::Clear && record_json.len() + 300 <= MAX_ENTRY_LEN {
         record_json.to_string()

@@ -8,6 +8,7 @@
 //! | the state keeps it in force past a lift condition | [`Store::move_measure`] | `measure.kept` |
 //! | a state it was proposed with joins it | [`Store::move_measure`] | `measure.joined` |
 //! | a state it was proposed with declines or leaves it | [`Store::move_measure`] | `measure.left` |
+//! | the proposing state withdraws an unanswered invitation | [`Store::move_measure`] | `measure.invitation_withdrawn` |
 //!
 //! The store does not know the ladder: which rung a state may propose and which moves the
 //! lifecycle allows are decided by `pacta-ladder`. [`Store::move_measure`] therefore takes
@@ -96,6 +97,7 @@ pub fn measure_for(m: &Measure, viewer: Option<&PartyId>) -> Option<Measure> {
     seen.with = m.partners().into_iter().cloned().collect();
     seen.joined.retain(|a| seen.with.contains(&a.party));
     seen.left.clear();
+    seen.withdrawn.clear();
     Some(seen)
 }
 
@@ -114,6 +116,9 @@ fn measure_kind(before: &Measure, after: &Measure) -> Option<&'static str> {
     }
     if before.left != after.left {
         return Some("measure.left");
+    }
+    if before.withdrawn != after.withdrawn {
+        return Some("measure.invitation_withdrawn");
     }
     (before.kept_despite_lift_condition != after.kept_despite_lift_condition).then_some("measure.kept")
 }
@@ -153,7 +158,7 @@ impl Store {
         if measure.state != MeasureState::Proposed || measure.history.len() != 1 || measure.kept_despite_lift_condition.is_some() {
             return Err(refuse("state", measure.state, "a measure starts as proposed, with one step of history"));
         }
-        if let Some(a) = measure.joined.first().or(measure.left.first()) {
+        if let Some(a) = measure.joined.first().or(measure.left.first()).or(measure.withdrawn.first()) {
             return Err(refuse("joined", &a.party, "a measure is proposed with states invited, not joined: each joins by its own act"));
         }
         let backend = self.backend();
@@ -201,11 +206,22 @@ impl Store {
             // the decision was made, a change to who joined or left adds exactly one act of
             // the acting state to one list, and nothing else changes with it: no party can
             // be signed up, or signed out, by another.
-            if after.joined != before.joined || after.left != before.left {
-                let own_act = |b: &[pacta_core::PartnerAct], a: &[pacta_core::PartnerAct]| a.len() == b.len() + 1 && a.starts_with(b) && a.last().is_some_and(|x| &x.party == actor);
-                let one_act = (own_act(&before.joined, &after.joined) && after.left == before.left) || (own_act(&before.left, &after.left) && after.joined == before.joined);
-                if !one_act || after.state != before.state || after.history != before.history || after.kept_despite_lift_condition != before.kept_despite_lift_condition {
-                    return Err(refuse("joined", actor, "a state joins or leaves a measure by its own act, and that changes nothing else"));
+            // Likewise an invitation is withdrawn only by the state that made it, one at a
+            // time, and only one not yet answered (`Measure::validate`).
+            let partners_changed = (after.joined != before.joined, after.left != before.left, after.withdrawn != before.withdrawn);
+            if partners_changed != (false, false, false) {
+                let one_more = |b: &[pacta_core::PartnerAct], a: &[pacta_core::PartnerAct]| a.len() == b.len() + 1 && a.starts_with(b);
+                let by_itself = |a: &[pacta_core::PartnerAct]| a.last().is_some_and(|x| &x.party == actor);
+                let one_act = match partners_changed {
+                    (true, false, false) => one_more(&before.joined, &after.joined) && by_itself(&after.joined),
+                    (false, true, false) => one_more(&before.left, &after.left) && by_itself(&after.left),
+                    (false, false, true) => one_more(&before.withdrawn, &after.withdrawn) && actor == &before.by,
+                    _ => false,
+                };
+                let nothing_else = Measure { joined: after.joined.clone(), left: after.left.clone(), withdrawn: after.withdrawn.clone(), ..before.clone() } == after;
+                if !one_act || !nothing_else {
+                    let field = if partners_changed.2 { "withdrawn" } else { "joined" };
+                    return Err(refuse(field, actor, "a state joins or leaves a measure by its own act, and the proposing state withdraws only its own invitations; that changes nothing else"));
                 }
             }
             let Some(kind) = measure_kind(&before, &after) else {

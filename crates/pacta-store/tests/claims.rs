@@ -306,6 +306,7 @@ async fn bad_claims_and_moves_are_refused_by_rule_and_nothing_is_written() {
             kept_despite_lift_condition: None,
             joined: vec![],
             left: vec![],
+            withdrawn: vec![],
         };
         let err = pacta_ladder::check_proposal(Ladder::builtin(), pacta_norms::builtin(), &d, &by_germany).unwrap_err().to_string();
         assert!(err.contains("only the injured state"), "{err}");
@@ -369,7 +370,8 @@ async fn a_state_named_in_a_collective_measure_takes_part_only_by_joining_it_its
         assert_eq!(joined.measure.partners(), vec![&germany()]);
         let entry = store.log_entries(joined.log_index, joined.log_index + 1).await.unwrap().remove(0);
         assert_eq!(entry.kind, "measure.joined");
-        assert!(String::from_utf8_lossy(&entry.entry).contains("state:DE") || entry.entry.starts_with(b"{\"sha256\""));
+        let public = String::from_utf8_lossy(&entry.entry);
+        assert!(public.contains("\"kind\":\"sealed\"") && !public.contains("state:DE"), "who joined an AMBER measure is not for the public log: {public}");
         assert_eq!(store.get_measure(id, Some(&germany())).await.unwrap().unwrap().measure.joined[0].note, "Under ILC art. 54.");
         // ... and leaves it: its own act again.
         let left = store.move_measure(&germany(), id, |m| pacta_ladder::leave(m, &germany(), "", &now())).await.unwrap();
@@ -573,5 +575,49 @@ async fn an_incidents_workflow_read_in_one_go_shows_each_viewer_what_the_single_
         let unknown = IncidentId::new();
         let err = store.workflow_of(unknown, None).await.unwrap_err().to_string();
         assert!(err.contains("unknown incident") && err.contains(&unknown.to_string()), "{err}");
+    });
+}
+
+#[tokio::test]
+async fn a_proposer_withdraws_an_unanswered_invitation_itself_and_the_target_never_learns_of_it() {
+    on_both!(|db| {
+        let store = &db.store;
+        let (incident, _) = store.report_incident(IncidentRecord::new(wiper_incident()), &france()).await.unwrap();
+        for (i, p) in ["state:FR", "state:DE", "state:PL", "state:RU"].iter().enumerate() {
+            register(store, &party(p), i as u8 + 1).await;
+        }
+        let (pl, ru) = (party("state:PL"), party("state:RU"));
+        let refused = |e: pacta_store::StoreError| e.to_string();
+        let protest = Measure { with: vec![germany(), pl.clone()], rung: "private_protest".into(), ..countermeasure(incident, &france(), state("RU")) };
+        let id = store.propose_measure(&france(), protest).await.unwrap().measure.id;
+        store.move_measure(&germany(), id, |m| pacta_ladder::join(m, &germany(), "", &now())).await.unwrap();
+        let size = store.log_size().await.unwrap();
+
+        // Germany may not withdraw Poland's invitation, however the change is put to the store;
+        // nor may France withdraw two at once, or rewrite the history with it.
+        let act = |p: &PartyId, note: &str| PartnerAct { party: p.clone(), at: now(), note: note.into() };
+        let err = refused(store.move_measure(&germany(), id, |m| Ok(Measure { withdrawn: vec![act(&pl, "x")], ..m.clone() })).await.unwrap_err());
+        assert!(err.contains("withdrawn") && err.contains("only its own invitations"), "{err}");
+        let err = refused(store.move_measure(&france(), id, |m| Ok(Measure { withdrawn: vec![act(&pl, "x")], description: "changed".into(), ..m.clone() })).await.unwrap_err());
+        assert!(err.contains("changes nothing else"), "{err}");
+        let err = refused(store.move_measure(&france(), id, |m| Ok(Measure { withdrawn: vec![act(&germany(), "x")], ..m.clone() })).await.unwrap_err());
+        assert!(err.contains("withdrawn[0]") && err.contains("only an unanswered invitation"), "{err}");
+        assert_eq!(store.log_size().await.unwrap(), size, "refusals write nothing");
+
+        // France withdraws Poland's invitation, with its reason, on the log.
+        let moved = store.move_measure(&france(), id, |m| pacta_ladder::withdraw_invitation(m, &france(), &pl, "No answer in ten days.", &now())).await.unwrap();
+        assert_eq!(store.log_entries(moved.log_index, moved.log_index + 1).await.unwrap()[0].kind, "measure.invitation_withdrawn");
+        assert!(moved.measure.pending().is_empty());
+        // Poland still reads the measure it was shown, and why it was dropped.
+        let seen_by_poland = store.get_measure(id, Some(&pl)).await.unwrap().unwrap().measure;
+        assert_eq!(seen_by_poland.withdrawn[0].note, "No answer in ten days.");
+        let err = refused(store.move_measure(&pl, id, |m| pacta_ladder::join(m, &pl, "", &now())).await.unwrap_err());
+        assert!(err.contains("withdrew its invitation"), "{err}");
+
+        // Notified in the names of France and Germany, Russia reads no trace of Poland.
+        let rung = Ladder::builtin().rung("private_protest").unwrap();
+        store.move_measure(&france(), id, |m| pacta_ladder::transition(m, rung, &Situation::default(), &france(), MeasureState::Notified, "", &now())).await.unwrap();
+        let seen = store.get_measure(id, Some(&ru)).await.unwrap().unwrap().measure;
+        assert_eq!((seen.with, seen.withdrawn.len()), (vec![germany()], 0));
     });
 }

@@ -274,7 +274,8 @@ async fn a_request_to_stop_goes_unanswered_and_the_due_diligence_assessment_chan
         // A late answer ends the silence (and is marked late); the lapse stays on record.
         let late = store.reply_consultation(&ru(), id, Reply::Answer { answer: AnswerKind::Granted, text: "Hosting provider ordered to take the servers down.".into(), evidence: vec![] }, now).await.unwrap();
         steps.push(("answered late", late.log_index, "consultation.answered"));
-        assert!(entry(store, late.log_index).await.contains("consultation.answered"));
+        let e = entry(store, late.log_index).await;
+        assert!(e.contains("\"kind\":\"sealed\"") && !e.contains("consultation.answered") && !e.contains("state:RU"), "an AMBER request's answer is sealed: {e}");
         assert_eq!(late.consultation.answer(), Some((AnswerKind::Granted, true)));
         assert!(refused(store.reply_consultation(&ru(), id, Reply::Acknowledge, now).await).contains("already been acknowledged"));
         let input = store.assessment_inputs(Which::One(incident)).await.unwrap().remove(0);
@@ -431,7 +432,7 @@ async fn a_dispute_goes_through_mediation_to_an_arbitral_ruling_and_compliance_l
         let ext = act(okafor.clone(), Action::Extend { deadline: "counter_memorial".into(), to: at(200), reason: "The respondent's counsel changed.".into() }, at(184)).await.unwrap();
         steps.push(("extended", ext.log_index, "deadline.extended"));
         let ext_entry = entry(store, ext.log_index).await;
-        assert!(ext_entry.contains("deadline.extended"), "{ext_entry}");
+        assert!(ext_entry.contains("\"kind\":\"sealed\"") && !ext_entry.contains("deadline.extended"), "who extended what, in a confidential case, is sealed: {ext_entry}");
         let cm = act(ru(), file(FilingKind::CounterMemorial, "The evidence does not meet the standard of proof.", vec![]), at(185)).await.unwrap();
         steps.push(("counter-memorial", cm.log_index, "case.filing"));
         let filing = cm.case.filings.last().unwrap();

@@ -207,7 +207,7 @@ async fn an_invalid_record_is_refused_by_field_and_nothing_is_written() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_public_log_commits_to_an_amber_record_without_revealing_it() {
+async fn the_public_log_seals_an_amber_change_without_revealing_what_it_was_or_who_made_it() {
     on_both!(|store| {
         let mut incident = Incident::new("Confidential intrusion at the ministry", Tlp::Amber);
         incident.description = "Details only the affected parties may read.".into();
@@ -216,14 +216,23 @@ async fn the_public_log_commits_to_an_amber_record_without_revealing_it() {
         let (id, index) = store.report_incident(IncidentRecord::new(incident), &actor).await.unwrap();
         let entry = &store.log_entries(index, index + 1).await.unwrap()[0];
         let text = String::from_utf8(entry.entry.clone()).unwrap();
-        assert!(!text.contains("Confidential") && !text.contains("ministry") && !text.contains(&id.to_string()), "{text}");
+        for secret in ["Confidential", "ministry", &id.to_string(), "state:LT", "incident.reported"] {
+            assert!(!text.contains(secret), "the public entry shows {secret:?}: {text}");
+        }
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["kind"], "sealed");
         assert_eq!(v["record"]["tlp"], "AMBER");
-        // A party allowed to read the record can check it against the commitment.
+        assert!(v.get("actor").is_none(), "{text}");
+        assert_eq!(pacta_store::log::public_kind(&entry.entry), "sealed");
+        // The store still knows what the entry is, for its own checks.
+        assert_eq!(entry.kind, "incident.reported");
+        // A party allowed to read the record checks the entry with the actor and kind it
+        // knows; any other actor or kind gives another digest.
         let stored = store.get_incident(&id.to_string()).await.unwrap().unwrap();
         let record_json = pacta_store::write::record_json(&stored.record).unwrap();
-        use sha2::Digest;
-        assert_eq!(v["record"]["sha256"], hex::encode(sha2::Sha256::digest(record_json.as_bytes())));
+        assert_eq!(v["record"]["sha256"], pacta_store::log::seal("state:LT", "incident.reported", &record_json));
+        assert_ne!(v["record"]["sha256"], pacta_store::log::seal("state:LV", "incident.reported", &record_json));
+        assert_ne!(v["record"]["sha256"], pacta_store::log::seal("state:LT", "incident.updated", &record_json));
     });
 }
 

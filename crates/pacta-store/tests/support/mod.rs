@@ -94,5 +94,6 @@ pub fn countermeasure(incident: IncidentId, by: &PartyId, against: StateCode) ->
         kept_despite_lift_condition: None,
         joined: vec![],
         left: vec![],
+        withdrawn: vec![],
     }
 }
