@@ -143,8 +143,13 @@ pub fn entry_json(actor: &str, kind: &str, record_json: &str, tlp: Tlp, time: &s
 /// A sealed entry's digest: hex SHA-256 of the canonical JSON
 /// `{"actor":…,"kind":…,"record":…}`, the record as its own canonical JSON.
 pub fn seal(actor: &str, kind: &str, record_json: &str) -> String {
-    let sealed = format!("{{\"actor\":{},\"kind\":{},\"record\":{record_json}}}", quote(actor), quote(kind));
-    hex::encode(Sha256::digest(sealed.as_bytes()))
+    // Hashed in pieces, so the record (on the write path, inside the log lock) is not
+    // copied into one string first.
+    let mut h = Sha256::new();
+    h.update(format!("{{\"actor\":{},\"kind\":{},\"record\":", quote(actor), quote(kind)).as_bytes());
+    h.update(record_json.as_bytes());
+    h.update(b"}");
+    hex::encode(h.finalize())
 }
 
 /// The form entries for records above CLEAR had before they were sealed: actor and kind

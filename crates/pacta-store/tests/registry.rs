@@ -231,6 +231,10 @@ async fn the_public_log_seals_an_amber_change_without_revealing_what_it_was_or_w
         let stored = store.get_incident(&id.to_string()).await.unwrap().unwrap();
         let record_json = pacta_store::write::record_json(&stored.record).unwrap();
         assert_eq!(v["record"]["sha256"], pacta_store::log::seal("state:LT", "incident.reported", &record_json));
+        // The digest is of the documented form, which a verifier rebuilds without our code.
+        let documented = format!("{{\"actor\":\"state:LT\",\"kind\":\"incident.reported\",\"record\":{record_json}}}");
+        use sha2::Digest;
+        assert_eq!(v["record"]["sha256"], hex::encode(sha2::Sha256::digest(documented.as_bytes())));
         assert_ne!(v["record"]["sha256"], pacta_store::log::seal("state:LV", "incident.reported", &record_json));
         assert_ne!(v["record"]["sha256"], pacta_store::log::seal("state:LT", "incident.updated", &record_json));
     });
