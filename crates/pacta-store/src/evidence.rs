@@ -1370,7 +1370,7 @@ impl Store {
 
     /// Checks that log entry `index` exists, is intact, and is exactly what the log holds
     /// for `actor` making a change of `kind` to `record` under the marking `tlp` (see
-    /// `crate::log::entry_json`: sealed above CLEAR; the unsealed form of older logs is
+    /// `crate::log::entry_json`: sealed above CLEAR; the open form older logs hold is
     /// accepted too). `None` accepts the record under any marking: a run is logged under
     /// the strictest marking of its inputs, which the run's own verification does not
     /// reload.
@@ -1409,7 +1409,7 @@ impl Store {
         };
         let same = markings.iter().any(|t| {
             entry.entry == crate::log::entry_json(actor, kind, record, *t, time).as_bytes()
-                || (*t != Tlp::Clear && entry.entry == crate::log::unsealed_entry_json(actor, kind, record, *t, time).as_bytes())
+                || (*t != Tlp::Clear && entry.entry == crate::log::open_entry_json(actor, kind, record, *t, time).as_bytes())
         });
         if !same {
             return Ok(Some("records something other than what the database holds".into()));

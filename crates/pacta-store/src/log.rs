@@ -122,13 +122,7 @@ pub const SEALED_KIND: &str = "sealed";
 ///   marking show.
 pub fn entry_json(actor: &str, kind: &str, record_json: &str, tlp: Tlp, time: &str) -> String {
     if tlp == Tlp::Clear {
-        format!(
-            "{{\"actor\":{},\"kind\":{},\"record\":{},\"time\":{}}}",
-            quote(actor),
-            quote(kind),
-            logged_record(record_json, tlp),
-            quote(time)
-        )
+        open_entry_json(actor, kind, record_json, tlp, time)
     } else {
         format!(
             "{{\"kind\":{},\"record\":{{\"sha256\":\"{}\",\"tlp\":\"{}\"}},\"time\":{}}}",
@@ -152,10 +146,11 @@ pub fn seal(actor: &str, kind: &str, record_json: &str) -> String {
     hex::encode(h.finalize())
 }
 
-/// The form entries for records above CLEAR had before they were sealed: actor and kind
-/// in the clear, the record as [`logged_record`]'s commitment. Logs written then keep
-/// those entries (a log never changes), so verification still accepts them.
-pub fn unsealed_entry_json(actor: &str, kind: &str, record_json: &str, tlp: Tlp, time: &str) -> String {
+/// An entry that names its actor and kind, with [`logged_record`]'s part of the record:
+/// every CLEAR change's entry, and, in logs written before entries were sealed, the
+/// entries of changes above CLEAR too. A log never changes, so verification still accepts
+/// those.
+pub fn open_entry_json(actor: &str, kind: &str, record_json: &str, tlp: Tlp, time: &str) -> String {
     format!(
         "{{\"actor\":{},\"kind\":{},\"record\":{},\"time\":{}}}",
         quote(actor),

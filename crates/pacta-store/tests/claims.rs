@@ -384,17 +384,23 @@ async fn a_state_named_in_a_collective_measure_takes_part_only_by_joining_it_its
     });
 }
 
+/// France, Germany, Poland and Russia registered; a wiper incident reported by France; and
+/// France's private protest against Russia, Germany and Poland invited.
+async fn france_proposes_a_protest_with_germany_and_poland(store: &Store) -> (IncidentId, ResponseId) {
+    let (incident, _) = store.report_incident(IncidentRecord::new(wiper_incident()), &france()).await.unwrap();
+    for (i, p) in ["state:FR", "state:DE", "state:PL", "state:RU"].iter().enumerate() {
+        register(store, &party(p), i as u8 + 1).await;
+    }
+    let protest = Measure { with: vec![germany(), party("state:PL")], rung: "private_protest".into(), ..countermeasure(incident, &france(), state("RU")) };
+    (incident, store.propose_measure(&france(), protest).await.unwrap().measure.id)
+}
+
 #[tokio::test]
 async fn the_target_reads_a_joint_measure_as_notified_and_only_its_proposer_notifies_it() {
     on_both!(|db| {
         let store = &db.store;
-        let (incident, _) = store.report_incident(IncidentRecord::new(wiper_incident()), &france()).await.unwrap();
-        for (i, p) in ["state:FR", "state:DE", "state:PL", "state:RU"].iter().enumerate() {
-            register(store, &party(p), i as u8 + 1).await;
-        }
         let (pl, ru) = (party("state:PL"), party("state:RU"));
-        let protest = Measure { with: vec![germany(), pl.clone()], rung: "private_protest".into(), ..countermeasure(incident, &france(), state("RU")) };
-        let id = store.propose_measure(&france(), protest).await.unwrap().measure.id;
+        let (incident, id) = france_proposes_a_protest_with_germany_and_poland(store).await;
         store.move_measure(&germany(), id, |m| pacta_ladder::join(m, &germany(), "", &now())).await.unwrap();
         store.move_measure(&pl, id, |m| pacta_ladder::leave(m, &pl, "Poland declines: the evidence is thin.", &now())).await.unwrap();
 
@@ -588,8 +594,7 @@ async fn a_proposer_withdraws_an_unanswered_invitation_itself_and_the_target_nev
         }
         let (pl, ru) = (party("state:PL"), party("state:RU"));
         let refused = |e: pacta_store::StoreError| e.to_string();
-        let protest = Measure { with: vec![germany(), pl.clone()], rung: "private_protest".into(), ..countermeasure(incident, &france(), state("RU")) };
-        let id = store.propose_measure(&france(), protest).await.unwrap().measure.id;
+        let (_, id) = france_proposes_a_protest_with_germany_and_poland(store).await;
         store.move_measure(&germany(), id, |m| pacta_ladder::join(m, &germany(), "", &now())).await.unwrap();
         let size = store.log_size().await.unwrap();
 
