@@ -66,7 +66,7 @@ pub enum RespondCommand {
         rung: String,
         #[arg(long)]
         against: String,
-        /// Another state invited to take part (collective measures; repeat). It takes
+        /// Another state invited to take part (`state:DE` or `DE`; repeat). It takes
         /// part once it joins (`pacta respond join MEASURE --as` that state).
         #[arg(long = "with", value_name = "PARTY")]
         with: Vec<String>,
@@ -98,9 +98,9 @@ pub enum RespondCommand {
     Uninvite {
         measure: String,
         /// The invited state (`state:PL` or `PL`).
-        #[arg(long = "state", value_name = "PARTY")]
+        #[arg(long, value_name = "PARTY")]
         invitee: String,
-        /// Why: the invited state reads it.
+        /// Why: the invited state reads it (and, if the measure is CLEAR, everyone).
         #[arg(long)]
         note: String,
     },
@@ -230,7 +230,7 @@ async fn run_with(store: &Store, actor: &PartyId, cmd: RespondCommand) -> anyhow
                 id: ResponseId::new(),
                 incident,
                 by: actor.clone(),
-                with: with.iter().map(|p| PartyId::parse("--with", p)).collect::<Result<_, _>>()?,
+                with: with.iter().map(|p| PartyId::parse_state_or_party("--with", p)).collect::<Result<_, _>>()?,
                 against: StateCode::parse("--against", &against)?,
                 rung,
                 description,
@@ -275,8 +275,7 @@ async fn run_with(store: &Store, actor: &PartyId, cmd: RespondCommand) -> anyhow
         }
         RespondCommand::Uninvite { measure, invitee, note } => {
             let id = ResponseId::parse(&measure)?;
-            let invitee = invitee.trim();
-            let invitee = if invitee.len() == 2 { PartyId::for_state(StateCode::parse("--state", invitee)?) } else { PartyId::parse("--state", invitee)? };
+            let invitee = PartyId::parse_state_or_party("invitee", &invitee)?;
             let at = now();
             let moved = store.move_measure(actor, id, |m| pacta_ladder::withdraw_invitation(m, actor, &invitee, &note, &at)).await?;
             println!("{actor} withdrew its invitation to {invitee} to measure {id} ({}); log entry {}.", moved.measure.rung, moved.log_index);
@@ -343,7 +342,7 @@ async fn run_with(store: &Store, actor: &PartyId, cmd: RespondCommand) -> anyhow
             for (m, due) in &measures {
                 text.push_str(&format!("  {} {} by {} against {}: {}\n", m.id, m.rung, m.by, m.against, m.state));
                 if !m.with.is_empty() {
-                    let partners: Vec<String> = m.with.iter().map(|p| format!("{p} ({})", m.partner_standing(p))).collect();
+                    let partners: Vec<String> = m.with.iter().map(|p| m.partner_label(p)).collect();
                     text.push_str(&format!("    with {}\n", partners.join(", ")));
                 }
                 // A measure in force rests on what the record said when it was taken: say

@@ -125,11 +125,11 @@ fn a_state_invites_two_others_to_protest_with_it_one_joins_and_the_silent_one_is
     assert!(e.contains("state:PL has not answered"), "{e}");
 
     // Only France withdraws its invitation, and says why.
-    let e = refused(&pacta(db, "state:DE", &["respond", "uninvite", &measure, "--state", "PL", "--note", "x"]));
+    let e = refused(&pacta(db, "state:DE", &["respond", "uninvite", &measure, "--invitee", "PL", "--note", "x"]));
     assert!(e.contains("only state:FR, which invited it"), "{e}");
-    let e = refused(&pacta(db, "state:FR", &["respond", "uninvite", &measure, "--state", "DE", "--note", "x"]));
-    assert!(e.contains("state:DE is joined"), "{e}");
-    let done = ok(&pacta(db, "state:FR", &["respond", "uninvite", &measure, "--state", "PL", "--note", "No answer in ten days."]));
+    let e = refused(&pacta(db, "state:FR", &["respond", "uninvite", &measure, "--invitee", "DE", "--note", "x"]));
+    assert!(e.contains("standing: joined"), "{e}");
+    let done = ok(&pacta(db, "state:FR", &["respond", "uninvite", &measure, "--invitee", "PL", "--note", "No answer in ten days."]));
     assert!(done.contains("withdrew its invitation to state:PL") && !done.contains("still invited"), "{done}");
     let e = refused(&pacta(db, "state:PL", &["respond", "join", &measure]));
     assert!(e.contains("withdrew its invitation to state:PL"), "{e}");

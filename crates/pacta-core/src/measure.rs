@@ -199,7 +199,21 @@ impl Measure {
             (true, true) => "left",
             (true, false) => "joined",
             (false, true) => "declined",
+            // The measure was given up before the state answered: nothing is open any more.
+            (false, false) if self.state == MeasureState::Lifted => "invited, the measure ended first",
             (false, false) => "invited, not joined",
+        }
+    }
+
+    /// `p` and where it stands, for a reader: a withdrawn invitation with its day and,
+    /// where this copy of the record holds it, its reason.
+    pub fn partner_label(&self, p: &PartyId) -> String {
+        match self.withdrawn.iter().find(|w| &w.party == p) {
+            Some(w) => {
+                let day = w.at.get(..10).unwrap_or(&w.at);
+                if w.note.is_empty() { format!("{p} (invitation withdrawn {day})") } else { format!("{p} (invitation withdrawn {day}: {})", w.note) }
+            }
+            None => format!("{p} ({})", self.partner_standing(p)),
         }
     }
 

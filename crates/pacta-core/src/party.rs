@@ -40,6 +40,17 @@ impl PartyId {
         }
     }
 
+    /// A party as a state names another in an invitation: `state:DE`, or the state's code
+    /// alone (`DE`), as the state a measure is directed against is written.
+    pub fn parse_state_or_party(field: &str, s: &str) -> Result<Self, Invalid> {
+        let s = s.trim();
+        if s.len() == 2 && s.chars().all(|c| c.is_ascii_alphabetic()) {
+            StateCode::parse(field, s).map(PartyId::for_state)
+        } else {
+            PartyId::parse(field, s)
+        }
+    }
+
     pub fn for_state(code: StateCode) -> Self {
         PartyId(format!("state:{code}"))
     }

@@ -167,7 +167,17 @@ pub fn transition(measure: &Measure, rung: &Rung, situation: &Situation, actor: 
         return Err(refuse(
             &format!("with[{i}]"),
             &measure.with[i],
-            format!("{} has not answered the invitation: a state takes part in a measure by its own act of joining it, not by being named, and the measure is {to} only in the name of states that joined (or once it declines)", measure.with[i]),
+            format!("{} has not answered the invitation: a state takes part in a measure by its own act of joining it, not by being named, and the measure is {to} only in the name of states that joined. Wait for it to join or decline, or withdraw the invitation (`pacta respond uninvite`, the move `uninvited`)", measure.with[i]),
+        ));
+    }
+    // Checked here, inside the write, and not only by the planner before it: a partner may
+    // leave, or be uninvited, between the two, and a collective measure notified in one
+    // state's name alone is a countermeasure under another name (ILC arts. 49(1), 54).
+    if matches!(to, Notified | Enacted) && rung.id == "collective_measures" && measure.partners().is_empty() {
+        return Err(refuse(
+            "with",
+            "(none)",
+            "no invited state has joined (or all have left): collective_measures are taken together with other states (ILC art. 54); a state acting alone uses countermeasures",
         ));
     }
     let countermeasure = rung.basis == LegalBasis::Countermeasure;
@@ -196,6 +206,15 @@ pub fn transition(measure: &Measure, rung: &Rung, situation: &Situation, actor: 
     Ok(next)
 }
 
+/// A partner's or proposer's words on a measure: checked here, so that a refusal names the
+/// `note` given rather than the record it would have gone into.
+fn check_note(note: &str) -> Result<(), Invalid> {
+    if note.chars().count() > 2_000 {
+        return Err(refuse("note", note, "must be at most 2,000 characters"));
+    }
+    pacta_core::check_prose("note", note)
+}
+
 fn invited_names(measure: &Measure) -> String {
     if measure.with.is_empty() { "none".to_string() } else { measure.with.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ") }
 }
@@ -208,8 +227,12 @@ pub fn join(measure: &Measure, actor: &PartyId, note: &str, at: &str) -> Result<
     if !measure.with.contains(actor) {
         return Err(refuse("--as", actor, format!("only a state invited by {} joins this measure (invited: {})", measure.by, invited_names(measure))));
     }
-    if measure.invitation_withdrawn(actor) {
-        return Err(refuse("--as", actor, format!("{} withdrew its invitation to {actor}: there is no invitation left to accept", measure.by)));
+    if let Some(w) = measure.withdrawn.iter().find(|w| &w.party == actor) {
+        return Err(refuse(
+            "--as",
+            actor,
+            format!("{} withdrew its invitation to {actor} ({}): there is no invitation left to accept; {actor} may propose a measure of its own", measure.by, if w.note.is_empty() { "no reason given" } else { &w.note }),
+        ));
     }
     if measure.has_left(actor) {
         return Err(refuse("--as", actor, format!("{actor} declined or left this measure: that is final, and {} may propose a new one", measure.by)));
@@ -220,9 +243,7 @@ pub fn join(measure: &Measure, actor: &PartyId, note: &str, at: &str) -> Result<
     if measure.state != MeasureState::Proposed {
         return Err(refuse("measure", measure.id, format!("the measure is {}: a state joins a measure while it is proposed, since its notification names the states taking it", measure.state)));
     }
-    if note.chars().count() > 2_000 {
-        return Err(refuse("note", note, "must be at most 2,000 characters"));
-    }
+    check_note(note)?;
     let mut next = measure.clone();
     next.joined.push(PartnerAct { party: actor.clone(), at: at.to_string(), note: note.trim().to_string() });
     Ok(next)
@@ -244,9 +265,7 @@ pub fn leave(measure: &Measure, actor: &PartyId, note: &str, at: &str) -> Result
     if measure.state == MeasureState::Lifted {
         return Err(refuse("measure", measure.id, "the measure is lifted: there is no part left to end"));
     }
-    if note.chars().count() > 2_000 {
-        return Err(refuse("note", note, "must be at most 2,000 characters"));
-    }
+    check_note(note)?;
     let mut next = measure.clone();
     next.left.push(PartnerAct { party: actor.clone(), at: at.to_string(), note: note.trim().to_string() });
     Ok(next)
@@ -264,17 +283,15 @@ pub fn withdraw_invitation(measure: &Measure, actor: &PartyId, invitee: &PartyId
         return Err(refuse("invitee", invitee, format!("was not invited to this measure (invited: {})", invited_names(measure))));
     }
     if !measure.pending().contains(&invitee) {
-        return Err(refuse("invitee", invitee, format!("{invitee} is {}: only an invitation not yet answered is withdrawn", measure.partner_standing(invitee))));
+        return Err(refuse("invitee", invitee, format!("the invitation to {invitee} is not open (its standing: {}): only an invitation not yet answered is withdrawn", measure.partner_standing(invitee))));
     }
     if measure.state != MeasureState::Proposed {
         return Err(refuse("measure", measure.id, format!("the measure is {}: invitations are open, and withdrawn, only while it is proposed", measure.state)));
     }
     if note.trim().is_empty() {
-        return Err(refuse("note", note, "say why the invitation is withdrawn: the invited state reads it"));
+        return Err(refuse("note", note, "say why the invitation is withdrawn: the invited state reads it (and, if the measure is CLEAR, everyone)"));
     }
-    if note.chars().count() > 2_000 {
-        return Err(refuse("note", note, "must be at most 2,000 characters"));
-    }
+    check_note(note)?;
     let mut next = measure.clone();
     next.withdrawn.push(PartnerAct { party: invitee.clone(), at: at.to_string(), note: note.trim().to_string() });
     Ok(next)

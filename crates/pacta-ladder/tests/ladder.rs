@@ -385,7 +385,7 @@ fn a_silent_invitee_holds_the_measure_until_the_proposer_withdraws_its_invitatio
     let err = pacta_ladder::withdraw_invitation(&m, &fr, &pl, "  ", "t2").unwrap_err();
     assert_eq!(err.field, "note");
     let err = pacta_ladder::withdraw_invitation(&m, &fr, &de, "Changed our mind.", "t2").unwrap_err();
-    assert!(err.field == "invitee" && err.rule.contains("is joined"), "a state that joined is not uninvited: {err}");
+    assert!(err.field == "invitee" && err.rule.contains("standing: joined"), "a state that joined is not uninvited: {err}");
     let err = pacta_ladder::withdraw_invitation(&m, &fr, &party("state:IT"), "x", "t2").unwrap_err();
     assert!(err.field == "invitee" && err.rule.contains("was not invited"), "{err}");
 
@@ -399,6 +399,13 @@ fn a_silent_invitee_holds_the_measure_until_the_proposer_withdraws_its_invitatio
     assert!(pacta_ladder::withdraw_invitation(&m, &fr, &pl, "again", "t3").is_err(), "withdrawn once");
     // ...and the measure goes ahead in the name of France and Germany.
     pacta_ladder::transition(&m, rung, &called, &fr, MeasureState::Notified, "", "t3").unwrap();
+    // Had Germany left in the meantime, the notification itself is refused, not only the
+    // planner that ran before it: France alone takes countermeasures, not collective ones.
+    let deserted = pacta_ladder::leave(&m, &de, "", "t3").unwrap();
+    let err = pacta_ladder::transition(&deserted, rung, &called, &fr, MeasureState::Notified, "", "t4").unwrap_err();
+    assert!(err.field == "with" && err.rule.contains("acting alone uses countermeasures"), "{err}");
+    // A note with a control character is refused as the note given.
+    assert_eq!(pacta_ladder::withdraw_invitation(&Measure { with: vec![pl.clone()], ..countermeasure() }, &fr, &pl, "bell\u{7}", "t2").unwrap_err().field, "note");
 
     // With every invitation withdrawn, nobody takes a collective measure with France.
     let lone = Measure { with: vec![pl.clone()], rung: "collective_measures".into(), ..countermeasure() };

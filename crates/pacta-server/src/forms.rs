@@ -157,17 +157,7 @@ fn parties(field: &str, ids: &[String]) -> Result<Vec<PartyId>, AppError> {
 /// The states a measure invites, written `state:DE` or `DE` (as `against` is), each
 /// refusal naming its place in the list.
 fn invitees(ids: &[String]) -> Result<Vec<PartyId>, AppError> {
-    ids.iter().enumerate().map(|(i, s)| invited_state(&format!("with[{i}]"), s)).collect()
-}
-
-/// A state named in an invitation: `state:DE`, or `DE` alone.
-fn invited_state(field: &str, s: &str) -> Result<PartyId, AppError> {
-    let s = s.trim();
-    if s.len() == 2 && s.chars().all(|c| c.is_ascii_alphabetic()) {
-        StateCode::parse(field, s).map(PartyId::for_state).map_err(|e| bad(field, e))
-    } else {
-        PartyId::parse(field, s).map_err(|e| bad(field, e))
-    }
+    ids.iter().enumerate().map(|(i, s)| { let field = format!("with[{i}]"); PartyId::parse_state_or_party(&field, s).map_err(|e| bad(&field, e)) }).collect()
 }
 
 /// The parties an account names as acting with it. An account speaks for its own party
@@ -394,7 +384,7 @@ fn claim_rows(d: &Dossier, viewer: &Viewer, base: &str) -> Vec<ClaimRow> {
 /// The moves the lifecycle could allow from `state` (the ladder decides on submission).
 fn moves_from(state: MeasureState) -> Vec<(&'static str, &'static str)> {
     match state {
-        MeasureState::Proposed => vec![("notified", "Notify"), ("enacted", "Enact"), ("lifted", "Withdraw")],
+        MeasureState::Proposed => vec![("notified", "Notify"), ("enacted", "Enact"), ("lifted", "Abandon this measure")],
         MeasureState::Notified => vec![("enacted", "Enact"), ("lifted", "Lift")],
         MeasureState::Enacted => vec![("suspended", "Suspend"), ("lifted", "Lift")],
         MeasureState::Suspended => vec![("enacted", "Resume"), ("lifted", "Lift")],
@@ -413,7 +403,9 @@ fn measure_rows(d: &Dossier, viewer: &Viewer) -> Vec<MeasureRow> {
             // States named by the proposer take part once they have joined; until then
             // they are shown as invited, never as taking the measure. Each is labelled.
             by: std::iter::once(if m.with.is_empty() { m.by.to_string() } else { format!("{} (proposing)", m.by) })
-                .chain(m.with.iter().map(|p| format!("{p} ({})", m.partner_standing(p))))
+                // A withdrawal's reason is in the copy only where the viewer may read it
+                // (`measure_for`).
+                .chain(m.with.iter().map(|p| m.partner_label(p)))
                 .collect::<Vec<_>>()
                 .join("; "),
             against: format!("{} ({})", m.against.name(), m.against),
@@ -902,21 +894,21 @@ pub async fn move_measure(state: &AppState, viewer: &Viewer, reference: &str, me
     let w = writer(state, viewer, Action::Respond, reference).await?;
     let id = ResponseId::parse(measure.trim()).map_err(|_| AppError::bad("measure", measure, "expected a measure id (UUID)"))?;
     let partner_act = [JOINED, LEFT, UNINVITED].contains(&input.to.trim());
-    if input.invitee.as_deref().is_some_and(|i| !i.trim().is_empty()) && input.to.trim() != UNINVITED {
-        return Err(AppError::bad("invitee", input.invitee.as_deref().unwrap_or_default(), format!("names the state whose invitation is withdrawn, with `to` {UNINVITED} only")));
-    }
     let to = if partner_act {
         MeasureState::Proposed
     } else {
         MeasureState::parse("to", input.to.trim()).map_err(|e| bad("to", Invalid { rule: format!("{}; or, by an invited state, {JOINED} or {LEFT}; or, by the responding state, {UNINVITED}", e.rule), ..e }))?
     };
+    if input.invitee.as_deref().is_some_and(|i| !i.trim().is_empty()) && input.to.trim() != UNINVITED {
+        return Err(AppError::bad("invitee", input.invitee.as_deref().unwrap_or_default(), format!("names the state whose invitation is withdrawn, with `to` {UNINVITED} only")));
+    }
     let d = dossier(state, viewer, &w.incident).await?;
     let Some(current) = d.measures.iter().find(|m| m.id == id) else {
         return Err(AppError::NotFound(format!("no measure {id} on this incident")));
     };
     if input.to.trim() == UNINVITED {
         let invitee = match nonempty(&input.invitee) {
-            Some(i) => invited_state("invitee", i)?,
+            Some(i) => PartyId::parse_state_or_party("invitee", i).map_err(|e| bad("invitee", e))?,
             None => return Err(AppError::bad("invitee", "", "name the invited state whose invitation is withdrawn")),
         };
         let (actor, at) = (w.actor.clone(), now());

@@ -773,7 +773,9 @@ async fn joint_measure_story(w: &World) {
     assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "invitee", "with `to` uninvited only");
     let r = post_form(w, &fr, &second_uri, &[("to", "uninvited"), ("invitee", "PL"), ("note", "No answer in ten days.")], true).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert!(get(w, &fr, &page).await.body.contains("state:PL (invitation withdrawn)"));
+    let shown = get(w, &fr, &respond).await.body;
+    assert!(shown.contains("state:PL (invitation withdrawn ") && shown.contains("No answer in ten days."), "France reads its own reason: {shown}");
+    assert!(get(w, &pl, &respond).await.body.contains("No answer in ten days."), "and so does Poland");
     let r = post_form(w, &pl, &second_uri, &[("to", "joined")], true).await;
     assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "party", "withdrew its invitation");
     let r = post_form(w, &fr, &second_uri, &[("to", "notified")], true).await;

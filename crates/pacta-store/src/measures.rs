@@ -81,24 +81,64 @@ pub fn measure_visible_to(m: &Measure, viewer: Option<&PartyId>) -> bool {
     v == &m.by || m.with.contains(v) || (v.state() == Some(m.against) && announced)
 }
 
-/// `m` as `viewer` may read it, if at all ([`measure_visible_to`]). The states taking it
-/// and those invited read it whole; anyone else reading a marked measure (the state it is
-/// directed against, once notified) reads it as notified: in the name of the states taking
-/// it, without the invitations still open or declined, nor the words of those who left.
+/// `m` as `viewer` may read it, if at all ([`measure_visible_to`]).
+///
+/// - A CLEAR measure is read whole by everyone: its proposer chose to publish it.
+/// - The proposing state, and the states taking part or still invited, read it whole,
+///   except the reasons for invitations withdrawn from others: those are between the
+///   proposer and the state it uninvited. The others see that the coalition changed.
+/// - A state that never took part (it declined, or its invitation was withdrawn) reads
+///   the measure as it stood at that moment, with its own answer or withdrawal: what it
+///   was shown when invited, nothing the others did after it was out.
+/// - Anyone else reading a marked measure (the state it is directed against, once
+///   notified) reads it as notified: in the name of the states taking it, without the
+///   invitations still open, declined or withdrawn, nor the words of those who left.
 pub fn measure_for(m: &Measure, viewer: Option<&PartyId>) -> Option<Measure> {
     if !measure_visible_to(m, viewer) {
         return None;
     }
-    let insider = viewer.is_some_and(|v| v == &m.by || m.with.contains(v));
-    if insider || m.tlp == Tlp::Clear {
+    if m.tlp == Tlp::Clear {
         return Some(m.clone());
     }
+    let v = viewer?;
     let mut seen = m.clone();
+    if v != &m.by {
+        for w in seen.withdrawn.iter_mut().filter(|w| &w.party != v) {
+            w.note.clear();
+        }
+    }
+    let took_part = m.joined.iter().any(|a| &a.party == v);
+    if v == &m.by || (m.with.contains(v) && (took_part || m.pending().contains(&v))) {
+        return Some(seen);
+    }
+    if m.with.contains(v) {
+        // Declined or uninvited: both happen only while the measure is proposed.
+        let out = m.left.iter().chain(&m.withdrawn).find(|a| &a.party == v).map(|a| a.at.clone()).unwrap_or_default();
+        seen.history.retain(|step| not_after(&step.at, &out));
+        if seen.history.is_empty() {
+            seen.history = m.history.iter().take(1).cloned().collect();
+        }
+        seen.state = seen.history.last().map_or(m.state, |step| step.state);
+        seen.kept_despite_lift_condition = None;
+        for acts in [&mut seen.joined, &mut seen.left, &mut seen.withdrawn] {
+            acts.retain(|a| not_after(&a.at, &out));
+        }
+        return Some(seen);
+    }
     seen.with = m.partners().into_iter().cloned().collect();
     seen.joined.retain(|a| seen.with.contains(&a.party));
     seen.left.clear();
     seen.withdrawn.clear();
     Some(seen)
+}
+
+/// Whether the time `at` is not after `moment` (both RFC 3339, as the write paths stamp
+/// them); two stamps that do not parse are compared as text.
+fn not_after(at: &str, moment: &str) -> bool {
+    match (chrono::DateTime::parse_from_rfc3339(at), chrono::DateTime::parse_from_rfc3339(moment)) {
+        (Ok(a), Ok(b)) => a <= b,
+        _ => at <= moment,
+    }
 }
 
 fn measure_kind(before: &Measure, after: &Measure) -> Option<&'static str> {

@@ -624,5 +624,12 @@ async fn a_proposer_withdraws_an_unanswered_invitation_itself_and_the_target_nev
         store.move_measure(&france(), id, |m| pacta_ladder::transition(m, rung, &Situation::default(), &france(), MeasureState::Notified, "", &now())).await.unwrap();
         let seen = store.get_measure(id, Some(&ru)).await.unwrap().unwrap().measure;
         assert_eq!((seen.with, seen.withdrawn.len()), (vec![germany()], 0));
+        // Germany sees that Poland is no longer invited, but not France's reason.
+        let seen = store.get_measure(id, Some(&germany())).await.unwrap().unwrap().measure;
+        assert_eq!((seen.withdrawn[0].party.clone(), seen.withdrawn[0].note.as_str(), seen.state), (pl.clone(), "", MeasureState::Notified));
+        // Poland, out of it, reads the measure as it stood when it was uninvited: not the
+        // notification that followed.
+        let seen = store.get_measure(id, Some(&pl)).await.unwrap().unwrap().measure;
+        assert_eq!((seen.state, seen.history.len(), seen.withdrawn[0].note.as_str()), (MeasureState::Proposed, 1, "No answer in ten days."));
     });
 }
