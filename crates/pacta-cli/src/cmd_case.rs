@@ -260,7 +260,7 @@ pub async fn case(store: &Store, actor: &PartyId, cmd: CaseCommand) -> anyhow::R
             }
             let new = NewCase { claimant: actor.clone(), respondent: PartyId::parse("--against", &against)?, title, incidents: ids, claim, evidence: evidence(&ev)?, tlp: Tlp::parse("--tlp", &tlp)? };
             let stored = store.file_case(actor, new, now).await?;
-            println!("Case {} filed; log entry {}.", stored.case.id, stored.log_index);
+            println!("Case {} filed; log entry {}.", stored.case.id, stored.log_index.context("a filing is a log entry")?);
             return output::print(&render(&stored.case));
         }
         CaseCommand::List { incident, json } => {
@@ -307,8 +307,9 @@ pub async fn case(store: &Store, actor: &PartyId, cmd: CaseCommand) -> anyhow::R
     };
     let stored = store.act_on_case(actor, uuid("CASE", &id)?, action.clone(), now).await?;
     // What the step was is what the log says it was (a ruling may be a draft).
-    let kind = store.log_entries(stored.log_index, stored.log_index + 1).await?.pop().map(|e| e.kind).unwrap_or_default();
-    println!("{kind}: case {} is in {}; log entry {}.", stored.case.id, stored.case.stage, stored.log_index);
+    let index = stored.log_index.context("a step of a case is a log entry")?;
+    let kind = store.log_entries(index, index + 1).await?.pop().map(|e| e.kind).unwrap_or_default();
+    println!("{kind}: case {} is in {}; log entry {index}.", stored.case.id, stored.case.stage);
     if stored.case.complied() && kind == "remedy.complied" {
         println!("Every remedy is complied with: the responsible state's compliance is recorded on the case's incidents (pacta respond status shows measures due to be lifted).");
     }

@@ -588,10 +588,6 @@ async fn an_incidents_workflow_read_in_one_go_shows_each_viewer_what_the_single_
 async fn a_proposer_withdraws_an_unanswered_invitation_itself_and_the_target_never_learns_of_it() {
     on_both!(|db| {
         let store = &db.store;
-        let (incident, _) = store.report_incident(IncidentRecord::new(wiper_incident()), &france()).await.unwrap();
-        for (i, p) in ["state:FR", "state:DE", "state:PL", "state:RU"].iter().enumerate() {
-            register(store, &party(p), i as u8 + 1).await;
-        }
         let (pl, ru) = (party("state:PL"), party("state:RU"));
         let refused = |e: pacta_store::StoreError| e.to_string();
         let (_, id) = france_proposes_a_protest_with_germany_and_poland(store).await;

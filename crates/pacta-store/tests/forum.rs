@@ -359,16 +359,16 @@ async fn a_dispute_goes_through_mediation_to_an_arbitral_ruling_and_compliance_l
             .file_case(&fr(), NewCase { claimant: fr(), respondent: ru(), title: "France v. Russia (finance ministry wiper)".into(), incidents: vec![incident], claim: "Russia's organs destroyed data at the finance ministry.".into(), evidence: vec![sample], tlp: Tlp::Amber }, at(0))
             .await
             .unwrap();
-        steps.push(("filed", filed.log_index, "case.filed"));
+        steps.push(("filed", filed.log_index.unwrap(), "case.filed"));
         let case = filed.case.id;
-        assert!(entry(store, filed.log_index).await.contains("\"tlp\":\"AMBER\""));
+        assert!(entry(store, filed.log_index.unwrap()).await.contains("\"tlp\":\"AMBER\""));
         assert!(store.get_case(case, Some(&de())).await.unwrap().is_none(), "a confidential case is not shown to others");
         let act = |who: PartyId, action: Action, when: DateTime<Utc>| async move { store.act_on_case(&who, case, action, when).await };
         let file = |kind: FilingKind, text: &str, evidence: Vec<Uuid>| Action::File { kind, text: text.into(), evidence };
 
         // Consultation: Russia answers in time; mediation cannot open before the period ends.
         let r = act(ru(), file(FilingKind::Response, "The operation was not conducted by Russian organs.", vec![]), at(10)).await.unwrap();
-        steps.push(("response", r.log_index, "case.filing"));
+        steps.push(("response", r.log_index.unwrap(), "case.filing"));
         assert!(refused(act(ru(), file(FilingKind::Response, "Again.", vec![]), at(11)).await).contains("already filed"));
         let early = refused(act(fr(), Action::Escalate { to: Stage::Mediation, reason: "No progress.".into() }, at(20)).await);
         assert!(early.contains("consultation runs until"), "{early}");
@@ -378,7 +378,7 @@ async fn a_dispute_goes_through_mediation_to_an_arbitral_ruling_and_compliance_l
         let outsider = refused(act(de(), file(FilingKind::Submission, "Germany supports France.", vec![]), at(30)).await);
         assert!(outsider.contains("unknown case") && !outsider.contains("state:RU"), "{outsider}");
         let m = act(fr(), Action::Escalate { to: Stage::Mediation, reason: "Consultation ended without agreement.".into() }, at(61)).await.unwrap();
-        steps.push(("to mediation", m.log_index, "case.escalated"));
+        steps.push(("to mediation", m.log_index.unwrap(), "case.escalated"));
 
         // The roster; the secretariat appoints a mediator. France cannot appoint.
         for n in [
@@ -393,14 +393,14 @@ async fn a_dispute_goes_through_mediation_to_an_arbitral_ruling_and_compliance_l
         let okafor = party("org:arb-okafor");
         assert!(refused(act(fr(), Action::Appoint { party: lindqvist.clone(), role: PanelRole::Mediator }, at(62)).await).contains("appointed by the secretariat"));
         let ap = act(secretariat(), Action::Appoint { party: lindqvist.clone(), role: PanelRole::Mediator }, at(62)).await.unwrap();
-        steps.push(("mediator appointed", ap.log_index, "panel.appointed"));
+        steps.push(("mediator appointed", ap.log_index.unwrap(), "panel.appointed"));
         let h = act(lindqvist.clone(), Action::ScheduleHearing { when: at(80), place: "Geneva, Palais des Nations".into() }, at(63)).await.unwrap();
-        steps.push(("meeting scheduled", h.log_index, "hearing.scheduled"));
+        steps.push(("meeting scheduled", h.log_index.unwrap(), "hearing.scheduled"));
         assert!(refused(act(fr(), Action::DeclareImpasse { reason: "x".into() }, at(90)).await).contains("only the mediator"));
         let imp = act(lindqvist.clone(), Action::DeclareImpasse { reason: "The parties disagree on attribution itself.".into() }, at(90)).await.unwrap();
-        steps.push(("impasse", imp.log_index, "mediation.impasse"));
+        steps.push(("impasse", imp.log_index.unwrap(), "mediation.impasse"));
         let arb = act(fr(), Action::Escalate { to: Stage::Arbitration, reason: "Mediation failed.".into() }, at(91)).await.unwrap();
-        steps.push(("to arbitration", arb.log_index, "case.escalated"));
+        steps.push(("to arbitration", arb.log_index.unwrap(), "case.escalated"));
         assert_eq!(arb.case.deadline("counter_memorial").unwrap().due, at(181));
 
         // Conflicted neutrals are refused, each naming its rule.
@@ -417,28 +417,28 @@ async fn a_dispute_goes_through_mediation_to_an_arbitral_ruling_and_compliance_l
         let e = refused(store.list_neutral(&okafor, neutral("org:arb-okafor", "Chidi Okafor", "NG", &[], &[PanelRole::Arbitrator])).await);
         assert!(e.contains("kept by the secretariat"), "{e}");
         let ap = act(secretariat(), Action::Appoint { party: okafor.clone(), role: PanelRole::Arbitrator }, at(92)).await.unwrap();
-        steps.push(("arbitrator appointed", ap.log_index, "panel.appointed"));
+        steps.push(("arbitrator appointed", ap.log_index.unwrap(), "panel.appointed"));
 
         // Written pleadings. Russia's counter-memorial is late and refused; the tribunal
         // extends the deadline (logged), and the filing is then accepted.
         let memorial_evidence = held(&fr_key, fr(), b"forensic report for the tribunal").await;
         let mem = act(fr(), file(FilingKind::Memorial, "The wiper is attributable to Russia (ILC art. 4).", vec![memorial_evidence]), at(100)).await.unwrap();
-        steps.push(("memorial", mem.log_index, "case.filing"));
+        steps.push(("memorial", mem.log_index.unwrap(), "case.filing"));
         let im = act(okafor.clone(), Action::OrderInterimMeasure { text: "Refrain from further operations against the ministry's networks.".into(), addressed_to: ru(), due: None }, at(101)).await.unwrap();
-        steps.push(("interim measure", im.log_index, "case.interim_measure"));
+        steps.push(("interim measure", im.log_index.unwrap(), "case.interim_measure"));
         let late = refused(act(ru(), file(FilingKind::CounterMemorial, "Denied.", vec![]), at(185)).await);
         assert!(late.contains("past its deadline") && late.contains("art. 25"), "{late}");
         assert!(refused(act(ru(), Action::Extend { deadline: "counter_memorial".into(), to: at(200), reason: "Please.".into() }, at(184)).await).contains("only the tribunal"));
         let ext = act(okafor.clone(), Action::Extend { deadline: "counter_memorial".into(), to: at(200), reason: "The respondent's counsel changed.".into() }, at(184)).await.unwrap();
-        steps.push(("extended", ext.log_index, "deadline.extended"));
-        let ext_entry = entry(store, ext.log_index).await;
+        steps.push(("extended", ext.log_index.unwrap(), "deadline.extended"));
+        let ext_entry = entry(store, ext.log_index.unwrap()).await;
         assert!(ext_entry.contains("\"kind\":\"sealed\"") && !ext_entry.contains("deadline.extended"), "who extended what, in a confidential case, is sealed: {ext_entry}");
         let cm = act(ru(), file(FilingKind::CounterMemorial, "The evidence does not meet the standard of proof.", vec![]), at(185)).await.unwrap();
-        steps.push(("counter-memorial", cm.log_index, "case.filing"));
+        steps.push(("counter-memorial", cm.log_index.unwrap(), "case.filing"));
         let filing = cm.case.filings.last().unwrap();
         assert_eq!(filing.deadline, Some(("counter_memorial".into(), at(200))), "the filing records the deadline it met");
         let hearing = act(okafor.clone(), Action::ScheduleHearing { when: at(220), place: "The Hague, Peace Palace".into() }, at(190)).await.unwrap();
-        steps.push(("hearing", hearing.log_index, "hearing.scheduled"));
+        steps.push(("hearing", hearing.log_index.unwrap(), "hearing.scheduled"));
 
         // The ruling: a breach, cessation, assurances and compensation, published.
         let ruling = Ruling {
@@ -456,9 +456,9 @@ async fn a_dispute_goes_through_mediation_to_an_arbitral_ruling_and_compliance_l
         };
         assert!(refused(act(lindqvist.clone(), Action::Rule { ruling: Ruling { issued_by: lindqvist.clone(), ..ruling.clone() } }, at(250)).await).contains("only the tribunal"));
         let ruled = act(okafor.clone(), Action::Rule { ruling: ruling.clone() }, at(250)).await.unwrap();
-        steps.push(("ruling", ruled.log_index, "ruling.issued"));
+        steps.push(("ruling", ruled.log_index.unwrap(), "ruling.issued"));
         assert_eq!(ruled.case.stage, Stage::Ruled);
-        let e = entry(store, ruled.log_index).await;
+        let e = entry(store, ruled.log_index.unwrap()).await;
         assert!(e.contains("2000000") && e.contains("tallinn.r4.sovereignty"), "a published ruling is inlined in the public log: {e}");
         // Germany now reads the ruling, not the pleadings.
         let seen = store.get_case(case, Some(&de())).await.unwrap().unwrap();
@@ -471,12 +471,12 @@ async fn a_dispute_goes_through_mediation_to_an_arbitral_ruling_and_compliance_l
         // Russia reports compliance with each remedy; France confirms.
         for (i, when) in [(0usize, 270), (1, 275), (2, 330)] {
             let rep = act(ru(), Action::ReportCompliance { remedy: i, report: format!("Remedy {i} carried out."), evidence: vec![] }, at(when)).await.unwrap();
-            steps.push(("reported", rep.log_index, "remedy.reported"));
+            steps.push(("reported", rep.log_index.unwrap(), "remedy.reported"));
             // Russia cannot confirm its own compliance; Germany, outside the AMBER case, cannot even see it.
             assert!(refused(act(ru(), Action::ConfirmCompliance { remedy: i }, at(when + 1)).await).contains("the claimant or the tribunal"));
             assert!(refused(act(de(), Action::ConfirmCompliance { remedy: i }, at(when + 1)).await).contains("unknown case"));
             let ok = act(fr(), Action::ConfirmCompliance { remedy: i }, at(when + 1)).await.unwrap();
-            steps.push(("confirmed", ok.log_index, "remedy.complied"));
+            steps.push(("confirmed", ok.log_index.unwrap(), "remedy.complied"));
         }
         let closed = store.get_case(case, Some(&fr())).await.unwrap().unwrap();
         assert_eq!(closed.case.stage, Stage::Closed);
@@ -485,7 +485,7 @@ async fn a_dispute_goes_through_mediation_to_an_arbitral_ruling_and_compliance_l
         // Compliance reached the response lifecycle: the countermeasure must be lifted.
         let compliance = store.compliance_of(incident).await.unwrap();
         let complied = compliance.iter().find(|c| c.event.kind == ComplianceKind::ResponsibleStateComplied).expect("recorded with the last confirmation");
-        assert_eq!(complied.log_index, closed.log_index + 1, "in the same transaction as the confirmation");
+        assert_eq!(complied.log_index, closed.log_index.unwrap() + 1, "in the same transaction as the confirmation");
         steps.push(("state complied", complied.log_index, "compliance.responsible_state_complied"));
         let d = dossier(store, incident, &fr()).await;
         let due = pacta_ladder::lift_due(&d.measures[0], &rung, &situation(&d)).expect("flagged for lifting");
@@ -511,29 +511,71 @@ async fn a_dispute_goes_through_mediation_to_an_arbitral_ruling_and_compliance_l
     });
 }
 
+/// A CLEAR case of France against Russia over a wiper, taken through a failed mediation
+/// to a tribunal of arbitrators org:arb-a, org:arb-b and org:arb-c. Returns the incident,
+/// the case and the day the case was filed (400 days ago).
+async fn clear_case_before_three_arbitrators(store: &Store) -> (IncidentId, Uuid, DateTime<Utc>) {
+    register(store, &fr(), 1).await;
+    register(store, &ru(), 2).await;
+    register(store, &secretariat(), 3).await;
+    let (incident, _) = store.report_incident(IncidentRecord::new(wiper_incident("Wiper at the French finance ministry")), &fr()).await.unwrap();
+    let t0 = Utc::now() - Duration::days(400);
+    let at = |days: i64| -> DateTime<Utc> { t0 + Duration::days(days) };
+    let new = NewCase { claimant: fr(), respondent: ru(), title: "France v. Russia".into(), incidents: vec![incident], claim: "Russia's organs destroyed data.".into(), evidence: vec![], tlp: Tlp::Clear };
+    let case = store.file_case(&fr(), new, at(0)).await.unwrap().case.id;
+    let act = |who: PartyId, action: Action, when: DateTime<Utc>| async move { store.act_on_case(&who, case, action, when).await.unwrap() };
+    act(fr(), Action::Escalate { to: Stage::Mediation, reason: "No agreement.".into() }, at(61)).await;
+    store.list_neutral(&secretariat(), neutral("org:med", "Mediator", "SE", &[], &[PanelRole::Mediator])).await.unwrap();
+    act(secretariat(), Action::Appoint { party: party("org:med"), role: PanelRole::Mediator }, at(62)).await;
+    act(party("org:med"), Action::DeclareImpasse { reason: "No common ground.".into() }, at(63)).await;
+    act(fr(), Action::Escalate { to: Stage::Arbitration, reason: "Mediation failed.".into() }, at(64)).await;
+    for (who, nationality) in [("org:arb-a", "NG"), ("org:arb-b", "BR"), ("org:arb-c", "JP")] {
+        store.list_neutral(&secretariat(), neutral(who, who, nationality, &[], &[PanelRole::Arbitrator])).await.unwrap();
+        act(secretariat(), Action::Appoint { party: party(who), role: PanelRole::Arbitrator }, at(65)).await;
+    }
+    (incident, case, t0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_public_case_the_steps_after_a_ruling_kept_private_are_sealed_in_the_log() {
+    on_both!(|db| {
+        let store = &db.store;
+        let (incident, case, t0) = clear_case_before_three_arbitrators(store).await;
+        let at = |days: i64| -> DateTime<Utc> { t0 + Duration::days(days) };
+        let act = |who: PartyId, action: Action, when: DateTime<Utc>| async move { store.act_on_case(&who, case, action, when).await };
+        let (a, b) = (party("org:arb-a"), party("org:arb-b"));
+        let ruling = Ruling {
+            issued_by: a.clone(),
+            concurring: vec![],
+            at: at(100),
+            summary: "The tribunal orders an apology, kept between the parties.".into(),
+            findings: vec![RulingFinding { incident: Some(incident), instrument: Some("tallinn-2".into()), rule: Some("tallinn.r4.sovereignty".into()), breached: true, text: "Destruction of data.".into() }],
+            remedies: vec![Remedy { kind: RemedyKind::Satisfaction, description: "A formal apology.".into(), amount: None, due: at(500) }],
+            published: false,
+        };
+        let drafted = act(a.clone(), Action::Rule { ruling }, at(100)).await.unwrap();
+        let issued = act(b.clone(), Action::Concur { draft: drafted.case.draft_ruling.as_ref().unwrap().reference() }, at(101)).await.unwrap();
+        assert_eq!(issued.case.stage, Stage::Ruled);
+        // The case is CLEAR, but its ruling was ordered kept private: the public reads
+        // neither the ruling nor how Russia complies, in the case's views or in the log.
+        let reported = act(ru(), Action::ReportCompliance { remedy: 0, report: "Apology delivered privately by the ambassador.".into(), evidence: vec![] }, at(102)).await.unwrap();
+        let public = entry(store, reported.log_index.unwrap()).await;
+        assert!(public.contains("\"kind\":\"sealed\"") && !public.contains("ambassador") && !public.contains("remedy.reported"), "{public}");
+        let confirmed = act(fr(), Action::ConfirmCompliance { remedy: 0 }, at(103)).await.unwrap();
+        assert!(entry(store, confirmed.log_index.unwrap()).await.contains("\"kind\":\"sealed\""));
+        let seen = store.get_case(case, None).await.unwrap().unwrap();
+        assert!(seen.case.ruling.is_none() && seen.case.compliance.is_empty() && seen.log_index.is_none());
+    });
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_three_member_tribunals_draft_stays_with_it_until_a_second_arbitrator_concurs() {
     on_both!(|db| {
         let store = &db.store;
-        register(store, &fr(), 1).await;
-        register(store, &ru(), 2).await;
-        register(store, &secretariat(), 3).await;
-        let (incident, _) = store.report_incident(IncidentRecord::new(wiper_incident("Wiper at the French finance ministry")), &fr()).await.unwrap();
-        let t0 = Utc::now() - Duration::days(400);
+        let (incident, case, t0) = clear_case_before_three_arbitrators(store).await;
         let at = |days: i64| -> DateTime<Utc> { t0 + Duration::days(days) };
-        let new = NewCase { claimant: fr(), respondent: ru(), title: "France v. Russia".into(), incidents: vec![incident], claim: "Russia's organs destroyed data.".into(), evidence: vec![], tlp: Tlp::Clear };
-        let case = store.file_case(&fr(), new, at(0)).await.unwrap().case.id;
         let act = |who: PartyId, action: Action, when: DateTime<Utc>| async move { store.act_on_case(&who, case, action, when).await };
-        act(fr(), Action::Escalate { to: Stage::Mediation, reason: "No agreement.".into() }, at(61)).await.unwrap();
-        store.list_neutral(&secretariat(), neutral("org:med", "Mediator", "SE", &[], &[PanelRole::Mediator])).await.unwrap();
-        act(secretariat(), Action::Appoint { party: party("org:med"), role: PanelRole::Mediator }, at(62)).await.unwrap();
-        act(party("org:med"), Action::DeclareImpasse { reason: "No common ground.".into() }, at(63)).await.unwrap();
-        act(fr(), Action::Escalate { to: Stage::Arbitration, reason: "Mediation failed.".into() }, at(64)).await.unwrap();
         let (a, b, c) = (party("org:arb-a"), party("org:arb-b"), party("org:arb-c"));
-        for (who, nationality) in [(&a, "NG"), (&b, "BR"), (&c, "JP")] {
-            store.list_neutral(&secretariat(), neutral(who.as_str(), who.as_str(), nationality, &[], &[PanelRole::Arbitrator])).await.unwrap();
-            act(secretariat(), Action::Appoint { party: who.clone(), role: PanelRole::Arbitrator }, at(65)).await.unwrap();
-        }
         let ruling = Ruling {
             issued_by: a.clone(),
             concurring: vec![],
@@ -548,12 +590,14 @@ async fn a_three_member_tribunals_draft_stays_with_it_until_a_second_arbitrator_
         // draft without showing it, and only the tribunal reads it.
         let drafted = act(a.clone(), Action::Rule { ruling: ruling.clone() }, at(100)).await.unwrap();
         assert_eq!((drafted.case.stage, drafted.case.ruling.is_none()), (Stage::Arbitration, true));
-        let logged = store.log_entries(drafted.log_index, drafted.log_index + 1).await.unwrap().remove(0);
+        let logged = store.log_entries(drafted.log_index.unwrap(), drafted.log_index.unwrap() + 1).await.unwrap().remove(0);
         assert_eq!(logged.kind, "ruling.drafted");
-        assert!(!entry(store, drafted.log_index).await.contains("violated French sovereignty"), "the draft is not in the public log");
+        assert!(!entry(store, drafted.log_index.unwrap()).await.contains("violated French sovereignty"), "the draft is not in the public log");
         for outsider in [Some(fr()), Some(ru()), Some(secretariat()), None] {
             let seen = store.get_case(case, outsider.as_ref()).await.unwrap().unwrap();
             assert!(seen.case.draft_ruling.is_none(), "{outsider:?} reads the draft");
+            // Nor where the log is: the index of the sealed draft would say one was made.
+            assert_eq!(seen.log_index, None, "{outsider:?} is shown the draft's log entry");
         }
         assert!(store.get_case(case, Some(&c)).await.unwrap().unwrap().case.draft_ruling.is_some(), "arbitrator C deliberates on it");
         // A party acting meanwhile does not get the draft back with its answer.
@@ -565,16 +609,16 @@ async fn a_three_member_tribunals_draft_stays_with_it_until_a_second_arbitrator_
         // B concurs: the majority issues the ruling, published in full with both names.
         let issued = act(b.clone(), draft, at(101)).await.unwrap();
         assert_eq!(issued.case.stage, Stage::Closed, "no remedies: the case closes");
-        let logged = store.log_entries(issued.log_index, issued.log_index + 1).await.unwrap().remove(0);
+        let logged = store.log_entries(issued.log_index.unwrap(), issued.log_index.unwrap() + 1).await.unwrap().remove(0);
         assert_eq!(logged.kind, "ruling.issued");
-        let public = entry(store, issued.log_index).await;
+        let public = entry(store, issued.log_index.unwrap()).await;
         assert!(public.contains("violated French sovereignty") && public.contains("org:arb-b"), "{public}");
         let seen = store.get_case(case, None).await.unwrap().unwrap().case;
         assert_eq!(seen.ruling.as_ref().unwrap().concurring.iter().map(|c| c.party.clone()).collect::<Vec<_>>(), vec![b.clone()]);
         // C joins the published award: unanimous, and as public as the ruling.
         let joined = act(c.clone(), Action::Concur { draft: seen.ruling.as_ref().unwrap().reference() }, at(102)).await.unwrap();
-        let logged = store.log_entries(joined.log_index, joined.log_index + 1).await.unwrap().remove(0);
+        let logged = store.log_entries(joined.log_index.unwrap(), joined.log_index.unwrap() + 1).await.unwrap().remove(0);
         assert_eq!(logged.kind, "ruling.concurred");
-        assert!(entry(store, joined.log_index).await.contains("org:arb-c"));
+        assert!(entry(store, joined.log_index.unwrap()).await.contains("org:arb-c"));
     });
 }

@@ -23,8 +23,12 @@ use uuid::Uuid;
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct StoredCase {
     pub case: DisputeCase,
-    /// The entry of its latest step.
-    pub log_index: u64,
+    /// The entry of its latest step: for those who took that step, or may read whatever it
+    /// was. The public and a party may not read a tribunal's draft, so while one is
+    /// pending they are not shown where the log is (the index of a sealed entry would
+    /// still tell them that some step was taken, and when).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_index: Option<u64>,
     /// False when the viewer sees only the published ruling of a confidential case: the
     /// filings' text and evidence, hearings, interim measures and settlement talks are
     /// left out.
@@ -61,8 +65,10 @@ fn public_view(c: &DisputeCase) -> DisputeCase {
     v
 }
 
-fn view(mut c: DisputeCase, log_index: u64, viewer: Option<&PartyId>) -> Option<StoredCase> {
+fn view(mut c: DisputeCase, log_index: Option<u64>, viewer: Option<&PartyId>) -> Option<StoredCase> {
     // The tribunal's deliberation is its own, whoever else reads the case.
+    let in_the_know = c.draft_visible_to(viewer) || (c.draft_ruling.is_none() && viewer.is_some_and(|v| c.participant(v)));
+    let log_index = log_index.filter(|_| in_the_know);
     if !c.draft_visible_to(viewer) {
         c.draft_ruling = None;
     }
@@ -75,7 +81,7 @@ fn view(mut c: DisputeCase, log_index: u64, viewer: Option<&PartyId>) -> Option<
         }
         Some(StoredCase { case: c, log_index, full: true })
     } else if c.ruling_visible_to(viewer) {
-        Some(StoredCase { case: public_view(&c), log_index, full: false })
+        Some(StoredCase { case: public_view(&c), log_index: None, full: false })
     } else {
         None
     }
@@ -176,7 +182,7 @@ impl Store {
                 sqlx::query("INSERT INTO case_incidents (case_id, incident_seq) VALUES ($1, $2)").bind(case.id.to_string()).bind(seq).execute(&mut *tx).await?;
             }
             log.flush(&mut *tx).await?;
-            StoredCase { case, log_index: index, full: true }
+            StoredCase { case, log_index: Some(index), full: true }
         });
         Ok(stored)
     }
@@ -266,7 +272,9 @@ impl Store {
                 // private record is (the log commits to them without showing them).
                 _ => (
                     serde_json::json!({ "case": id.to_string(), "at": pacta_forum::fmt_time(at), "action": action, "stage": after.stage, "deadlines": after.deadlines }),
-                    marking(tlp, given.is_some_and(|r| !r.published) || matches!(&action, Action::Rule { .. } | Action::Concur { .. })),
+                    // Likewise every step after a ruling ordered unpublished (compliance reports,
+                    // confirmations): the case's views keep them from outsiders.
+                    marking(tlp, after.ruling.as_ref().is_some_and(|r| !r.published) || matches!(&action, Action::Rule { .. } | Action::Concur { .. })),
                 ),
             };
             let index = log.push(actor, pacta_forum::case::entry_kind(&action, &before, &after), &canonical_json(&record)?, mark);
@@ -310,7 +318,7 @@ impl Store {
             if !after.draft_visible_to(Some(actor)) {
                 after.draft_ruling = None;
             }
-            StoredCase { case: after, log_index: index, full: true }
+            StoredCase { case: after, log_index: Some(index), full: true }
         });
         Ok(stored)
     }
@@ -319,7 +327,7 @@ impl Store {
     pub async fn get_case(&self, id: Uuid, viewer: Option<&PartyId>) -> Result<Option<StoredCase>, StoreError> {
         let row: Option<(String, i64)> = on_pool!(self, pool => sqlx::query_as("SELECT body, log_index FROM dispute_cases WHERE id = $1").bind(id.to_string()).fetch_optional(pool).await?);
         let Some((body, index)) = row else { return Ok(None) };
-        Ok(view(parse("case", &body)?, index as u64, viewer))
+        Ok(view(parse("case", &body)?, Some(index as u64), viewer))
     }
 
     /// The cases `viewer` may see, about `incident` when given, newest first.
@@ -336,12 +344,12 @@ impl Store {
                 None => sqlx::query_as("SELECT body, log_index FROM dispute_cases ORDER BY id DESC").fetch_all(pool).await?,
             }
         });
-        rows.into_iter().map(|(body, index)| Ok(StoredCase { case: parse("case", &body)?, log_index: index as u64, full: true })).collect()
+        rows.into_iter().map(|(body, index)| Ok(StoredCase { case: parse("case", &body)?, log_index: Some(index as u64), full: true })).collect()
     }
 
     /// The published-ruling view of a case, for viewers who may not read its proceedings.
     pub fn public_view(c: &StoredCase) -> Option<StoredCase> {
-        c.case.ruling.as_ref().is_some_and(|r| r.published).then(|| StoredCase { case: public_view(&c.case), log_index: c.log_index, full: false })
+        c.case.ruling.as_ref().is_some_and(|r| r.published).then(|| StoredCase { case: public_view(&c.case), log_index: None, full: false })
     }
 
     /// Every decided case that makes precedent (published rulings, CLEAR settlements).
