@@ -1408,7 +1408,7 @@ impl Store {
             None => &Tlp::ALL,
         };
         let same = markings.iter().any(|t| {
-            entry.entry == crate::log::entry_json(actor, kind, record, *t, time).as_bytes()
+            entry.entry == crate::log::entry_json(actor, kind, record, *t, time, entry.salt.as_deref().unwrap_or_default()).as_bytes()
                 || (*t != Tlp::Clear && entry.entry == crate::log::open_entry_json(actor, kind, record, *t, time).as_bytes())
         });
         if !same {
@@ -1779,14 +1779,45 @@ impl Store {
             let checked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM log_entries WHERE kind LIKE 'evidence.%' OR kind = 'analysis.run'").fetch_one(pool).await?;
             (rows, checked)
         });
-        Ok(VerifyReport {
-            subject: "the log's custody and analysis entries".into(),
-            events_checked: checked.max(0) as u64,
-            problems: orphans
-                .into_iter()
-                .map(|(index, kind)| Problem::LogEntry { seq: None, index: index.max(0) as u64, rule: format!("is a {kind} entry whose record is gone from the database") })
-                .collect(),
-        })
+        let mut problems: Vec<Problem> = orphans
+            .into_iter()
+            .map(|(index, kind)| Problem::LogEntry { seq: None, index: index.max(0) as u64, rule: format!("is a {kind} entry whose record is gone from the database") })
+            .collect();
+        // The search above trusts the `kind` column, which the leaf hash does not cover: a
+        // custody entry relabelled there would hide its deleted record. So every entry's
+        // column is checked against what the log committed to: the kind an open entry
+        // names, or a sealed entry's `kind_sha256` with its salt.
+        let size = self.log_size().await?;
+        let mut start = 0;
+        while start < size {
+            let end = (start + 10_000).min(size);
+            for e in self.log_entries(start, end).await? {
+                if let Some(rule) = column_disagrees(&e) {
+                    problems.push(Problem::LogEntry { seq: None, index: e.index, rule });
+                }
+            }
+            start = end;
+        }
+        Ok(VerifyReport { subject: "the log's custody and analysis entries".into(), events_checked: checked.max(0) as u64, problems })
+    }
+}
+
+/// Why the database's `kind` for entry `e` is not the one the log committed to, if it is not.
+fn column_disagrees(e: &crate::LogEntry) -> Option<String> {
+    let Ok(v) = serde_json::from_slice::<Value>(&e.entry) else {
+        return Some("is not JSON".into());
+    };
+    match v.get("kind").and_then(Value::as_str) {
+        Some(crate::log::SEALED_KIND) => {
+            let Some(salt) = e.salt.as_deref() else {
+                return Some(format!("is sealed, but the database holds no salt to check its kind ({}) with", e.kind));
+            };
+            let committed = v.get("record").and_then(|r| r.get("kind_sha256")).and_then(Value::as_str);
+            (committed != Some(crate::log::seal_kind(&e.kind, salt).as_str()))
+                .then(|| format!("is labelled {} in the database, which is not the kind the sealed entry committed to", e.kind))
+        }
+        Some(shown) if shown == e.kind => None,
+        shown => Some(format!("is labelled {} in the database, but the entry says {}", e.kind, shown.unwrap_or("nothing"))),
     }
 }
 

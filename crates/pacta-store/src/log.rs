@@ -18,19 +18,22 @@ use pacta_core::{PartyId, Tlp};
 use sha2::{Digest, Sha256};
 use sqlx::QueryBuilder;
 
+/// One entry to write: its index, its bytes, its true kind and, for a sealed entry, its salt.
+pub type PendingEntry = (i64, Vec<u8>, String, Option<String>);
+
 /// Entries gathered during one write transaction.
 pub struct LogAppender {
     head: i64,
     next: i64,
     time: String,
-    entries: Vec<(i64, Vec<u8>, String)>,
+    entries: Vec<PendingEntry>,
 }
 
 /// A database connection the log can be appended through. Implemented for both backends
 /// by the same macro body, so the SQL cannot drift between them.
 pub trait LogConn {
     fn read_head_locked(&mut self, backend: Backend) -> impl std::future::Future<Output = Result<i64, sqlx::Error>> + Send;
-    fn write_entries(&mut self, entries: &[(i64, Vec<u8>, String)], new_head: Option<i64>) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send;
+    fn write_entries(&mut self, entries: &[PendingEntry], new_head: Option<i64>) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send;
 }
 
 macro_rules! impl_log_conn {
@@ -40,11 +43,11 @@ macro_rules! impl_log_conn {
                 sqlx::query_scalar::<$db, i64>(lock_log_head(backend)).fetch_one(&mut *self).await
             }
 
-            async fn write_entries(&mut self, entries: &[(i64, Vec<u8>, String)], new_head: Option<i64>) -> Result<(), sqlx::Error> {
-                for chunk in entries.chunks(MAX_BINDS / 4) {
-                    let mut q = QueryBuilder::<$db>::new("INSERT INTO log_entries (idx, leaf_hash, kind, entry) ");
-                    q.push_values(chunk, |mut b, (idx, entry, kind)| {
-                        b.push_bind(*idx).push_bind(leaf_hash(entry).to_vec()).push_bind(kind.clone()).push_bind(entry.clone());
+            async fn write_entries(&mut self, entries: &[PendingEntry], new_head: Option<i64>) -> Result<(), sqlx::Error> {
+                for chunk in entries.chunks(MAX_BINDS / 5) {
+                    let mut q = QueryBuilder::<$db>::new("INSERT INTO log_entries (idx, leaf_hash, kind, entry, salt) ");
+                    q.push_values(chunk, |mut b, (idx, entry, kind, salt)| {
+                        b.push_bind(*idx).push_bind(leaf_hash(entry).to_vec()).push_bind(kind.clone()).push_bind(entry.clone()).push_bind(salt.clone());
                     });
                     q.build().execute(&mut *self).await?;
                 }
@@ -76,9 +79,11 @@ impl LogAppender {
     /// Queues an entry (its form is [`entry_json`]'s choice) and returns its index.
     /// `record_json` must itself be canonical JSON.
     pub fn push(&mut self, actor: &PartyId, kind: &str, record_json: &str, tlp: Tlp) -> u64 {
-        let entry = entry_json(actor.as_str(), kind, record_json, tlp, &self.time);
+        // 128 random bits per sealed entry, never published (see [`entry_json`]).
+        let salt = (tlp != Tlp::Clear).then(|| hex::encode(rand::random::<[u8; 16]>()));
+        let entry = entry_json(actor.as_str(), kind, record_json, tlp, &self.time, salt.as_deref().unwrap_or_default());
         let index = self.next;
-        self.entries.push((index, entry.into_bytes(), kind.to_string()));
+        self.entries.push((index, entry.into_bytes(), kind.to_string(), salt));
         self.next += 1;
         index as u64
     }
@@ -113,21 +118,27 @@ pub const SEALED_KIND: &str = "sealed";
 /// shows what a change was, and who made it, only for a TLP:CLEAR record:
 /// - CLEAR: `{"actor","kind","record","time"}`, the record inlined (or its commitment, see
 ///   [`logged_record`], when too large for one entry);
-/// - GREEN and above: `{"kind":"sealed","record":{"sha256","tlp"},"time"}`, where the digest
-///   is [`seal`]'s, over the actor, the kind and the record together. The log still proves
-///   that this exact change existed at this point, and a party allowed to read the record
-///   checks the entry with the actor and kind it knows; but the public learns neither the
-///   content nor who did what: who joined a measure before it was notified, which
-///   arbitrator drafted a ruling, how often a state consults. Only the time and the
-///   marking show.
-pub fn entry_json(actor: &str, kind: &str, record_json: &str, tlp: Tlp, time: &str) -> String {
+/// - GREEN and above: `{"kind":"sealed","record":{"kind_sha256","sha256","tlp"},"time"}`:
+///   `sha256` is [`seal`]'s digest of the actor, the kind, the record and `salt` together,
+///   `kind_sha256` [`seal_kind`]'s of the kind and `salt`. The log still proves that this
+///   exact change existed at this point; but the public learns neither the content nor
+///   who did what: who joined a measure before it was notified, which arbitrator drafted a
+///   ruling, how often a state consults. Only the time and the marking show.
+///
+/// Invariant: `salt` is 128 random bits, drawn per entry and kept in the database only
+/// (`log_entries.salt`). Without it a digest over a guessable record (a claim published
+/// later, a sharing list) could be tested guess by guess, and two identical changes would
+/// show as one. With it the registry checks a sealed entry against the record, and its
+/// own `kind` column against `kind_sha256` (`Store::verify_log_has_every_record`).
+pub fn entry_json(actor: &str, kind: &str, record_json: &str, tlp: Tlp, time: &str, salt: &str) -> String {
     if tlp == Tlp::Clear {
         open_entry_json(actor, kind, record_json, tlp, time)
     } else {
         format!(
-            "{{\"kind\":{},\"record\":{{\"sha256\":\"{}\",\"tlp\":\"{}\"}},\"time\":{}}}",
+            "{{\"kind\":{},\"record\":{{\"kind_sha256\":\"{}\",\"sha256\":\"{}\",\"tlp\":\"{}\"}},\"time\":{}}}",
             quote(SEALED_KIND),
-            seal(actor, kind, record_json),
+            seal_kind(kind, salt),
+            seal(actor, kind, record_json, salt),
             tlp.label(),
             quote(time)
         )
@@ -135,15 +146,20 @@ pub fn entry_json(actor: &str, kind: &str, record_json: &str, tlp: Tlp, time: &s
 }
 
 /// A sealed entry's digest: hex SHA-256 of the canonical JSON
-/// `{"actor":…,"kind":…,"record":…}`, the record as its own canonical JSON.
-pub fn seal(actor: &str, kind: &str, record_json: &str) -> String {
+/// `{"actor":…,"kind":…,"record":…,"salt":…}`, the record as its own canonical JSON.
+pub fn seal(actor: &str, kind: &str, record_json: &str, salt: &str) -> String {
     // Hashed in pieces, so the record (on the write path, inside the log lock) is not
     // copied into one string first.
     let mut h = Sha256::new();
     h.update(format!("{{\"actor\":{},\"kind\":{},\"record\":", quote(actor), quote(kind)).as_bytes());
     h.update(record_json.as_bytes());
-    h.update(b"}");
+    h.update(format!(",\"salt\":{}}}", quote(salt)).as_bytes());
     hex::encode(h.finalize())
+}
+
+/// A sealed entry's commitment to its kind alone: hex SHA-256 of `{"kind":…,"salt":…}`.
+pub fn seal_kind(kind: &str, salt: &str) -> String {
+    hex::encode(Sha256::digest(format!("{{\"kind\":{},\"salt\":{}}}", quote(kind), quote(salt)).as_bytes()))
 }
 
 /// An entry that names its actor and kind, with [`logged_record`]'s part of the record:

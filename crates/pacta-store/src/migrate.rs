@@ -14,6 +14,7 @@ const SQLITE: &[(i64, &str)] = &[
     (8, include_str!("../migrations/sqlite/0008_search.sql")),
     (9, include_str!("../migrations/sqlite/0009_lean_incidents.sql")),
     (10, include_str!("../migrations/sqlite/0010_facts_index.sql")),
+    (11, include_str!("../migrations/sqlite/0011_sealed_entries.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_registry.sql")),
@@ -26,6 +27,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (8, include_str!("../migrations/postgres/0008_search.sql")),
     (9, include_str!("../migrations/postgres/0009_lean_incidents.sql")),
     (10, include_str!("../migrations/postgres/0010_facts_index.sql")),
+    (11, include_str!("../migrations/postgres/0011_sealed_entries.sql")),
 ];
 
 pub async fn run(store: &Store) -> Result<(), StoreError> {

@@ -736,7 +736,7 @@ impl Store {
     /// Log entries with `start <= index < end`, in index order.
     pub async fn log_entries(&self, start: u64, end: u64) -> Result<Vec<LogEntry>, StoreError> {
         on_pool!(self, pool => {
-            let rows = sqlx::query("SELECT idx, leaf_hash, kind, entry FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx")
+            let rows = sqlx::query("SELECT idx, leaf_hash, kind, entry, salt FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx")
                 .bind(start as i64)
                 .bind(end as i64)
                 .fetch_all(pool)
@@ -745,7 +745,7 @@ impl Store {
                 let idx: i64 = row.try_get("idx")?;
                 let hash: Vec<u8> = row.try_get("leaf_hash")?;
                 let leaf_hash: [u8; 32] = hash.try_into().map_err(|_| corrupt(format!("log entry {idx}"), "leaf hash is not 32 bytes"))?;
-                Ok(LogEntry { index: idx as u64, kind: row.try_get("kind")?, entry: row.try_get("entry")?, leaf_hash })
+                Ok(LogEntry { index: idx as u64, kind: row.try_get("kind")?, entry: row.try_get("entry")?, leaf_hash, salt: row.try_get("salt")? })
             }).collect()
         })
     }

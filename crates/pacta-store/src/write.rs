@@ -53,9 +53,13 @@ impl ImportOutcome {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogEntry {
     pub index: u64,
+    /// The change's true kind: the registry's own, never served (a sealed entry shows
+    /// `sealed`; see `log::public_kind`).
     pub kind: String,
     pub entry: Vec<u8>,
     pub leaf_hash: [u8; 32],
+    /// A sealed entry's salt (`log::entry_json`): the registry's own, never served.
+    pub salt: Option<String>,
 }
 
 /// RFC 9162 leaf hash: SHA-256(0x00 ‖ entry).

@@ -223,6 +223,13 @@ async fn a_lab_receives_an_artefact_the_ministry_analyses_it_verify_passes_and_t
         let report = store.verify_log_has_every_record().await.unwrap();
         assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
         assert!(report.problems[0].to_string().contains("evidence.analysed entry whose record is gone"), "{}", report.problems[0]);
+        // Relabelling the entry in the database, to hide the cut, shows too: the entry is
+        // sealed (the artefact is AMBER), but it committed to its kind.
+        let Problem::LogEntry { index, .. } = &report.problems[0] else { panic!("{:?}", report.problems[0]) };
+        tamper(&db.url, &format!("UPDATE log_entries SET kind = 'incident.shared' WHERE idx = {index}")).await;
+        let report = store.verify_log_has_every_record().await.unwrap();
+        assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+        assert!(report.problems[0].to_string().contains("labelled incident.shared in the database, which is not the kind the sealed entry committed to"), "{}", report.problems[0]);
     });
 }
 
