@@ -13,17 +13,16 @@ addr=127.0.0.1:18080
 lua=$(mktemp --suffix=.lua)
 trap 'rm -f "$lua"' EXIT
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/ab-lib.sh"
 for round in $(seq 1 "$rounds"); do
   for bin in "$old" "$new"; do
-    "$bin" --db "$db" serve --listen "$addr" --rate-limit 0 --log warn >/dev/null 2>&1 &
-    pid=$!
-    for _ in $(seq 1 120); do curl -sf -o /dev/null "http://$addr/api/v1/incidents?limit=1" && break; sleep 1; done
+    serve "$bin" "$db" "$addr"
     [ -s "$lua" ] || python3 "$here/make_ids.py" "http://$addr" /incidents/ "$lua" >/dev/null
     wrk -t2 -c2 -d3s -s "$lua" "http://$addr" >/dev/null
     for c in 2 32; do
       echo "== round $round $bin, $c connections"
       wrk -t2 -c"$c" -d8s --latency -s "$lua" "http://$addr" | grep -E "^ +(50|99)%|Requests/sec|Non-2xx"
     done
-    kill "$pid"; wait "$pid" 2>/dev/null || true
+    unserve
   done
 done

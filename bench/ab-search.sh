@@ -12,15 +12,14 @@ set -eu
 old=$1 new=$2 db=$3 rounds=${4:-3}
 addr=127.0.0.1:18080
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/ab-lib.sh"
 for round in $(seq 1 "$rounds"); do
   for bin in "$old" "$new"; do
-    "$bin" --db "$db" serve --listen "$addr" --rate-limit 0 --log warn >/dev/null 2>&1 &
-    pid=$!
-    for _ in $(seq 1 120); do curl -sf -o /dev/null "http://$addr/api/v1/incidents?limit=1" && break; sleep 1; done
+    serve "$bin" "$db" "$addr"
     echo "== round $round $bin"
     curl -s -o /dev/null -w "first search %{time_total} s\n" "http://$addr/api/v1/incidents?q=energy"
     wrk -t2 -c2 -d3s -s "$here/search.lua" "http://$addr" >/dev/null
     wrk -t2 -c2 -d8s --latency -s "$here/search.lua" "http://$addr" | grep -E "^ +(50|99)%|Requests/sec|Non-2xx"
-    kill "$pid"; wait "$pid" 2>/dev/null || true
+    unserve
   done
 done

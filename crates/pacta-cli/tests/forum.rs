@@ -37,17 +37,24 @@ fn json(out: &Output) -> serde_json::Value {
     serde_json::from_str(&ok(out)).unwrap()
 }
 
+/// A registry in `dir` holding the EuRepoC sample, with a custody key registered for each
+/// of `parties` (which registers the party); returns its URL.
+fn registry(dir: &Path, parties: &[&str]) -> String {
+    let db = format!("sqlite://{}", dir.join("registry.db").display());
+    ok(&pacta(&db, "org:secretariat", &["import", "eurepoc", "data/eurepoc-1.1-even"]));
+    for p in parties {
+        let key = dir.join(format!("{}.key", p.replace(':', "_")));
+        ok(&pacta(&db, p, &["evidence", "keygen", "--out", key.to_str().unwrap(), p]));
+        ok(&pacta(&db, p, &["evidence", "register-key", "--key", key.to_str().unwrap()]));
+    }
+    db
+}
+
 #[test]
 fn two_states_and_the_secretariat_use_the_forum_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("f.db").display());
+    let db = registry(dir.path(), &["state:FR", "state:RU", "org:secretariat"]);
     let db = db.as_str();
-    ok(&pacta(db, "org:secretariat", &["import", "eurepoc", "data/eurepoc-1.1-even"]));
-    for p in ["state:FR", "state:RU", "org:secretariat"] {
-        let key = dir.path().join(format!("{}.key", p.replace(':', "_")));
-        ok(&pacta(db, p, &["evidence", "keygen", "--out", key.to_str().unwrap(), p]));
-        ok(&pacta(db, p, &["evidence", "register-key", "--key", key.to_str().unwrap()]));
-    }
 
     // Russia names its CERT; the secretariat checks it; Russia acknowledges.
     ok(&pacta(db, "state:RU", &["contact", "add", "--role", "technical", "--name", "NCCCI", "--channel", "email:ncc@example.ru"]));
@@ -109,14 +116,8 @@ fn a_precedent_search_for_a_rule_that_does_not_exist_says_so() {
 #[test]
 fn a_state_invites_two_others_to_protest_with_it_one_joins_and_the_silent_one_is_uninvited() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let db = registry(dir.path(), &["state:FR", "state:DE", "state:PL"]);
     let db = db.as_str();
-    ok(&pacta(db, "org:secretariat", &["import", "eurepoc", "data/eurepoc-1.1-even"]));
-    for p in ["state:FR", "state:DE", "state:PL"] {
-        let key = dir.path().join(format!("{}.key", p.replace(':', "_")));
-        ok(&pacta(db, p, &["evidence", "keygen", "--out", key.to_str().unwrap(), p]));
-        ok(&pacta(db, p, &["evidence", "register-key", "--key", key.to_str().unwrap()]));
-    }
     let proposed = ok(&pacta(db, "state:FR", &["respond", "propose", "eurepoc:26", "--rung", "private_protest", "--against", "RU", "--with", "state:DE", "--with", "state:PL"]));
     let measure = proposed.split_whitespace().find(|w| w.len() == 36 && w.matches('-').count() == 4).expect("the measure's id is printed").to_string();
     let joined = ok(&pacta(db, "state:DE", &["respond", "join", &measure, "--note", "Germany protests too."]));
