@@ -33,6 +33,10 @@ pub async fn run(db: &str, actor: &PartyId, cmd: ImportCommand) -> anyhow::Resul
     let store = Store::open(db).await?;
     import_and_report(&store, actor, label, records, &report, &extra).await?;
     store.close().await;
+    // The rows read are committed; a script must still learn that some were not.
+    if !report.refused.is_empty() {
+        anyhow::bail!("{} row(s) were refused (listed above); every other row was imported", report.refused.len());
+    }
     Ok(())
 }
 

@@ -200,7 +200,7 @@ async fn move_to(store: &Store, actor: &PartyId, args: MoveArgs, to: MeasureStat
     }
     let at = now();
     let moved = store.move_measure(actor, id, |m| pacta_ladder::transition(m, &rung, &situation, actor, to, &args.note, &at)).await?;
-    println!("Measure {id} ({}) is now {to}; log entry {}.", moved.measure.rung, moved.log_index);
+    println!("Measure {id} ({}) is now {to}; log entry {}.", moved.measure.rung, moved.log_index.context("a measure's write is a log entry")?);
     if let Some(due) = pacta_ladder::lift_due(&moved.measure, &rung, &situation) {
         // Art. 52(3) asks only that a countermeasure be suspended while a tribunal sits.
         let verb = if due.action == "suspended" { "suspend" } else { "lift" };
@@ -246,7 +246,7 @@ async fn run_with(store: &Store, actor: &PartyId, cmd: RespondCommand) -> anyhow
             let d = load_dossier(store, incident, actor).await?;
             let (rung, plan) = pacta_ladder::check_proposal(&ladder, pacta_norms::builtin(), &d, &measure)?;
             let stored = store.propose_measure(actor, measure).await?;
-            println!("Proposed measure {} ({}) against {}; log entry {}.", stored.measure.id, rung.name, stored.measure.against, stored.log_index);
+            println!("Proposed measure {} ({}) against {}; log entry {}.", stored.measure.id, rung.name, stored.measure.against, stored.log_index.context("a measure's write is a log entry")?);
             if let Some(o) = plan.option(&rung.id) {
                 for duty in &o.open_duties {
                     println!("  duty still open: {} ({}) — {}", duty.rule, duty.cites, duty.status.words());
@@ -262,7 +262,7 @@ async fn run_with(store: &Store, actor: &PartyId, cmd: RespondCommand) -> anyhow
             }
             let joined = store.move_measure(actor, id, |m| pacta_ladder::join(m, actor, &note, &at)).await?;
             let waiting = joined.measure.pending();
-            println!("{actor} joined measure {id} ({}) of {}; log entry {}.", joined.measure.rung, joined.measure.by, joined.log_index);
+            println!("{actor} joined measure {id} ({}) of {}; log entry {}.", joined.measure.rung, joined.measure.by, joined.log_index.context("a measure's write is a log entry")?);
             if !waiting.is_empty() {
                 println!("  still invited, not answered: {}", waiting.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "));
             }
@@ -271,14 +271,14 @@ async fn run_with(store: &Store, actor: &PartyId, cmd: RespondCommand) -> anyhow
             let id = ResponseId::parse(&measure)?;
             let at = now();
             let left = store.move_measure(actor, id, |m| pacta_ladder::leave(m, actor, &note, &at)).await?;
-            println!("{actor} {} measure {id} ({}) of {}; log entry {}.", left.measure.partner_standing(actor), left.measure.rung, left.measure.by, left.log_index);
+            println!("{actor} {} measure {id} ({}) of {}; log entry {}.", left.measure.partner_standing(actor), left.measure.rung, left.measure.by, left.log_index.context("a measure's write is a log entry")?);
         }
         RespondCommand::Uninvite { measure, invitee, note } => {
             let id = ResponseId::parse(&measure)?;
             let invitee = PartyId::parse_state_or_party("invitee", &invitee)?;
             let at = now();
             let moved = store.move_measure(actor, id, |m| pacta_ladder::withdraw_invitation(m, actor, &invitee, &note, &at)).await?;
-            println!("{actor} withdrew its invitation to {invitee} to measure {id} ({}); log entry {}.", moved.measure.rung, moved.log_index);
+            println!("{actor} withdrew its invitation to {invitee} to measure {id} ({}); log entry {}.", moved.measure.rung, moved.log_index.context("a measure's write is a log entry")?);
             let waiting = moved.measure.pending();
             if !waiting.is_empty() {
                 println!("  still invited, not answered: {}", waiting.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "));
@@ -296,7 +296,7 @@ async fn run_with(store: &Store, actor: &PartyId, cmd: RespondCommand) -> anyhow
             let d = load_dossier(store, current.measure.incident, actor).await?;
             let situation = Situation::of(&d.compliance, &current.measure.by, current.measure.against);
             let kept = store.move_measure(actor, id, |m| pacta_ladder::keep(m, &rung, &situation, actor, &reason)).await?;
-            println!("Measure {id} kept in force despite its lift condition; log entry {}.", kept.log_index);
+            println!("Measure {id} kept in force despite its lift condition; log entry {}.", kept.log_index.context("a measure's write is a log entry")?);
         }
         RespondCommand::Event { incident, kind, responsible, note, date } => {
             let incident = incident_id(store, &incident).await?;

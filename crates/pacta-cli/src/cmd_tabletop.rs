@@ -306,6 +306,12 @@ fn load(path: &Path) -> anyhow::Result<Checked> {
             if !file.is_file() {
                 bail!("{name}: evidence file {} not found", file.display());
             }
+            // A scenario is shared between forums: it may bring its own files, never reach
+            // for the host's (`../../etc/passwd`, an absolute path, a link out).
+            let inside = |p: &Path| std::fs::canonicalize(p).ok();
+            if !matches!((inside(&file), inside(&dir)), (Some(f), Some(d)) if f.starts_with(&d)) {
+                bail!("{name}: evidence file {:?} is outside the scenario's directory {}: a scenario's files sit beside it", e.file.display().to_string(), dir.display());
+            }
         }
     }
     Ok(Checked { scenario, times, dir })
@@ -623,5 +629,24 @@ mod tests {
         assert!(e.contains("basis") || e.contains("rumour"), "{e}");
         let e = err("[[inject]]\nid = \"a\"\nat = 2026-03-03T00:00:00Z\nkind = \"update\"\nincident = \"h\"\n");
         assert!(e.contains("used twice"), "{e}");
+    }
+
+    #[test]
+    fn a_scenario_brings_its_own_evidence_files_and_cannot_reach_for_the_hosts() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("exercise")).unwrap();
+        std::fs::write(dir.path().join("exercise/capture.pcap"), b"pcap").unwrap();
+        std::fs::write(dir.path().join("host-secret.txt"), b"secret").unwrap();
+        let with = |file: &str| {
+            let path = dir.path().join("exercise/s.toml");
+            std::fs::write(&path, format!("{HEAD}[[inject]]\nid = \"b\"\nat = 2026-03-03T00:00:00Z\nkind = \"evidence\"\nincident = \"h\"\nfile = {file:?}\n")).unwrap();
+            load(&path).err().map(|e| e.to_string())
+        };
+        assert_eq!(with("capture.pcap"), None);
+        let outside = dir.path().join("host-secret.txt");
+        for file in ["../host-secret.txt", outside.to_str().unwrap()] {
+            let e = with(file).unwrap_or_default();
+            assert!(e.contains("is outside the scenario's directory"), "{file}: {e}");
+        }
     }
 }

@@ -29,6 +29,7 @@ pub fn read_file(path: &Path) -> Result<CfrRead, ImportError> {
     let mut read = CfrRead::default();
     let mut seen = std::collections::HashSet::new();
     let mut lines = crate::LineCounter::new(&text);
+    let quote_faults = crate::quote_faults(&text);
     for rec in reader.records() {
         let record = match rec {
             Ok(r) => r,
@@ -48,6 +49,15 @@ pub fn read_file(path: &Path) -> Result<CfrRead, ImportError> {
             continue;
         }
         let row = Row { cols: &cols, record: &record };
+        let last = line + record.iter().map(|f| f.matches('\n').count() as u64).sum::<u64>();
+        if let Some(fault) = quote_faults.iter().find(|f| (line..=last).contains(f)) {
+            read.report.refused.push(RowProblem { file: file.clone(), line, reason: format!("has a quoted field that closes on line {fault} with text after its closing quote: an unbalanced quote shifted the fields after it, so the row was not imported") });
+            continue;
+        }
+        if let Some(reason) = joined_rows(&row) {
+            read.report.refused.push(RowProblem { file: file.clone(), line, reason: format!("{reason}; lines {line} to {last} were read as this one row, so none of them was imported") });
+            continue;
+        }
         if let Some(col) = row.nul_column() {
             // PostgreSQL's text refuses NUL: refused here, by column, not mid-import.
             read.report.refused.push(RowProblem { file: file.clone(), line, reason: format!("column {col} holds a NUL character") });
@@ -66,6 +76,28 @@ pub fn read_file(path: &Path) -> Result<CfrRead, ImportError> {
         }
     }
     Ok(read)
+}
+
+/// Why `row` looks like several rows read as one, if it does. An unbalanced quote makes
+/// the reader run on to the next quote, taking the rows between into one field; when the
+/// count of fields still comes out right, only the content shows it. The tracker writes
+/// line breaks in its prose (Description, Response) and nowhere else, and no line of its
+/// prose opens as a row does: a title, then a date as M/D/YYYY.
+fn joined_rows(row: &Row) -> Option<String> {
+    const PROSE: &[&str] = &["Description", "Response"];
+    if let Some((col, _)) = row.line_break_outside(PROSE) {
+        return Some(format!("has a line break inside column {col}, where the tracker writes none: an unbalanced quote joined it to the rows after it"));
+    }
+    PROSE.iter().find(|col| row.get(col).lines().skip(1).any(opens_a_row)).map(|col| format!("column {col} holds a line that opens as a row does (a title, then a date): an unbalanced quote joined it to the rows after it"))
+}
+
+/// Whether a line opens as a tracker row: a title (quoted or not), a comma, a date.
+fn opens_a_row(line: &str) -> bool {
+    let rest = match line.strip_prefix('"') {
+        Some(quoted) => quoted.split_once("\",").map(|(_, r)| r),
+        None => line.split_once(',').map(|(_, r)| r),
+    };
+    rest.and_then(|r| r.split_once(',')).is_some_and(|(date, _)| parse_us_date(date).is_ok() && !date.trim().is_empty())
 }
 
 fn parse_us_date(s: &str) -> Result<NaiveDate, String> {

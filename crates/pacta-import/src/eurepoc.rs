@@ -107,15 +107,31 @@ pub fn read_release(files: &ReleaseFiles, texts: &[String; 3]) -> Result<Eurepoc
         expected: EXPECTED,
         problem: format!("line {line} {reason}; a damaged row of a linked file may hide others, so nothing was imported"),
     };
+    // A linked file with no rows at all is not a release's: every incident has an
+    // attribution row, and nearly every one a receiver row.
+    for (path, rows) in [(&files.attribution, &attr_rows), (&files.receiver, &recv_rows)] {
+        if rows.is_empty() {
+            return Err(ImportError::NotTheFormat { path: path.to_path_buf(), expected: EXPECTED, problem: "has a header but no rows; a release's linked files have rows for its incidents, so nothing was imported".into() });
+        }
+    }
     let mut receivers: HashMap<String, Vec<(Target, u64, String)>> = HashMap::new();
     // The countries each incident's receiver rows name, to check the rows are all there.
     let mut receiver_countries: HashMap<String, std::collections::HashSet<String>> = HashMap::new();
+    // A release repeats some receiver rows whole (release 1.1 does, for a few incidents):
+    // a repeat names no other target, so it is read once, not as a second target.
+    let mut seen_receiver_rows: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut last_receiver = None;
     for rec in recv_rows {
         let (line, record) = rec.map_err(|(line, reason, _)| damaged(&files.receiver, (line, reason)))?;
         read.receiver_rows += 1;
         let row = Row { cols: &recv_cols, record: &record };
+        line_break_inside(&row).map_err(|reason| damaged(&files.receiver, (line, reason)))?;
+        if !seen_receiver_rows.insert(row.canonical()) {
+            continue;
+        }
         let key = incident_key(row.get("ID"));
         receiver_countries.entry(key.clone()).or_default().insert(row.get("receiver_country").trim().to_string());
+        last_receiver = Some(key.clone());
         receivers.entry(key).or_default().push((receiver_target(&row), line, row.canonical()));
     }
     let recv_name = file_name(&files.receiver);
@@ -126,16 +142,22 @@ pub fn read_release(files: &ReleaseFiles, texts: &[String; 3]) -> Result<Eurepoc
     // actor), never a row whole: a row repeated exactly was copied twice, and would
     // count one claim as two.
     let mut seen_rows: HashMap<String, u64> = HashMap::new();
+    let mut last_attribution = None;
     for rec in attr_rows {
         let (line, record) = rec.map_err(|(line, reason, _)| damaged(&files.attribution, (line, reason)))?;
         read.attribution_rows += 1;
         let row = Row { cols: &attr_cols, record: &record };
+        line_break_inside(&row).map_err(|reason| damaged(&files.attribution, (line, reason)))?;
         if let Some(first) = seen_rows.insert(row.canonical(), line) {
             return Err(damaged(&files.attribution, (line, format!("repeats line {first} exactly (attribution_ID {})", shorten(row.get("attribution_ID"))))));
         }
         let key = incident_key(row.get("incident_ID"));
+        last_attribution = Some(key.clone());
         attributions.entry(key).or_default().push((line, record));
     }
+    // Whether an incident was held back because a linked file has no row for it.
+    let (mut attribution_cut, mut receiver_cut) = (false, false);
+    let mut global_lines: HashMap<String, u64> = HashMap::new();
 
     let mut seen = std::collections::HashSet::new();
     for rec in global_rows {
@@ -159,6 +181,7 @@ pub fn read_release(files: &ReleaseFiles, texts: &[String; 3]) -> Result<Eurepoc
             read.report.refused.push(RowProblem { file: global_name.clone(), line, reason: format!("ID {key} appears twice; the first row was kept") });
             continue;
         }
+        global_lines.insert(key.clone(), line);
         let attr_rows = attributions.remove(&key).unwrap_or_default();
         // A release gives every incident at least one attribution row (an unattributed
         // incident has a row that says so), and every country an incident's row names as a
@@ -166,13 +189,17 @@ pub fn read_release(files: &ReleaseFiles, texts: &[String; 3]) -> Result<Eurepoc
         // short, and an update would take the incident's claims away, or replace its
         // targets with the coarser ones of its own row: the incident is left as it was.
         let missing = if attr_rows.is_empty() {
+            attribution_cut = true;
             Some(format!("has no row in {attr_name}, where every incident of a release has one"))
         } else {
             let have = receiver_countries.get(&key);
             list(&row, "receiver_country")
                 .ok()
                 .and_then(|named| named.flatten().into_iter().map(|c| c.trim().to_string()).find(|c| !c.is_empty() && !have.is_some_and(|h| h.contains(c))))
-                .map(|c| format!("names the receiver {c}, which has no row in {recv_name}, where a release gives every receiver one"))
+                .map(|c| {
+                    receiver_cut = true;
+                    format!("names the receiver {c}, which has no row in {recv_name}, where a release gives every receiver one")
+                })
         };
         if let Some(missing) = missing {
             read.report.refused.push(RowProblem { file: global_name.clone(), line, reason: format!("ID {key} {missing}; the file looks incomplete, so the incident was left as it was") });
@@ -183,6 +210,19 @@ pub fn read_release(files: &ReleaseFiles, texts: &[String; 3]) -> Result<Eurepoc
         match incident_record(&row, &key, targets, &attr_rows, &attr_cols) {
             Ok(r) => read.records.push(r),
             Err(reason) => read.report.refused.push(RowProblem { file: global_name.clone(), line, reason }),
+        }
+    }
+    // A linked file cut short between two rows ends with the rows of one incident, and
+    // may have lost the rest of that incident's: when the file lacks the rows of other
+    // incidents, the one it ends with is held back too, rather than updated without a
+    // claim or a target it still has.
+    for (cut, last, name) in [(attribution_cut, &last_attribution, &attr_name), (receiver_cut, &last_receiver, &recv_name)] {
+        let Some(last) = last.as_ref().filter(|_| cut) else { continue };
+        let before = read.records.len();
+        read.records.retain(|r| r.incident.origin.as_ref().is_none_or(|o| &o.record_id != last));
+        if read.records.len() < before {
+            let line = global_lines.get(last).copied().unwrap_or_default();
+            read.report.refused.push(RowProblem { file: global_name.clone(), line, reason: format!("ID {last} has the last rows of {name}, which lacks the rows of other incidents; the file looks incomplete and may have lost some of this incident's rows, so the incident was left as it was") });
         }
     }
     // A linked row that points at no incident means the files are not of one release,
@@ -228,6 +268,14 @@ fn table(path: &Path, text: &str, required: &[&str]) -> Result<(Columns, Rows), 
         }
     }
     Ok((cols, rows))
+}
+
+/// A linked file's fields hold no line break (a release writes none there).
+fn line_break_inside(row: &Row) -> Result<(), String> {
+    match row.line_break_outside(&[]) {
+        Some((col, v)) => Err(format!("has a line break inside column {col} ({}): an unbalanced quote joined it to the rows after it", shorten(v))),
+        None => Ok(()),
+    }
 }
 
 /// A value short enough to quote in a message.

@@ -99,6 +99,48 @@ impl<'t> LineCounter<'t> {
 }
 
 /// Column positions found by header name, so that extra or reordered columns import just as well.
+/// The lines (1-based) on which a quoted field closes and text other than a delimiter
+/// follows its closing quote: `"a"b,`. The CSV reader reads on leniently, so such a line
+/// is the one mark of an unbalanced quote that shifted the fields after it.
+fn quote_faults(text: &str) -> Vec<u64> {
+    let mut faults = Vec::new();
+    let (mut line, mut at_field_start, mut quoted) = (1u64, true, false);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                }
+                '"' => {
+                    quoted = false;
+                    if !matches!(chars.peek(), None | Some(',' | '\r' | '\n')) && faults.last() != Some(&line) {
+                        faults.push(line);
+                    }
+                }
+                '\n' => line += 1,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' if at_field_start => quoted = true,
+            ',' => {
+                at_field_start = true;
+                continue;
+            }
+            '\n' => {
+                line += 1;
+                at_field_start = true;
+                continue;
+            }
+            _ => {}
+        }
+        at_field_start = false;
+    }
+    faults
+}
+
 struct Columns {
     names: Vec<String>,
 }
@@ -165,6 +207,13 @@ impl<'a> Row<'a> {
     /// of PostgreSQL can store).
     fn nul_column(&self) -> Option<&'a str> {
         self.record.iter().position(|c| c.contains('\0')).map(|i| self.cols.names.get(i).map_or("?", String::as_str))
+    }
+
+    /// The first column outside `prose` whose cell holds a line break, with the cell. In
+    /// a column that never holds one, a line break is the mark of an unbalanced quote
+    /// that joined the row to the rows after it.
+    fn line_break_outside(&self, prose: &[&str]) -> Option<(&'a str, &'a str)> {
+        self.cols.names.iter().zip(self.record.iter()).find(|(n, v)| !prose.contains(&n.as_str()) && v.contains(['\n', '\r'])).map(|(n, v)| (n.as_str(), v))
     }
 
     /// The cell, or `None` when empty or one of the data sets' "don't know" markers.

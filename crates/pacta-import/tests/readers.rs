@@ -172,14 +172,13 @@ fn a_cut_short_attribution_file_holds_back_the_incidents_it_no_longer_covers() {
 
 #[test]
 fn a_cut_short_receiver_file_holds_back_the_incidents_whose_receivers_it_lost() {
-    // Only the header left, then half the rows: an incident whose receivers have no row
-    // must not be updated with the coarser targets of its own row (it would lose them).
+    // Only the header left: not a release's file at all, so nothing is read (an incident
+    // whose own row names no receiver would otherwise be updated without its targets).
     let dir = edited_release("no-receivers", |file, text| if file.contains("Receiver") { text.lines().next().unwrap().to_string() + "\n" } else { text });
-    let read = eurepoc::read_dir(&dir).unwrap();
-    assert!(read.records.len() <= 2, "only the incidents whose own row names no receiver are read: {}", read.records.len());
-    assert_eq!(read.records.len() + read.report.refused.len(), 820);
-    let why = &read.report.refused[0];
-    assert!(why.reason.contains("has no row in") && why.reason.contains("Receiver") && why.reason.contains("looks incomplete"), "{why:?}");
+    let err = eurepoc::read_dir(&dir).unwrap_err().to_string();
+    assert!(err.contains("Receiver") && err.contains("has a header but no rows") && err.contains("nothing was imported"), "{err}");
+    // Half the rows: an incident whose receivers have no row must not be updated with the
+    // coarser targets of its own row (it would lose them).
     let dir = edited_release("cut-receivers", |file, text| if file.contains("Receiver") { cut_after_rows(&text, 1200) } else { text });
     let read = eurepoc::read_dir(&dir).unwrap();
     let held_back = read.report.refused.iter().filter(|p| p.reason.contains("looks incomplete")).count();
@@ -365,4 +364,107 @@ fn a_global_file_cut_off_mid_row_refuses_that_row_and_holds_back_its_claims_with
     assert_eq!(read.records.len(), 819, "{:?}", read.report.refused);
     assert_eq!(read.report.refused.len(), 1, "{:?}", read.report.refused);
     assert!(read.report.refused[0].reason.contains("fields where the header has"), "{:?}", read.report.refused);
+}
+
+/// The index of the first row, after `from`, that is the last of an incident's (its id
+/// in column `id`) and agrees with the row before it in the id and in column `same`.
+fn second_row_of_an_incident(text: &str, id: &str, same: &str, from: usize) -> (usize, String) {
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let headers = rdr.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (id, same) = (col(id), col(same));
+    let rows: Vec<(String, String)> = rdr.records().map(|r| r.unwrap()).map(|r| (r[id].to_string(), r[same].to_string())).collect();
+    (from..rows.len() - 1).find(|&i| rows[i] == rows[i - 1] && rows[i + 1].0 != rows[i].0).map(|i| (i, rows[i].0.clone())).unwrap()
+}
+
+#[test]
+fn a_linked_file_cut_between_two_rows_of_one_incident_holds_that_incident_back_too() {
+    // Cut after the first of an incident's rows: the incidents past the cut are held back
+    // as before, and the incident the file now ends with is held back with them, rather
+    // than updated without the rows it lost.
+    // (Two receiver rows of one country: the check that every country named has a row
+    // cannot see the second one go.)
+    for (part, id, same) in [("Receiver", "ID", "receiver_country"), ("Attribution", "incident_ID", "incident_ID")] {
+        let original = std::fs::read_dir(data("eurepoc-1.1-even")).unwrap().map(|e| e.unwrap().path()).find(|p| p.to_string_lossy().contains(part)).unwrap();
+        let (keep, cut_incident) = second_row_of_an_incident(&std::fs::read_to_string(&original).unwrap(), id, same, 500);
+        let dir = edited_release(&format!("cut-within-{part}"), |file, text| if file.contains(part) { cut_after_rows(&text, keep) } else { text });
+        let read = eurepoc::read_dir(&dir).unwrap();
+        let key = Dataset::Eurepoc.record_key(&cut_incident);
+        assert!(read.records.iter().all(|r| r.incident.origin.as_ref().unwrap().record_id != key), "{part}: incident {key} was read without its lost rows");
+        let why = read.report.refused.iter().find(|p| p.reason.contains(&format!("ID {key} has the last rows of"))).unwrap_or_else(|| panic!("{part} {key} keep {keep}: {:?}", read.report.refused.iter().filter(|p| p.reason.contains(&format!("ID {key} "))).collect::<Vec<_>>()));
+        assert!(why.reason.contains(part) && why.reason.contains("left as it was"), "{why}");
+        assert_eq!(read.records.len() + read.report.refused.len(), 820, "{part}");
+    }
+}
+
+#[test]
+fn a_stray_quote_that_joins_linked_rows_refuses_the_import_even_when_the_fields_still_count_right() {
+    // A quote opening a field of line 16 runs on into line 17: the joined row can still
+    // have as many fields as the header, but a field now holds a line break.
+    let dir = edited_release("joined-attribution", |file, text| {
+        if !file.contains("Attribution") {
+            return text;
+        }
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let fields: Vec<&str> = lines[15].splitn(4, ',').collect();
+        lines[15] = format!("{},{},\"{}", fields[0], fields[1], fields[2..].join(","));
+        lines.join("\n") + "\n"
+    });
+    let err = eurepoc::read_dir(&dir).unwrap_err().to_string();
+    assert!(err.contains("Attribution") && err.contains("line 16") && err.contains("nothing was imported"), "{err}");
+}
+
+#[test]
+fn a_receiver_row_repeated_whole_is_one_target_not_two() {
+    // Release 1.1 itself repeats some receiver rows; a copy names no other target.
+    let read = |dir: &Path| eurepoc::read_dir(dir).unwrap().records.into_iter().map(|r| (r.incident.origin.clone().unwrap().record_id, r.incident.targets)).collect::<std::collections::BTreeMap<_, _>>();
+    let whole = read(&data("eurepoc-1.1-even"));
+    let dir = edited_release("receiver-twice", |file, text| {
+        if !file.contains("Receiver") {
+            return text;
+        }
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.insert(5, lines[4]);
+        lines.join("\n") + "\n"
+    });
+    assert_eq!(read(&dir), whole);
+}
+
+#[test]
+fn a_stray_quote_in_a_cfr_row_refuses_the_rows_it_joined_and_keeps_every_other() {
+    // A quote before line 8's Affiliations runs on to the next quote, rows later; the
+    // joined row may still count its fields right, and would be read as a row holding the
+    // next rows' text while the rows it swallowed vanished.
+    let text = std::fs::read_to_string(data("cfr-sample/cyber-operations-incidents.sample.csv")).unwrap();
+    let original = cfr::read_file(&data("cfr-sample/cyber-operations-incidents.sample.csv")).unwrap();
+    let dir = scratch("cfr-stray-quote");
+    let mut refused_somewhere = 0;
+    // Every line that opens a row, quoted before its third field in turn.
+    for (n, line) in text.lines().enumerate().skip(1) {
+        let Some((title, rest)) = line.split_once(',') else { continue };
+        let Some((date, rest)) = rest.split_once(',') else { continue };
+        if title.starts_with('"') || rest.starts_with('"') || date.is_empty() || !date.contains('/') {
+            continue;
+        }
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        lines[n] = format!("{title},{date},\"{rest}");
+        let path = dir.join(format!("quote-{n}.csv"));
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let Ok(read) = cfr::read_file(&path) else { continue };
+        // Nothing read may differ from the original's row of the same title: a row that
+        // swallowed others is refused, never read with their text.
+        for r in &read.records {
+            let same = original.records.iter().find(|o| o.incident.origin == r.incident.origin).map(|o| &o.incident);
+            let facts = |i: &pacta_core::Incident| (i.description.clone(), i.targets.clone(), i.alleged_actors.clone(), i.sources.clone(), i.operation_types.clone());
+            assert_eq!(same.map(facts), Some(facts(&r.incident)), "quote on line {}: {:?} was read changed", n + 1, r.incident.title);
+        }
+        // Every original row is either read, or named in a refusal's span of lines.
+        let missing = original.records.len() - read.records.len();
+        if missing > 0 {
+            refused_somewhere += 1;
+            assert!(!read.report.refused.is_empty(), "quote on line {}: {missing} rows vanished without a refusal", n + 1);
+            assert!(read.report.refused.iter().any(|p| p.reason.contains("unbalanced quote") || p.reason.contains("misaligned") || p.reason.contains("not valid CSV")), "{:?}", read.report.refused);
+        }
+    }
+    assert!(refused_somewhere > 5, "the stray quotes were noticed only {refused_somewhere} times");
 }

@@ -256,6 +256,12 @@ pub async fn incident_workflow(state: &AppState, viewer: &Viewer, found: &Stored
     Ok((d.standing_attributions(), d.facts.clone(), panel))
 }
 
+/// The log entry a measure's own write made: the store returns it to the writer, so
+/// its absence is a fault, not a refusal.
+fn measure_entry(index: Option<u64>) -> Result<u64, AppError> {
+    index.ok_or_else(|| AppError::Internal("a measure's write returned no log entry".into()))
+}
+
 /// Whether `viewer` may read an artefact: the policies decide over its marking, shared
 /// with its custodian.
 fn may_read_evidence(viewer: &Viewer, e: &Evidence) -> bool {
@@ -855,8 +861,9 @@ pub async fn propose(state: &AppState, viewer: &Viewer, reference: &str, input: 
     let d = dossier(state, viewer, &w.incident).await?;
     pacta_ladder::check_proposal(Ladder::builtin(), pacta_norms::builtin(), &d, &measure).map_err(invalid)?;
     let stored = state.store.propose_measure(&w.actor, measure).await.map_err(store_error)?;
-    tracing::info!(measure = %stored.measure.id, log_index = stored.log_index, party = %w.actor, rung = %stored.measure.rung, "measure proposed");
-    Ok(Written { id: stored.measure.id.to_string(), log_index: stored.log_index, href: incident_href(&w.incident) })
+    let log_index = measure_entry(stored.log_index)?;
+    tracing::info!(measure = %stored.measure.id, log_index, party = %w.actor, rung = %stored.measure.rung, "measure proposed");
+    Ok(Written { id: stored.measure.id.to_string(), log_index, href: incident_href(&w.incident) })
 }
 
 /// The move by which a state the measure was proposed with joins it (`MoveInput::to`).
@@ -913,8 +920,9 @@ pub async fn move_measure(state: &AppState, viewer: &Viewer, reference: &str, me
         };
         let (actor, at) = (w.actor.clone(), now());
         let moved = state.store.move_measure(&w.actor, id, |m| pacta_ladder::withdraw_invitation(m, &actor, &invitee, &input.note, &at)).await.map_err(store_error)?;
-        tracing::info!(measure = %id, log_index = moved.log_index, party = %w.actor, invitee = %invitee, "an invitation was withdrawn");
-        return Ok(Written { id: id.to_string(), log_index: moved.log_index, href: incident_href(&w.incident) });
+        let log_index = measure_entry(moved.log_index)?;
+        tracing::info!(measure = %id, log_index, party = %w.actor, invitee = %invitee, "an invitation was withdrawn");
+        return Ok(Written { id: id.to_string(), log_index, href: incident_href(&w.incident) });
     }
     if partner_act {
         let (actor, at, joining) = (w.actor.clone(), now(), input.to.trim() == JOINED);
@@ -926,8 +934,9 @@ pub async fn move_measure(state: &AppState, viewer: &Viewer, reference: &str, me
             .move_measure(&w.actor, id, |m| if joining { pacta_ladder::join(m, &actor, &input.note, &at) } else { pacta_ladder::leave(m, &actor, &input.note, &at) })
             .await
             .map_err(store_error)?;
-        tracing::info!(measure = %id, log_index = moved.log_index, party = %w.actor, to = input.to.trim(), "an invited state answered");
-        return Ok(Written { id: id.to_string(), log_index: moved.log_index, href: incident_href(&w.incident) });
+        let log_index = measure_entry(moved.log_index)?;
+        tracing::info!(measure = %id, log_index, party = %w.actor, to = input.to.trim(), "an invited state answered");
+        return Ok(Written { id: id.to_string(), log_index, href: incident_href(&w.incident) });
     }
     // A notification the target cannot read notifies nothing (ILC art. 52(1)(b)).
     let target = PartyId::for_state(current.against);
@@ -955,8 +964,9 @@ pub async fn move_measure(state: &AppState, viewer: &Viewer, reference: &str, me
         .move_measure(&w.actor, id, |m| pacta_ladder::transition(m, &rung, &situation, &actor, to, &input.note, &at).map_err(|e| if e.field == "state" { Invalid { field: "to".into(), ..e } } else { e }))
         .await
         .map_err(store_error)?;
-    tracing::info!(measure = %id, log_index = moved.log_index, party = %w.actor, to = %to, "measure moved");
-    Ok(Written { id: id.to_string(), log_index: moved.log_index, href: incident_href(&w.incident) })
+    let log_index = measure_entry(moved.log_index)?;
+    tracing::info!(measure = %id, log_index, party = %w.actor, to = %to, "measure moved");
+    Ok(Written { id: id.to_string(), log_index, href: incident_href(&w.incident) })
 }
 
 /// A development in the incident's enforcement arc.
@@ -1253,7 +1263,10 @@ struct Head {
 /// sent to sign in first.
 async fn form_head(state: &AppState, viewer: &Viewer, action: Action, id: &str) -> Result<Result<(Head, Writer), Response>, PageError> {
     let (Some(account), Some(csrf)) = (viewer.account_info(), viewer.csrf()) else {
-        return Ok(Err(Redirect::to(&format!("/login?next=/incidents/{id}")).into_response()));
+        // Encoded: the id comes from the path as typed, and a raw control character in a
+        // Location header would fail the response.
+        let next: String = form_urlencoded::byte_serialize(format!("/incidents/{id}").as_bytes()).collect();
+        return Ok(Err(Redirect::to(&format!("/login?next={next}")).into_response()));
     };
     let w = writer(state, viewer, action, id).await?;
     let head = Head { account: account.name.clone(), csrf: csrf.to_string(), incident_title: w.incident.record.incident.title.clone(), base: incident_href(&w.incident), error: None };

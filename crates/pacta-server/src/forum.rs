@@ -688,16 +688,20 @@ struct ConcurForm {
 /// An arbitrator concurs in the draft it read (or in the ruling issued), from the case page.
 async fn concur_form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, Form(f): Form<ConcurForm>) -> Result<Response, PageError> {
     crate::auth::check_csrf(&viewer, &f.csrf)?;
+    // The case's own id, not the path as typed, goes back into the Location header: a
+    // stray control character there would fail the response after the step was written.
+    let case = uuid("id", &id)?;
     act(&state, &viewer, &id, Action::Concur { draft: f.draft }).await?;
-    Ok(Redirect::to(&format!("/cases/{id}")).into_response())
+    Ok(Redirect::to(&format!("/cases/{case}")).into_response())
 }
 
 async fn filing_form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, Form(f): Form<FilingForm>) -> Result<Response, PageError> {
     crate::auth::check_csrf(&viewer, &f.csrf)?;
     let kind = FilingKind::parse("kind", &f.kind).map_err(|e| AppError::from_invalid("kind", e))?;
     let evidence = list(&f.evidence).iter().map(|e| uuid("evidence", e)).collect::<Result<_, _>>()?;
+    let case = uuid("id", &id)?;
     act(&state, &viewer, &id, Action::File { kind, text: f.text, evidence }).await?;
-    Ok(Redirect::to(&format!("/cases/{id}")).into_response())
+    Ok(Redirect::to(&format!("/cases/{case}")).into_response())
 }
 
 struct ReachRow {

@@ -214,6 +214,13 @@ async fn attribution_story(w: &World) {
     let r = get(w, &Who::default(), &form).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(r.location.starts_with("/login?next="), "{}", r.location);
+    // An id typed with a control character still sends the visitor to sign in: the
+    // address it came back to is encoded, not a header that cannot be sent.
+    for typed in ["/incidents/%00/attribute", "/incidents/%0A/respond", "/incidents/a%0Db/evidence"] {
+        let r = get(w, &Who::default(), typed).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{typed}: {}", r.body);
+        assert!(r.location.starts_with("/login?next=%2Fincidents%2F") && !r.location.chars().any(|c| c.is_control()), "{typed}: {}", r.location);
+    }
 
     // Refused: anonymous, without the CSRF token, a role the policies keep out, an incident not shared.
     let r = post_form(w, &Who::default(), &form, &good, false).await;

@@ -1221,7 +1221,10 @@ impl Store {
                 st.run = Some(run_id);
                 st.note = format!("input {{in:{position}}} of {} {}", statement.tool, statement.version);
                 let s = sign_statement(signer, CUSTODY_HEADER, &st)?;
-                let event = insert_event!(tx, log, actor, st, s, vkey, None, row.evidence.tlp);
+                // Invariant: logged at the run's marking, not the input's. The event names
+                // the run, its tool and its version; and in one write beside the run's
+                // sealed entries, an open entry would name who ran it.
+                let event = insert_event!(tx, log, actor, st, s, vkey, None, tlp);
                 advance_head!(tx, row.evidence.id, event, actor, false);
                 sqlx::query("INSERT INTO analysis_inputs (run_id, position, evidence_id) VALUES ($1, $2, $3)")
                     .bind(run_id.to_string()).bind(position as i64).bind(row.evidence.id.to_string())
@@ -1363,6 +1366,18 @@ impl Store {
 // Verification.
 
 impl Store {
+    /// The marking a run is logged under: the strictest of its inputs'. `None` for an
+    /// unknown run, which the run's own verification reports.
+    async fn run_marking(&self, run: RunId) -> Result<Option<Tlp>, StoreError> {
+        let labels: Vec<String> = on_pool!(self, pool => sqlx::query_scalar("SELECT e.tlp FROM analysis_inputs i JOIN evidence e ON e.id = i.evidence_id WHERE i.run_id = $1").bind(run.to_string()).fetch_all(pool).await?);
+        let mut strictest = None;
+        for label in labels {
+            let t = Tlp::parse("tlp", &label).map_err(|e| corrupt(format!("evidence of run {run}"), e))?;
+            strictest = strictest.max(Some(t));
+        }
+        Ok(strictest)
+    }
+
     /// The party a registered key belongs to.
     async fn key_owner(&self, vkey: &str) -> Result<Option<String>, StoreError> {
         on_pool!(self, pool => Ok(sqlx::query_scalar("SELECT party FROM party_keys WHERE vkey = $1").bind(vkey.to_string()).fetch_optional(pool).await?))
@@ -1371,16 +1386,16 @@ impl Store {
     /// Checks that log entry `index` exists, is intact, and is exactly what the log holds
     /// for `actor` making a change of `kind` to `record` under the marking `tlp` (see
     /// `crate::log::entry_json`: sealed above CLEAR; the open form older logs hold is
-    /// accepted too). `None` accepts the record under any marking: a run is logged under
-    /// the strictest marking of its inputs, which the run's own verification does not
-    /// reload.
+    /// accepted too) under one of `markings`. [`Tlp::ALL`] accepts any: a run is logged
+    /// under the strictest marking of its inputs, which the run's own verification does
+    /// not reload.
     async fn check_log_entry(
         &self,
         index: i64,
         kind: &str,
         actor: &str,
         record: &str,
-        tlp: Option<Tlp>,
+        markings: &[Tlp],
     ) -> Result<Option<String>, StoreError> {
         if index < 0 {
             return Ok(Some("is not a valid index".into()));
@@ -1403,10 +1418,6 @@ impl Store {
             return Ok(Some(format!("names actor {named}, not the signer {actor}")));
         }
         let time = v.get("time").and_then(Value::as_str).unwrap_or_default();
-        let markings: &[Tlp] = match &tlp {
-            Some(t) => std::slice::from_ref(t),
-            None => &Tlp::ALL,
-        };
         let same = markings.iter().any(|t| {
             entry.entry == crate::log::entry_json(actor, kind, record, *t, time, entry.salt.as_deref().unwrap_or_default()).as_bytes()
                 || (*t != Tlp::Clear && entry.entry == crate::log::open_entry_json(actor, kind, record, *t, time).as_bytes())
@@ -1584,17 +1595,25 @@ impl Store {
                     raw.vkey
                 )),
             }
-            // The log entry.
+            // The log entry, under the artefact's marking, or, for an input of a run, the
+            // run's (see `record_analysis`; a log written before that holds the input's).
+            let markings = match (st.kind, st.run) {
+                (CustodyKind::Analysed, Some(run)) => match self.run_marking(run).await? {
+                    Some(t) if t != row.evidence.tlp => vec![t, row.evidence.tlp],
+                    _ => vec![row.evidence.tlp],
+                },
+                _ => vec![row.evidence.tlp],
+            };
             let meta = (k == 0).then_some(row.meta.as_str());
             match event_record(&raw.body, &raw.hash, &raw.signature, &raw.vkey, meta) {
                 Ok(record) => {
                     let mut found = self
-                        .check_log_entry(raw.log_index, st.kind.log_kind(), st.signer.as_str(), &record, Some(row.evidence.tlp))
+                        .check_log_entry(raw.log_index, st.kind.log_kind(), st.signer.as_str(), &record, &markings)
                         .await?;
                     if found.is_some()
                         && let Some(meta) = meta
                         && let Ok(legacy) = legacy_received_record(&raw.body, &raw.hash, &raw.signature, &raw.vkey, meta)
-                        && self.check_log_entry(raw.log_index, st.kind.log_kind(), st.signer.as_str(), &legacy, Some(row.evidence.tlp)).await?.is_none()
+                        && self.check_log_entry(raw.log_index, st.kind.log_kind(), st.signer.as_str(), &legacy, &markings).await?.is_none()
                     {
                         found = None;
                     }
@@ -1680,7 +1699,7 @@ impl Store {
         }
         if let Ok(record) = run_record(&body, &hash, &signature, &vkey)
             && let Some(rule) = self
-                .check_log_entry(log_index, "analysis.run", &analyst, &record, None)
+                .check_log_entry(log_index, "analysis.run", &analyst, &record, &Tlp::ALL)
                 .await?
         {
             problems.push(Problem::LogEntry {

@@ -60,8 +60,30 @@ pub struct StoredCompliance {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct StoredMeasure {
     pub measure: Measure,
-    /// The log entry of its latest change.
-    pub log_index: u64,
+    /// The log entry of its latest change; `None` for a viewer who reads the measure as
+    /// it stood at some step ([`measure_for`]), for whom that entry may be a step it may
+    /// not learn of: a partner leaving, after the notification, is logged sealed, but
+    /// its index and time would still tell the target that something changed.
+    pub log_index: Option<u64>,
+}
+
+impl StoredMeasure {
+    /// This measure as `viewer` may read it, if at all: [`measure_for`], with the log
+    /// index kept only for those who read every step.
+    pub fn for_viewer(self, viewer: Option<&PartyId>) -> Option<StoredMeasure> {
+        let measure = measure_for(&self.measure, viewer)?;
+        let log_index = self.log_index.filter(|_| reads_every_step(&self.measure, viewer));
+        Some(StoredMeasure { measure, log_index })
+    }
+}
+
+/// Whether `viewer` reads every step of `m` ([`measure_for`]'s first two cases).
+fn reads_every_step(m: &Measure, viewer: Option<&PartyId>) -> bool {
+    if m.tlp == Tlp::Clear {
+        return true;
+    }
+    let Some(v) = viewer else { return false };
+    v == &m.by || (m.with.contains(v) && (m.joined.iter().any(|a| &a.party == v) || m.pending().contains(&v)))
 }
 
 /// Whether `viewer` may read `m`: anyone when it is CLEAR, any signed-in party when GREEN
@@ -107,8 +129,7 @@ pub fn measure_for(m: &Measure, viewer: Option<&PartyId>) -> Option<Measure> {
             w.note.clear();
         }
     }
-    let took_part = m.joined.iter().any(|a| &a.party == v);
-    if v == &m.by || (m.with.contains(v) && (took_part || m.pending().contains(&v))) {
+    if reads_every_step(m, viewer) {
         return Some(seen);
     }
     if m.with.contains(v) {
@@ -220,7 +241,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             log.flush(&mut *tx).await?;
-            StoredMeasure { measure, log_index: index }
+            StoredMeasure { measure, log_index: Some(index) }
         });
         Ok(stored)
     }
@@ -278,7 +299,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             log.flush(&mut *tx).await?;
-            StoredMeasure { measure: after, log_index: index }
+            StoredMeasure { measure: after, log_index: Some(index) }
         });
         Ok(stored)
     }
@@ -309,11 +330,11 @@ impl Store {
             rows.iter()
                 .map(|row| {
                     let measure: Measure = serde_json::from_str(&row.try_get::<String, _>("body")?).map_err(|e| corrupt("measure", e))?;
-                    Ok(StoredMeasure { measure, log_index: row.try_get::<i64, _>("log_index")? as u64 })
+                    Ok(StoredMeasure { measure, log_index: Some(row.try_get::<i64, _>("log_index")? as u64) })
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?
         });
-        Ok(all.into_iter().filter_map(|m| Some(StoredMeasure { measure: measure_for(&m.measure, viewer)?, log_index: m.log_index })).collect())
+        Ok(all.into_iter().filter_map(|m| m.for_viewer(viewer)).collect())
     }
 
     /// One measure, if `viewer` may read it.
@@ -322,10 +343,10 @@ impl Store {
             sqlx::query("SELECT body, log_index FROM measures WHERE id = $1").bind(id.to_string()).fetch_optional(pool).await?
                 .map(|row| -> Result<StoredMeasure, StoreError> {
                     let measure: Measure = serde_json::from_str(&row.try_get::<String, _>("body")?).map_err(|e| corrupt("measure", e))?;
-                    Ok(StoredMeasure { measure, log_index: row.try_get::<i64, _>("log_index")? as u64 })
+                    Ok(StoredMeasure { measure, log_index: Some(row.try_get::<i64, _>("log_index")? as u64) })
                 })
                 .transpose()?
         });
-        Ok(row.and_then(|m| Some(StoredMeasure { measure: measure_for(&m.measure, viewer)?, log_index: m.log_index })))
+        Ok(row.and_then(|m| m.for_viewer(viewer)))
     }
 }

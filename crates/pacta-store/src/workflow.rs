@@ -15,7 +15,7 @@
 //!   the claim version it is about, however the workflow is being written meanwhile.
 //! - **The same visibility as the single reads.** Each part is filtered by the rule its own
 //!   method applies ([`ClaimVersion::visible_to`], stances on visible claims only,
-//!   [`consultation_visible_to`], [`measure_for`]); evidence is returned whole, as
+//!   [`consultation_visible_to`], [`measure_for`](crate::measures::measure_for)); evidence is returned whole, as
 //!   `list_evidence` returns it, for the caller's policies to decide. A test holds the two
 //!   paths to the same answers on both backends.
 //! - **Same SQL on both paths.** On SQLite the read runs on `direct`'s read-only
@@ -24,7 +24,7 @@
 use crate::claims::{StoredClaim, StoredStance, corrupt, imported_version, refuse};
 use crate::evidence::{EVIDENCE_COLUMNS, Evidence, EvidenceColumns, evidence_columns};
 use crate::forum::consult::{StoredConsultation, consultation_visible_to};
-use crate::measures::{StoredCompliance, StoredMeasure, measure_for};
+use crate::measures::{StoredCompliance, StoredMeasure};
 use crate::read::{PartyRow, party_from_parts, parties_by_id};
 use crate::{Store, StoreError, on_pool};
 use pacta_core::{AttributionId, ClaimVersion, IncidentId, Party, PartyId};
@@ -88,7 +88,7 @@ impl IncidentWorkflow {
                 2 => w.stances.push(StoredStance { stance: serde_json::from_str(&body).map_err(|e| corrupt("stance", e))?, log_index }),
                 3 => w.consultations.push(StoredConsultation { consultation: crate::forum::parse("consultation", &body)?, log_index }),
                 4 => w.compliance.push(StoredCompliance { event: serde_json::from_str(&body).map_err(|e| corrupt("compliance event", e))?, log_index }),
-                _ => w.measures.push(StoredMeasure { measure: serde_json::from_str(&body).map_err(|e| corrupt("measure", e))?, log_index }),
+                _ => w.measures.push(StoredMeasure { measure: serde_json::from_str(&body).map_err(|e| corrupt("measure", e))?, log_index: Some(log_index) }),
             }
         }
         w.consultations.reverse();
@@ -96,7 +96,7 @@ impl IncidentWorkflow {
         let visible: BTreeSet<AttributionId> = w.claims.iter().map(|c| c.version.claim()).collect();
         w.stances.retain(|s| visible.contains(&s.stance.claim));
         w.consultations.retain(|c| consultation_visible_to(&c.consultation, viewer));
-        w.measures = w.measures.into_iter().filter_map(|m| Some(StoredMeasure { measure: measure_for(&m.measure, viewer)?, log_index: m.log_index })).collect();
+        w.measures = w.measures.into_iter().filter_map(|m| m.for_viewer(viewer)).collect();
         Ok(w)
     }
 

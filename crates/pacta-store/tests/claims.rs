@@ -161,7 +161,7 @@ async fn a_likely_attribution_is_contested_then_corroborated_and_a_countermeasur
         let (rung, _) = pacta_ladder::check_proposal(Ladder::builtin(), pacta_norms::builtin(), &d, &measure).unwrap();
         let rung = rung.clone();
         let proposed = store.propose_measure(&france(), measure).await.unwrap();
-        steps.push(("proposed", proposed.log_index));
+        steps.push(("proposed", proposed.log_index.unwrap()));
         let id = proposed.measure.id;
 
         let situation = |d: &Dossier| Situation::of(&d.compliance, &france(), state("RU"));
@@ -170,9 +170,9 @@ async fn a_likely_attribution_is_contested_then_corroborated_and_a_countermeasur
         let err = store.move_measure(&france(), id, |m| pacta_ladder::transition(m, &rung, &situation(&d), &france(), MeasureState::Enacted, "", &now())).await.unwrap_err().to_string();
         assert!(err.contains("52(1)(b)"), "{err}");
         let notified = store.move_measure(&france(), id, |m| pacta_ladder::transition(m, &rung, &situation(&d), &france(), MeasureState::Notified, "Notified, with an offer to negotiate.", &now())).await.unwrap();
-        steps.push(("notified", notified.log_index));
+        steps.push(("notified", notified.log_index.unwrap()));
         let enacted = store.move_measure(&france(), id, |m| pacta_ladder::transition(m, &rung, &situation(&d), &france(), MeasureState::Enacted, "", &now())).await.unwrap();
-        steps.push(("enacted", enacted.log_index));
+        steps.push(("enacted", enacted.log_index.unwrap()));
         assert!(pacta_ladder::lift_due(&enacted.measure, &rung, &situation(&d)).is_none());
 
         // Russia complies: the countermeasure is flagged for lifting, and the law binds.
@@ -185,11 +185,11 @@ async fn a_likely_attribution_is_contested_then_corroborated_and_a_countermeasur
         assert_eq!((due.condition.as_str(), due.binding, due.cites), ("responsible_state_complied", true, "ILC Articles, art. 53"));
         // It cannot be suspended and resumed: resuming is refused under art. 53.
         let suspended = store.move_measure(&france(), id, |m| pacta_ladder::transition(m, &rung, &situation(&d), &france(), MeasureState::Suspended, "", &now())).await.unwrap();
-        steps.push(("suspended", suspended.log_index));
+        steps.push(("suspended", suspended.log_index.unwrap()));
         let err = store.move_measure(&france(), id, |m| pacta_ladder::transition(m, &rung, &situation(&d), &france(), MeasureState::Enacted, "", &now())).await.unwrap_err().to_string();
         assert!(err.contains("art. 53"), "{err}");
         let lifted = store.move_measure(&france(), id, |m| pacta_ladder::transition(m, &rung, &situation(&d), &france(), MeasureState::Lifted, "Russia complied.", &now())).await.unwrap();
-        steps.push(("lifted", lifted.log_index));
+        steps.push(("lifted", lifted.log_index.unwrap()));
         let d = dossier(store, incident, &france()).await;
         let arc = pacta_ladder::arc(&d);
         let phases: Vec<_> = arc.iter().map(|s| s.phase).collect();
@@ -217,7 +217,7 @@ async fn a_likely_attribution_is_contested_then_corroborated_and_a_countermeasur
         // The public claim of a CLEAR incident is inlined; the AMBER measure only committed to.
         let claim_entry: serde_json::Value = serde_json::from_slice(&entries[made.log_index as usize].entry).unwrap();
         assert_eq!(claim_entry["record"]["attribution"]["actor_state"], "RU");
-        let measure_entry = String::from_utf8(entries[enacted.log_index as usize].entry.clone()).unwrap();
+        let measure_entry = String::from_utf8(entries[enacted.log_index.unwrap() as usize].entry.clone()).unwrap();
         assert!(!measure_entry.contains("data-sharing") && measure_entry.contains("\"tlp\":\"AMBER\""), "{measure_entry}");
     });
 }
@@ -368,14 +368,14 @@ async fn a_state_named_in_a_collective_measure_takes_part_only_by_joining_it_its
         // Germany joins, by its own act and in its own words, on the log.
         let joined = store.move_measure(&germany(), id, |m| pacta_ladder::join(m, &germany(), "Under ILC art. 54.", &now())).await.unwrap();
         assert_eq!(joined.measure.partners(), vec![&germany()]);
-        let entry = store.log_entries(joined.log_index, joined.log_index + 1).await.unwrap().remove(0);
+        let entry = store.log_entries(joined.log_index.unwrap(), joined.log_index.unwrap() + 1).await.unwrap().remove(0);
         assert_eq!(entry.kind, "measure.joined");
         let public = String::from_utf8_lossy(&entry.entry);
         assert!(public.contains("\"kind\":\"sealed\"") && !public.contains("state:DE"), "who joined an AMBER measure is not for the public log: {public}");
         assert_eq!(store.get_measure(id, Some(&germany())).await.unwrap().unwrap().measure.joined[0].note, "Under ILC art. 54.");
         // ... and leaves it: its own act again.
         let left = store.move_measure(&germany(), id, |m| pacta_ladder::leave(m, &germany(), "", &now())).await.unwrap();
-        assert_eq!(store.log_entries(left.log_index, left.log_index + 1).await.unwrap()[0].kind, "measure.left");
+        assert_eq!(store.log_entries(left.log_index.unwrap(), left.log_index.unwrap() + 1).await.unwrap()[0].kind, "measure.left");
         assert!(left.measure.partners().is_empty());
 
         // Russia, the target, never sees a plan withdrawn before its notification.
@@ -422,6 +422,15 @@ async fn the_target_reads_a_joint_measure_as_notified_and_only_its_proposer_noti
         assert_eq!((seen.with, seen.left.len()), (vec![germany()], 0));
         let whole = store.get_measure(id, Some(&pl)).await.unwrap().unwrap().measure;
         assert_eq!(whole.left[0].note, "Poland declines: the evidence is thin.", "the states invited read it whole");
+
+        // Germany then leaves. Russia still reads the measure as notified, and is not
+        // pointed at the log entry of a step it may not learn of; France is.
+        let left = store.move_measure(&germany(), id, |m| pacta_ladder::leave(m, &germany(), "Germany leaves.", &now())).await.unwrap();
+        assert_eq!(store.get_measure(id, Some(&ru)).await.unwrap().unwrap().log_index, None);
+        assert_eq!(store.measures_of(incident, Some(&ru)).await.unwrap()[0].log_index, None);
+        assert_eq!(store.workflow_of(incident, Some(&ru)).await.unwrap().measures[0].log_index, None);
+        assert_eq!(store.get_measure(id, Some(&france())).await.unwrap().unwrap().log_index, left.log_index);
+        assert!(left.log_index.is_some());
     });
 }
 
@@ -607,7 +616,7 @@ async fn a_proposer_withdraws_an_unanswered_invitation_itself_and_the_target_nev
 
         // France withdraws Poland's invitation, with its reason, on the log.
         let moved = store.move_measure(&france(), id, |m| pacta_ladder::withdraw_invitation(m, &france(), &pl, "No answer in ten days.", &now())).await.unwrap();
-        assert_eq!(store.log_entries(moved.log_index, moved.log_index + 1).await.unwrap()[0].kind, "measure.invitation_withdrawn");
+        assert_eq!(store.log_entries(moved.log_index.unwrap(), moved.log_index.unwrap() + 1).await.unwrap()[0].kind, "measure.invitation_withdrawn");
         assert!(moved.measure.pending().is_empty());
         // Poland still reads the measure it was shown, and why it was dropped.
         let seen_by_poland = store.get_measure(id, Some(&pl)).await.unwrap().unwrap().measure;

@@ -658,3 +658,97 @@ async fn an_artefacts_first_custody_record_is_logged_in_canonical_form() {
         }
     });
 }
+
+/// A ministry compares a public malware sample with an artefact seized under AMBER. The
+/// run is as restricted as its strictest input, and so is everything the run's one write
+/// logs: the public sample's `analysed` event names the run, the tool and its version, and
+/// an open entry beside the sealed ones would also name who ran it. So the public log shows
+/// only sealed entries for the whole run, and verification still holds every one of them
+/// to its record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_analysis_over_a_public_sample_and_a_restricted_artefact_shows_nothing_of_itself_in_the_public_log() {
+    on_both!(|db| {
+        let store = &db.store;
+        let dir = Dir::new("mixed-run");
+        let vault = Vault::open(dir.0.join("vault")).unwrap();
+        let key = custodian(store, &ministry(), 2).await;
+        let public = NewEvidence { tlp: Tlp::Clear, ..artefact(&vault, b"published sample", "sample.bin") };
+        let (sample, _) = store.add_evidence(&vault, &ministry(), &key, public).await.unwrap();
+        let (seized, _) = store.add_evidence(&vault, &ministry(), &key, artefact(&vault, b"seized implant", "implant.bin")).await.unwrap();
+        let before = store.log_size().await.unwrap();
+
+        let cmd = argv(&["sh", "-c", "cmp -s \"$1\" \"$2\"; echo $? > \"$3\"", "sh", "{in:0}", "{in:1}", "{out:same.txt}"]);
+        let (run, outputs) = evidence::analyse(store, &vault, &ministry(), &key, "cmp", "diffutils 3", cmd, vec![sample.id, seized.id], &dir.0, "same family?")
+            .await
+            .unwrap();
+        assert_eq!(outputs[0].tlp, Tlp::Amber);
+
+        let written = store.log_entries(before, store.log_size().await.unwrap()).await.unwrap();
+        assert_eq!(written.len(), 4, "the run, two analysed events, the output's receipt");
+        for entry in &written {
+            let shown: serde_json::Value = serde_json::from_slice(&entry.entry).unwrap();
+            assert_eq!(shown["kind"], "sealed", "entry {} ({}) is open: {shown}", entry.index, entry.kind);
+            assert_eq!(shown["record"]["tlp"], "AMBER", "entry {}: {shown}", entry.index);
+            assert!(shown.get("actor").is_none(), "entry {}: {shown}", entry.index);
+        }
+        // The sample's own chain still records the run, for whoever holds the sample.
+        let chain = store.custody_chain(sample.id).await.unwrap();
+        assert_eq!(chain.last().unwrap().statement.run, Some(run.statement.run));
+
+        for report in store.verify_all_evidence(&vault).await.unwrap() {
+            assert!(report.ok(), "{}: {:?}", report.subject, report.problems);
+        }
+        assert!(store.verify_run(&vault, run.statement.run).await.unwrap().ok());
+        assert!(store.verify_log_has_every_record().await.unwrap().ok());
+    });
+}
+
+/// A registry that kept its log before entries were sealed holds the changes to restricted
+/// records in the open form: actor, kind and the record's commitment. A log never changes,
+/// so verification must still accept such an entry for the record it names, and still
+/// refuse it for anything else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_in_the_open_form_older_logs_hold_still_verifies_against_its_record_and_only_its_own() {
+    on_both!(|db| {
+        let store = &db.store;
+        let dir = Dir::new("legacy");
+        let vault = Vault::open(dir.0.join("vault")).unwrap();
+        let lab_key = custodian(store, &lab(), 1).await;
+        custodian(store, &ministry(), 2).await;
+        let (item, _) = store.add_evidence(&vault, &lab(), &lab_key, artefact(&vault, b"disk image", "disk.img")).await.unwrap();
+        let moved = store.transfer_evidence(&lab(), &lab_key, item.id, &ministry(), "for attribution").await.unwrap();
+        let sealed = store.log_entries(moved.log_index, moved.log_index + 1).await.unwrap().remove(0);
+        let time = serde_json::from_slice::<serde_json::Value>(&sealed.entry).unwrap()["time"].as_str().unwrap().to_string();
+
+        // The record as the log commits to it: the signed statement, its hash, signature and key.
+        let statement: serde_json::Value = serde_json::from_str(&pacta_store::write::canonical_json(&moved.statement).unwrap()).unwrap();
+        let record = serde_json::json!({ "event": statement, "hash": moved.hash, "signature": moved.signature, "vkey": moved.vkey }).to_string();
+        let rewrite = |entry: String| {
+            let hash = hex::encode(pacta_ledger::hash::leaf_hash(entry.as_bytes()));
+            let bytes = hex::encode(entry.as_bytes());
+            let (entry, leaf) = if db.url.starts_with("postgres") {
+                (format!("decode('{bytes}', 'hex')"), format!("decode('{hash}', 'hex')"))
+            } else {
+                (format!("X'{bytes}'"), format!("X'{hash}'"))
+            };
+            format!("UPDATE log_entries SET entry = {entry}, leaf_hash = {leaf}, salt = NULL WHERE idx = {}", moved.log_index)
+        };
+
+        let legacy = pacta_store::log::open_entry_json(lab().as_str(), "evidence.transferred", &record, Tlp::Amber, &time);
+        assert!(legacy.contains("\"actor\":\"verifier:forensic-lab\"") && !legacy.contains("for attribution"), "the open form names the actor, and commits to the record: {legacy}");
+        tamper(&db.url, &rewrite(legacy)).await;
+        let report = store.verify_evidence(&vault, item.id).await.unwrap();
+        assert!(report.ok(), "{:?}", report.problems);
+        assert!(store.verify_log_has_every_record().await.unwrap().ok());
+
+        // The same form naming someone else, or committing to another record, is refused.
+        let other_actor = pacta_store::log::open_entry_json(ministry().as_str(), "evidence.transferred", &record, Tlp::Amber, &time);
+        tamper(&db.url, &rewrite(other_actor)).await;
+        let report = store.verify_evidence(&vault, item.id).await.unwrap();
+        assert!(report.problems.iter().any(|p| p.to_string().contains("names actor \"state:FR\", not the signer verifier:forensic-lab")), "{:?}", report.problems);
+        let other_record = pacta_store::log::open_entry_json(lab().as_str(), "evidence.transferred", &record.replace("for attribution", "for the archive"), Tlp::Amber, &time);
+        tamper(&db.url, &rewrite(other_record)).await;
+        let report = store.verify_evidence(&vault, item.id).await.unwrap();
+        assert!(report.problems.iter().any(|p| p.to_string().contains("records something other than what the database holds")), "{:?}", report.problems);
+    });
+}

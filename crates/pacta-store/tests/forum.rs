@@ -491,7 +491,7 @@ async fn a_dispute_goes_through_mediation_to_an_arbitral_ruling_and_compliance_l
         let due = pacta_ladder::lift_due(&d.measures[0], &rung, &situation(&d)).expect("flagged for lifting");
         assert_eq!((due.condition.as_str(), due.binding, due.cites), ("responsible_state_complied", true, "ILC Articles, art. 53"));
         let lifted = store.move_measure(&fr(), mid, |m| pacta_ladder::transition(m, &rung, &situation(&d), &fr(), MeasureState::Lifted, "Russia complied with the ruling.", &now())).await.unwrap();
-        steps.push(("lifted", lifted.log_index, "measure.lifted"));
+        steps.push(("lifted", lifted.log_index.unwrap(), "measure.lifted"));
         assert!(refused(act(ru(), Action::ReportCompliance { remedy: 0, report: "again".into(), evidence: vec![] }, at(400)).await).contains("after the ruling"));
 
         // Precedent: the ruling is found by text, rule and outcome, and a new wiper
@@ -561,8 +561,13 @@ async fn in_a_public_case_the_steps_after_a_ruling_kept_private_are_sealed_in_th
         let reported = act(ru(), Action::ReportCompliance { remedy: 0, report: "Apology delivered privately by the ambassador.".into(), evidence: vec![] }, at(102)).await.unwrap();
         let public = entry(store, reported.log_index.unwrap()).await;
         assert!(public.contains("\"kind\":\"sealed\"") && !public.contains("ambassador") && !public.contains("remedy.reported"), "{public}");
-        let confirmed = act(fr(), Action::ConfirmCompliance { remedy: 0 }, at(103)).await.unwrap();
+        // The tribunal confirms. That closes the case, and the compliance is recorded with
+        // the CLEAR incident, in the same write: an open entry beside the sealed step. It
+        // names the forum, in whose name the event is recorded, not the arbitrator.
+        let confirmed = act(a.clone(), Action::ConfirmCompliance { remedy: 0 }, at(103)).await.unwrap();
         assert!(entry(store, confirmed.log_index.unwrap()).await.contains("\"kind\":\"sealed\""));
+        let beside = entry(store, confirmed.log_index.unwrap() + 1).await;
+        assert!(beside.contains("compliance.responsible_state_complied") && beside.contains("\"actor\":\"org:secretariat\"") && !beside.contains("arb-a"), "{beside}");
         let seen = store.get_case(case, None).await.unwrap().unwrap();
         assert!(seen.case.ruling.is_none() && seen.case.compliance.is_empty() && seen.log_index.is_none());
     });

@@ -308,7 +308,12 @@ impl Store {
                         },
                     };
                     event.validate()?;
-                    insert_compliance!(tx, log, actor, event);
+                    // Invariant: logged in the name the event carries, not the actor's. The
+                    // entry is open when the incident is CLEAR, and it sits beside this
+                    // step's sealed one at the same time: in the actor's name, it would
+                    // tell the public which arbitrator acted in a case it may not read.
+                    let by = event.by.clone();
+                    insert_compliance!(tx, log, &by, event);
                 }
             }
             log.flush(&mut *tx).await?;
