@@ -132,6 +132,19 @@ labelled_enum! {
 }
 
 pub const MAX_TITLE: usize = 500;
+/// The longest name of a target or an actor.
+pub const MAX_NAME: usize = 500;
+/// The earliest date an incident may carry (see [`Incident::validate`]).
+pub const EARLIEST_DATE: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
+
+/// A name (of a target, an actor): at most [`MAX_NAME`] characters, and prose (a name
+/// is printed on pages and terminals alike).
+fn check_name(field: &str, name: &str) -> Result<(), Invalid> {
+    if name.chars().count() > MAX_NAME {
+        return Err(Invalid::new(field, name, format!("must be at most {MAX_NAME} characters")));
+    }
+    crate::error::check_prose(field, name)
+}
 pub const MAX_DESCRIPTION: usize = 20_000;
 /// An economic loss above this is a typo or an overflow, not a measurement: the world's
 /// yearly output is about a tenth of it. The bound also keeps the figure exact in every
@@ -183,9 +196,26 @@ impl Incident {
         if let (Some(start), Some(end)) = (self.start_date, self.end_date) && end < start {
             return Err(Invalid::new("end_date", end, format!("must not be before start_date {start}")));
         }
+        // No cyber operation predates networked computers: a year before 1970 is a slip
+        // (0000-01-01), and would lead every list sorted by date and every yearly count.
+        for (field, date) in [("start_date", self.start_date), ("end_date", self.end_date)] {
+            if let Some(d) = date && d < EARLIEST_DATE {
+                return Err(Invalid::new(field, d, format!("must not be before {EARLIEST_DATE}: no cyber operation is older")));
+            }
+        }
         for (i, t) in self.targets.iter().enumerate() {
             if t.state.is_none() && t.place.as_deref().is_none_or(|p| p.trim().is_empty()) && t.entity.is_none() {
                 return Err(Invalid::new(format!("targets[{i}]"), "(empty)", "a target names a state, a place or an entity"));
+            }
+            for (part, text) in [("place", &t.place), ("entity", &t.entity)] {
+                if let Some(text) = text {
+                    check_name(&format!("targets[{i}].{part}"), text)?;
+                }
+            }
+        }
+        for (i, a) in self.alleged_actors.iter().enumerate() {
+            if let Some(name) = &a.name {
+                check_name(&format!("alleged_actors[{i}].name"), name)?;
             }
         }
         if let Some(c) = self.context.conflict_intensity && !(1..=5).contains(&c) {

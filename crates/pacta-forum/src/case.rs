@@ -270,6 +270,7 @@ impl DisputeCase {
         }
         text("title", title, 200)?;
         text("claim", claim, 50_000)?;
+        crate::readable_by_parties("tlp", tlp, "a case")?;
         if incidents.is_empty() {
             return Err(refuse("incidents", "[]", "a case is about one or more incidents of the registry"));
         }
@@ -795,6 +796,16 @@ mod tests {
         apply(&sitting, "org:med", Action::ScheduleHearing { when: t(90), place: "Geneva".into() }, 62).unwrap();
         let stuck = apply(&sitting, "org:med", Action::DeclareImpasse { reason: "No common ground.".into() }, 63).unwrap();
         assert!(apply(&stuck, "org:med", Action::DeclareImpasse { reason: "Another reason.".into() }, 64).unwrap_err().rule.contains("already declared"));
+    }
+
+    #[test]
+    fn a_case_marked_for_named_organisations_or_individuals_is_refused_since_neither_party_could_read_it() {
+        for tlp in [Tlp::AmberStrict, Tlp::Red] {
+            let e = DisputeCase::file(p("state:FR"), p("state:RU"), "FR v. RU", vec![IncidentId::new()], "Claim", vec![], tlp, t(0), &CaseRules::default()).unwrap_err();
+            assert_eq!((e.field.as_str(), e.value.as_str()), ("tlp", tlp.label()));
+            assert!(e.rule.contains("Mark it AMBER"), "{e}");
+        }
+        DisputeCase::file(p("state:FR"), p("state:RU"), "FR v. RU", vec![IncidentId::new()], "Claim", vec![], Tlp::Amber, t(0), &CaseRules::default()).unwrap();
     }
 
     #[test]

@@ -242,6 +242,8 @@ impl Consultation {
         if d.body.chars().count() > 8_000 {
             return Err(refuse("body", &d.body, "must be at most 8,000 characters"));
         }
+        pacta_core::check_prose("body", &d.body)?;
+        crate::readable_by_parties("tlp", d.tlp, "a consultation request")?;
         if d.template.needs_incident() && d.incident.is_none() {
             return Err(refuse("incident", "(none)", format!("a {} is about an incident: name it", d.template)));
         }
@@ -483,5 +485,20 @@ mod tests {
         let rfi = Consultation::send(rfi, t0()).unwrap();
         let rfi = rfi.with(rfi.reply(&p("state:RU"), t0() + Duration::hours(1), AnswerKind::Refused, "No", vec![]).unwrap());
         assert_eq!(incident_facts([&rfi]).get("cooperation_refused"), Some(&true));
+    }
+
+    #[test]
+    fn a_request_marked_for_named_organisations_or_individuals_or_with_control_characters_in_its_body_is_refused() {
+        let mut d = Draft::new(Template::RequestForInformation, p("state:FR"), p("state:RU"), "Logs?");
+        d.tlp = Tlp::Red;
+        let e = Consultation::send(d.clone(), t0()).unwrap_err();
+        assert!(e.field == "tlp" && e.rule.contains("no one could read it"), "{e}");
+        d.tlp = Tlp::AmberStrict;
+        assert_eq!(Consultation::send(d.clone(), t0()).unwrap_err().field, "tlp");
+        d.tlp = Tlp::Amber;
+        d.body = "Please send the logs.\u{1b}[2J".into();
+        assert_eq!(Consultation::send(d.clone(), t0()).unwrap_err().field, "body");
+        d.body = "Please send the logs.\n\tFrom 1 to 3 March.".into();
+        Consultation::send(d, t0()).unwrap();
     }
 }

@@ -71,6 +71,21 @@ pub(crate) fn text(field: &str, s: &str, max: usize) -> Result<(), Invalid> {
     pacta_core::check_prose(field, s)
 }
 
+/// Refuses the markings no party could read a record between parties under. AMBER+STRICT
+/// is read by the organisations it names and RED by the individuals it names; the forum's
+/// records are shared with the parties, states, whose accounts are neither. So a case or
+/// a request so marked would be read by no one, its own parties included. AMBER keeps it
+/// to them.
+pub fn readable_by_parties(field: &str, tlp: pacta_core::Tlp, what: &str) -> Result<(), Invalid> {
+    use pacta_core::Tlp;
+    let named = match tlp {
+        Tlp::AmberStrict => "organisations",
+        Tlp::Red => "individuals",
+        _ => return Ok(()),
+    };
+    Err(refuse(field, tlp.label(), format!("TLP:{} is read by the {named} it names only, and {what} is shared with its parties, which are states: no one could read it. Mark it AMBER, read by the parties alone", tlp.label())))
+}
+
 /// How far ahead a hearing, an extension or an interim measure may be set. A date
 /// further out is a slip (a year typed 2999), not a schedule.
 pub(crate) const MAX_AHEAD: chrono::Duration = chrono::Duration::days(10 * 366);

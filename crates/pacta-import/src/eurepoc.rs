@@ -506,7 +506,12 @@ fn alleged_actors(row: &Row) -> Result<Vec<Actor>, String> {
     let mut out = Vec::new();
     for i in 0..n {
         let name = names.get(i).filter(|s| !is_unknown(s)).cloned();
-        let state = countries.get(i).and_then(|c| StateCode::from_name(c));
+        // A name that is neither a state, nor a region, nor "unknown" is refused, as in a
+        // claim: dropped, it would turn an actor of a state into an actor of no state.
+        let state = match countries.get(i) {
+            Some(c) if !is_unknown(c) => claim_country("initiator_country", c)?,
+            _ => None,
+        };
         let mut category = categories.get(i).map(|c| actor_category(c)).unwrap_or(ActorCategory::Unknown);
         if category == ActorCategory::NonStateGroup && subcats.get(i).is_some_and(|s| s.to_lowercase().contains("criminal")) {
             category = ActorCategory::Criminal;

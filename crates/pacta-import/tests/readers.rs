@@ -200,6 +200,17 @@ fn a_claim_against_a_country_the_registry_does_not_know_is_refused_not_dropped()
 }
 
 #[test]
+fn an_alleged_actor_of_a_country_the_registry_does_not_know_is_refused_not_dropped() {
+    // Dropped, the name would make an actor of a state an actor of no state.
+    let dir = edited_release("atlantis", |file, text| if file.contains("Global") { text.replacen("['Azerbaijan']", "['Atlantis']", 1) } else { text });
+    let read = eurepoc::read_dir(&dir).unwrap();
+    let why: Vec<String> = read.report.refused.iter().map(|p| p.to_string()).collect();
+    assert_eq!(why.len(), 1, "{why:?}");
+    assert!(why[0].contains("initiator_country") && why[0].contains("Atlantis"), "{why:?}");
+    assert_eq!(read.records.len(), 819);
+}
+
+#[test]
 fn an_attribution_row_copied_twice_refuses_the_import() {
     // One claim would count as two.
     let dir = edited_release("twice", |file, text| {

@@ -1233,9 +1233,9 @@ pub struct WorkflowsApi;
 
 /// A refusal shown on a form: the field at fault (empty for a rule about the account)
 /// and the message.
-struct Refusal {
-    field: String,
-    message: String,
+pub(crate) struct Refusal {
+    pub(crate) field: String,
+    pub(crate) message: String,
 }
 
 impl From<&AppError> for Refusal {
@@ -1275,7 +1275,7 @@ async fn form_head(state: &AppState, viewer: &Viewer, action: Action, id: &str) 
 
 /// A refused submission: the form again, with the values and the refusal, under the
 /// refusal's status. Gate failures (no session, policy, unseen incident) are error pages.
-fn refused<T: Template>(e: AppError, page: impl FnOnce(Refusal) -> T) -> Response {
+pub(crate) fn refused<T: Template>(e: AppError, page: impl FnOnce(Refusal) -> T) -> Response {
     let status = e.status();
     let refusal = Refusal::from(&e);
     e.log();

@@ -267,6 +267,12 @@ async fn api_reply(State(state): State<AppState>, viewer: Viewer, Path(id): Path
     let me = actor(&viewer)?;
     let input: ReplyInput = json_body(&headers, &body)?;
     let reply = if input.reply == "acknowledge" {
+        // An acknowledgement records receipt, nothing more: words or evidence sent with it
+        // would be dropped, so they are refused, and the answer is where they belong.
+        if !input.text.trim().is_empty() || !input.evidence.is_empty() {
+            let (field, value) = if input.text.trim().is_empty() { ("evidence", input.evidence.join(", ")) } else { ("text", input.text.clone()) };
+            return Err(AppError::bad(field, value, "an acknowledgement records receipt only: send the text or evidence with the answer (granted, partly or refused)"));
+        }
         Reply::Acknowledge
     } else {
         let answer = AnswerKind::parse("reply", &input.reply).map_err(|e| AppError::bad("reply", e.value, "expected acknowledge, granted, partly or refused"))?;
@@ -458,8 +464,22 @@ struct FileCasePage {
     account: String,
     party: String,
     csrf: String,
-    incident: String,
+    form: FileCaseValues,
     tlps: Vec<&'static str>,
+    /// Why the last submission was refused; the form comes back with what was typed.
+    error: Option<crate::forms::Refusal>,
+}
+
+/// What the case form holds: empty but for the incident it was opened from, or what the
+/// claimant typed before a refusal (a statement of claim may run to 50,000 characters).
+#[derive(Default)]
+struct FileCaseValues {
+    respondent: String,
+    title: String,
+    incidents: String,
+    claim: String,
+    evidence: String,
+    tlp: String,
 }
 
 #[derive(Deserialize)]
@@ -473,14 +493,14 @@ async fn new_case_page(viewer: Viewer, Query(q): Query<NewCaseParams>) -> Result
         return Ok(Redirect::to("/login?next=/cases/new").into_response());
     };
     let party = actor(&viewer)?;
-    html(&FileCasePage {
-        nav: "cases",
-        account: account.name.clone(),
-        party: party.to_string(),
-        csrf: csrf.to_string(),
-        incident: q.incident.unwrap_or_default(),
-        tlps: Tlp::ALL.iter().map(|t| t.label()).collect(),
-    })
+    let form = FileCaseValues { incidents: q.incident.unwrap_or_default(), tlp: "AMBER".into(), ..Default::default() };
+    html(&file_case_page(account.name.clone(), &party, csrf, form, None))
+}
+
+fn file_case_page(account: String, party: &PartyId, csrf: &str, form: FileCaseValues, error: Option<crate::forms::Refusal>) -> FileCasePage {
+    // Only the markings a party's account can read a case under (`readable_by_parties`).
+    let tlps = Tlp::ALL.iter().filter(|t| pacta_forum::readable_by_parties("tlp", **t, "a case").is_ok()).map(|t| t.label()).collect();
+    FileCasePage { nav: "cases", account, party: party.to_string(), csrf: csrf.to_string(), form, tlps, error }
 }
 
 #[derive(Deserialize)]
@@ -502,9 +522,20 @@ fn list(s: &str) -> Vec<String> {
 
 async fn new_case_form(State(state): State<AppState>, viewer: Viewer, Form(f): Form<NewCaseForm>) -> Result<Response, PageError> {
     crate::auth::check_csrf(&viewer, &f.csrf)?;
-    let input = FileInput { respondent: f.respondent, title: f.title, incidents: list(&f.incidents), claim: f.claim, evidence: list(&f.evidence), tlp: f.tlp };
-    let filed = file_case(&state, &viewer, input).await?;
-    Ok(Redirect::to(&format!("/cases/{}", filed.case.id)).into_response())
+    let (Some(account), Some(csrf)) = (viewer.account_info(), viewer.csrf()) else {
+        return Ok(Redirect::to("/login?next=/cases/new").into_response());
+    };
+    let party = actor(&viewer)?;
+    let input = FileInput { respondent: f.respondent.clone(), title: f.title.clone(), incidents: list(&f.incidents), claim: f.claim.clone(), evidence: list(&f.evidence), tlp: f.tlp.clone() };
+    match file_case(&state, &viewer, input).await {
+        Ok(filed) => Ok(Redirect::to(&format!("/cases/{}", filed.case.id)).into_response()),
+        // Refused: the form comes back with what was typed, the field named.
+        Err(e @ (AppError::BadParameter { .. } | AppError::NotFound(_))) => {
+            let form = FileCaseValues { respondent: f.respondent, title: f.title, incidents: f.incidents, claim: f.claim, evidence: f.evidence, tlp: f.tlp };
+            Ok(crate::forms::refused(e, |r| file_case_page(account.name.clone(), &party, csrf, form, Some(r))))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 struct Line {

@@ -83,7 +83,9 @@ impl ReportInput {
         let tlp = Tlp::parse("tlp", &self.tlp).map_err(|e| bad("tlp", e))?;
         let mut i = Incident::new(self.title.trim(), tlp);
         i.description = self.description.trim().to_string();
-        i.start_date = self.start_date.as_deref().filter(|d| !d.trim().is_empty()).map(|d| incident::parse_date("start_date", d.trim())).transpose().map_err(|e| bad("start_date", e))?;
+        // A report records what happened: its first day is not after today.
+        let today = incident::today_anywhere(chrono::Utc::now());
+        i.start_date = self.start_date.as_deref().filter(|d| !d.trim().is_empty()).map(|d| incident::parse_past_date("start_date", d.trim(), today)).transpose().map_err(|e| bad("start_date", e))?;
         for o in &self.operation_types {
             i.operation_types.push(OperationType::parse("operation_types", o).map_err(|e| bad("operation_types", e))?);
         }
@@ -132,6 +134,7 @@ pub async fn submit(state: &AppState, viewer: &Viewer, input: &ReportInput) -> R
         }
         grants.push(format!("account:{name}"));
     }
+    check_sharing(state, tlp, input).await?;
     grants.extend(account.party.iter().chain(account.organisation.iter()).cloned());
     grants.push(format!("account:{}", account.name));
     grants.sort();
@@ -149,6 +152,39 @@ pub async fn submit(state: &AppState, viewer: &Viewer, input: &ReportInput) -> R
     Ok(Reported { id: id.to_string(), log_index, href: format!("/incidents/{id}") })
 }
 
+/// Refuses a sharing list the marking would ignore, rather than accept it and leave the
+/// named readers out: each marking is read through one kind of grant (`policies/`).
+async fn check_sharing(state: &AppState, tlp: Tlp, input: &ReportInput) -> Result<(), AppError> {
+    let first = |v: &[String]| v.first().cloned().unwrap_or_default();
+    match tlp {
+        Tlp::Clear | Tlp::Green if !input.shared_with.is_empty() || !input.recipients.is_empty() => {
+            let field = if input.shared_with.is_empty() { "recipients" } else { "shared_with" };
+            let whom = if tlp == Tlp::Clear { "everyone" } else { "every registered account" };
+            Err(AppError::bad(field, first(if field == "recipients" { &input.recipients } else { &input.shared_with }), format!("TLP:{tlp} is read by {whom}: name no one, or mark it AMBER to share it with the parties named")))
+        }
+        Tlp::Amber | Tlp::AmberStrict if !input.recipients.is_empty() => {
+            Err(AppError::bad("recipients", first(&input.recipients), format!("TLP:{tlp} is shared with parties and organisations (shared_with); recipients name individuals, for TLP:RED")))
+        }
+        Tlp::AmberStrict => match input.shared_with.iter().find(|p| PartyId::parse("shared_with", p.trim()).is_ok_and(|p| p.state().is_some())) {
+            Some(state) => Err(AppError::bad("shared_with", state, "TLP:AMBER+STRICT is read by the organisations it names, not by a whole state: name an organisation (org:…), or mark it AMBER")),
+            None => Ok(()),
+        },
+        Tlp::Red if !input.shared_with.is_empty() => {
+            Err(AppError::bad("shared_with", first(&input.shared_with), "TLP:RED is read by the individuals it names: list their accounts in recipients"))
+        }
+        Tlp::Red => {
+            for r in &input.recipients {
+                let name = r.trim().trim_start_matches("account:");
+                if state.store.account(name).await?.is_none() {
+                    return Err(AppError::bad("recipients", r, "is not an account of the registry: a RED record is read by the accounts it names"));
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Parses a JSON body ourselves, so that every refusal names what is wrong (axum's own
 /// rejections are terse plain text).
 pub fn json_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, AppError> {
@@ -159,7 +195,16 @@ pub fn json_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &Byt
     if !media.eq_ignore_ascii_case("application/json") {
         return Err(AppError::BadBody(format!("expected Content-Type: application/json, got {ct:?}")));
     }
-    serde_json::from_slice(body).map_err(|e| AppError::BadBody(format!("the body does not fit this endpoint (its schema is in /api/docs/): {e}")))
+    // The path names the field that does not fit (`targets[0].state`), which serde's own
+    // message, a line and a column, leaves the client to work out.
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let at = e.path().to_string();
+        let at = if at == "." { String::new() } else { format!("field {at}: ") };
+        AppError::BadBody(format!("the body does not fit this endpoint (its schema is in /api/docs/): {at}{}", e.inner()))
+    })?;
+    de.end().map_err(|e| AppError::BadBody(format!("the body does not fit this endpoint: {e}")))?;
+    Ok(value)
 }
 
 /// Report an incident. The answer comes once its log entry is durable.
@@ -193,10 +238,28 @@ struct ReportPage {
     operation_types: Vec<(&'static str, String)>,
     sectors: Vec<(&'static str, String)>,
     tlps: Vec<&'static str>,
+    /// Empty, or what was typed before a refusal, which comes back with it.
+    form: ReportForm,
+    error: Option<crate::forms::Refusal>,
+}
+
+impl ReportPage {
+    fn new(account: &str, csrf: &str, form: ReportForm, error: Option<crate::forms::Refusal>) -> ReportPage {
+        ReportPage {
+            nav: "report",
+            account: account.to_string(),
+            csrf: csrf.to_string(),
+            operation_types: OperationType::ALL.iter().map(|o| (o.label(), crate::pages::human(o.label()))).collect(),
+            sectors: Sector::ALL.iter().map(|s| (s.label(), crate::pages::human(s.label()))).collect(),
+            tlps: Tlp::ALL.iter().map(|t| t.label()).collect(),
+            form,
+            error,
+        }
+    }
 }
 
 /// The form's fields: flat, as a browser sends them.
-#[derive(Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReportForm {
     csrf: String,
@@ -254,20 +317,20 @@ pub async fn report_page(viewer: Viewer) -> Result<Response, crate::pages::PageE
     if !viewer.may_report() {
         return Err(AppError::Forbidden(format!("account {:?} may not report incidents", account.name)).into());
     }
-    let page = ReportPage {
-        nav: "report",
-        account: account.name.clone(),
-        csrf: csrf.to_string(),
-        operation_types: OperationType::ALL.iter().map(|o| (o.label(), crate::pages::human(o.label()))).collect(),
-        sectors: Sector::ALL.iter().map(|s| (s.label(), crate::pages::human(s.label()))).collect(),
-        tlps: Tlp::ALL.iter().map(|t| t.label()).collect(),
-    };
+    let page = ReportPage::new(&account.name, csrf, ReportForm::default(), None);
     Ok(axum::response::Html(page.render().map_err(AppError::from)?).into_response())
 }
 
 /// `POST /report`: files the form's incident and shows it.
 pub async fn report_form(State(state): State<AppState>, viewer: Viewer, axum::extract::Form(form): axum::extract::Form<ReportForm>) -> Result<Response, crate::pages::PageError> {
     crate::auth::check_csrf(&viewer, &form.csrf)?;
-    let reported = submit(&state, &viewer, &ReportInput::from(&form)).await?;
-    Ok(axum::response::Redirect::to(&reported.href).into_response())
+    match submit(&state, &viewer, &ReportInput::from(&form)).await {
+        Ok(reported) => Ok(axum::response::Redirect::to(&reported.href).into_response()),
+        // Refused: the form comes back with what was typed, the field named.
+        Err(e @ AppError::BadParameter { .. }) => {
+            let (Some(account), Some(csrf)) = (viewer.account_info(), viewer.csrf()) else { return Err(e.into()) };
+            Ok(crate::forms::refused(e, |r| ReportPage::new(&account.name, csrf, form, Some(r))))
+        }
+        Err(e) => Err(e.into()),
+    }
 }

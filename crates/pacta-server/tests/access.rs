@@ -225,6 +225,16 @@ async fn reports(w: &World) {
         (("application/json", r#"{"title":"t","tlp":"PURPLE"}"#.to_string()), StatusCode::BAD_REQUEST),
         (("application/json", r#"{"title":"","tlp":"CLEAR"}"#.to_string()), StatusCode::BAD_REQUEST),
         (report("AMBER", "x", &["nobody at all"]), StatusCode::BAD_REQUEST),
+        // A sharing list the marking would ignore is refused, not dropped: the readers
+        // named would be left out without a word.
+        (report("CLEAR", "x", &["state:DE"]), StatusCode::BAD_REQUEST),
+        (report("AMBER+STRICT", "x", &["state:DE"]), StatusCode::BAD_REQUEST),
+        (report("RED", "x", &["state:DE"]), StatusCode::BAD_REQUEST),
+        (("application/json", r#"{"title":"t","tlp":"RED","recipients":["nosuchaccount"]}"#.to_string()), StatusCode::BAD_REQUEST),
+        (("application/json", r#"{"title":"t","tlp":"AMBER","recipients":["fr-cert-officer"]}"#.to_string()), StatusCode::BAD_REQUEST),
+        (("application/json", r#"{"title":"t","tlp":"CLEAR","start_date":"9999-12-31"}"#.to_string()), StatusCode::BAD_REQUEST),
+        (("application/json", r#"{"title":"t","tlp":"CLEAR","start_date":"0000-01-01"}"#.to_string()), StatusCode::BAD_REQUEST),
+        (("application/json", format!(r#"{{"title":"t","tlp":"CLEAR","targets":[{{"sector":"health","entity":"{}"}}]}}"#, "x".repeat(600))), StatusCode::BAD_REQUEST),
         (("application/json", format!(r#"{{"title":"{}","tlp":"CLEAR"}}"#, "x".repeat(200_000))), StatusCode::PAYLOAD_TOO_LARGE),
     ] {
         let shown = body.1.chars().take(60).collect::<String>();
@@ -232,6 +242,12 @@ async fn reports(w: &World) {
         assert_eq!(status, expected, "{shown}: {reply}");
         assert!(reply.contains("\"error\""), "a clear error body for {shown}: {reply}");
     }
+    // Shared with an organisation, AMBER+STRICT is taken; a RED report names accounts that exist.
+    let (status, reply) = call(w, fr, "POST", "/api/v1/incidents", Some(report("AMBER+STRICT", "Bracken", &["org:fr-cert"]))).await;
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
+    let body = ("application/json", r#"{"title":"Heather wiper","tlp":"RED","recipients":["fr-cert-officer"]}"#.to_string());
+    let (status, reply) = call(w, fr, "POST", "/api/v1/incidents", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
 }
 
 /// Full-text search answers from an index, not from the database's filtered list: the

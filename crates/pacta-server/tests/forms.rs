@@ -806,3 +806,31 @@ async fn get_token(w: &World, token: Option<&str>, uri: &str) -> Reply {
 async fn a_state_plans_a_response_proposes_and_moves_a_measure_and_records_compliance() {
     on_both!(respond_story);
 }
+
+// ---------------------------------------------------------------- what was typed survives a refusal
+
+async fn typed_text_story(w: &World) {
+    let fr = account(w, "fr-officer", "party", Some("state:FR"), Some("org:fr-anssi")).await;
+    let description = "Wiper at the finance ministry; three days of forensic notes follow. ".repeat(40);
+    let report = [("title", "Finance ministry wiper"), ("description", description.as_str()), ("start_date", "2024-13-01"), ("target_state", "FR"), ("tlp", "AMBER")];
+    let r = post_form(w, &fr, "/report", &report, true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "start_date", "2024-13-01");
+    assert!(r.body.contains("value=\"Finance ministry wiper\"") && r.body.contains(description.trim_end()), "the report comes back as typed");
+    assert!(r.body.contains("<option value=\"AMBER\" selected>"), "with its marking");
+
+    let claim = "The organs of Germany destroyed data on the systems of the ministry (ILC art. 4). ".repeat(100);
+    let incident = w.clear.to_string();
+    let case = [("respondent", "DE"), ("title", "France v. Germany"), ("incidents", incident.as_str()), ("claim", claim.as_str()), ("tlp", "GREEN")];
+    let r = post_form(w, &fr, "/cases/new", &case, true).await;
+    assert_refused_on_form(&r, StatusCode::BAD_REQUEST, "respondent", "DE");
+    assert!(r.body.contains(claim.trim_end()) && r.body.contains("value=\"France v. Germany\""), "the statement of claim comes back as typed");
+    assert!(r.body.contains("<option value=\"GREEN\" selected>"), "with its marking");
+    assert!(!r.body.contains("value=\"RED\"") && !r.body.contains("value=\"AMBER+STRICT\""), "markings no party could read a case under are not offered");
+    // Nothing was written.
+    assert!(w.state.store().cases(None, Some(&PartyId::parse("p", "state:FR").unwrap())).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_refused_report_or_case_comes_back_with_what_was_typed() {
+    on_both!(typed_text_story);
+}

@@ -88,6 +88,16 @@ async fn a_case_is_filed_through_the_api_and_its_published_ruling_is_read_by_the
         // France files through the API; the claimant is its account's party.
         let body = serde_json::json!({ "respondent": "state:RU", "title": "France v. Russia (API)", "incidents": [incident.to_string()], "claim": "Secret pleading about the ministry." });
         assert_eq!(call(&state, None, "POST", "/api/v1/cases", Some(body.clone())).await.0, StatusCode::UNAUTHORIZED);
+        // A field of the wrong type is named, not left to a line and a column; so is RED,
+        // which no party's account could read.
+        let mistyped = serde_json::json!({ "respondent": 5, "title": "t", "incidents": [incident.to_string()], "claim": "c" });
+        let (status, err) = call(&state, t("fr").as_deref(), "POST", "/api/v1/cases", Some(mistyped)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+        assert!(err.contains("field respondent: invalid type: integer `5`"), "{err}");
+        let red = serde_json::json!({ "respondent": "state:RU", "title": "t", "incidents": [incident.to_string()], "claim": "c", "tlp": "RED" });
+        let (status, err) = call(&state, t("fr").as_deref(), "POST", "/api/v1/cases", Some(red)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+        assert!(err.contains("tlp") && err.contains("Mark it AMBER"), "{err}");
         let (status, filed) = call(&state, t("fr").as_deref(), "POST", "/api/v1/cases", Some(body)).await;
         assert_eq!(status, StatusCode::CREATED, "{filed}");
         let filed: serde_json::Value = serde_json::from_str(&filed).unwrap();
@@ -116,6 +126,10 @@ async fn a_case_is_filed_through_the_api_and_its_published_ruling_is_read_by_the
         let (status, err) = call(&state, t("de").as_deref(), "POST", &format!("/api/v1/consultations/{request}/reply"), Some(serde_json::json!({ "reply": "acknowledge" }))).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "a request Germany may not read is not there for it");
         assert!(err.contains("unknown request"), "{err}");
+        // Words sent with an acknowledgement would be dropped: they are refused instead.
+        let (status, err) = call(&state, t("ru").as_deref(), "POST", &format!("/api/v1/consultations/{request}/reply"), Some(serde_json::json!({ "reply": "acknowledge", "text": "No logs are kept." }))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+        assert!(err.contains("text") && err.contains("receipt only"), "{err}");
         let (status, _) = call(&state, t("ru").as_deref(), "POST", &format!("/api/v1/consultations/{request}/reply"), Some(serde_json::json!({ "reply": "refused", "text": "No logs are kept." }))).await;
         assert_eq!(status, StatusCode::OK);
         let (_, page) = call(&state, t("fr").as_deref(), "GET", "/consultations", None).await;

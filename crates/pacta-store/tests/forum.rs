@@ -199,6 +199,35 @@ async fn a_request_about_an_amber_incident_is_marked_amber_whatever_its_sender_c
     });
 }
 
+/// A RED incident is read by named individuals only, an AMBER+STRICT one by named
+/// organisations. A request or a case about it would be raised to its marking and read by
+/// neither party's account: both are refused, naming the incident, and nothing is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_or_a_case_about_a_red_incident_is_refused_since_no_party_could_read_it() {
+    on_both!(|db| {
+        let store = &db.store;
+        register(store, &fr(), 1).await;
+        register(store, &ru(), 2).await;
+        let mut red = grid_incident();
+        red.tlp = Tlp::Red;
+        let mut strict = grid_incident();
+        strict.tlp = Tlp::AmberStrict;
+        let (strict, _) = store.report_incident(IncidentRecord::new(strict), &fr()).await.unwrap();
+        let (incident, _) = store.report_incident(IncidentRecord::new(red), &fr()).await.unwrap();
+        let before = store.log_size().await.unwrap();
+        let mut draft = Draft::new(Template::RequestToStop, fr(), ru(), "Stop it");
+        draft.incident = Some(incident);
+        let e = refused(store.send_consultation(&fr(), draft, Utc::now()).await);
+        assert!(e.contains(&incident.to_string()) && e.contains("is TLP:RED"), "{e}");
+        let new = NewCase { claimant: fr(), respondent: ru(), title: "France v. Russia".into(), incidents: vec![incident], claim: "Russia's organs did it.".into(), evidence: vec![], tlp: Tlp::Amber };
+        let e = refused(store.file_case(&fr(), new.clone(), Utc::now()).await);
+        assert!(e.contains(&incident.to_string()) && e.contains("is TLP:RED"), "{e}");
+        let e = refused(store.file_case(&fr(), NewCase { incidents: vec![strict], ..new }, Utc::now()).await);
+        assert!(e.contains(&strict.to_string()) && e.contains("is TLP:AMBER+STRICT") && e.contains("Mark it AMBER"), "{e}");
+        assert_eq!(store.log_size().await.unwrap(), before);
+    });
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_to_stop_goes_unanswered_and_the_due_diligence_assessment_changes() {
     on_both!(|db| {

@@ -162,6 +162,11 @@ impl Store {
                     return Err(refuse("incidents", id, "names each incident once"));
                 }
                 seqs.push(seq);
+                // A case is at least as confidential as its incidents; marked for named
+                // organisations or individuals, it would be read by neither party.
+                if let Err(e) = pacta_forum::readable_by_parties("incidents", t, "a case about it") {
+                    return Err(refuse("incidents", id, format!("is TLP:{}: {}", t.label(), e.rule)));
+                }
                 tlp = tlp.max(t);
             }
             // A case is at least as confidential as the incidents it is about.

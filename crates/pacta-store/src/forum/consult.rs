@@ -145,6 +145,11 @@ impl Store {
             }
             // A request names its incident, so it is marked at least as the incident is:
             // a CLEAR request about an AMBER incident would show everyone that incident's id.
+            // A request is at least as confidential as its incident; marked for named
+            // organisations or individuals, it would be read by neither party.
+            if let Err(e) = pacta_forum::readable_by_parties("incident", tlp, "a request about it") {
+                return Err(refuse("incident", draft.incident.map(|i| i.to_string()).unwrap_or_default(), format!("is TLP:{}: {}", tlp.label(), e.rule)));
+            }
             draft.tlp = draft.tlp.max(tlp);
             let c = Consultation::send(draft, at)?;
             let json = canonical_json(&c)?;
