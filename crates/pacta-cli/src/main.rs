@@ -22,7 +22,7 @@ mod cmd_tabletop;
 mod logkey;
 mod output;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -94,7 +94,17 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // The demo creates (and replaces) its own database at `--path`: a `--db` typed on the
+    // command line would be ignored, or worse, taken for the file to replace.
+    if matches!(cli.command, Command::Demo(_)) && matches.value_source("db") == Some(clap::parser::ValueSource::CommandLine) {
+        eprintln!("error: pacta demo creates a fresh SQLite database at --path (default pacta-demo.db), replacing that file; it does not use --db {:?}", cli.db);
+        return ExitCode::FAILURE;
+    }
     if !matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
         restore_sigpipe();
     }
@@ -169,10 +179,13 @@ fn run_async(cli: Cli) -> anyhow::Result<()> {
 /// Commands that only read refuse a SQLite database that does not exist, rather than
 /// create an empty one and report that a mistyped registry holds nothing.
 pub(crate) fn require_database(db: &str) -> anyhow::Result<()> {
-    if let Some(path) = db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:"))
-        && !std::path::Path::new(path).exists()
-    {
-        anyhow::bail!("no database at {path} (give --db, or import into it first)");
+    if let Some(path) = db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:")) {
+        if path.trim().is_empty() {
+            anyhow::bail!("--db {db:?} names no file: give sqlite://PATH");
+        }
+        if !std::path::Path::new(path).exists() {
+            anyhow::bail!("no database at {path} (give --db, or import into it first)");
+        }
     }
     Ok(())
 }

@@ -62,14 +62,14 @@ pub struct ErrorDetail {
     pub message: String,
 }
 
+/// User input as a message repeats it: short, for recognition, not for replay.
+pub fn echo(value: &str) -> String {
+    if value.chars().count() > 80 { value.chars().take(77).collect::<String>() + "..." } else { value.to_string() }
+}
+
 impl AppError {
     pub fn bad(param: impl Into<String>, value: impl Into<String>, reason: impl Into<String>) -> Self {
-        let mut value: String = value.into();
-        // Keep the echo of user input short: it is for recognition, not for replay.
-        if value.chars().count() > 80 {
-            value = value.chars().take(77).collect::<String>() + "...";
-        }
-        AppError::BadParameter { param: param.into(), value, reason: reason.into() }
+        AppError::BadParameter { param: param.into(), value: echo(&value.into()), reason: reason.into() }
     }
 
     /// A domain refusal, re-labelled with the parameter name the client used.

@@ -173,6 +173,17 @@ struct IncidentQuery {
     incident: Option<String>,
 }
 
+/// The incident a list is filtered to, named `incident` in the refusal (the registry's
+/// lookup calls it `id`, as the incident's own path does).
+async fn incident_filter(state: &AppState, viewer: &Viewer, incident: Option<&str>) -> Result<Option<IncidentId>, AppError> {
+    let Some(i) = incident else { return Ok(None) };
+    match crate::registry::incident(state, viewer, i).await {
+        Ok(found) => Ok(Some(found.record.incident.id)),
+        Err(AppError::BadParameter { param, value, reason }) if param == "id" => Err(AppError::BadParameter { param: "incident".into(), value, reason }),
+        Err(e) => Err(e),
+    }
+}
+
 async fn all_consultations(state: &AppState, viewer: &Viewer, incident: Option<IncidentId>) -> Result<Vec<StoredConsultation>, AppError> {
     Ok(state.store.all_consultations(incident).await?.into_iter().filter(|c| consultation_visible(viewer, &c.consultation)).collect())
 }
@@ -180,10 +191,7 @@ async fn all_consultations(state: &AppState, viewer: &Viewer, incident: Option<I
 /// The consultation requests the viewer may read (its own, and CLEAR ones).
 #[utoipa::path(get, path = "/api/v1/consultations", tag = "forum", params(("incident" = Option<String>, Query, description = "Only those about this incident")), responses((status = 200, description = "Requests with their steps", body = serde_json::Value)))]
 async fn api_consultations(State(state): State<AppState>, viewer: Viewer, Query(q): Query<IncidentQuery>) -> Result<Response, AppError> {
-    let incident = match q.incident {
-        Some(i) => Some(crate::registry::incident(&state, &viewer, &i).await?.record.incident.id),
-        None => None,
-    };
+    let incident = incident_filter(&state, &viewer, q.incident.as_deref()).await?;
     Ok(Json(all_consultations(&state, &viewer, incident).await?).into_response())
 }
 
@@ -289,10 +297,7 @@ async fn all_cases(state: &AppState, viewer: &Viewer, incident: Option<IncidentI
 /// The dispute cases the viewer may see (published rulings of the others).
 #[utoipa::path(get, path = "/api/v1/cases", tag = "forum", params(("incident" = Option<String>, Query, description = "Only those about this incident")), responses((status = 200, description = "Cases; `full` is false where only the published ruling may be read", body = serde_json::Value)))]
 async fn api_cases(State(state): State<AppState>, viewer: Viewer, Query(q): Query<IncidentQuery>) -> Result<Response, AppError> {
-    let incident = match q.incident {
-        Some(i) => Some(crate::registry::incident(&state, &viewer, &i).await?.record.incident.id),
-        None => None,
-    };
+    let incident = incident_filter(&state, &viewer, q.incident.as_deref()).await?;
     Ok(Json(all_cases(&state, &viewer, incident).await?.iter().map(case_json).collect::<Vec<_>>()).into_response())
 }
 

@@ -107,7 +107,7 @@ async fn checkpoint(State(state): State<AppState>, RawQuery(query): RawQuery) ->
 async fn tile(State(state): State<AppState>, Path(path): Path<String>, RawQuery(query): RawQuery) -> Result<Response, AppError> {
     params::none(query.as_deref())?;
     let full_path = format!("tile/{path}");
-    let id = TileId::parse(&full_path).map_err(|e| AppError::bad("path", &full_path, e.to_string()))?;
+    let id = TileId::parse(&full_path).map_err(|e| AppError::bad("path", &full_path, e.to_string().replace(&full_path, &crate::error::echo(&full_path))))?;
     let checkpoint = latest(&state).await?;
     let not_yet = || AppError::NotFound(format!("{full_path} is beyond the latest checkpoint (size {})", checkpoint.size));
     // The leaves a tile depends on: all of them must be covered by the signed checkpoint.

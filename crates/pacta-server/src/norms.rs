@@ -45,7 +45,7 @@ fn find(id: &str) -> Result<&'static InstrumentInfo, AppError> {
         .instruments()
         .iter()
         .find(|i| &*i.id == id)
-        .ok_or_else(|| AppError::NotFound(format!("instrument {id:?} is not loaded; /norms lists those that are")))
+        .ok_or_else(|| AppError::NotFound(format!("instrument {:?} is not loaded; /norms lists those that are", crate::error::echo(id))))
 }
 
 fn scope_text(scope: &Scope) -> String {

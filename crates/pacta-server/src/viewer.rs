@@ -184,7 +184,12 @@ impl FromRequestParts<AppState> for Viewer {
 /// Who sent the request, from its credential (see the module documentation).
 pub(crate) async fn authenticate(parts: &Parts, state: &AppState) -> Result<Viewer, AppError> {
     if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
-        let token = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).unwrap_or("");
+        // Two credentials are one too many: which one acts would be a guess.
+        if parts.headers.get_all(header::AUTHORIZATION).iter().count() > 1 {
+            return Err(AppError::Unauthorized("send one Authorization header, not several".into()));
+        }
+        // The scheme's name is case-insensitive (RFC 9110, section 11.1).
+        let token = auth.to_str().ok().and_then(|v| v.split_once(' ')).filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map(|(_, t)| t.trim()).unwrap_or("");
         let Some(bytes) = crate::auth::decode_secret(token) else {
             return Err(AppError::Unauthorized("the Authorization header must be `Bearer <token>` with a Pacta API token".into()));
         };

@@ -186,6 +186,17 @@ async fn bad_tokens(w: &World) {
     let (status, body) = call(w, Some(&token), "GET", "/api/v1/incidents", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert!(body.contains("\"unauthorized\""), "{body}");
+    // The scheme is read case-insensitively; two credentials are refused, not guessed between.
+    let fr = w.tokens[2].as_deref().unwrap();
+    let send = |headers: Vec<String>| async move {
+        let mut req = Request::builder().uri("/api/v1/incidents");
+        for h in headers {
+            req = req.header("authorization", h);
+        }
+        app(w.state.clone()).oneshot(req.body(Body::empty()).unwrap()).await.unwrap().status()
+    };
+    assert_eq!(send(vec![format!("bearer {fr}")]).await, StatusCode::OK);
+    assert_eq!(send(vec![format!("Bearer {fr}"), format!("Bearer {token}")]).await, StatusCode::UNAUTHORIZED);
 }
 
 fn report(tlp: &str, word: &str, shared_with: &[&str]) -> (&'static str, String) {

@@ -88,6 +88,12 @@ async fn a_case_is_filed_through_the_api_and_its_published_ruling_is_read_by_the
         // France files through the API; the claimant is its account's party.
         let body = serde_json::json!({ "respondent": "state:RU", "title": "France v. Russia (API)", "incidents": [incident.to_string()], "claim": "Secret pleading about the ministry." });
         assert_eq!(call(&state, None, "POST", "/api/v1/cases", Some(body.clone())).await.0, StatusCode::UNAUTHORIZED);
+        // A filter names its own parameter when refused.
+        for list in ["/api/v1/cases?incident=abc", "/api/v1/consultations?incident=abc"] {
+            let (status, err) = call(&state, t("fr").as_deref(), "GET", list, None).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{list}: {err}");
+            assert!(err.contains("\"message\":\"incident: "), "{list}: {err}");
+        }
         // A field of the wrong type is named, not left to a line and a column; so is RED,
         // which no party's account could read.
         let mistyped = serde_json::json!({ "respondent": 5, "title": "t", "incidents": [incident.to_string()], "claim": "c" });

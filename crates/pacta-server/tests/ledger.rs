@@ -87,6 +87,11 @@ async fn the_log_is_served_as_tiles_and_receipts_and_leaks_nothing_restricted() 
     ] {
         assert_eq!(get(&state, uri).await.0, expected, "{uri}");
     }
+    // A long path is refused with a short echo of it, not the whole of it.
+    let long = format!("/tile/{}", "x".repeat(5000));
+    let (status, _, body) = get(&state, &long).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.len() < 1000, "{} bytes", body.len());
 
     // A receipt proves the entry offline, against nothing but the key.
     let (status, _, text) = get(&state, "/api/v1/log/receipts/1").await;
