@@ -26,6 +26,15 @@ pub enum LogCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Write the opening of a sealed entry (its actor, kind, record and salt), which
+    /// `pacta verify receipt --opening` checks against the entry. Servers hand it to the
+    /// entry's actor only (`GET /api/v1/log/openings/{index}`).
+    Opening {
+        index: u64,
+        /// Write the opening here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Write the checkpoint, hash tiles and entry bundles in the C2SP tlog-tiles layout.
     Export { dir: PathBuf },
 }
@@ -41,6 +50,10 @@ pub enum VerifyCommand {
         /// The entry's bytes, when the receipt does not carry them.
         #[arg(long)]
         entry: Option<PathBuf>,
+        /// A sealed entry's opening (JSON, from `GET /api/v1/log/openings/{index}` or
+        /// `pacta log opening`): checks that the entry commits to exactly that change.
+        #[arg(long)]
+        opening: Option<PathBuf>,
     },
     /// Recompute a whole published log from its entries and check every checkpoint in it.
     Log {
@@ -106,6 +119,20 @@ pub async fn run_log(db: &str, keys: &LogKeyArgs, cmd: LogCommand) -> anyhow::Re
                 Some(path) => {
                     std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
                     eprintln!("wrote the receipt for entry {index} to {}", path.display());
+                    Ok(())
+                }
+                None => output::print(&text),
+            }
+        }
+        LogCommand::Opening { index, out } => {
+            crate::require_database(db)?;
+            let store = Store::open(db).await?;
+            let opening = store.opening(index).await?.with_context(|| format!("entry {index} has no opening: an opening is kept for each sealed entry but those of bulk imports"))?;
+            let text = serde_json::to_string_pretty(&opening)? + "\n";
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!("wrote the opening of entry {index} to {}", path.display());
                     Ok(())
                 }
                 None => output::print(&text),
@@ -189,7 +216,7 @@ impl TileSource for DirSource {
 
 pub fn run_verify(cmd: VerifyCommand) -> anyhow::Result<()> {
     match cmd {
-        VerifyCommand::Receipt { file, key, entry } => {
+        VerifyCommand::Receipt { file, key, entry, opening } => {
             let verifier = NoteVerifier::parse(&key).with_context(|| format!("--key {key:?} is not a signed-note verifier key"))?;
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let receipt = Receipt::parse(&text).with_context(|| format!("{} is not a tlog-proof receipt", file.display()))?;
@@ -199,6 +226,28 @@ pub fn run_verify(cmd: VerifyCommand) -> anyhow::Result<()> {
                 (None, None) => bail!("the receipt carries no entry; pass --entry FILE with the entry's bytes"),
             };
             let verified = receipt.verify_entry(&entry_bytes, &verifier, &[], 0)?;
+            // The receipt proves the entry; an opening then proves what the entry is.
+            if let Some(path) = opening {
+                let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                let o: pacta_store::log::Opening = serde_json::from_str(&text).with_context(|| format!("{} is not an opening (JSON with index, actor, kind, record, salt, tlp, time)", path.display()))?;
+                if o.index != receipt.index {
+                    bail!("the opening is of entry {}, the receipt of entry {}", o.index, receipt.index);
+                }
+                o.check(&entry_bytes).map_err(|why| anyhow::anyhow!("the opening does not open entry {}: {why}", o.index))?;
+                println!(
+                    "OK: entry {} ({} by {} at {}, sealed TLP:{}) is in the log {} at size {}, root {}; it commits to the record in {}",
+                    receipt.index,
+                    o.kind,
+                    o.actor,
+                    o.time,
+                    o.tlp,
+                    verified.checkpoint.origin,
+                    verified.checkpoint.size,
+                    pacta_ledger::hash::to_hex(&verified.checkpoint.root),
+                    path.display()
+                );
+                return Ok(());
+            }
             let summary = serde_json::from_slice::<serde_json::Value>(&entry_bytes)
                 .ok()
                 .map(|v| match v["actor"].as_str() {

@@ -134,5 +134,23 @@ fn a_state_invites_two_others_to_protest_with_it_one_joins_and_the_silent_one_is
     assert!(done.contains("withdrew its invitation to state:PL") && !done.contains("still invited"), "{done}");
     let e = refused(&pacta(db, "state:PL", &["respond", "join", &measure]));
     assert!(e.contains("withdrew its invitation to state:PL"), "{e}");
-    ok(&pacta(db, "state:FR", &["respond", "notify", &measure]));
+    let notified = ok(&pacta(db, "state:FR", &["respond", "notify", &measure]));
+
+    // Later, France must show an arbitrator that it notified the measure, and when. The
+    // entry is sealed (the measure is AMBER): a receipt proves it is in the log, and its
+    // opening proves what it is, offline, against nothing but the log's key.
+    let index = notified.rsplit("log entry ").next().unwrap().trim().trim_end_matches('.').to_string();
+    let (receipt, opening) = (dir.path().join("receipt.txt"), dir.path().join("opening.json"));
+    ok(&pacta(db, "org:secretariat", &["log", "prove", &index, "--out", receipt.to_str().unwrap()]));
+    ok(&pacta(db, "org:secretariat", &["log", "opening", &index, "--out", opening.to_str().unwrap()]));
+    let key = ok(&pacta(db, "org:secretariat", &["log", "key"])).trim().to_string();
+    let verify = |opening: &Path| pacta(db, "org:secretariat", &["verify", "receipt", receipt.to_str().unwrap(), "--key", &key, "--opening", opening.to_str().unwrap()]);
+    let said = ok(&verify(&opening));
+    assert!(said.contains(&format!("OK: entry {index} (measure.notified by state:FR at ")) && said.contains("sealed TLP:AMBER"), "{said}");
+    // An opening edited to say something else opens nothing.
+    let text = std::fs::read_to_string(&opening).unwrap();
+    let forged = dir.path().join("forged.json");
+    std::fs::write(&forged, text.replace("state:FR", "state:DE")).unwrap();
+    let e = refused(&verify(&forged));
+    assert!(e.contains(&format!("the opening does not open entry {index}")), "{e}");
 }

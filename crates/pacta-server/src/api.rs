@@ -28,7 +28,7 @@ pub const DOCS_PATH: &str = "/api/docs";
             named recipients). What a viewer may not see is not listed, not counted, and looking it up by id answers 404. \
             Errors have the body {\"error\": {\"code\", \"message\"}}; unknown query parameters are refused with 400."
     ),
-    paths(list_incidents, get_incident, stats, state_record, crate::report::post_incident, crate::norms::api_index, crate::norms::api_instrument, crate::practice::api, crate::assessment::api),
+    paths(list_incidents, get_incident, stats, state_record, crate::report::post_incident, crate::norms::api_index, crate::norms::api_instrument, crate::practice::api, crate::assessment::api, crate::ledger::opening),
     components(schemas(ErrorBody, ErrorDetail, crate::report::ReportInput, crate::report::TargetInput, crate::report::Reported)),
     modifiers(&TokenAuth),
     tags(
@@ -36,6 +36,7 @@ pub const DOCS_PATH: &str = "/api/docs";
         (name = "statistics", description = "Counts over the public incidents"),
         (name = "states", description = "What the registry holds about one state"),
         (name = "norms", description = "The instruments and rules the assessment engine applies"),
+        (name = "log", description = "The transparency log: openings of sealed entries for the parties that made them"),
     )
 )]
 pub struct ApiDoc;

@@ -24,8 +24,8 @@
 //! node: about 64 MB for a million entries).
 
 use crate::error::AppError;
-use crate::{AppState, params};
-use axum::Router;
+use crate::{AppState, Viewer, params};
+use axum::{Json, Router};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -47,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tile/{*path}", get(tile))
         .route("/api/v1/log/key", get(key))
         .route("/api/v1/log/receipts/{index}", get(receipt))
+        .route("/api/v1/log/openings/{index}", get(opening))
         .route("/ledger", get(page))
 }
 
@@ -165,6 +166,35 @@ async fn receipt(State(state): State<AppState>, Path(index): Path<String>, RawQu
     receipt.extra = Some(entry.entry);
     // Not immutable: a later request proves against a later checkpoint.
     Ok(text(receipt.to_text(), FRESH))
+}
+
+/// `GET /api/v1/log/openings/{index}`: what opens sealed entry `index` (its actor, kind,
+/// record and salt), for the party that made the change and no one else. With a receipt
+/// for the entry, `pacta verify receipt --opening` then shows anyone, offline, that the
+/// log holds that change at that time: a notification sent, a filing made.
+///
+/// Invariant: answered only to an account acting for the entry's actor (its party, its
+/// organisation, or the secretariat for an account with neither, as the write paths
+/// record them); to anyone else, and for an entry without an opening (an open entry, a
+/// bulk import), the same 404: the answer tells no one else who acted.
+#[utoipa::path(get, path = "/api/v1/log/openings/{index}", tag = "log",
+    params(("index" = u64, Path, description = "The sealed entry's log index")),
+    responses((status = 200, description = "The opening: {index, actor, kind, record, salt, tlp, time}", body = serde_json::Value), (status = 401, description = "No valid credential", body = crate::error::ErrorBody), (status = 404, description = "No opening of this entry for you", body = crate::error::ErrorBody)),
+    security(("token" = [])))]
+pub(crate) async fn opening(State(state): State<AppState>, viewer: Viewer, Path(index): Path<String>, RawQuery(query): RawQuery) -> Result<Response, AppError> {
+    params::none(query.as_deref())?;
+    let index: u64 = index.parse().map_err(|_| AppError::bad("index", &index, "expected a log index: a whole number, 0 or more"))?;
+    let Some(account) = viewer.account_info() else {
+        return Err(AppError::Unauthorized("an opening is handed to the party that made the change: send an API token or sign in".into()));
+    };
+    let acting_for = |actor: &str| match (&account.party, &account.organisation) {
+        (None, None) => actor == pacta_core::party::SECRETARIAT,
+        (party, organisation) => party.as_deref() == Some(actor) || organisation.as_deref() == Some(actor),
+    };
+    match state.store.opening(index).await? {
+        Some(o) if acting_for(&o.actor) => Ok(Json(o).into_response()),
+        _ => Err(AppError::NotFound(format!("no opening of entry {index} for account {:?}: an opening is kept for a sealed entry and handed to the party that made the change", account.name))),
+    }
 }
 
 /// The newest entries shown on the ledger page.

@@ -225,6 +225,20 @@ async fn reports(w: &World) {
     assert_eq!(call(w, lab, "GET", &href, None).await.0, StatusCode::NOT_FOUND, "a verifier it is not shared with does not");
     assert_eq!(call(w, None, "GET", &href, None).await.0, StatusCode::NOT_FOUND, "nor does the public");
 
+    // The entry is sealed; France, which made it, may have its opening, and no one else:
+    // Germany reads the incident, but is not told who reported it by this route.
+    let opening = format!("/api/v1/log/openings/{}", reported["log_index"]);
+    let (status, body) = call(w, fr, "GET", &opening, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let o: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((o["actor"].as_str(), o["kind"].as_str(), o["tlp"].as_str()), (Some("state:FR"), Some("incident.reported"), Some("AMBER")));
+    assert!(o["record"].as_str().unwrap().contains("Mistletoe") && o["salt"].as_str().unwrap().len() == 32, "{body}");
+    let (status, refused) = call(w, de, "GET", &opening, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{refused}");
+    let (_, unknown) = call(w, de, "GET", "/api/v1/log/openings/999999", None).await;
+    assert_eq!(refused.replace(&reported["log_index"].to_string(), "N"), unknown.replace("999999", "N"), "to anyone else, an opening looks like one that does not exist");
+    assert_eq!(call(w, None, "GET", &opening, None).await.0, StatusCode::UNAUTHORIZED);
+
     // Who may not write, and what a malformed report gets: never a 500.
     assert_eq!(call(w, None, "POST", "/api/v1/incidents", Some(report("CLEAR", "x", &[]))).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(call(w, lab, "POST", "/api/v1/incidents", Some(report("CLEAR", "x", &[]))).await.0, StatusCode::FORBIDDEN);

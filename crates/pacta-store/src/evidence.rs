@@ -1806,13 +1806,22 @@ impl Store {
         // custody entry relabelled there would hide its deleted record. So every entry's
         // column is checked against what the log committed to: the kind an open entry
         // names, or a sealed entry's `kind_sha256` with its salt.
+        // And each opening kept for a sealed entry must still reproduce it: one edited in
+        // the database would hand the entry's actor a record the log never held.
         let size = self.log_size().await?;
         let mut start = 0;
         while start < size {
             let end = (start + 10_000).min(size);
+            let mut openings = self.openings_between(start, end).await?;
             for e in self.log_entries(start, end).await? {
+                let opening = openings.remove(&e.index);
                 if let Some(rule) = column_disagrees(&e) {
+                    // The opening takes its kind from that column: one fault, said once.
                     problems.push(Problem::LogEntry { seq: None, index: e.index, rule });
+                } else if let Some((actor, record)) = opening
+                    && let Err(why) = crate::log::Opening::of(&e, actor, record).and_then(|o| o.check(&e.entry))
+                {
+                    problems.push(Problem::LogEntry { seq: None, index: e.index, rule: format!("has an opening that does not reproduce it: {why}") });
                 }
             }
             start = end;

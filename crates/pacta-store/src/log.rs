@@ -18,8 +18,17 @@ use pacta_core::{PartyId, Tlp};
 use sha2::{Digest, Sha256};
 use sqlx::QueryBuilder;
 
-/// One entry to write: its index, its bytes, its true kind and, for a sealed entry, its salt.
-pub type PendingEntry = (i64, Vec<u8>, String, Option<String>);
+/// One entry to write.
+pub struct PendingEntry {
+    index: i64,
+    bytes: Vec<u8>,
+    /// Its true kind (the `kind` column; a sealed entry shows `sealed`).
+    kind: String,
+    /// For a sealed entry, its salt.
+    salt: Option<String>,
+    /// For a sealed entry kept openable, its actor and record (`log_openings`).
+    opening: Option<(String, String)>,
+}
 
 /// Entries gathered during one write transaction.
 pub struct LogAppender {
@@ -27,6 +36,7 @@ pub struct LogAppender {
     next: i64,
     time: String,
     entries: Vec<PendingEntry>,
+    keep_openings: bool,
 }
 
 /// A database connection the log can be appended through. Implemented for both backends
@@ -46,8 +56,16 @@ macro_rules! impl_log_conn {
             async fn write_entries(&mut self, entries: &[PendingEntry], new_head: Option<i64>) -> Result<(), sqlx::Error> {
                 for chunk in entries.chunks(MAX_BINDS / 5) {
                     let mut q = QueryBuilder::<$db>::new("INSERT INTO log_entries (idx, leaf_hash, kind, entry, salt) ");
-                    q.push_values(chunk, |mut b, (idx, entry, kind, salt)| {
-                        b.push_bind(*idx).push_bind(leaf_hash(entry).to_vec()).push_bind(kind.clone()).push_bind(entry.clone()).push_bind(salt.clone());
+                    q.push_values(chunk, |mut b, e| {
+                        b.push_bind(e.index).push_bind(leaf_hash(&e.bytes).to_vec()).push_bind(e.kind.clone()).push_bind(e.bytes.clone()).push_bind(e.salt.clone());
+                    });
+                    q.build().execute(&mut *self).await?;
+                }
+                let openable: Vec<(i64, &String, &String)> = entries.iter().filter_map(|e| e.opening.as_ref().map(|(a, r)| (e.index, a, r))).collect();
+                for chunk in openable.chunks(MAX_BINDS / 3) {
+                    let mut q = QueryBuilder::<$db>::new("INSERT INTO log_openings (idx, actor, record) ");
+                    q.push_values(chunk, |mut b, (idx, actor, record)| {
+                        b.push_bind(*idx).push_bind((*actor).clone()).push_bind((*record).clone());
                     });
                     q.build().execute(&mut *self).await?;
                 }
@@ -68,7 +86,14 @@ impl LogAppender {
     /// write depends on.
     pub async fn lock(conn: &mut impl LogConn, backend: Backend) -> Result<LogAppender, sqlx::Error> {
         let head = conn.read_head_locked(backend).await?;
-        Ok(LogAppender { head, next: head, time: now_rfc3339(), entries: Vec::new() })
+        Ok(LogAppender { head, next: head, time: now_rfc3339(), entries: Vec::new(), keep_openings: true })
+    }
+
+    /// Keeps no openings for the sealed entries pushed from now on: for bulk imports,
+    /// whose records are the rows of a source data set, not a party's own acts.
+    pub fn without_openings(mut self) -> LogAppender {
+        self.keep_openings = false;
+        self
     }
 
     /// The index the next pushed entry will get.
@@ -83,7 +108,10 @@ impl LogAppender {
         let salt = (tlp != Tlp::Clear).then(|| hex::encode(rand::random::<[u8; 16]>()));
         let entry = entry_json(actor.as_str(), kind, record_json, tlp, &self.time, salt.as_deref().unwrap_or_default());
         let index = self.next;
-        self.entries.push((index, entry.into_bytes(), kind.to_string(), salt));
+        // Invariant: an opening is written with its entry, in the same transaction, or not
+        // at all; `Store::verify_openings` checks each still reproduces its entry.
+        let opening = (salt.is_some() && self.keep_openings).then(|| (actor.to_string(), record_json.to_string()));
+        self.entries.push(PendingEntry { index, bytes: entry.into_bytes(), kind: kind.to_string(), salt, opening });
         self.next += 1;
         index as u64
     }
@@ -174,6 +202,64 @@ pub fn open_entry_json(actor: &str, kind: &str, record_json: &str, tlp: Tlp, tim
         logged_record(record_json, tlp),
         quote(time)
     )
+}
+
+/// What opens a sealed entry: everything it committed to. Handed to the entry's actor
+/// (`GET /api/v1/log/openings/{index}`, `pacta log opening`), so that the party can show
+/// anyone, with a receipt for the entry and nothing else, that the log holds its change.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Opening {
+    pub index: u64,
+    pub actor: String,
+    pub kind: String,
+    /// The record as the entry committed to it: canonical JSON, as text.
+    pub record: String,
+    pub salt: String,
+    pub tlp: String,
+    pub time: String,
+}
+
+impl Opening {
+    /// The opening of `entry` from its kept actor and record.
+    pub fn of(entry: &crate::LogEntry, actor: String, record: String) -> Result<Opening, String> {
+        let shown: serde_json::Value = serde_json::from_slice(&entry.entry).map_err(|e| format!("is not JSON: {e}"))?;
+        let text = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        Ok(Opening {
+            index: entry.index,
+            actor,
+            kind: entry.kind.clone(),
+            record,
+            salt: entry.salt.clone().ok_or("has an opening but no salt")?,
+            tlp: text(shown.get("record").and_then(|r| r.get("tlp"))),
+            time: text(shown.get("time")),
+        })
+    }
+
+    /// Checks that `entry` (a sealed entry's bytes, as a receipt carries them) is exactly
+    /// the entry this opening makes: same time, marking, kind and record, actor and salt.
+    pub fn check(&self, entry: &[u8]) -> Result<(), String> {
+        let tlp = Tlp::parse("tlp", &self.tlp).map_err(|e| e.to_string())?;
+        if tlp == Tlp::Clear {
+            return Err("a CLEAR entry is open: it names its actor, kind and record itself".into());
+        }
+        let made = entry_json(&self.actor, &self.kind, &self.record, tlp, &self.time, &self.salt);
+        if made.as_bytes() == entry {
+            return Ok(());
+        }
+        let shown: serde_json::Value = serde_json::from_slice(entry).map_err(|_| "the entry is not JSON".to_string())?;
+        let part = |k: &str| shown.get("record").and_then(|r| r.get(k)).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        Err(if shown.get("kind").and_then(|k| k.as_str()) != Some(SEALED_KIND) {
+            "the entry is not sealed".into()
+        } else if shown.get("time").and_then(|t| t.as_str()) != Some(self.time.as_str()) {
+            format!("the entry was made at {}, not {}", shown["time"], self.time)
+        } else if part("tlp") != self.tlp {
+            format!("the entry is marked {}, not {}", part("tlp"), self.tlp)
+        } else if part("kind_sha256") != seal_kind(&self.kind, &self.salt) {
+            format!("the entry is not a {} change (or the salt is not its own)", self.kind)
+        } else {
+            format!("the entry commits to another actor or record than {} and the record given", self.actor)
+        })
+    }
 }
 
 /// The kind an entry shows the public: its own for a CLEAR record, [`SEALED_KIND`] above.

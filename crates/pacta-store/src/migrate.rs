@@ -15,6 +15,7 @@ const SQLITE: &[(i64, &str)] = &[
     (9, include_str!("../migrations/sqlite/0009_lean_incidents.sql")),
     (10, include_str!("../migrations/sqlite/0010_facts_index.sql")),
     (11, include_str!("../migrations/sqlite/0011_sealed_entries.sql")),
+    (12, include_str!("../migrations/sqlite/0012_openings.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_registry.sql")),
@@ -28,6 +29,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (9, include_str!("../migrations/postgres/0009_lean_incidents.sql")),
     (10, include_str!("../migrations/postgres/0010_facts_index.sql")),
     (11, include_str!("../migrations/postgres/0011_sealed_entries.sql")),
+    (12, include_str!("../migrations/postgres/0012_openings.sql")),
 ];
 
 pub async fn run(store: &Store) -> Result<(), StoreError> {

@@ -750,6 +750,23 @@ impl Store {
         })
     }
 
+    /// The opening of sealed entry `index` ([`crate::log::Opening`]), if the registry keeps
+    /// one: every sealed entry but those of bulk imports. The caller decides who may have
+    /// it (the server: the entry's actor only).
+    pub async fn opening(&self, index: u64) -> Result<Option<crate::log::Opening>, StoreError> {
+        let Some((actor, record)) = self.openings_between(index, index + 1).await?.remove(&index) else { return Ok(None) };
+        let Some(entry) = self.log_entries(index, index + 1).await?.pop() else {
+            return Err(corrupt(format!("log opening {index}"), "its entry is missing"));
+        };
+        crate::log::Opening::of(&entry, actor, record).map(Some).map_err(|e| corrupt(format!("log entry {index}"), e))
+    }
+
+    /// The openings kept for entries `start..end`: index → (actor, record).
+    pub(crate) async fn openings_between(&self, start: u64, end: u64) -> Result<std::collections::HashMap<u64, (String, String)>, StoreError> {
+        let rows: Vec<(i64, String, String)> = on_pool!(self, pool => sqlx::query_as("SELECT idx, actor, record FROM log_openings WHERE idx >= $1 AND idx < $2").bind(start as i64).bind(end as i64).fetch_all(pool).await?);
+        Ok(rows.into_iter().map(|(i, a, r)| (i.max(0) as u64, (a, r))).collect())
+    }
+
     /// The leaf hashes of entries `start..end`, in index order: what the tree is built from.
     pub async fn log_leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<[u8; 32]>, StoreError> {
         use futures_util::TryStreamExt;

@@ -15,6 +15,9 @@ use serde::Serialize;
 use sqlx::QueryBuilder;
 use std::collections::HashMap;
 
+/// The kind of an imported incident's first entry.
+const IMPORTED: &str = "incident.imported";
+
 /// Records an import prepares and writes at a time, inside its one transaction: small
 /// enough that the serialised rows and log entries of a batch fit comfortably in memory,
 /// and that preparing the next batch overlaps with writing this one.
@@ -338,7 +341,7 @@ impl Store {
                 validate(&f.record, &f.shared_with)?;
             }
         }
-        let (mut total, _) = self.write_prepared(Batches::pipelined(batches), "incident.imported", progress).await?;
+        let (mut total, _) = self.write_prepared(Batches::pipelined(batches), IMPORTED, progress).await?;
         if total.log_size == 0 {
             total.log_size = self.log_size().await?;
         }
@@ -378,6 +381,12 @@ impl Store {
                 let n = batch.len() as u64;
                 let (outcome, indices) = {
                     let mut log = LogAppender::lock(&mut *tx, backend).await?;
+                    // An import's records are a data set's rows, not a party's own acts:
+                    // its sealed entries keep no openings (a million GREEN rows would be
+                    // written twice). A report keeps its opening for its reporter.
+                    if kind_new == IMPORTED {
+                        log = log.without_openings();
+                    }
                     let max_seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM incidents").fetch_one(&mut *tx).await?;
 
                     // Which records are already here, and unchanged?

@@ -243,6 +243,57 @@ async fn the_public_log_seals_an_amber_change_without_revealing_what_it_was_or_w
     });
 }
 
+/// Lithuania reports an AMBER intrusion: the public log shows a sealed entry, and the
+/// registry keeps what opens it, for Lithuania to show anyone later. A GREEN import keeps
+/// none (its records are a data set's rows). An opening edited in the database no longer
+/// reproduces its entry, and the registry's check says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sealed_report_keeps_its_opening_for_its_reporter_and_an_edited_opening_is_named() {
+    for db in TestDb::both().await {
+        let store = &db.store;
+        let mut incident = Incident::new("Confidential intrusion at the ministry", Tlp::Amber);
+        incident.targets.push(Target { state: Some(state("LT")), place: None, sector: Sector::Government, entity: None });
+        let actor = PartyId::parse("actor", "state:LT").unwrap();
+        let (_, index) = store.report_incident(IncidentRecord::new(incident), &actor).await.unwrap();
+        let entry = store.log_entries(index, index + 1).await.unwrap().remove(0);
+        let opening = store.opening(index).await.unwrap().expect("a sealed report keeps its opening");
+        assert_eq!((opening.actor.as_str(), opening.kind.as_str(), opening.tlp.as_str()), ("state:LT", "incident.reported", "AMBER"));
+        assert_eq!(opening.check(&entry.entry), Ok(()));
+        // Each part is held to the entry: another actor, kind or record opens nothing.
+        for (what, forged) in [
+            ("actor", pacta_store::log::Opening { actor: "state:LV".into(), ..opening.clone() }),
+            ("kind", pacta_store::log::Opening { kind: "incident.imported".into(), ..opening.clone() }),
+            ("record", pacta_store::log::Opening { record: opening.record.replace("ministry", "embassy"), ..opening.clone() }),
+        ] {
+            assert!(forged.check(&entry.entry).is_err(), "a forged {what} opened the entry");
+        }
+
+        let mut green = Incident::new("Synthetic GREEN row", Tlp::Green);
+        green.origin = Some(Origin { dataset: Dataset::Stix, record_id: "1".into() });
+        green.targets.push(Target { state: Some(state("LT")), place: None, sector: Sector::Energy, entity: None });
+        store.import_records(vec![IncidentRecord::new(green)], &importer(), |_| {}).await.unwrap();
+        assert_eq!(store.opening(index + 1).await.unwrap(), None, "an import keeps no opening");
+        // A CLEAR change needs none: it names its actor and record itself.
+        assert!(store.opening(u64::MAX >> 2).await.unwrap().is_none());
+        assert!(store.verify_log_has_every_record().await.unwrap().ok());
+
+        let sql = format!("UPDATE log_openings SET record = REPLACE(record, 'ministry', 'embassy') WHERE idx = {index}");
+        if db.url.starts_with("postgres") {
+            let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await.unwrap();
+            pool.close().await;
+        } else {
+            let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+        let report = store.verify_log_has_every_record().await.unwrap();
+        assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+        assert!(report.problems[0].to_string().contains("has an opening that does not reproduce it"), "{}", report.problems[0]);
+        db.drop_db().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_report_and_its_sharing_list_are_written_and_logged_together_or_not_at_all() {
     for db in TestDb::both().await {
