@@ -29,7 +29,7 @@ pub fn read_file(path: &Path) -> Result<CfrRead, ImportError> {
     let mut read = CfrRead::default();
     let mut seen = std::collections::HashSet::new();
     let mut lines = crate::LineCounter::new(&text);
-    let quote_faults = crate::quote_faults(&text);
+    let quotes = crate::scan_quotes(&text);
     for rec in reader.records() {
         let record = match rec {
             Ok(r) => r,
@@ -50,8 +50,12 @@ pub fn read_file(path: &Path) -> Result<CfrRead, ImportError> {
         }
         let row = Row { cols: &cols, record: &record };
         let last = line + record.iter().map(|f| f.matches('\n').count() as u64).sum::<u64>();
-        if let Some(fault) = quote_faults.iter().find(|f| (line..=last).contains(f)) {
-            read.report.refused.push(RowProblem { file: file.clone(), line, reason: format!("has a quoted field that closes on line {fault} with text after its closing quote: an unbalanced quote shifted the fields after it, so the row was not imported") });
+        if let Some(opened) = quotes.unclosed.filter(|l| (line..=last).contains(l)) {
+            read.report.refused.push(RowProblem { file: file.clone(), line, reason: format!("has a quoted field that opens on line {opened} and never closes: lines {line} to {last} were read as this one row, so none of them was imported") });
+            continue;
+        }
+        if let Some(fault) = quotes.faults.iter().find(|f| (line..=last).contains(f)) {
+            read.report.refused.push(RowProblem { file: file.clone(), line, reason: format!("has a quoted field, opened on line {fault}, with text after its closing quote: an unbalanced quote shifted the fields after it; lines {line} to {last} were read as this one row, so none of them was imported") });
             continue;
         }
         if let Some(reason) = joined_rows(&row) {

@@ -99,23 +99,32 @@ impl<'t> LineCounter<'t> {
 }
 
 /// Column positions found by header name, so that extra or reordered columns import just as well.
-/// The lines (1-based) on which a quoted field closes and text other than a delimiter
-/// follows its closing quote: `"a"b,`. The CSV reader reads on leniently, so such a line
-/// is the one mark of an unbalanced quote that shifted the fields after it.
-fn quote_faults(text: &str) -> Vec<u64> {
-    let mut faults = Vec::new();
-    let (mut line, mut at_field_start, mut quoted) = (1u64, true, false);
+/// What a strict reading of a CSV text's quotes finds, which the lenient reader passes over.
+#[derive(Debug, Default)]
+struct QuoteScan {
+    /// The lines (1-based) on which a quoted field opens that, where it closes, has text
+    /// other than a delimiter after its closing quote: `"a"b,`. The mark of an unbalanced
+    /// quote that shifted the fields, or joined the rows, after it.
+    faults: Vec<u64>,
+    /// The line on which a quoted field opens that never closes: every row after it was
+    /// read into that one field.
+    unclosed: Option<u64>,
+}
+
+fn scan_quotes(text: &str) -> QuoteScan {
+    let mut scan = QuoteScan::default();
+    let (mut line, mut at_field_start, mut opened_on) = (1u64, true, None::<u64>);
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
-        if quoted {
+        if opened_on.is_some() {
             match c {
                 '"' if chars.peek() == Some(&'"') => {
                     chars.next();
                 }
                 '"' => {
-                    quoted = false;
-                    if !matches!(chars.peek(), None | Some(',' | '\r' | '\n')) && faults.last() != Some(&line) {
-                        faults.push(line);
+                    let opened = opened_on.take().unwrap_or(line);
+                    if !matches!(chars.peek(), None | Some(',' | '\r' | '\n')) && scan.faults.last() != Some(&opened) {
+                        scan.faults.push(opened);
                     }
                 }
                 '\n' => line += 1,
@@ -124,7 +133,7 @@ fn quote_faults(text: &str) -> Vec<u64> {
             continue;
         }
         match c {
-            '"' if at_field_start => quoted = true,
+            '"' if at_field_start => opened_on = Some(line),
             ',' => {
                 at_field_start = true;
                 continue;
@@ -138,7 +147,15 @@ fn quote_faults(text: &str) -> Vec<u64> {
         }
         at_field_start = false;
     }
-    faults
+    scan.unclosed = opened_on;
+    scan
+}
+
+impl QuoteScan {
+    /// The first line on which a quote opens that does not close as a field ends.
+    fn first_fault(&self) -> Option<u64> {
+        self.faults.first().copied().into_iter().chain(self.unclosed).min()
+    }
 }
 
 struct Columns {

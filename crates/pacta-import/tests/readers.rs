@@ -479,3 +479,20 @@ fn a_stray_quote_in_a_cfr_row_refuses_the_rows_it_joined_and_keeps_every_other()
     }
     assert!(refused_somewhere > 5, "the stray quotes were noticed only {refused_somewhere} times");
 }
+
+#[test]
+fn a_stray_quote_in_the_global_file_is_named_where_it_opens() {
+    // Every incident after it is read into one field; their linked rows then name
+    // incidents no longer found. The cause, not the symptom, is reported.
+    let dir = edited_release("unclosed-global", |file, text| {
+        if !file.contains("Global") {
+            return text;
+        }
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let (id, rest) = lines[10].split_once(',').unwrap();
+        lines[10] = format!("{id},\"{}", rest.replace('"', ""));
+        lines.join("\n") + "\n"
+    });
+    let err = eurepoc::read_dir(&dir).unwrap_err().to_string();
+    assert!(err.contains("Global") && err.contains("line 11 opens a quoted field that does not close where a field ends") && err.contains("nothing was imported"), "{err}");
+}

@@ -211,7 +211,7 @@ impl Instruments {
                     Ok((id, kind)) => {
                         if let Some(&prev) = index.get(&id) {
                             let other = &pending[prev as usize];
-                            errors.push(err(file, block.get("id").map(|v| v.pos).unwrap_or(block.pos), format!("rule id `{id}` is already used at {}:{}", other.file, other.block.pos.line)));
+                            errors.push(err(file, block.get("id").map(|v| v.pos).unwrap_or(block.pos), format!("rule id `{id}` is already used at {}:{}", other.file, other.block.get("id").map_or(other.block.pos, |v| v.pos).line)));
                             continue;
                         }
                         // Rules are numbered in 16 bits, and the last number means "none".

@@ -313,3 +313,12 @@ fn a_tag_on_a_kind_of_rule_it_does_not_belong_to_is_refused_at_the_tag() {
     let e = refused("\n```rule\nid: t.n\nkind: permission\nforce: law\ncites: n\nresponse: necessity\ngoverns: countermeasures\npermitted when: true\n```\n");
     assert!(e.contains("`governs` belongs on an obligation or prohibition"), "{e}");
 }
+
+#[test]
+fn a_rule_id_used_twice_is_refused_at_the_second_and_points_at_the_first() {
+    let rule = "```rule\nid: t.twice\nkind: prohibition\nforce: law\ncites: twice\nbreached when: intrusion\n```\n";
+    // The header is 8 lines; a blank line, then the first block opens on line 10 and its
+    // id is on line 11; the second block's id is on line 19.
+    let e = refused(&format!("\n{rule}\n{rule}"));
+    assert!(e.contains("norms/t.md:19:") && e.contains("rule id `t.twice` is already used at norms/t.md:11"), "{e}");
+}

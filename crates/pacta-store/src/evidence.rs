@@ -413,6 +413,14 @@ fn check_signature(vkey: &str, header: &str, body: &str, signature: &str) -> Res
         .map_err(|e| format!("signature does not verify with {vkey}: {e}"))
 }
 
+/// Whether `m` is a media type, `type/subtype` with optional `; parameters` (RFC 6838,
+/// section 4.2: each name 1 to 127 of its restricted characters).
+fn is_media_type(m: &str) -> bool {
+    let name = |s: &str| (1..=127).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b));
+    let essence = m.split(';').next().unwrap_or_default().trim();
+    essence.split_once('/').is_some_and(|(t, sub)| name(t) && name(sub))
+}
+
 fn validate_text(field: &str, s: &str, max: usize, required: bool) -> Result<(), StoreError> {
     if required && s.trim().is_empty() {
         return Err(refuse(field, s, "must not be empty"));
@@ -941,6 +949,9 @@ impl Store {
         validate_text("description", &new.description, 4000, false)?;
         if let Some(m) = &new.media_type {
             validate_text("media_type", m, 100, true)?;
+            if !is_media_type(m) {
+                return Err(refuse("media_type", m, "expected a media type as TYPE/SUBTYPE (RFC 6838), such as application/vnd.tcpdump.pcap or text/plain; charset=utf-8"));
+            }
         }
         check_blob(vault, &new.sha256, new.size)?;
         // An artefact filed with an incident is marked at least as the incident is: its log

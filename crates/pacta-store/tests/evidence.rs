@@ -754,3 +754,24 @@ async fn an_entry_in_the_open_form_older_logs_hold_still_verifies_against_its_re
         assert!(report.problems.iter().any(|p| p.to_string().contains("records something other than what the database holds")), "{:?}", report.problems);
     });
 }
+
+/// A media type is what a reader's tools go by: "not a type" is refused by field, and a
+/// type with its parameters is taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_artefacts_media_type_is_a_media_type_or_it_is_refused() {
+    on_both!(|db| {
+        let store = &db.store;
+        let dir = Dir::new("media-type");
+        let vault = Vault::open(dir.0.join("vault")).unwrap();
+        let key = custodian(store, &lab(), 1).await;
+        let with = |m: &str| NewEvidence { media_type: Some(m.into()), ..artefact(&vault, b"capture", "capture.pcap") };
+        for bad in ["not a type", "text/", "/plain", "text/pl ain"] {
+            let e = store.add_evidence(&vault, &lab(), &key, with(bad)).await.unwrap_err().to_string();
+            assert!(e.contains("media_type") && e.contains("RFC 6838"), "{bad}: {e}");
+        }
+        assert_eq!(store.log_size().await.unwrap(), 1, "only the key's registration was logged");
+        for good in ["application/vnd.tcpdump.pcap", "text/plain; charset=utf-8"] {
+            store.add_evidence(&vault, &lab(), &key, with(good)).await.unwrap();
+        }
+    });
+}
