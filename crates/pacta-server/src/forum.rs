@@ -26,7 +26,7 @@ use crate::report::json_body;
 use crate::{AppState, Viewer};
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -456,7 +456,8 @@ struct CasesPage {
     signed_in: bool,
 }
 
-async fn cases_page(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+async fn cases_page(State(state): State<AppState>, viewer: Viewer, RawQuery(query): RawQuery) -> Result<Response, PageError> {
+    crate::params::none(query.as_deref())?;
     let cases = all_cases(&state, &viewer, None).await?;
     let rows = cases.iter().map(|c| CaseRow { id: c.case.id.to_string(), title: c.case.title.clone(), stage: c.case.stage.to_string(), parties: format!("{} v. {}", c.case.claimant, c.case.respondent) }).collect();
     html(&CasesPage { nav: "cases", cases: rows, signed_in: viewer.account_info().is_some() })
@@ -842,7 +843,8 @@ struct ConsultationsPage {
     requests: Vec<RequestRow>,
 }
 
-async fn consultations_page(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+async fn consultations_page(State(state): State<AppState>, viewer: Viewer, RawQuery(query): RawQuery) -> Result<Response, PageError> {
+    crate::params::none(query.as_deref())?;
     if viewer.account_info().is_none() {
         return Ok(Redirect::to("/login?next=/consultations").into_response());
     }

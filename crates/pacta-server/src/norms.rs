@@ -21,7 +21,7 @@ use crate::charts::esc as escape;
 use crate::error::AppError;
 use crate::pages::{PageResult, html};
 use askama::Template;
-use axum::extract::Path;
+use axum::extract::{Path, RawQuery};
 use axum::routing::get;
 use axum::{Json, Router};
 use pacta_norms::{InstrumentInfo, Scope};
@@ -95,7 +95,8 @@ struct NormsIndex {
     groups: Vec<(&'static str, Vec<InstrumentSummary>)>,
 }
 
-async fn index() -> PageResult {
+async fn index(RawQuery(query): RawQuery) -> PageResult {
+    crate::params::none(query.as_deref())?;
     let law = pacta_norms::builtin();
     let mut groups: Vec<(&'static str, Vec<InstrumentSummary>)> = vec![("Universal law and norms", vec![]), ("Regional overlays", vec![]), ("National positions", vec![])];
     for i in law.instruments() {
@@ -119,7 +120,8 @@ struct InstrumentPage {
     version: String,
 }
 
-async fn instrument_page(Path(id): Path<String>) -> PageResult {
+async fn instrument_page(Path(id): Path<String>, RawQuery(query): RawQuery) -> PageResult {
+    crate::params::none(query.as_deref())?;
     let info = find(&id)?;
     let text = source_of(info).ok_or_else(|| AppError::Internal(format!("no source for {}", info.file)))?;
     html(&InstrumentPage { nav: "norms", i: summary(info), body: render_literate(text), version: pacta_norms::builtin().version().to_string() })
@@ -135,10 +137,11 @@ struct ApiIndex {
     get, path = "/api/v1/instruments", tag = "norms",
     responses((status = 200, description = "The instruments the engine applies, each with its rules, and the instruments version"))
 )]
-pub(crate) async fn api_index() -> Json<serde_json::Value> {
+pub(crate) async fn api_index(RawQuery(query): RawQuery) -> Result<Json<serde_json::Value>, AppError> {
+    crate::params::none(query.as_deref())?;
     let law = pacta_norms::builtin();
     let body = ApiIndex { version: law.version().to_string(), instruments: law.instruments().iter().map(summary).collect() };
-    Json(serde_json::to_value(body).unwrap_or_default())
+    Ok(Json(serde_json::to_value(body).map_err(|e| AppError::Internal(e.to_string()))?))
 }
 
 #[derive(Serialize)]
@@ -157,7 +160,8 @@ struct ApiInstrument {
         (status = 404, description = "No instrument with this id is loaded", body = crate::error::ErrorBody),
     )
 )]
-pub(crate) async fn api_instrument(Path(id): Path<String>) -> Result<Json<serde_json::Value>, AppError> {
+pub(crate) async fn api_instrument(Path(id): Path<String>, RawQuery(query): RawQuery) -> Result<Json<serde_json::Value>, AppError> {
+    crate::params::none(query.as_deref())?;
     let info = find(&id)?;
     let source = source_of(info).ok_or_else(|| AppError::Internal(format!("no source for {}", info.file)))?;
     let body = ApiInstrument { version: pacta_norms::builtin().version().to_string(), instrument: summary(info), source };

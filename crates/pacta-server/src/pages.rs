@@ -531,7 +531,8 @@ struct StatePage {
     claims: Vec<(Row, String, String, String)>,
 }
 
-async fn state_page(State(state): State<AppState>, viewer: Viewer, Path(code): Path<String>) -> PageResult {
+async fn state_page(State(state): State<AppState>, viewer: Viewer, Path(code): Path<String>, RawQuery(query): RawQuery) -> PageResult {
+    params::none(query.as_deref())?;
     let code = registry::parse_state(&code)?;
     let r = registry::state_record(&state, &viewer, code).await?;
     html(&StatePage {

@@ -90,6 +90,11 @@ async fn the_norms_pages_show_each_instrument_with_every_rule_anchored() {
     let (status, _, html) = get(&state, "/norms").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("/norms/tallinn-2") && html.contains("National positions"));
+    // Pages that take no parameters say so, rather than ignore a typo.
+    for uri in ["/norms?bogus=1", "/norms/tallinn-2?x=1", "/api/v1/instruments?x=1", "/api/v1/instruments/tallinn-2?x=1", "/states/UA?limit=abc", "/cases?incident=garbage", "/consultations?bogus=1"] {
+        let (status, _, body) = get(&state, uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+    }
 
     let (status, _, html) = get(&state, "/norms/tallinn-2").await;
     assert_eq!(status, StatusCode::OK);
