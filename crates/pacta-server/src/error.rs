@@ -149,6 +149,12 @@ pub(crate) fn json_error(status: StatusCode, code: &str, message: String) -> Res
     (status, Json(body)).into_response()
 }
 
+/// An error answered before any handler runs (a body too large, a client over its rate):
+/// JSON under `/api/`, the HTML error page elsewhere, as every handler answers.
+pub(crate) fn error_for(path: &str, status: StatusCode, code: &str, message: String) -> Response {
+    if path.starts_with("/api/") { json_error(status, code, message) } else { crate::pages::error_page(status, message) }
+}
+
 /// Unknown paths: JSON under `/api`, an HTML page elsewhere.
 pub(crate) async fn not_found_fallback(uri: Uri) -> Response {
     let err = AppError::NotFound(format!("no page or endpoint at {}", uri.path()));

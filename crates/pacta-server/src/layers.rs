@@ -69,7 +69,7 @@ async fn body_limit(State(state): State<AppState>, req: Request, next: Next) -> 
     };
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return json_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the request body is too large: at most {limit} bytes here"));
+        return crate::error::error_for(req.uri().path(), StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the request body is too large: at most {limit} bytes here"));
     }
     let (parts, body) = req.into_parts();
     let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));

@@ -17,7 +17,6 @@
 //! state and are dropped; past [`RateLimit::max_clients`] the least recently seen half is
 //! dropped as well (those clients start again with a full bucket).
 
-use crate::error::json_error;
 use crate::viewer::authenticate;
 use crate::{AppState, Viewer};
 use axum::extract::{ConnectInfo, Request, State};
@@ -129,9 +128,9 @@ fn peer(req: &Request, trust_forwarded_for: bool) -> Client {
     }
 }
 
-fn too_many(wait: Duration) -> Response {
+fn too_many(path: &str, wait: Duration) -> Response {
     let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
-    let mut r = json_error(StatusCode::TOO_MANY_REQUESTS, "rate_limited", format!("too many requests from this client; try again in {secs} s"));
+    let mut r = crate::error::error_for(path, StatusCode::TOO_MANY_REQUESTS, "rate_limited", format!("too many requests from this client; try again in {secs} s"));
     r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
     r
 }
@@ -151,7 +150,7 @@ pub(crate) async fn limit(State(state): State<AppState>, req: Request, next: Nex
         Err(_) => peer,
     };
     if let Err(wait) = limiter.take(client, Instant::now()) {
-        return too_many(wait);
+        return too_many(parts.uri.path(), wait);
     }
     match viewer {
         Ok(v) => {

@@ -90,6 +90,15 @@ async fn the_norms_pages_show_each_instrument_with_every_rule_anchored() {
     let (status, _, html) = get(&state, "/norms").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("/norms/tallinn-2") && html.contains("National positions"));
+    // A body too large for a page is refused with the page's answer, HTML, as under
+    // /api/ it is JSON.
+    for (uri, html) in [("/login", true), ("/api/v1/incidents", false)] {
+        let req = Request::post(uri).header(header::CONTENT_LENGTH, "100000000").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from("x")).unwrap();
+        let res = app(state.clone()).oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE, "{uri}");
+        let ct = res.headers().get(header::CONTENT_TYPE).unwrap().to_str().unwrap().to_string();
+        assert_eq!(ct.starts_with("text/html"), html, "{uri}: {ct}");
+    }
     // Pages that take no parameters say so, rather than ignore a typo.
     for uri in ["/norms?bogus=1", "/norms/tallinn-2?x=1", "/api/v1/instruments?x=1", "/api/v1/instruments/tallinn-2?x=1", "/states/UA?limit=abc", "/cases?incident=garbage", "/consultations?bogus=1"] {
         let (status, _, body) = get(&state, uri).await;

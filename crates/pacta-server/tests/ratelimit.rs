@@ -58,6 +58,13 @@ async fn a_burst_over_the_limit_gets_429_and_other_clients_are_unaffected() {
     assert_eq!(body["error"]["code"], "rate_limited", "{body}");
     // Another port of the same address is the same client.
     assert_eq!(get(&state, "198.51.100.7:50001", &[]).await.0, StatusCode::TOO_MANY_REQUESTS);
+    // A browser on a page gets the page's answer: HTML, with the same status and wait.
+    let mut req = Request::builder().uri("/incidents").body(Body::empty()).unwrap();
+    req.extensions_mut().insert(ConnectInfo(alice.parse::<SocketAddr>().unwrap()));
+    let res = app(state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().get(header::CONTENT_TYPE).unwrap().to_str().unwrap().starts_with("text/html"));
+    assert!(res.headers().get(header::RETRY_AFTER).is_some());
 
     // Another address has its own bucket.
     assert_eq!(get(&state, "203.0.113.9:40000", &[]).await.0, StatusCode::OK);
