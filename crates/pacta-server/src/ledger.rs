@@ -30,6 +30,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use pacta_core::Tlp;
 use pacta_ledger::receipt::Receipt;
 use pacta_ledger::tiles::{self, TILE_WIDTH, TileId, TileKind};
 use pacta_ledger::tree::MemoryTree;
@@ -173,10 +174,15 @@ async fn receipt(State(state): State<AppState>, Path(index): Path<String>, RawQu
 /// for the entry, `pacta verify receipt --opening` then shows anyone, offline, that the
 /// log holds that change at that time: a notification sent, a filing made.
 ///
-/// Invariant: answered only to an account acting for the entry's actor (its party, its
-/// organisation, or the secretariat for an account with neither, as the write paths
-/// record them); to anyone else, and for an entry without an opening (an open entry, a
-/// bulk import), the same 404: the answer tells no one else who acted.
+/// Invariant: answered only to an account with a write credential that acts for the
+/// entry's actor: its party or its organisation, as the write paths record them, or, for
+/// the secretariat's entries, an administrator. And only for a GREEN or AMBER entry: the
+/// log records a state's acts in the state's name, not its organisation's, and every
+/// account of that state reads a GREEN or AMBER record it made; an AMBER+STRICT or RED
+/// record is read by named organisations or people only, so its opening stays with the
+/// operator (`pacta log opening`), to hand over by hand. To anyone else, and for an entry
+/// without an opening (an open entry, a bulk import), the same 404: the answer tells no
+/// one else who acted.
 #[utoipa::path(get, path = "/api/v1/log/openings/{index}", tag = "log",
     params(("index" = u64, Path, description = "The sealed entry's log index")),
     responses((status = 200, description = "The opening: {index, actor, kind, record, salt, tlp, time}", body = serde_json::Value), (status = 401, description = "No valid credential", body = crate::error::ErrorBody), (status = 404, description = "No opening of this entry for you", body = crate::error::ErrorBody)),
@@ -187,12 +193,15 @@ pub(crate) async fn opening(State(state): State<AppState>, viewer: Viewer, Path(
     let Some(account) = viewer.account_info() else {
         return Err(AppError::Unauthorized("an opening is handed to the party that made the change: send an API token or sign in".into()));
     };
-    let acting_for = |actor: &str| match (&account.party, &account.organisation) {
-        (None, None) => actor == pacta_core::party::SECRETARIAT,
-        (party, organisation) => party.as_deref() == Some(actor) || organisation.as_deref() == Some(actor),
+    let acting_for = |actor: &str| {
+        viewer.may_write()
+            && (account.party.as_deref() == Some(actor)
+                || account.organisation.as_deref() == Some(actor)
+                || (actor == pacta_core::party::SECRETARIAT && account.role == "administrator"))
     };
+    let read_by_parties = |tlp: &str| matches!(Tlp::parse("tlp", tlp), Ok(Tlp::Green | Tlp::Amber));
     match state.store.opening(index).await? {
-        Some(o) if acting_for(&o.actor) => Ok(Json(o).into_response()),
+        Some(o) if acting_for(&o.actor) && read_by_parties(&o.tlp) => Ok(Json(o).into_response()),
         _ => Err(AppError::NotFound(format!("no opening of entry {index} for account {:?}: an opening is kept for a sealed entry and handed to the party that made the change", account.name))),
     }
 }

@@ -238,6 +238,23 @@ async fn reports(w: &World) {
     let (_, unknown) = call(w, de, "GET", "/api/v1/log/openings/999999", None).await;
     assert_eq!(refused.replace(&reported["log_index"].to_string(), "N"), unknown.replace("999999", "N"), "to anyone else, an opening looks like one that does not exist");
     assert_eq!(call(w, None, "GET", &opening, None).await.0, StatusCode::UNAUTHORIZED);
+    // A state's acts are logged in the state's name: an AMBER+STRICT record, read by one
+    // organisation, keeps its opening with the operator, or another French organisation
+    // would read it through this route.
+    let (status, body) = call(w, fr, "POST", "/api/v1/incidents", Some(report("AMBER+STRICT", "Gorse", &["org:fr-mfa"]))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let strict: serde_json::Value = serde_json::from_str(&body).unwrap();
+    for who in [fr, w.tokens[3].as_deref()] {
+        assert_eq!(call(w, who, "GET", &format!("/api/v1/log/openings/{}", strict["log_index"]), None).await.0, StatusCode::NOT_FOUND);
+    }
+    // The secretariat's entries open for an administrator only, not for any account that
+    // acts for no party (the arbitrator's, here).
+    let (admin, arbitrator) = (w.tokens[1].as_deref(), w.tokens[6].as_deref());
+    let (status, body) = call(w, admin, "POST", "/api/v1/incidents", Some(report("AMBER", "Heath", &["state:DE"]))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let by_secretariat = format!("/api/v1/log/openings/{}", serde_json::from_str::<serde_json::Value>(&body).unwrap()["log_index"]);
+    assert_eq!(call(w, admin, "GET", &by_secretariat, None).await.0, StatusCode::OK);
+    assert_eq!(call(w, arbitrator, "GET", &by_secretariat, None).await.0, StatusCode::NOT_FOUND);
 
     // Who may not write, and what a malformed report gets: never a 500.
     assert_eq!(call(w, None, "POST", "/api/v1/incidents", Some(report("CLEAR", "x", &[]))).await.0, StatusCode::UNAUTHORIZED);

@@ -239,6 +239,10 @@ impl Opening {
     /// the entry this opening makes: same time, marking, kind and record, actor and salt.
     pub fn check(&self, entry: &[u8]) -> Result<(), String> {
         let tlp = Tlp::parse("tlp", &self.tlp).map_err(|e| e.to_string())?;
+        // Exactly as the entry writes it: a reader is shown the marking as given here.
+        if self.tlp != tlp.label() {
+            return Err(format!("the marking is written {:?}; the entry writes it {}", self.tlp, tlp.label()));
+        }
         if tlp == Tlp::Clear {
             return Err("a CLEAR entry is open: it names its actor, kind and record itself".into());
         }

@@ -290,7 +290,15 @@ impl Store {
             };
             let (_, tlp) = incident_row!(tx, after.incident);
             let json = canonical_json(&after)?;
-            let index = log.push(actor, kind, &json, marking(tlp.max(after.tlp), false));
+            // Invariant: the entry commits to the measure as its actor reads it. A partner
+            // joining or leaving does not read why others were uninvited (`measure_for`),
+            // and the entry's opening is handed to it: the log holds those reasons in the
+            // proposer's own entries.
+            let logged = match measure_for(&after, Some(actor)) {
+                Some(seen) if actor != &after.by => canonical_json(&seen)?,
+                _ => json.clone(),
+            };
+            let index = log.push(actor, kind, &logged, marking(tlp.max(after.tlp), false));
             sqlx::query("UPDATE measures SET state = $1, body = $2, log_index = $3 WHERE id = $4")
                 .bind(after.state.label())
                 .bind(json)

@@ -49,20 +49,27 @@ impl Sequencer {
                         Err(_) => break,
                     }
                 }
-                let (records, acks): (Vec<Filing>, Vec<oneshot::Sender<Result<u64, String>>>) = batch.into_iter().map(|s| (s.filing, s.ack)).unzip();
-                match seq_store.write_batch(records, "incident.reported").await {
-                    // The transaction has committed (durably): now, and only now, acknowledge.
-                    Ok((_, indices)) => {
-                        for (ack, index) in acks.into_iter().zip(indices) {
-                            let _ = ack.send(index.ok_or_else(|| "the record was already in the registry, unchanged".to_string()));
+                // Invariant: open and sealed reports are never committed together. One
+                // transaction's entries share one time and sit side by side, so an open
+                // entry, which names its actor, would point at who made the sealed one
+                // beside it.
+                let (open, sealed): (Vec<Submission>, Vec<Submission>) = batch.into_iter().partition(|s| s.filing.record.incident.tlp == pacta_core::Tlp::Clear);
+                for group in [open, sealed].into_iter().filter(|g| !g.is_empty()) {
+                    let (records, acks): (Vec<Filing>, Vec<oneshot::Sender<Result<u64, String>>>) = group.into_iter().map(|s| (s.filing, s.ack)).unzip();
+                    match seq_store.write_batch(records, "incident.reported").await {
+                        // The transaction has committed (durably): now, and only now, acknowledge.
+                        Ok((_, indices)) => {
+                            for (ack, index) in acks.into_iter().zip(indices) {
+                                let _ = ack.send(index.ok_or_else(|| "the record was already in the registry, unchanged".to_string()));
+                            }
+                            notify.notify_one();
                         }
-                        notify.notify_one();
-                    }
-                    // Nothing of the batch was written: every submitter hears so.
-                    Err(e) => {
-                        let msg = e.to_string();
-                        for ack in acks {
-                            let _ = ack.send(Err(msg.clone()));
+                        // Nothing of the group was written: every submitter hears so.
+                        Err(e) => {
+                            let msg = e.to_string();
+                            for ack in acks {
+                                let _ = ack.send(Err(msg.clone()));
+                            }
                         }
                     }
                 }

@@ -636,5 +636,15 @@ async fn a_proposer_withdraws_an_unanswered_invitation_itself_and_the_target_nev
         // notification that followed.
         let seen = store.get_measure(id, Some(&pl)).await.unwrap().unwrap().measure;
         assert_eq!((seen.state, seen.history.len(), seen.withdrawn[0].note.as_str()), (MeasureState::Proposed, 1, "No answer in ten days."));
+
+        // Germany then leaves. Its entry commits to the measure as Germany reads it, and
+        // Germany may have that entry's opening: it must not carry France's reason.
+        let left = store.move_measure(&germany(), id, |m| pacta_ladder::leave(m, &germany(), "Germany steps back.", &now())).await.unwrap();
+        let index = left.log_index.unwrap();
+        let opening = store.opening(index).await.unwrap().expect("a sealed step keeps its opening");
+        assert_eq!(opening.actor, "state:DE");
+        assert!(opening.record.contains("Germany steps back.") && !opening.record.contains("No answer in ten days."), "{}", opening.record);
+        let entry = store.log_entries(index, index + 1).await.unwrap().remove(0);
+        assert_eq!(opening.check(&entry.entry), Ok(()));
     });
 }

@@ -264,6 +264,8 @@ async fn a_sealed_report_keeps_its_opening_for_its_reporter_and_an_edited_openin
             ("actor", pacta_store::log::Opening { actor: "state:LV".into(), ..opening.clone() }),
             ("kind", pacta_store::log::Opening { kind: "incident.imported".into(), ..opening.clone() }),
             ("record", pacta_store::log::Opening { record: opening.record.replace("ministry", "embassy"), ..opening.clone() }),
+            // The marking as the entry writes it, not another spelling a reader would be shown.
+            ("marking", pacta_store::log::Opening { tlp: "amber".into(), ..opening.clone() }),
         ] {
             assert!(forged.check(&entry.entry).is_err(), "a forged {what} opened the entry");
         }
@@ -328,6 +330,41 @@ async fn a_report_and_its_sharing_list_are_written_and_logged_together_or_not_at
         assert!(store.get_incident(&refused_id.to_string()).await.unwrap().is_none(), "nothing of the report was written");
         assert_eq!(store.log_size().await.unwrap(), size);
 
+        drop(sequencer);
+        tasks.sequencer.await.unwrap();
+        drop(store);
+        db.drop_db().await;
+    }
+}
+
+/// Many reports arrive at once, some CLEAR and some AMBER. The sequencer commits them in
+/// groups, but never an open report with a sealed one: entries of one transaction share a
+/// time and sit side by side, and the open entry names its reporter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_and_sealed_reports_arriving_together_are_never_committed_together() {
+    for db in TestDb::both().await {
+        let store = std::sync::Arc::new(Store::open(&db.url).await.unwrap());
+        let (sequencer, tasks) = pacta_store::sequencer::Sequencer::start(store.clone(), None);
+        let sequencer = std::sync::Arc::new(sequencer);
+        let lithuania = PartyId::parse("actor", "state:LT").unwrap();
+        let mut waiting = Vec::new();
+        for n in 0..40 {
+            let mut incident = Incident::new(format!("Report {n}"), if n % 2 == 0 { Tlp::Clear } else { Tlp::Amber });
+            incident.targets.push(Target { state: Some(state("LT")), place: None, sector: Sector::Government, entity: None });
+            let (sequencer, actor) = (sequencer.clone(), lithuania.clone());
+            waiting.push(tokio::spawn(async move { sequencer.submit(IncidentRecord::new(incident), actor).await.unwrap() }));
+        }
+        for w in waiting {
+            w.await.unwrap();
+        }
+        let entries = store.log_entries(0, store.log_size().await.unwrap()).await.unwrap();
+        let time = |e: &pacta_store::LogEntry| serde_json::from_slice::<serde_json::Value>(&e.entry).unwrap()["time"].as_str().unwrap().to_string();
+        let sealed_times: std::collections::HashSet<String> = entries.iter().filter(|e| e.salt.is_some()).map(time).collect();
+        let open: Vec<&pacta_store::LogEntry> = entries.iter().filter(|e| e.salt.is_none()).collect();
+        assert_eq!((open.len(), entries.len()), (20, 40), "twenty open reports, twenty sealed");
+        for e in open {
+            assert!(!sealed_times.contains(&time(e)), "open entry {} was committed with sealed ones", e.index);
+        }
         drop(sequencer);
         tasks.sequencer.await.unwrap();
         drop(store);
