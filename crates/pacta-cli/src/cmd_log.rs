@@ -114,34 +114,30 @@ pub async fn run_log(db: &str, keys: &LogKeyArgs, cmd: LogCommand) -> anyhow::Re
                 bail!("entry {index} as stored does not hash to its leaf: the database was altered; no receipt was written");
             }
             receipt.extra = Some(entry_bytes);
-            let text = receipt.to_text();
-            match out {
-                Some(path) => {
-                    std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
-                    eprintln!("wrote the receipt for entry {index} to {}", path.display());
-                    Ok(())
-                }
-                None => output::print(&text),
-            }
+            write_out(&receipt.to_text(), out, &format!("the receipt for entry {index}"))
         }
         LogCommand::Opening { index, out } => {
             crate::require_database(db)?;
             let store = Store::open(db).await?;
             let opening = store.opening(index).await?.with_context(|| format!("entry {index} has no opening: an opening is kept for each sealed entry but those of bulk imports"))?;
-            let text = serde_json::to_string_pretty(&opening)? + "\n";
-            match out {
-                Some(path) => {
-                    std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
-                    eprintln!("wrote the opening of entry {index} to {}", path.display());
-                    Ok(())
-                }
-                None => output::print(&text),
-            }
+            write_out(&(serde_json::to_string_pretty(&opening)? + "\n"), out, &format!("the opening of entry {index}"))
         }
         LogCommand::Export { dir } => {
             let (store, checkpoint, note) = open_signed(db, keys).await?;
             export(&store, &checkpoint, &note, &dir).await
         }
+    }
+}
+
+/// Writes `text` to `out` (saying what was written where), or to standard output.
+fn write_out(text: &str, out: Option<PathBuf>, what: &str) -> anyhow::Result<()> {
+    match out {
+        Some(path) => {
+            std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("wrote {what} to {}", path.display());
+            Ok(())
+        }
+        None => output::print(text),
     }
 }
 
