@@ -231,17 +231,16 @@ pub fn read_release(files: &ReleaseFiles, texts: &[String; 3]) -> Result<Eurepoc
     // An orphan's cause may be in the Global Database itself: a quoted field there that
     // does not close where a field ends reads the incidents after it into one field.
     // That is then named.
-    let global_unclosed = crate::scan_quotes(global_text).first_fault();
     let first_orphan = |path: &Path, lines: Vec<(u64, String)>| -> Result<(), ImportError> {
-        match (lines.into_iter().min(), global_unclosed) {
-            (Some(_), Some(opened)) => Err(ImportError::NotTheFormat {
+        let Some((line, key)) = lines.into_iter().min() else { return Ok(()) };
+        Err(match crate::scan_quotes(global_text).first_fault() {
+            Some(opened) => ImportError::NotTheFormat {
                 path: files.global.clone(),
                 expected: EXPECTED,
                 problem: format!("line {opened} opens a quoted field that does not close where a field ends (an unbalanced quote): the incidents after it were read into that field, and their linked rows name incidents no longer found, so nothing was imported"),
-            }),
-            (Some((line, key)), None) => Err(damaged(path, (line, format!("names incident {} which is not in {global_name}", shorten(&key))))),
-            (None, _) => Ok(()),
-        }
+            },
+            None => damaged(path, (line, format!("names incident {} which is not in {global_name}", shorten(&key)))),
+        })
     };
     first_orphan(&files.attribution, attributions.into_iter().flat_map(|(k, rows)| rows.into_iter().map(move |(l, _)| (l, k.clone()))).collect())?;
     first_orphan(&files.receiver, receivers.into_iter().flat_map(|(k, rows)| rows.into_iter().map(move |(_, l, _)| (l, k.clone()))).collect())?;
