@@ -79,23 +79,29 @@ struct Scenario {
     title: String,
     #[serde(default)]
     description: String,
+    /// Read as tables first, each then into its kind's struct (`read_inject`): through
+    /// serde's tagged enum, an error would lose which field it was about, and where.
     #[serde(rename = "inject", default)]
-    injects: Vec<Inject>,
+    injects: Vec<toml::Spanned<toml::Table>>,
 }
 
-// No deny_unknown_fields here: serde does not support it beside `flatten`. The variant
-// structs deny them instead, which covers every field but these three.
-#[derive(Deserialize)]
 struct Inject {
     id: String,
     at: toml::value::Datetime,
     by: Option<PartyId>,
-    #[serde(flatten)]
     what: What,
 }
 
+/// The fields every inject has, whatever its kind.
 #[derive(Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+struct InjectHead {
+    id: String,
+    at: toml::value::Datetime,
+    by: Option<PartyId>,
+    kind: String,
+}
+
+/// What an inject does, by its `kind` (`read_inject`).
 enum What {
     Incident(IncidentInject),
     Update(UpdateInject),
@@ -264,16 +270,75 @@ impl What {
 }
 
 /// A scenario read and checked, with each inject's time resolved.
+/// A scenario with every inject read into its kind.
+struct Loaded {
+    title: String,
+    description: String,
+    injects: Vec<Inject>,
+}
+
 struct Checked {
-    scenario: Scenario,
+    scenario: Loaded,
     times: Vec<DateTime<Utc>>,
     dir: PathBuf,
+}
+
+/// `value` read as a `T`, or the refusal naming the field at fault (`effects.casualties`)
+/// and the value found there.
+fn read_as<T: serde::de::DeserializeOwned>(value: &toml::Table) -> Result<T, String> {
+    serde_path_to_error::deserialize(toml::Value::Table(value.clone())).map_err(|e| {
+        let path = e.path().to_string();
+        let mut at = Some(&toml::Value::Table(value.clone()));
+        let mut found = None;
+        for seg in e.path().iter() {
+            at = match (seg, at) {
+                (serde_path_to_error::Segment::Map { key }, Some(toml::Value::Table(t))) => t.get(key),
+                (serde_path_to_error::Segment::Seq { index }, Some(toml::Value::Array(a))) => a.get(*index),
+                _ => None,
+            };
+        }
+        if let Some(v) = at.filter(|_| path != ".") {
+            found = Some(v.to_string());
+        }
+        match (path.as_str(), found) {
+            (".", _) => e.inner().to_string(),
+            (p, Some(v)) => format!("{p} = {v}: {}", e.inner()),
+            (p, None) => format!("{p}: {}", e.inner()),
+        }
+    })
+}
+
+/// One `[[inject]]` table as an inject: its common fields, then the fields of its kind.
+fn read_inject(table: &toml::Table) -> Result<Inject, String> {
+    let mut head_fields = toml::Table::new();
+    let mut rest = toml::Table::new();
+    for (k, v) in table {
+        if matches!(k.as_str(), "id" | "at" | "by" | "kind") { &mut head_fields } else { &mut rest }.insert(k.clone(), v.clone());
+    }
+    let head: InjectHead = read_as(&head_fields)?;
+    let what = match head.kind.as_str() {
+        "incident" => What::Incident(read_as(&rest)?),
+        "update" => What::Update(read_as(&rest)?),
+        "evidence" => What::Evidence(read_as(&rest)?),
+        "attribution" => What::Attribution(read_as(&rest)?),
+        "response" => What::Response(read_as(&rest)?),
+        "request" => What::Request(read_as(&rest)?),
+        other => return Err(format!("kind = {other:?}: expected incident, update, evidence, attribution, response or request")),
+    };
+    Ok(Inject { id: head.id, at: head.at, by: head.by, what })
 }
 
 /// Reads and checks the whole scenario before anything is written.
 fn load(path: &Path) -> anyhow::Result<Checked> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the scenario {}", path.display()))?;
-    let scenario: Scenario = toml::from_str(&text).map_err(|e| anyhow!("{} is not a valid scenario: {}", path.display(), e.to_string().trim_end()))?;
+    let raw: Scenario = toml::from_str(&text).map_err(|e| anyhow!("{} is not a valid scenario: {}", path.display(), e.to_string().trim_end()))?;
+    let mut injects = Vec::with_capacity(raw.injects.len());
+    for (k, table) in raw.injects.iter().enumerate() {
+        let line = text[..table.span().start.min(text.len())].matches('\n').count() + 1;
+        let inject = read_inject(table.get_ref()).map_err(|why| anyhow!("{}:{line}: inject {} is not valid: {why}", path.display(), k + 1))?;
+        injects.push(inject);
+    }
+    let scenario = Loaded { title: raw.title, description: raw.description, injects };
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     if scenario.injects.is_empty() {
         bail!("{}: the scenario has no [[inject]]", path.display());
@@ -629,6 +694,20 @@ mod tests {
         assert!(e.contains("basis") || e.contains("rumour"), "{e}");
         let e = err("[[inject]]\nid = \"a\"\nat = 2026-03-03T00:00:00Z\nkind = \"update\"\nincident = \"h\"\n");
         assert!(e.contains("used twice"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_value_in_an_inject_is_named_by_its_field_its_value_and_the_injects_line() {
+        let err = |extra: &str| scenario(&format!("{HEAD}{extra}")).err().map(|e| e.to_string()).unwrap_or_default();
+        // HEAD is 7 lines; the second inject opens on line 8.
+        let e = err("[[inject]]\nid = \"b\"\nat = 2026-03-03T00:00:00Z\nkind = \"incident\"\nincident = \"g\"\ntitle = \"y\"\nstart_date = \"2021-13-45\"\n");
+        assert!(e.contains("s.toml:8: inject 2 is not valid: start_date = \"2021-13-45\""), "{e}");
+        let e = err("[[inject]]\nid = \"b\"\nat = 2026-03-03T00:00:00Z\nkind = \"update\"\nincident = \"h\"\neffects = { casualties = -1 }\n");
+        assert!(e.contains("effects.casualties = -1"), "{e}");
+        let e = err("[[inject]]\nid = \"b\"\nat = 2026-03-03T00:00:00Z\nkind = \"update\"\nincident = \"h\"\ntargets = [{ sector = \"energy\" }, { sector = \"moon\" }]\n");
+        assert!(e.contains("targets[1].sector = \"moon\""), "{e}");
+        let e = err("[[inject]]\nid = \"b\"\nat = 2026-03-03T00:00:00Z\nkind = \"rumour\"\nincident = \"h\"\n");
+        assert!(e.contains("kind = \"rumour\": expected incident, update"), "{e}");
     }
 
     #[test]
