@@ -285,44 +285,41 @@ struct Checked {
 
 /// `value` read as a `T`, or the refusal naming the field at fault (`effects.casualties`)
 /// and the value found there.
-fn read_as<T: serde::de::DeserializeOwned>(value: &toml::Table) -> Result<T, String> {
-    serde_path_to_error::deserialize(toml::Value::Table(value.clone())).map_err(|e| {
-        let path = e.path().to_string();
-        let mut at = Some(&toml::Value::Table(value.clone()));
-        let mut found = None;
-        for seg in e.path().iter() {
+fn read_as<T: serde::de::DeserializeOwned>(value: toml::Table) -> Result<T, String> {
+    // Deserialising consumes the table; the copy is kept to quote the faulty value.
+    let original = value.clone();
+    serde_path_to_error::deserialize(toml::Value::Table(value)).map_err(|e| {
+        let mut segments = e.path().iter();
+        let mut at = match segments.next() {
+            Some(serde_path_to_error::Segment::Map { key }) => original.get(key),
+            _ => None,
+        };
+        for seg in segments {
             at = match (seg, at) {
                 (serde_path_to_error::Segment::Map { key }, Some(toml::Value::Table(t))) => t.get(key),
                 (serde_path_to_error::Segment::Seq { index }, Some(toml::Value::Array(a))) => a.get(*index),
                 _ => None,
             };
         }
-        if let Some(v) = at.filter(|_| path != ".") {
-            found = Some(v.to_string());
-        }
-        match (path.as_str(), found) {
+        match (e.path().to_string().as_str(), at) {
             (".", _) => e.inner().to_string(),
-            (p, Some(v)) => format!("{p} = {v}: {}", e.inner()),
-            (p, None) => format!("{p}: {}", e.inner()),
+            (path, Some(v)) => format!("{path} = {v}: {}", e.inner()),
+            (path, None) => format!("{path}: {}", e.inner()),
         }
     })
 }
 
 /// One `[[inject]]` table as an inject: its common fields, then the fields of its kind.
-fn read_inject(table: &toml::Table) -> Result<Inject, String> {
-    let mut head_fields = toml::Table::new();
-    let mut rest = toml::Table::new();
-    for (k, v) in table {
-        if matches!(k.as_str(), "id" | "at" | "by" | "kind") { &mut head_fields } else { &mut rest }.insert(k.clone(), v.clone());
-    }
-    let head: InjectHead = read_as(&head_fields)?;
+fn read_inject(table: toml::Table) -> Result<Inject, String> {
+    let (head_fields, rest): (toml::Table, toml::Table) = table.into_iter().partition(|(k, _)| matches!(k.as_str(), "id" | "at" | "by" | "kind"));
+    let head: InjectHead = read_as(head_fields)?;
     let what = match head.kind.as_str() {
-        "incident" => What::Incident(read_as(&rest)?),
-        "update" => What::Update(read_as(&rest)?),
-        "evidence" => What::Evidence(read_as(&rest)?),
-        "attribution" => What::Attribution(read_as(&rest)?),
-        "response" => What::Response(read_as(&rest)?),
-        "request" => What::Request(read_as(&rest)?),
+        "incident" => What::Incident(read_as(rest)?),
+        "update" => What::Update(read_as(rest)?),
+        "evidence" => What::Evidence(read_as(rest)?),
+        "attribution" => What::Attribution(read_as(rest)?),
+        "response" => What::Response(read_as(rest)?),
+        "request" => What::Request(read_as(rest)?),
         other => return Err(format!("kind = {other:?}: expected incident, update, evidence, attribution, response or request")),
     };
     Ok(Inject { id: head.id, at: head.at, by: head.by, what })
@@ -333,9 +330,9 @@ fn load(path: &Path) -> anyhow::Result<Checked> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the scenario {}", path.display()))?;
     let raw: Scenario = toml::from_str(&text).map_err(|e| anyhow!("{} is not a valid scenario: {}", path.display(), e.to_string().trim_end()))?;
     let mut injects = Vec::with_capacity(raw.injects.len());
-    for (k, table) in raw.injects.iter().enumerate() {
+    for (k, table) in raw.injects.into_iter().enumerate() {
         let line = text[..table.span().start.min(text.len())].matches('\n').count() + 1;
-        let inject = read_inject(table.get_ref()).map_err(|why| anyhow!("{}:{line}: inject {} is not valid: {why}", path.display(), k + 1))?;
+        let inject = read_inject(table.into_inner()).map_err(|why| anyhow!("{}:{line}: inject {} is not valid: {why}", path.display(), k + 1))?;
         injects.push(inject);
     }
     let scenario = Loaded { title: raw.title, description: raw.description, injects };

@@ -5,6 +5,9 @@ use pacta_store::testing::TestDb;
 use pacta_store::{IncidentFilter, Store};
 use std::path::Path;
 
+mod support;
+use support::tamper;
+
 fn sample() -> Vec<IncidentRecord> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/eurepoc-1.1-even");
     pacta_import::eurepoc::read_dir(&dir).unwrap().records
@@ -279,16 +282,7 @@ async fn a_sealed_report_keeps_its_opening_for_its_reporter_and_an_edited_openin
         assert!(store.opening(u64::MAX >> 2).await.unwrap().is_none());
         assert!(store.verify_log_has_every_record().await.unwrap().ok());
 
-        let sql = format!("UPDATE log_openings SET record = REPLACE(record, 'ministry', 'embassy') WHERE idx = {index}");
-        if db.url.starts_with("postgres") {
-            let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await.unwrap();
-            pool.close().await;
-        } else {
-            let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await.unwrap();
-            pool.close().await;
-        }
+        tamper(&db.url, &format!("UPDATE log_openings SET record = REPLACE(record, 'ministry', 'embassy') WHERE idx = {index}")).await;
         let report = store.verify_log_has_every_record().await.unwrap();
         assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
         assert!(report.problems[0].to_string().contains("has an opening that does not reproduce it"), "{}", report.problems[0]);

@@ -97,3 +97,22 @@ pub fn countermeasure(incident: IncidentId, by: &PartyId, against: StateCode) ->
         withdrawn: vec![],
     }
 }
+
+/// Runs SQL behind the store's back, as an intruder with database access would.
+pub async fn tamper(url: &str, sql: &str) {
+    if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+}
